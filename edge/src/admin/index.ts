@@ -1,0 +1,12 @@
+import { Hono } from 'hono';
+import type { EdgeEnv } from '../env';
+import { adminAuth } from './auth';
+import { routesAdmin } from './routes';
+
+/** The `/_edge` admin API: everything but `health` needs the admin token. */
+export const admin = new Hono<EdgeEnv>();
+
+admin.get('/health', (c) => c.json({ status: 'ok' }));
+admin.use('/routes', adminAuth);
+admin.use('/routes/*', adminAuth);
+admin.route('/routes', routesAdmin);

@@ -1,0 +1,98 @@
+import type { Context, ErrorHandler, NotFoundHandler } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import type { EdgeEnv } from '../env';
+
+/** Kinds of problem the edge answers; each becomes the `type` URI of the body. */
+export type ProblemKind =
+  | 'route-not-found'
+  | 'app-disabled'
+  | 'upstream-timeout'
+  | 'upstream-unreachable'
+  | 'proxy-loop'
+  | 'unauthorized'
+  | 'admin-not-configured'
+  | 'validation-failed'
+  | 'not-found'
+  | 'method-not-allowed'
+  | 'unsupported-media-type'
+  | 'internal';
+
+/** A field-level validation error, listed in the `errors` member of a 400 problem. */
+export interface FieldError {
+  field: string;
+  detail: string;
+}
+
+/** Options of a problem: what went wrong, and fields added to the body or the response. */
+export interface ProblemInit {
+  status: number;
+  kind: ProblemKind;
+  title: string;
+  detail?: string;
+  errors?: FieldError[];
+  headers?: Record<string, string>;
+}
+
+/** An error that the one error handler turns into an RFC 9457 problem+json response. */
+export class Problem extends HTTPException {
+  readonly init: ProblemInit;
+
+  constructor(init: ProblemInit) {
+    // HTTPException wants a ContentfulStatusCode; every status we use is one.
+    super(init.status as 400, { message: init.detail ?? init.title });
+    this.init = init;
+  }
+}
+
+/** Type URI of a problem kind. */
+export function problemType(kind: ProblemKind): string {
+  return `urn:altinn-platform:problem:${kind}`;
+}
+
+/** Builds the problem+json response for `init`, naming the request's path and id. */
+export function problemResponse(c: Context<EdgeEnv>, init: ProblemInit): Response {
+  const body = {
+    type: problemType(init.kind),
+    title: init.title,
+    status: init.status,
+    ...(init.detail === undefined ? {} : { detail: init.detail }),
+    instance: new URL(c.req.url).pathname,
+    requestId: c.get('requestId'),
+    ...(init.errors === undefined ? {} : { errors: init.errors }),
+  };
+  const headers = new Headers(init.headers);
+  headers.set('content-type', 'application/problem+json');
+  headers.set('cache-control', 'no-store');
+  return new Response(JSON.stringify(body), { status: init.status, headers });
+}
+
+/** The one error handler of the edge: problems as they are, anything else as a 500 without internals. */
+export const onError: ErrorHandler<EdgeEnv> = (err, c) => {
+  if (err instanceof Problem) return problemResponse(c, err.init);
+  if (err instanceof HTTPException) {
+    return problemResponse(c, {
+      status: err.status,
+      kind: err.status === 404 ? 'not-found' : 'internal',
+      title: err.message || 'Request failed',
+    });
+  }
+  console.error(
+    JSON.stringify({
+      level: 'error',
+      msg: 'unhandled error',
+      requestId: c.get('requestId'),
+      path: new URL(c.req.url).pathname,
+      error: err instanceof Error ? { name: err.name, message: err.message, stack: err.stack } : String(err),
+    }),
+  );
+  return problemResponse(c, {
+    status: 500,
+    kind: 'internal',
+    title: 'Internal error',
+    detail: `The edge failed to handle the request; quote request id ${c.get('requestId')}.`,
+  });
+};
+
+/** Answers paths nothing matched with a 404 problem. */
+export const onNotFound: NotFoundHandler<EdgeEnv> = (c) =>
+  problemResponse(c, { status: 404, kind: 'not-found', title: 'Not found', detail: 'No such resource on the edge.' });
