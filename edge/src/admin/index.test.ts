@@ -174,6 +174,16 @@ describe('admin API validation', () => {
     expect((await admin('PUT', `/routes/${'a'.repeat(63)}`, { clusterBase: 'https://x.example' })).status).toBe(201);
   });
 
+  it('answers 405 with Allow to a method a route path does not take', async () => {
+    const post = await admin('POST', '/routes/ttd', { clusterBase: 'https://x.example' });
+    await expectProblem(post, 405);
+    expect(post.headers.get('allow')).toBe('GET, PUT, DELETE');
+    const del = await admin('DELETE', '/routes');
+    await expectProblem(del, 405);
+    expect(del.headers.get('allow')).toBe('GET');
+    await expectProblem(await admin('GET', '/routes/a/b/c'), 404);
+  });
+
   it('refuses malformed JSON with 400 and a non-JSON body with 415', async () => {
     const malformed = await expectProblem(await admin('PUT', '/routes/jsonorg', '{"clusterBase":'), 400);
     expect(malformed.title).toBe('Malformed JSON');

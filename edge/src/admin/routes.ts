@@ -111,3 +111,19 @@ routesAdmin.delete('/:org/:app', async (c) => {
   log('delete', { org, app });
   return c.body(null, 204);
 });
+
+/** Any other method on a route path: 405 with `Allow`. */
+function methodNotAllowed(allow: string) {
+  return () => {
+    throw new Problem({
+      status: 405,
+      kind: 'method-not-allowed',
+      title: 'Method not allowed',
+      detail: `Allowed: ${allow}.`,
+      headers: { allow },
+    });
+  };
+}
+routesAdmin.all('/', methodNotAllowed('GET'));
+routesAdmin.all('/:org', methodNotAllowed('GET, PUT, DELETE'));
+routesAdmin.all('/:org/:app', methodNotAllowed('GET, PUT, DELETE'));

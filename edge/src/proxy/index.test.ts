@@ -195,7 +195,7 @@ describe('proxy: response headers', () => {
     expect(res.headers.get('keep-alive')).toBeNull();
     expect(res.headers.get('proxy-authenticate')).toBeNull();
     expect(res.headers.get('x-kept')).toBe('yes');
-    expect(res.headers.getSetCookie()).toEqual(['a=1; Path=/', 'b=2; Path=/']);
+    expect(res.headers.getAll('set-cookie')).toEqual(['a=1; Path=/', 'b=2; Path=/']);
     expect(res.headers.get('via')).toBe('1.1 ingress, 1.1 altinn-edge');
   });
 });

@@ -1,0 +1,60 @@
+import { Hono } from 'hono';
+
+/** Which org and app a service container serves, and which release of it. */
+export interface AppIdentity {
+  org: string;
+  app: string;
+  release?: string;
+}
+
+/**
+ * The reference service container's HTTP surface, mounted at `/{org}/{app}` as Altinn apps are:
+ * a front page that tells who answered and what the edge told it, `/health` for probes, and
+ * `/api/echo` that answers with the request it received.
+ */
+export function createServiceApp(id: AppIdentity): Hono {
+  const base = `/${id.org}/${id.app}`;
+  const app = new Hono({ strict: false }).basePath(base);
+
+  app.get('/health', (c) => c.json({ status: 'ok' }));
+
+  app.get('/', (c) =>
+    c.json({
+      message: `Hello from ${id.org}/${id.app}`,
+      app: `${id.org}/${id.app}`,
+      release: id.release ?? 'dev',
+      receivedFromEdge: {
+        via: c.req.header('via') ?? null,
+        forwarded: c.req.header('forwarded') ?? null,
+        xForwardedFor: c.req.header('x-forwarded-for') ?? null,
+        xForwardedProto: c.req.header('x-forwarded-proto') ?? null,
+        xForwardedHost: c.req.header('x-forwarded-host') ?? null,
+        requestId: c.req.header('x-request-id') ?? null,
+      },
+    }),
+  );
+
+  app.all('/api/echo', async (c) => {
+    const body = await c.req.arrayBuffer();
+    return c.json({
+      method: c.req.method,
+      path: new URL(c.req.url).pathname,
+      headers: Object.fromEntries(c.req.raw.headers),
+      bodyBytes: body.byteLength,
+    });
+  });
+
+  app.notFound((c) =>
+    c.json(
+      {
+        type: 'urn:altinn-platform:problem:not-found',
+        title: 'Not found',
+        status: 404,
+        instance: new URL(c.req.url).pathname,
+      },
+      404,
+      { 'content-type': 'application/problem+json' },
+    ),
+  );
+  return app;
+}
