@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -70,6 +71,22 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
       res.end(code === 204 || code === 304 ? undefined : `status ${code}`);
       return;
     }
+    case 'gzip': {
+      const text = 'compressible '.repeat(500);
+      const gzip = (req.headers['accept-encoding'] ?? '').includes('gzip');
+      const payload = gzip ? gzipSync(text) : Buffer.from(text);
+      res.writeHead(200, {
+        'content-type': 'text/plain',
+        'content-length': String(payload.length),
+        ...(gzip ? { 'content-encoding': 'gzip' } : {}),
+      });
+      res.end(payload);
+      return;
+    }
+    case 'sized':
+      res.writeHead(200, { 'content-type': 'text/plain', 'content-length': '11' });
+      res.end('hello world');
+      return;
     case 'redirect':
       res.writeHead(302, { location: '/elsewhere' }).end();
       return;

@@ -247,6 +247,26 @@ describe('proxy: bodies', () => {
   });
 });
 
+describe('proxy: content coding and length', () => {
+  it('keeps the Content-Length of a fixed-length response', async () => {
+    const res = await SELF.fetch(`${EDGE}/ttd/app/?mode=sized`);
+    expect(res.headers.get('content-length')).toBe('11');
+    expect(await res.text()).toBe('hello world');
+  });
+
+  it('passes a gzip-coded response through so that the client decodes the original bytes', async () => {
+    const res = await SELF.fetch(`${EDGE}/ttd/app/?mode=gzip`, { headers: { 'accept-encoding': 'gzip' } });
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe('compressible '.repeat(500));
+  });
+
+  it('forwards Accept-Encoding so that an identity-only client gets identity', async () => {
+    const res = await SELF.fetch(`${EDGE}/ttd/app/?mode=gzip`, { headers: { 'accept-encoding': 'identity' } });
+    expect(res.headers.get('content-encoding')).toBeNull();
+    expect(await res.text()).toBe('compressible '.repeat(500));
+  });
+});
+
 describe('proxy: errors as problem+json', () => {
   it('answers 404 for an unknown org', async () => {
     const problem = await expectProblem(await SELF.fetch(`${EDGE}/nosuchorg/app/`), 404);
