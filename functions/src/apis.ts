@@ -1,0 +1,66 @@
+import { createHealthApi } from './health/index.js';
+import type { FetchApp } from './platform/azure/index.js';
+import type { Platform } from './platform/index.js';
+
+/** How to build one platform API: mounted under `prefix`, built from the shared platform services. */
+export interface ApiDefinition {
+  /** Function name in Azure, e.g. `storage`. */
+  name: string;
+  /** Public path prefix, e.g. `/storage/api/v1`; `''` for root paths (the fallback for unknown paths too). */
+  prefix: string;
+  /** Builds the API's Hono app. */
+  create(platform: Platform): FetchApp;
+}
+
+/** A built platform API, ready to answer requests. */
+export interface ApiEntry {
+  name: string;
+  prefix: string;
+  app: FetchApp;
+}
+
+/** Every platform API. Later APIs (storage, register, profile, ...) are one entry each. */
+export const apiDefinitions: readonly ApiDefinition[] = [
+  {
+    name: 'health',
+    prefix: '',
+    create: (platform) =>
+      createHealthApi({
+        logger: platform.logger,
+        checks: [
+          { name: 'database', check: () => platform.db.ping() },
+          { name: 'blob', check: () => platform.blob.ping() },
+        ],
+      }),
+  },
+];
+
+/** Builds every defined API on `platform`. */
+export function createApis(platform: Platform, definitions: readonly ApiDefinition[] = apiDefinitions): ApiEntry[] {
+  return definitions.map((definition) => ({
+    name: definition.name,
+    prefix: definition.prefix,
+    app: definition.create(platform),
+  }));
+}
+
+/** The Azure route template of an API: its prefix plus a catch-all (routePrefix is '' in host.json). */
+export function azureRouteOf(api: { prefix: string }): string {
+  return api.prefix ? `${api.prefix.slice(1)}/{*path}` : '{*path}';
+}
+
+/** True when `pathname` is `prefix` itself or below it. */
+function isUnder(pathname: string, prefix: string): boolean {
+  return pathname === prefix || pathname.startsWith(`${prefix}/`);
+}
+
+/** One fetch function serving all APIs by longest matching prefix, as the Functions host routes them. */
+export function dispatchApis(apis: readonly ApiEntry[]): (request: Request) => Promise<Response> {
+  const byLength = [...apis].sort((a, b) => b.prefix.length - a.prefix.length);
+  return async (request) => {
+    const { pathname } = new URL(request.url);
+    const entry = byLength.find((api) => api.prefix === '' || isUnder(pathname, api.prefix));
+    if (!entry) return new Response(null, { status: 404 });
+    return entry.app.fetch(request);
+  };
+}

@@ -1,0 +1,58 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import fx from '@azure/functions';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testBlobConnectionString } from '../../test/support/blob.js';
+
+let dataDir: string;
+let handlers: Readonly<Record<string, fx.HttpHandler>>;
+
+beforeAll(async () => {
+  dataDir = await mkdtemp(path.join(tmpdir(), 'functions-index-'));
+  // index.ts reads its configuration from the environment on the first request, as in Azure.
+  process.env.DATA_DIR = dataDir;
+  process.env.BLOB_CONNECTION_STRING = testBlobConnectionString();
+  process.env.DATABASE_URL = '';
+  process.env.LOG_LEVEL = 'error';
+  ({ handlers } = await import('./index.js'));
+});
+
+afterAll(async () => {
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+async function call(name: string, pathAndQuery: string, method = 'GET'): Promise<fx.HttpResponse> {
+  const handler = handlers[name];
+  if (!handler) throw new Error(`no handler ${name}`);
+  const request = new fx.HttpRequest({ url: `http://localhost:7071${pathAndQuery}`, method });
+  const init = await handler(request, new fx.InvocationContext({ invocationId: 'inv-1' }));
+  return new fx.HttpResponse(init as fx.HttpResponseInit);
+}
+
+describe('Azure Functions entry (functions/src/index.ts)', () => {
+  it('exports one handler per registered API', () => {
+    expect(Object.keys(handlers)).toEqual(['health']);
+  });
+
+  it('opens the platform from the environment on first request and answers /ready 200', {
+    timeout: 60_000,
+  }, async () => {
+    const response = await call('health', '/ready');
+    expect(await response.json()).toEqual({ status: 'ok', checks: { database: 'ok', blob: 'ok' } });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('x-request-id')).toBe('inv-1');
+  });
+
+  it('answers /health and serves /openapi.json through the Azure adapter', async () => {
+    expect((await call('health', '/health')).status).toBe(200);
+    const doc = (await (await call('health', '/openapi.json')).json()) as { info: { title: string } };
+    expect(doc.info.title).toBe('Platform health');
+  });
+
+  it('answers paths no API owns with a 404 problem from the root catch-all', async () => {
+    const response = await call('health', '/no/such/api', 'POST');
+    expect(response.status).toBe(404);
+    expect(response.headers.get('content-type')).toBe('application/problem+json');
+  });
+});

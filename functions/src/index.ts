@@ -1,0 +1,36 @@
+import fx from '@azure/functions';
+import { apiDefinitions, azureRouteOf } from './apis.js';
+import { azureHandler } from './platform/azure/index.js';
+import { loadConfig } from './platform/config/index.js';
+import { openPlatform, type Platform } from './platform/index.js';
+
+// Stream request and response bodies instead of buffering them (needs Functions host 4.28+).
+fx.app.setup({ enableHttpStream: true });
+
+let platform: Promise<Platform> | undefined;
+
+/** Opens the platform once per worker, on the first request, from the environment; retried after a failure. */
+function sharedPlatform(): Promise<Platform> {
+  platform ??= openPlatform(loadConfig()).catch((error: unknown) => {
+    platform = undefined;
+    throw error;
+  });
+  return platform;
+}
+
+const METHODS: fx.HttpMethod[] = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
+
+/** One Azure HTTP handler per API, keyed by API name, exported so tests can call them with real HttpRequests. */
+export const handlers: Readonly<Record<string, fx.HttpHandler>> = Object.fromEntries(
+  apiDefinitions.map((api) => [api.name, azureHandler(async () => api.create(await sharedPlatform()))]),
+);
+
+// The root catch-all goes last; the Functions host also prefers literal route segments over a catch-all.
+for (const api of [...apiDefinitions].sort((a, b) => b.prefix.length - a.prefix.length)) {
+  fx.app.http(api.name, {
+    route: azureRouteOf(api),
+    methods: METHODS,
+    authLevel: 'anonymous',
+    handler: handlers[api.name] as fx.HttpHandler,
+  });
+}

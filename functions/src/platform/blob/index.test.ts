@@ -1,0 +1,98 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { azuriteConnectionString, freePort } from '../../../../test/support/azurite.js';
+import { openTestBlobStore, uniqueContainerName } from '../../../../test/support/blob.js';
+import { blobServiceClientFromConnectionString, createBlobStore } from './index.js';
+
+const md5 = (data: Uint8Array) => createHash('md5').update(data).digest('hex');
+
+async function readAll(stream: ReadableStream<Uint8Array>): Promise<Buffer> {
+  const chunks: Uint8Array[] = [];
+  for await (const chunk of stream as unknown as AsyncIterable<Uint8Array>) chunks.push(chunk);
+  return Buffer.concat(chunks);
+}
+
+/** A web stream producing `total` random bytes in 64 KiB chunks, remembering what it produced. */
+function generated(total: number) {
+  const hash = createHash('md5');
+  let sent = 0;
+  const stream = new ReadableStream<Uint8Array>({
+    pull(controller) {
+      if (sent >= total) return controller.close();
+      const chunk = randomBytes(Math.min(65536, total - sent));
+      hash.update(chunk);
+      sent += chunk.length;
+      controller.enqueue(chunk);
+    },
+  });
+  return { stream, digest: () => hash.digest('hex') };
+}
+
+describe('BlobStore on Azurite', () => {
+  const store = openTestBlobStore();
+  const container = uniqueContainerName('blob');
+
+  beforeAll(async () => {
+    await store.ensureContainer(container);
+  });
+
+  it('creates a container idempotently', async () => {
+    await expect(store.ensureContainer(container)).resolves.toBeUndefined();
+  });
+
+  it('uploads a multi-block web stream and downloads the same bytes with its content type', async () => {
+    const source = generated(9 * 1024 * 1024 + 123);
+    const result = await store.upload(container, 'instances/1/large.bin', source.stream, {
+      contentType: 'application/pdf',
+    });
+    expect(result.size).toBe(9 * 1024 * 1024 + 123);
+    expect(result.etag).not.toBe('');
+    const download = await store.download(container, 'instances/1/large.bin');
+    expect(download?.contentType).toBe('application/pdf');
+    expect(download?.size).toBe(result.size);
+    expect(md5(await readAll(download!.body))).toBe(source.digest());
+  });
+
+  it('uploads from a Node stream and replaces an existing blob', async () => {
+    await store.upload(container, 'replace.txt', Readable.from([Buffer.from('first')]));
+    await store.upload(container, 'replace.txt', Readable.from([Buffer.from('second '), Buffer.from('version')]));
+    const download = await store.download(container, 'replace.txt');
+    expect((await readAll(download!.body)).toString()).toBe('second version');
+  });
+
+  it('fails the upload and stores nothing when the source stream errors midway', async () => {
+    let sent = 0;
+    const failing = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (sent > 2) return controller.error(new Error('client went away'));
+        sent += 1;
+        controller.enqueue(randomBytes(1024));
+      },
+    });
+    await expect(store.upload(container, 'broken.bin', failing)).rejects.toThrow(/client went away/);
+    expect(await store.exists(container, 'broken.bin')).toBe(false);
+  });
+
+  it('answers undefined for a missing blob and for a missing container', async () => {
+    expect(await store.download(container, 'no-such-blob')).toBeUndefined();
+    expect(await store.download(uniqueContainerName('absent'), 'x')).toBeUndefined();
+  });
+
+  it('reports existence and deletes, true only when the blob existed', async () => {
+    await store.upload(container, 'to-delete.txt', Readable.from([Buffer.from('x')]));
+    expect(await store.exists(container, 'to-delete.txt')).toBe(true);
+    expect(await store.delete(container, 'to-delete.txt')).toBe(true);
+    expect(await store.exists(container, 'to-delete.txt')).toBe(false);
+    expect(await store.delete(container, 'to-delete.txt')).toBe(false);
+  });
+
+  it('pings a live account', async () => {
+    await expect(store.ping()).resolves.toBeUndefined();
+  });
+
+  it('fails ping when nothing listens at the configured endpoint', async () => {
+    const dead = createBlobStore(blobServiceClientFromConnectionString(azuriteConnectionString(await freePort())));
+    await expect(dead.ping(1500)).rejects.toThrow();
+  });
+});

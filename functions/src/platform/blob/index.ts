@@ -1,0 +1,138 @@
+import { Readable, Transform } from 'node:stream';
+import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
+import { BlobServiceClient, RestError, type StoragePipelineOptions } from '@azure/storage-blob';
+
+/** A blob body to store: a Node stream or a web stream, consumed in blocks and never buffered whole. */
+export type BlobBody = Readable | ReadableStream<Uint8Array>;
+
+/** Options of BlobStore.upload. */
+export interface UploadOptions {
+  /** Stored as the blob's Content-Type. */
+  contentType?: string;
+  /** Aborts the upload (e.g. when the caller disconnects). */
+  signal?: AbortSignal;
+}
+
+/** What was stored. */
+export interface UploadResult {
+  /** The blob's new ETag. */
+  etag: string;
+  /** Number of bytes read from the body and stored. */
+  size: number;
+}
+
+/** A blob being downloaded. */
+export interface BlobDownload {
+  /** The content, streamed from the store. */
+  body: ReadableStream<Uint8Array>;
+  /** Stored Content-Type, if any. */
+  contentType: string | undefined;
+  /** Length in bytes. */
+  size: number;
+  /** The blob's ETag. */
+  etag: string;
+}
+
+/** The platform's blob storage (data elements), over Azure Blob Storage or Azurite. */
+export interface BlobStore {
+  /** Creates the container unless it exists. */
+  ensureContainer(container: string): Promise<void>;
+  /** Streams `body` into `container/name`, replacing any existing blob, in bounded-size blocks. */
+  upload(container: string, name: string, body: BlobBody, options?: UploadOptions): Promise<UploadResult>;
+  /** Streams `container/name` out, or answers undefined when there is no such blob (or container). */
+  download(container: string, name: string, signal?: AbortSignal): Promise<BlobDownload | undefined>;
+  /** Deletes `container/name`; true when it existed. */
+  delete(container: string, name: string): Promise<boolean>;
+  /** True when `container/name` exists. */
+  exists(container: string, name: string): Promise<boolean>;
+  /** Resolves when the storage account answers within `timeoutMs`, for readiness checks. */
+  ping(timeoutMs?: number): Promise<void>;
+}
+
+/** Block size and parallel blocks of uploads: at most 4 x 4 MiB are held in memory per upload. */
+const UPLOAD_BLOCK_BYTES = 4 * 1024 * 1024;
+const UPLOAD_CONCURRENCY = 4;
+
+/** Creates the BlobServiceClient for a connection string (Azurite's or a real account's); inject it into createBlobStore. */
+export function blobServiceClientFromConnectionString(
+  connectionString: string,
+  options: StoragePipelineOptions = { retryOptions: { maxTries: 3 } },
+): BlobServiceClient {
+  return BlobServiceClient.fromConnectionString(connectionString, options);
+}
+
+function isStatus(error: unknown, status: number): boolean {
+  return error instanceof RestError && error.statusCode === status;
+}
+
+function toNodeStream(body: BlobBody): Readable {
+  return body instanceof Readable ? body : Readable.fromWeb(body as unknown as NodeReadableStream<Uint8Array>);
+}
+
+/** Creates a BlobStore over an injected BlobServiceClient. */
+export function createBlobStore(service: BlobServiceClient): BlobStore {
+  const blob = (container: string, name: string) => service.getContainerClient(container).getBlockBlobClient(name);
+
+  return {
+    async ensureContainer(container) {
+      await service.getContainerClient(container).createIfNotExists();
+    },
+
+    async upload(container, name, body, options = {}) {
+      let size = 0;
+      const counter = new Transform({
+        transform(chunk: Buffer, _encoding, done) {
+          size += chunk.length;
+          done(null, chunk);
+        },
+      });
+      const source = toNodeStream(body);
+      source.on('error', (error) => counter.destroy(error));
+      const response = await blob(container, name).uploadStream(
+        source.pipe(counter),
+        UPLOAD_BLOCK_BYTES,
+        UPLOAD_CONCURRENCY,
+        {
+          ...(options.contentType ? { blobHTTPHeaders: { blobContentType: options.contentType } } : {}),
+          ...(options.signal ? { abortSignal: options.signal } : {}),
+        },
+      );
+      return { etag: response.etag ?? '', size };
+    },
+
+    async download(container, name, signal) {
+      try {
+        const response = await blob(container, name).download(0, undefined, signal ? { abortSignal: signal } : {});
+        const stream = response.readableStreamBody;
+        if (!stream) throw new Error('blob download returned no body stream (browser build?)');
+        return {
+          body: Readable.toWeb(Readable.from(stream)) as unknown as ReadableStream<Uint8Array>,
+          contentType: response.contentType,
+          size: response.contentLength ?? 0,
+          etag: response.etag ?? '',
+        };
+      } catch (error) {
+        if (isStatus(error, 404)) return undefined;
+        throw error;
+      }
+    },
+
+    async delete(container, name) {
+      try {
+        const response = await blob(container, name).deleteIfExists();
+        return response.succeeded;
+      } catch (error) {
+        if (isStatus(error, 404)) return false;
+        throw error;
+      }
+    },
+
+    async exists(container, name) {
+      return blob(container, name).exists();
+    },
+
+    async ping(timeoutMs = 2000) {
+      await service.getProperties({ abortSignal: AbortSignal.timeout(timeoutMs) });
+    },
+  };
+}

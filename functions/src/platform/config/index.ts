@@ -1,0 +1,89 @@
+import path from 'node:path';
+import { z } from 'zod';
+
+/** Azurite's well-known development account, listening on 127.0.0.1:10000 (the blob default). */
+export const AZURITE_CONNECTION_STRING =
+  'DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;' +
+  'AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;' +
+  'BlobEndpoint=http://127.0.0.1:10000/devstoreaccount1;';
+
+/** Log levels in increasing severity. */
+export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
+
+/** One of the platform's log levels. */
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** Treats an empty or blank variable as unset, as shells and .env files often leave them. */
+function unsetWhenBlank<T extends z.ZodType>(inner: T) {
+  return z.preprocess((value) => (typeof value === 'string' && value.trim() === '' ? undefined : value), inner);
+}
+
+const port = z.coerce
+  .number({ error: 'must be a number' })
+  .int('must be a whole number')
+  .min(0, 'must be between 0 and 65535')
+  .max(65535, 'must be between 0 and 65535');
+
+const schema = z.object({
+  PORT: unsetWhenBlank(port.optional()),
+  FUNCTIONS_PORT: unsetWhenBlank(port.optional()),
+  DATA_DIR: unsetWhenBlank(z.string().trim().optional()),
+  DATABASE_URL: unsetWhenBlank(
+    z
+      .string()
+      .trim()
+      .regex(/^postgres(ql)?:\/\/\S+$/, 'must be a postgres:// or postgresql:// URL')
+      .optional(),
+  ),
+  BLOB_CONNECTION_STRING: unsetWhenBlank(
+    z
+      .string()
+      .trim()
+      .regex(/^([^=;]+=[^;]*;?)+$/, 'must be an Azure Storage connection string (Key=Value;...)')
+      .optional(),
+  ),
+  LOG_LEVEL: unsetWhenBlank(z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).optional()),
+});
+
+/** The platform's settings, read once at start from the environment. */
+export interface Config {
+  /** Port of the local functions host (FUNCTIONS_PORT, else PORT, else 7071). */
+  port: number;
+  /** Folder for local state such as the embedded PGlite database. */
+  dataDir: string;
+  /** PostgreSQL server URL; when absent the embedded PGlite under `${dataDir}/pglite` is used. */
+  databaseUrl: string | undefined;
+  /** Azure Storage connection string for blobs (Azurite's by default). */
+  blobConnectionString: string;
+  /** Lowest level the logger writes. */
+  logLevel: LogLevel;
+}
+
+/** Thrown by loadConfig when one or more environment variables are invalid; the message names each. */
+export class ConfigError extends Error {
+  /** One line per bad variable: `NAME: what is wrong`. */
+  readonly problems: string[];
+
+  constructor(problems: string[]) {
+    super(`Invalid configuration:\n  ${problems.join('\n  ')}`);
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+/** Reads and validates the platform configuration from `env`, failing fast with a ConfigError naming each bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()): Config {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+    throw new ConfigError(problems);
+  }
+  const values = parsed.data;
+  return {
+    port: values.FUNCTIONS_PORT ?? values.PORT ?? 7071,
+    dataDir: path.resolve(cwd, values.DATA_DIR ?? '.data'),
+    databaseUrl: values.DATABASE_URL,
+    blobConnectionString: values.BLOB_CONNECTION_STRING ?? AZURITE_CONNECTION_STRING,
+    logLevel: values.LOG_LEVEL ?? 'info',
+  };
+}

@@ -1,0 +1,54 @@
+import path from 'node:path';
+import { type BlobStore, blobServiceClientFromConnectionString, createBlobStore } from './blob/index.js';
+import type { Config } from './config/index.js';
+import { type Database, openDatabase } from './db/index.js';
+import { runMigrations } from './db/migrate.js';
+import { platformMigrations } from './db/migrations.js';
+import { createLogger, type Logger } from './logging/index.js';
+
+/** The shared services every API is built from. */
+export interface Platform {
+  config: Config;
+  logger: Logger;
+  /** Migrated database. */
+  db: Database;
+  blob: BlobStore;
+  /** Releases what openPlatform opened (not what was passed in). */
+  close(): Promise<void>;
+}
+
+/** Services to use instead of opening them from config (tests, or a launcher that shares them). */
+export interface PlatformOverrides {
+  db?: Database;
+  blob?: BlobStore;
+  logger?: Logger;
+}
+
+/**
+ * Opens the platform's services from `config`: logger, database (PGlite under `${dataDir}/pglite` or
+ * DATABASE_URL) with the platform migrations applied, and the blob store.
+ */
+export async function openPlatform(config: Config, overrides: PlatformOverrides = {}): Promise<Platform> {
+  const logger = overrides.logger ?? createLogger({ level: config.logLevel });
+  // Built first: a malformed connection string throws here, before anything needs closing.
+  const blob = overrides.blob ?? createBlobStore(blobServiceClientFromConnectionString(config.blobConnectionString));
+  const db =
+    overrides.db ??
+    (await openDatabase({ url: config.databaseUrl, dataDir: path.join(config.dataDir, 'pglite'), logger }));
+  try {
+    const report = await runMigrations(db, platformMigrations);
+    if (report.applied.length > 0) logger.info('migrations applied', { versions: report.applied });
+  } catch (error) {
+    if (!overrides.db) await db.close();
+    throw error;
+  }
+  return {
+    config,
+    logger,
+    db,
+    blob,
+    async close() {
+      if (!overrides.db) await db.close();
+    },
+  };
+}

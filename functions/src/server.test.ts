@@ -1,0 +1,134 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { azuriteConnectionString, freePort } from '../../test/support/azurite.js';
+import { testBlobConnectionString } from '../../test/support/blob.js';
+import { openTestDatabase } from '../../test/support/database.js';
+import { loadConfig } from './platform/config/index.js';
+import { silentLogger } from './platform/logging/index.js';
+import { type FunctionsHost, startFunctionsHost } from './server.js';
+
+async function startHost(blobConnectionString: string): Promise<FunctionsHost> {
+  const config = loadConfig({ BLOB_CONNECTION_STRING: blobConnectionString });
+  const db = await openTestDatabase();
+  const host = await startFunctionsHost({ config, port: 0, platform: { db, logger: silentLogger } });
+  const close = async () => {
+    await host.close();
+    await db.close();
+  };
+  return { ...host, close };
+}
+
+describe('local functions host', () => {
+  let host: FunctionsHost;
+  beforeAll(async () => {
+    host = await startHost(testBlobConnectionString());
+  });
+  afterAll(async () => {
+    await host?.close();
+  });
+
+  it('answers /health 200 on the port it reports', async () => {
+    expect(host.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    const response = await fetch(`${host.url}/health`);
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ status: 'ok' });
+  });
+
+  it('answers /ready 200 with the database and Azurite reachable', async () => {
+    const response = await fetch(`${host.url}/ready`);
+    expect(await response.json()).toEqual({ status: 'ok', checks: { database: 'ok', blob: 'ok' } });
+    expect(response.status).toBe(200);
+  });
+
+  it('serves the OpenAPI description at /openapi.json', async () => {
+    const response = await fetch(`${host.url}/openapi.json`);
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({ openapi: '3.1.0', paths: { '/health': {}, '/ready': {} } });
+  });
+
+  it('answers an unknown path with a 404 problem and echoes the caller request id', async () => {
+    const response = await fetch(`${host.url}/storage/api/v1/instances`, { headers: { 'X-Request-Id': 'e2e-404' } });
+    expect(response.status).toBe(404);
+    expect(response.headers.get('content-type')).toBe('application/problem+json');
+    expect(response.headers.get('x-request-id')).toBe('e2e-404');
+    expect(await response.json()).toMatchObject({
+      status: 404,
+      requestId: 'e2e-404',
+      instance: '/storage/api/v1/instances',
+    });
+  });
+});
+
+describe('local functions host with the blob store down', () => {
+  it('answers /ready 503 problem+json naming the blob check', async () => {
+    const host = await startHost(azuriteConnectionString(await freePort()));
+    try {
+      const response = await fetch(`${host.url}/ready`);
+      expect(response.status).toBe(503);
+      expect(response.headers.get('content-type')).toBe('application/problem+json');
+      expect(await response.json()).toMatchObject({
+        detail: 'Failing readiness checks: blob.',
+        checks: { database: 'ok', blob: 'failed' },
+      });
+    } finally {
+      await host.close();
+    }
+  });
+
+  it('stops answering once closed', async () => {
+    const host = await startHost(testBlobConnectionString());
+    await host.close();
+    await expect(fetch(`${host.url}/health`)).rejects.toThrow();
+  });
+});
+
+describe('server.ts run directly', () => {
+  const root = path.resolve(import.meta.dirname, '../..');
+  const run = (env: Record<string, string>) => {
+    const { DATABASE_URL: _ignored, ...inherited } = process.env;
+    return spawn(process.execPath, ['--import', 'tsx', 'functions/src/server.ts'], {
+      cwd: root,
+      env: { ...inherited, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+  };
+
+  it('logs one JSON line with its URL, serves it, and exits 0 on SIGTERM', { timeout: 60_000 }, async () => {
+    const dataDir = await mkdtemp(path.join(tmpdir(), 'functions-host-'));
+    const child = run({ FUNCTIONS_PORT: '0', DATA_DIR: dataDir, BLOB_CONNECTION_STRING: testBlobConnectionString() });
+    try {
+      const lines = createInterface({ input: child.stdout });
+      let url: string | undefined;
+      for await (const line of lines) {
+        const record = JSON.parse(line) as { message: string; url?: string };
+        if (record.message === 'functions host listening') {
+          url = record.url;
+          break;
+        }
+      }
+      expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      expect((await fetch(`${url}/ready`)).status).toBe(200);
+      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+    } finally {
+      child.kill('SIGKILL');
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('exits 1 naming the bad variable when the configuration is invalid', { timeout: 30_000 }, async () => {
+    const child = run({ LOG_LEVEL: 'chatty' });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
+    expect(code).toBe(1);
+    expect(stderr).toContain('LOG_LEVEL: must be one of debug, info, warn, error');
+  });
+});

@@ -1,0 +1,98 @@
+import type { AddressInfo } from 'node:net';
+import { pathToFileURL } from 'node:url';
+import { serve } from '@hono/node-server';
+import { createApis, dispatchApis } from './apis.js';
+import { type Config, ConfigError, loadConfig } from './platform/config/index.js';
+import { openPlatform, type Platform, type PlatformOverrides } from './platform/index.js';
+
+/** Options of startFunctionsHost; everything defaults from the environment. */
+export interface FunctionsHostOptions {
+  /** Settings; `loadConfig()` from process.env when omitted. */
+  config?: Config;
+  /** Port to listen on; `config.port` (7071 by default) when omitted, 0 for any free port. */
+  port?: number;
+  /** Interface to bind; 127.0.0.1 by default. */
+  hostname?: string;
+  /** Services to use instead of opening them from config. */
+  platform?: PlatformOverrides;
+}
+
+/** A running local functions host. */
+export interface FunctionsHost {
+  /** Base URL, e.g. `http://127.0.0.1:7071`. */
+  url: string;
+  port: number;
+  /** The shared services the APIs run on. */
+  platform: Platform;
+  /** Stops accepting requests, ends open connections, closes the database. */
+  close(): Promise<void>;
+}
+
+/** Serves every platform API with @hono/node-server, the local stand-in for the Azure Functions host. */
+export async function startFunctionsHost(options: FunctionsHostOptions = {}): Promise<FunctionsHost> {
+  const config = options.config ?? loadConfig();
+  const platform = await openPlatform(config, options.platform);
+  const hostname = options.hostname ?? '127.0.0.1';
+  const fetch = dispatchApis(createApis(platform));
+  let address: AddressInfo;
+  const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
+    const started = serve({ fetch, port: options.port ?? config.port, hostname }, (info) => {
+      address = info;
+      resolve(started);
+    });
+    started.once('error', reject);
+  }).catch(async (error: unknown) => {
+    await platform.close();
+    throw error;
+  });
+  const { port } = address!;
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://${hostname.includes(':') ? `[${hostname}]` : hostname}:${port}`,
+    port,
+    platform,
+    close() {
+      closing ??= (async () => {
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          if ('closeAllConnections' in server) server.closeAllConnections();
+        });
+        await platform.close();
+      })();
+      return closing;
+    },
+  };
+}
+
+/** CLI entry: starts the host, logs one JSON line with its URL, and shuts down cleanly on SIGINT/SIGTERM. */
+async function main(): Promise<void> {
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`${error.message}\n`);
+    process.exit(1);
+  }
+  const host = await startFunctionsHost({ config, hostname: process.env.FUNCTIONS_HOST ?? '127.0.0.1' });
+  host.platform.logger.info('functions host listening', { url: host.url });
+  const stop = (signal: NodeJS.Signals) => {
+    host.platform.logger.info('functions host stopping', { signal });
+    host.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        host.platform.logger.error('functions host failed to stop cleanly', { error });
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main().catch((error: unknown) => {
+    process.stderr.write(`functions host failed to start: ${error instanceof Error ? error.stack : String(error)}\n`);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,54 @@
+import { z } from 'zod';
+
+const port = (fallback: number) => z.coerce.number().int().min(1).max(65_535).default(fallback);
+const label = (fallback: string) =>
+  z
+    .string()
+    .regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'must be a DNS-1123 label')
+    .default(fallback);
+
+const schema = z.object({
+  EDGE_PORT: port(8787),
+  FUNCTIONS_PORT: port(7071),
+  AZURITE_PORT: port(10000),
+  INGRESS_PORT: port(8380),
+  DATA_DIR: z.string().min(1).default('.data'),
+  EDGE_ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  DEMO_ORG: label('ttd'),
+  DEMO_APP: label('demo'),
+  START_VERBOSE: z.enum(['0', '1', 'true', 'false']).default('0'),
+});
+
+/** Settings of the local platform launcher. */
+export interface LauncherConfig {
+  edgePort: number;
+  functionsPort: number;
+  azuritePort: number;
+  ingressPort: number;
+  dataDir: string;
+  edgeAdminToken: string | undefined;
+  demoOrg: string;
+  demoApp: string;
+  verbose: boolean;
+}
+
+/** Reads the launcher's settings from the environment, failing with one line per bad variable. */
+export function loadLauncherConfig(env: NodeJS.ProcessEnv): LauncherConfig {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new Error(`Invalid launcher settings:\n${lines.join('\n')}`);
+  }
+  const e = parsed.data;
+  return {
+    edgePort: e.EDGE_PORT,
+    functionsPort: e.FUNCTIONS_PORT,
+    azuritePort: e.AZURITE_PORT,
+    ingressPort: e.INGRESS_PORT,
+    dataDir: e.DATA_DIR,
+    edgeAdminToken: e.EDGE_ADMIN_TOKEN,
+    demoOrg: e.DEMO_ORG,
+    demoApp: e.DEMO_APP,
+    verbose: e.START_VERBOSE === '1' || e.START_VERBOSE === 'true',
+  };
+}

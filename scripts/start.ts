@@ -1,0 +1,158 @@
+/**
+ * `npm start`: the whole local platform on embedded defaults. Starts Azurite, the functions host
+ * and the edge (`wrangler dev`, offline), plus a stand-in ingress for the demo org's cluster,
+ * registers the demo route at the edge through its admin API, prints the URLs to try, and on
+ * Ctrl-C (SIGINT) or SIGTERM stops every child process group it started.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { startStandInIngress } from '../app-runtime/src/ingress.js';
+import { loadLauncherConfig } from './config.js';
+import { freePort, type Supervised, startChild, stopChildren, waitForHttp } from './processes.js';
+
+const config = (() => {
+  try {
+    return loadLauncherConfig(process.env);
+  } catch (err) {
+    process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(2);
+  }
+})();
+const bin = (name: string): string => resolve('node_modules/.bin', name);
+const children: Supervised[] = [];
+let stopping = false;
+
+/**
+ * Stops everything once. A signal that arrives while stopping (a terminal's Ctrl-C reaches npm,
+ * tsx and this process alike, and tsx relays it again) does not cut the stop short.
+ */
+async function shutdown(code: number, why: string): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  process.stdout.write(`\nStopping the local platform (${why})...\n`);
+  await stopChildren(children);
+  await ingress?.close();
+  process.stdout.write('Stopped.\n');
+  process.exit(code);
+}
+
+process.on('SIGINT', () => void shutdown(0, 'SIGINT'));
+process.on('SIGTERM', () => void shutdown(0, 'SIGTERM'));
+process.on('SIGHUP', () => void shutdown(0, 'SIGHUP'));
+
+function supervise(child: Supervised): Supervised {
+  children.push(child);
+  void child.exited.then(({ code, signal }) => {
+    if (!stopping) void shutdown(1, `${child.name} exited unexpectedly (code ${code}, signal ${signal})`);
+  });
+  return child;
+}
+
+let ingress: Awaited<ReturnType<typeof startStandInIngress>> | undefined;
+
+async function main(): Promise<void> {
+  const dataDir = resolve(config.dataDir);
+  mkdirSync(resolve(dataDir, 'azurite'), { recursive: true });
+  const adminToken = config.edgeAdminToken ?? randomBytes(24).toString('base64url');
+  const blobEndpoint = `http://127.0.0.1:${config.azuritePort}/devstoreaccount1`;
+  const blobConnectionString =
+    'DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;' +
+    'AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;' +
+    `BlobEndpoint=${blobEndpoint};`;
+
+  const azurite = supervise(
+    startChild(
+      'azurite',
+      bin('azurite-blob'),
+      [
+        '--silent',
+        '--location',
+        resolve(dataDir, 'azurite'),
+        '--blobHost',
+        '127.0.0.1',
+        '--blobPort',
+        String(config.azuritePort),
+        '--skipApiVersionCheck',
+        '--disableTelemetry',
+        '--loose',
+      ],
+      { quiet: !config.verbose },
+    ),
+  );
+  const functions = supervise(
+    startChild('functions', bin('tsx'), ['functions/src/server.ts'], {
+      env: {
+        PORT: String(config.functionsPort),
+        DATA_DIR: dataDir,
+        BLOB_CONNECTION_STRING: blobConnectionString,
+      },
+    }),
+  );
+  const edge = supervise(
+    startChild(
+      'edge',
+      bin('wrangler'),
+      [
+        'dev',
+        '--ip',
+        '127.0.0.1',
+        '--port',
+        String(config.edgePort),
+        '--inspector-port',
+        String(await freePort()),
+        '--persist-to',
+        resolve(dataDir, 'wrangler'),
+        '--var',
+        `EDGE_ADMIN_TOKEN:${adminToken}`,
+        '--show-interactive-dev-session=false',
+      ],
+      {
+        env: { WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false', CI: 'true' },
+        quiet: !config.verbose,
+      },
+    ),
+  );
+  ingress = await startStandInIngress({
+    apps: [{ org: config.demoOrg, app: config.demoApp }],
+    port: config.ingressPort,
+  });
+
+  const edgeUrl = `http://127.0.0.1:${config.edgePort}`;
+  const functionsUrl = `http://127.0.0.1:${config.functionsPort}`;
+  await waitForHttp(`${blobEndpoint}?comp=list`, azurite);
+  await Promise.all([
+    waitForHttp(`${functionsUrl}/ready`, functions, { ready: (s) => s === 200 }),
+    waitForHttp(`${edgeUrl}/_edge/health`, edge, { ready: (s) => s === 200, timeoutMs: 120_000 }),
+  ]);
+
+  const registered = await fetch(`${edgeUrl}/_edge/routes/${config.demoOrg}`, {
+    method: 'PUT',
+    headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ clusterBase: ingress.url }),
+  });
+  if (!registered.ok)
+    throw new Error(`registering the demo route failed: ${registered.status} ${await registered.text()}`);
+
+  const demo = `http://localhost:${config.edgePort}/${config.demoOrg}/${config.demoApp}/`;
+  process.stdout.write(
+    [
+      '',
+      'Local platform is ready.',
+      `  Demo app through the edge  ${demo}`,
+      `  Edge (wrangler dev)        ${edgeUrl}   admin API: ${edgeUrl}/_edge/routes`,
+      `  Edge admin token           ${adminToken}`,
+      `  Functions host             ${functionsUrl}   (/health, /ready, /openapi.json)`,
+      `  Stand-in ${config.demoOrg} ingress      ${ingress.url}`,
+      `  Azurite (blob)             ${blobEndpoint}`,
+      `  Data folder                ${dataDir}`,
+      '',
+      `Try:  curl -i ${demo}`,
+      `      curl -H "Authorization: Bearer ${adminToken}" ${edgeUrl}/_edge/routes`,
+      'Press Ctrl-C to stop.',
+      '',
+    ].join('\n'),
+  );
+}
+
+main().catch((err) => void shutdown(1, err instanceof Error ? err.message : String(err)));

@@ -1,0 +1,148 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../scripts/processes.js';
+
+/** Pids of every live descendant of `root` (read from /proc). */
+function descendants(root: number): number[] {
+  const parentOf = new Map<number, number>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (fields[0] !== 'Z') parentOf.set(Number(entry), Number(fields[1]));
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  const found: number[] = [];
+  const queue = [root];
+  while (queue.length > 0) {
+    const pid = queue.shift()!;
+    for (const [child, parent] of parentOf) {
+      if (parent === pid) {
+        found.push(child);
+        queue.push(child);
+      }
+    }
+  }
+  return found;
+}
+
+function alive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+function portOpen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+const dataDir = mkdtempSync(join(tmpdir(), 'start-test-'));
+let launcher: ChildProcess;
+let output = '';
+let exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+const ports = { edge: 0, functions: 0, azurite: 0, ingress: 0 };
+
+beforeAll(async () => {
+  ports.edge = await freePort();
+  ports.functions = await freePort();
+  ports.azurite = await freePort();
+  ports.ingress = await freePort();
+  // `npm start` exactly as a newcomer runs it, in a process group of its own like a terminal's job.
+  launcher = spawn('npm', ['start', '--silent'], {
+    env: {
+      ...process.env,
+      EDGE_PORT: String(ports.edge),
+      FUNCTIONS_PORT: String(ports.functions),
+      AZURITE_PORT: String(ports.azurite),
+      INGRESS_PORT: String(ports.ingress),
+      DATA_DIR: dataDir,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+  exited = new Promise((resolve) => launcher.once('exit', (code, signal) => resolve({ code, signal })));
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`not ready in time:\n${output}`)), 150_000);
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      if (output.includes('Local platform is ready.')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    };
+    launcher.stdout?.on('data', onData);
+    launcher.stderr?.on('data', onData);
+    void exited.then(({ code, signal }) => reject(new Error(`npm start exited (${code ?? signal}):\n${output}`)));
+  });
+}, 180_000);
+
+afterAll(async () => {
+  if (launcher.pid !== undefined && alive(launcher.pid)) {
+    try {
+      process.kill(-launcher.pid, 'SIGKILL');
+    } catch {
+      // Already gone.
+    }
+  }
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+describe('npm start', () => {
+  it('prints the URLs to try', () => {
+    expect(output).toContain(`http://localhost:${ports.edge}/ttd/demo/`);
+    expect(output).toContain(`http://127.0.0.1:${ports.functions}`);
+  });
+
+  it('answers the demo app through the edge, with Via and X-Forwarded-For set by the edge', async () => {
+    const res = await fetch(`http://localhost:${ports.edge}/ttd/demo/`, {
+      headers: { 'x-forwarded-for': '198.51.100.1' },
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('via')).toBe('1.1 altinn-edge');
+    const body = (await res.json()) as { app: string; receivedFromEdge: Record<string, string | null> };
+    expect(body.app).toBe('ttd/demo');
+    expect(body.receivedFromEdge.via).toBe('1.1 altinn-edge');
+    expect(body.receivedFromEdge.xForwardedFor).toBe('127.0.0.1');
+  });
+
+  it('serves the functions host with a ready database and blob store', async () => {
+    const res = await fetch(`http://127.0.0.1:${ports.functions}/ready`);
+    expect(res.status).toBe(200);
+  });
+
+  it('stops every child process on Ctrl-C (SIGINT to the job), leaving no orphans and no open ports', async () => {
+    const pid = launcher.pid!;
+    const tree = descendants(pid);
+    // npm, tsx, the launcher, azurite, the functions host, wrangler and workerd at least.
+    expect(tree.length).toBeGreaterThanOrEqual(6);
+    process.kill(-pid, 'SIGINT');
+    const ended = await Promise.race([exited, new Promise((r) => setTimeout(() => r('timeout'), 30_000))]);
+    // npm re-raises the SIGINT it got (as a shell job would end); the launcher under it exits 0.
+    expect([
+      { code: 0, signal: null },
+      { code: null, signal: 'SIGINT' },
+    ]).toContainEqual(ended);
+    const deadline = Date.now() + 15_000;
+    while (tree.some(alive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect(tree.filter(alive)).toEqual([]);
+    expect(output).toContain('Stopped.');
+    for (const port of Object.values(ports)) expect(await portOpen(port), `port ${port}`).toBe(false);
+  }, 60_000);
+});
