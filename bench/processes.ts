@@ -4,7 +4,6 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -116,18 +115,7 @@ export function killAllNow(): void {
   running.clear();
 }
 
-/** A TCP port on 127.0.0.1 that is free right now. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
+export { freePort } from '../scripts/processes.js';
 
 /** Waits until `url` answers (any status below 500) or throws with the child's log after `timeoutMs`. */
 export async function waitForHttp(url: string, child: Child, timeoutMs = 15_000): Promise<void> {

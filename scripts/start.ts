@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { startStandInIngress } from '../app-runtime/src/ingress.js';
+import { azuriteConnectionString } from '../functions/src/platform/config/index.js';
 import { loadLauncherConfig } from './config.js';
 import { freePort, type Supervised, startChild, stopChildren, waitForHttp } from './processes.js';
 
@@ -56,10 +57,7 @@ async function main(): Promise<void> {
   mkdirSync(resolve(dataDir, 'azurite'), { recursive: true });
   const adminToken = config.edgeAdminToken ?? randomBytes(24).toString('base64url');
   const blobEndpoint = `http://127.0.0.1:${config.azuritePort}/devstoreaccount1`;
-  const blobConnectionString =
-    'DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;' +
-    'AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;' +
-    `BlobEndpoint=${blobEndpoint};`;
+  const blobConnectionString = azuriteConnectionString(config.azuritePort);
 
   const azurite = supervise(
     startChild(

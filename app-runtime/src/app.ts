@@ -44,17 +44,12 @@ export function createServiceApp(id: AppIdentity): Hono {
     });
   });
 
-  app.notFound((c) =>
-    c.json(
-      {
-        type: 'urn:altinn-platform:problem:not-found',
-        title: 'Not found',
-        status: 404,
-        instance: new URL(c.req.url).pathname,
-      },
-      404,
-      { 'content-type': 'application/problem+json' },
-    ),
-  );
+  app.notFound((c) => notFoundProblem(c.req.url, 'Not found'));
   return app;
+}
+
+/** A 404 problem+json for `url`. */
+export function notFoundProblem(url: string, title: string): Response {
+  const body = { type: 'urn:altinn-platform:problem:not-found', title, status: 404, instance: new URL(url).pathname };
+  return new Response(JSON.stringify(body), { status: 404, headers: { 'content-type': 'application/problem+json' } });
 }

@@ -1,6 +1,6 @@
 import { type ServerType, serve } from '@hono/node-server';
 import { Hono } from 'hono';
-import { type AppIdentity, createServiceApp } from './app.js';
+import { type AppIdentity, createServiceApp, notFoundProblem } from './app.js';
 
 /** A running stand-in org cluster ingress. */
 export interface StandInIngress {
@@ -20,18 +20,7 @@ export async function startStandInIngress(options: {
 }): Promise<StandInIngress> {
   const root = new Hono({ strict: false });
   for (const id of options.apps) root.route('/', createServiceApp(id));
-  root.notFound((c) =>
-    c.json(
-      {
-        type: 'urn:altinn-platform:problem:not-found',
-        title: 'No such app in this cluster',
-        status: 404,
-        instance: new URL(c.req.url).pathname,
-      },
-      404,
-      { 'content-type': 'application/problem+json' },
-    ),
-  );
+  root.notFound((c) => notFoundProblem(c.req.url, 'No such app in this cluster'));
   const hostname = options.hostname ?? '127.0.0.1';
   let server: ServerType | undefined;
   const port = await new Promise<number>((resolve, reject) => {

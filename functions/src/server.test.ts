@@ -4,10 +4,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { azuriteConnectionString, freePort } from '../../test/support/azurite.js';
+import { freePort } from '../../scripts/processes.js';
 import { testBlobConnectionString } from '../../test/support/blob.js';
 import { openTestDatabase } from '../../test/support/database.js';
-import { loadConfig } from './platform/config/index.js';
+import { azuriteConnectionString, loadConfig } from './platform/config/index.js';
 import { silentLogger } from './platform/logging/index.js';
 import { type FunctionsHost, startFunctionsHost } from './server.js';
 

@@ -1,8 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { azuriteConnectionString } from '../../functions/src/platform/config/index.js';
+import { freePort } from '../../scripts/processes.js';
 
 /** A running Azurite blob server. */
 export interface AzuriteBlob {
@@ -12,30 +13,6 @@ export interface AzuriteBlob {
   port: number;
   /** Stops the server and removes its workspace folder. */
   stop(): Promise<void>;
-}
-
-const ACCOUNT_KEY = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
-
-/** Builds the devstoreaccount1 connection string for an Azurite blob service on 127.0.0.1:`port`. */
-export function azuriteConnectionString(port: number): string {
-  return (
-    `DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=${ACCOUNT_KEY};` +
-    `BlobEndpoint=http://127.0.0.1:${port}/devstoreaccount1;`
-  );
-}
-
-/** Asks the OS for a TCP port that is free on 127.0.0.1 right now. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        address && typeof address === 'object' ? resolve(address.port) : reject(new Error('no port')),
-      );
-    });
-  });
 }
 
 async function waitUntilAnswering(port: number, child: ChildProcess, timeoutMs: number): Promise<void> {

@@ -1,8 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { azuriteConnectionString, freePort } from '../../../../test/support/azurite.js';
+import { freePort } from '../../../../scripts/processes.js';
 import { openTestBlobStore, uniqueContainerName } from '../../../../test/support/blob.js';
+import { azuriteConnectionString } from '../config/index.js';
 import { blobServiceClientFromConnectionString, createBlobStore } from './index.js';
 
 const md5 = (data: Uint8Array) => createHash('md5').update(data).digest('hex');

@@ -1,11 +1,17 @@
 import path from 'node:path';
 import { z } from 'zod';
 
-/** Azurite's well-known development account, listening on 127.0.0.1:10000 (the blob default). */
-export const AZURITE_CONNECTION_STRING =
-  'DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;' +
-  'AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;' +
-  'BlobEndpoint=http://127.0.0.1:10000/devstoreaccount1;';
+/** Connection string of Azurite's well-known development account (devstoreaccount1) on 127.0.0.1:`port`. */
+export function azuriteConnectionString(port: number): string {
+  return (
+    'DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;' +
+    'AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;' +
+    `BlobEndpoint=http://127.0.0.1:${port}/devstoreaccount1;`
+  );
+}
+
+/** Azurite on its default port 127.0.0.1:10000: the blob default. */
+export const AZURITE_CONNECTION_STRING = azuriteConnectionString(10000);
 
 /** Log levels in increasing severity. */
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
