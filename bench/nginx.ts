@@ -50,5 +50,5 @@ export function startNginx(binary: string, port: number, upstreamPort: number, p
   mkdirSync(prefix, { recursive: true });
   const configPath = join(prefix, 'nginx.conf');
   writeFileSync(configPath, nginxConfig(port, upstreamPort, prefix));
-  return startChild('nginx', binary, ['-p', prefix, '-c', configPath], { logDir });
+  return startChild('nginx', binary, ['-p', prefix, '-c', configPath], { logDir, role: 'proxy' });
 }

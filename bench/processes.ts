@@ -2,8 +2,9 @@
  * Child processes of the bench: each runs in its own process group, logs to a file, and is
  * stopped by its id when the bench ends, fails or is interrupted, so that nothing is left behind.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -21,13 +22,44 @@ export interface StartOptions {
   logDir: string;
   cwd?: string;
   env?: NodeJS.ProcessEnv;
+  /** Which core the child may use when pinning is on (see {@link pinning}). */
+  role?: Role;
+}
+
+/** What a child is to the measurement: the proxy under test, or the load side (wrk and the upstream). */
+export type Role = 'proxy' | 'load';
+
+function hasTaskset(): boolean {
+  try {
+    execFileSync('taskset', ['--version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * CPU pinning: on a machine with two or more cores, the proxy under test gets core 1 to itself and
+ * the load side (wrk, the upstream) shares core 0, so that the proxy's own cost per request sets
+ * its throughput instead of the scheduler's whims. BENCH_PIN=0 turns it off.
+ */
+export const pinning: { on: boolean; cores: Record<Role, string> } = {
+  on: process.env.BENCH_PIN !== '0' && cpus().length >= 2 && hasTaskset(),
+  cores: { proxy: '1', load: '0' },
+};
+
+/** `command args` under `taskset` for `role` when pinning is on. */
+export function pinned(role: Role | undefined, command: string, args: string[]): [string, string[]] {
+  if (!pinning.on || role === undefined) return [command, args];
+  return ['taskset', ['-c', pinning.cores[role], command, ...args]];
 }
 
 /** Starts `command` in its own process group, logging to `{logDir}/{name}.log`, and tracks it until it exits. */
 export function startChild(name: string, command: string, args: string[], options: StartOptions): Child {
   const logFile = join(options.logDir, `${name}.log`);
   const fd = openSync(logFile, 'a');
-  const proc = spawn(command, args, {
+  const [cmd, argv] = pinned(options.role, command, args);
+  const proc = spawn(cmd, argv, {
     cwd: options.cwd,
     env: options.env ?? process.env,
     stdio: ['ignore', fd, fd],
@@ -50,8 +82,10 @@ export async function runChild(
   command: string,
   args: string[],
   timeoutMs: number,
+  role?: Role,
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const proc = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const [cmd, argv] = pinned(role, command, args);
+  const proc = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   const child: Child = { name, process: proc, logFile: '' };
   running.add(child);
   let stdout = '';

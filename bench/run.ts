@@ -9,7 +9,17 @@ import { dirname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { findNginx, startNginx } from './nginx.js';
-import { type Child, freePort, isAlive, killAllNow, logTail, startChild, stopAll, waitForHttp } from './processes.js';
+import {
+  type Child,
+  freePort,
+  isAlive,
+  killAllNow,
+  logTail,
+  pinning,
+  startChild,
+  stopAll,
+  waitForHttp,
+} from './processes.js';
 import { type Baseline, markdownTable, summarise, summaryLine } from './report.js';
 import { UPSTREAM_BODY } from './upstream.js';
 import { bundleEdge, placeModule, readWranglerSettings, startWorkerd, workerdConfig } from './workerd.js';
@@ -79,7 +89,7 @@ async function startUpstream(logDir: string): Promise<Target> {
     'upstream',
     process.execPath,
     ['--import', 'tsx', join(BENCH_DIR, 'upstream.ts'), String(port)],
-    { logDir, cwd: ROOT },
+    { logDir, cwd: ROOT, role: 'load' },
   );
   const url = `http://127.0.0.1:${port}${PATH}`;
   await waitForHttp(url, child);
@@ -180,6 +190,11 @@ async function main(): Promise<number> {
         .map((l) => l.toFixed(2))
         .join(' ')}; wrk 1 thread, ${config.connections} connections, ` +
         `${config.rounds} rounds x ${config.seconds} s, ${config.warmupSeconds} s warm-up; work dir ${work}`,
+    );
+    console.log(
+      pinning.on
+        ? `  pinned: proxies (workerd, nginx) on core ${pinning.cores.proxy}, wrk and the upstream on core ${pinning.cores.load} (BENCH_PIN=0 to turn off)`
+        : '  not pinned to cores (BENCH_PIN=0, one core, or no taskset)',
     );
     const upstream = await startUpstream(logDir);
     const upstreamPort = new URL(upstream.url).port;

@@ -109,7 +109,7 @@ export function startWorkerd(name: string, root: string, dir: string, config: st
   mkdirSync(dir, { recursive: true });
   const configPath = join(dir, 'config.capnp');
   writeFileSync(configPath, config);
-  return startChild(name, workerdBinary(root), ['serve', configPath], { logDir, cwd: dir });
+  return startChild(name, workerdBinary(root), ['serve', configPath], { logDir, cwd: dir, role: 'proxy' });
 }
 
 /** Copies a module into a workerd config's directory, so that `embed` finds it beside the config. */

@@ -72,7 +72,7 @@ export async function runWrk(url: string, load: WrkLoad): Promise<WrkResult> {
     '--latency',
     url,
   ];
-  const { code, stdout, stderr } = await runChild('wrk', 'wrk', args, (load.seconds + 15) * 1_000);
+  const { code, stdout, stderr } = await runChild('wrk', 'wrk', args, (load.seconds + 15) * 1_000, 'load');
   if (code !== 0) throw new Error(`wrk ${args.join(' ')} exited ${code}:\n${stderr}${stdout}`);
   return parseWrk(stdout);
 }

@@ -2,6 +2,6 @@
 export default {
   async fetch(request, env) {
     const url = new URL(request.url);
-    return fetch(`${env.UPSTREAM}${url.pathname}${url.search}`);
+    return fetch(`${env.UPSTREAM}${url.pathname}${url.search}`, request);
   },
 };

@@ -50,14 +50,14 @@ export function problemType(kind: ProblemKind): string {
 }
 
 /** Builds the problem+json response for `init`, naming the request's path and id. */
-export function problemResponse(c: Context<EdgeEnv>, init: ProblemInit): Response {
+export function problemResponse(init: ProblemInit, instance: string, requestId: string): Response {
   const body = {
     type: problemType(init.kind),
     title: init.title,
     status: init.status,
     ...(init.detail === undefined ? {} : { detail: init.detail }),
-    instance: new URL(c.req.url).pathname,
-    requestId: c.get('requestId'),
+    instance,
+    requestId,
     ...(init.errors === undefined ? {} : { errors: init.errors }),
   };
   const headers = new Headers(init.headers);
@@ -66,33 +66,53 @@ export function problemResponse(c: Context<EdgeEnv>, init: ProblemInit): Respons
   return new Response(JSON.stringify(body), { status: init.status, headers });
 }
 
-/** The one error handler of the edge: problems as they are, anything else as a 500 without internals. */
-export const onError: ErrorHandler<EdgeEnv> = (err, c) => {
-  if (err instanceof Problem) return problemResponse(c, err.init);
+/**
+ * Turns anything thrown while handling a request into a problem response: problems as they are,
+ * other HTTP exceptions by their status, anything else as a 500 without internals (logged).
+ */
+export function errorResponse(err: unknown, instance: string, requestId: string): Response {
+  if (err instanceof Problem) return problemResponse(err.init, instance, requestId);
   if (err instanceof HTTPException) {
-    return problemResponse(c, {
-      status: err.status,
-      kind: err.status === 404 ? 'not-found' : 'internal',
-      title: err.message || 'Request failed',
-    });
+    return problemResponse(
+      {
+        status: err.status,
+        kind: err.status === 404 ? 'not-found' : 'internal',
+        title: err.message || 'Request failed',
+      },
+      instance,
+      requestId,
+    );
   }
   console.error(
     JSON.stringify({
       level: 'error',
       msg: 'unhandled error',
-      requestId: c.get('requestId'),
-      path: new URL(c.req.url).pathname,
+      requestId,
+      path: instance,
       error: err instanceof Error ? { name: err.name, message: err.message, stack: err.stack } : String(err),
     }),
   );
-  return problemResponse(c, {
-    status: 500,
-    kind: 'internal',
-    title: 'Internal error',
-    detail: `The edge failed to handle the request; quote request id ${c.get('requestId')}.`,
-  });
-};
+  return problemResponse(
+    {
+      status: 500,
+      kind: 'internal',
+      title: 'Internal error',
+      detail: `The edge failed to handle the request; quote request id ${requestId}.`,
+    },
+    instance,
+    requestId,
+  );
+}
+
+const pathOf = (c: Context<EdgeEnv>): string => new URL(c.req.url).pathname;
+
+/** The one error handler of the edge's Hono apps. */
+export const onError: ErrorHandler<EdgeEnv> = (err, c) => errorResponse(err, pathOf(c), c.get('requestId'));
 
 /** Answers paths nothing matched with a 404 problem. */
 export const onNotFound: NotFoundHandler<EdgeEnv> = (c) =>
-  problemResponse(c, { status: 404, kind: 'not-found', title: 'Not found', detail: 'No such resource on the edge.' });
+  problemResponse(
+    { status: 404, kind: 'not-found', title: 'Not found', detail: 'No such resource on the edge.' },
+    pathOf(c),
+    c.get('requestId'),
+  );

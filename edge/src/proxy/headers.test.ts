@@ -1,8 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { appendVia, forwardedNode, setForwarding, stripHopByHop, viaNames } from './headers';
+import {
+  dropFields,
+  forwardedNode,
+  REQUEST_DROPPED,
+  RESPONSE_DROPPED,
+  setForwarding,
+  viaNames,
+  viaWith,
+} from './headers';
 
-describe('stripHopByHop', () => {
-  it('removes the fixed hop-by-hop set and every field Connection names, case-insensitively', () => {
+describe('dropFields', () => {
+  it('removes the hop-by-hop set and every field Connection names, case-insensitively', () => {
     const h = new Headers({
       Connection: 'Keep-Alive, X-Hop-One,x-hop-two , ',
       'Keep-Alive': 'timeout=5',
@@ -10,13 +18,49 @@ describe('stripHopByHop', () => {
       'X-Hop-Two': '2',
       'Proxy-Connection': 'keep-alive',
       TE: 'trailers',
+      Trailer: 'x-sum',
+      'Transfer-Encoding': 'chunked',
       Upgrade: 'h2c',
       'Proxy-Authorization': 'Basic eA==',
       'Proxy-Authenticate': 'Basic',
       'X-End': 'kept',
     });
-    stripHopByHop(h);
+    dropFields(h, RESPONSE_DROPPED);
     expect([...h.keys()]).toEqual(['x-end']);
+  });
+
+  it('with setForwarding, leaves no client-sent identity field in a request', () => {
+    const h = new Headers({
+      forwarded: 'for=1.1.1.1',
+      'x-forwarded-for': '1.1.1.1',
+      'x-forwarded-proto': 'gopher',
+      'x-forwarded-host': 'evil.example',
+      'x-forwarded-port': '1',
+      'x-forwarded-prefix': '/evil',
+      'x-real-ip': '1.1.1.1',
+      'true-client-ip': '1.1.1.1',
+      'x-client-ip': '1.1.1.1',
+      'client-ip': '1.1.1.1',
+      'cf-connecting-ip': '1.1.1.1',
+      host: 'edge.example',
+      accept: 'text/html',
+    });
+    dropFields(h, REQUEST_DROPPED);
+    setForwarding(h, { ip: undefined, proto: 'https', host: 'edge.example' });
+    expect(Object.fromEntries(h)).toEqual({
+      accept: 'text/html',
+      forwarded: 'for=unknown;host=edge.example;proto=https',
+      'x-forwarded-proto': 'https',
+      'x-forwarded-host': 'edge.example',
+    });
+  });
+
+  it('keeps repeated Set-Cookie fields apart', () => {
+    const h = new Headers();
+    h.append('set-cookie', 'a=1');
+    h.append('set-cookie', 'b=2');
+    dropFields(h, RESPONSE_DROPPED);
+    expect(h.getAll('set-cookie')).toEqual(['a=1', 'b=2']);
   });
 });
 
@@ -29,9 +73,8 @@ describe('Via', () => {
   });
 
   it('appends to an existing Via', () => {
-    const h = new Headers({ via: '1.0 fred' });
-    appendVia(h, 'edge');
-    expect(h.get('via')).toBe('1.0 fred, 1.1 edge');
+    expect(viaWith('1.0 fred', 'edge')).toBe('1.0 fred, 1.1 edge');
+    expect(viaWith(null, 'edge')).toBe('1.1 edge');
   });
 });
 
@@ -42,17 +85,10 @@ describe('Forwarded', () => {
     expect(forwardedNode(undefined)).toBe('unknown');
   });
 
-  it('replaces every client-sent identity field and quotes a host with a port', () => {
-    const h = new Headers({
-      forwarded: 'for=1.1.1.1',
-      'x-forwarded-for': '1.1.1.1',
-      'x-real-ip': '1.1.1.1',
-      'client-ip': '1.1.1.1',
-    });
+  it('quotes a host with a port', () => {
+    const h = new Headers();
     setForwarding(h, { ip: '192.0.2.9', proto: 'https', host: 'edge.example:8443' });
     expect(h.get('forwarded')).toBe('for=192.0.2.9;host="edge.example:8443";proto=https');
     expect(h.get('x-forwarded-for')).toBe('192.0.2.9');
-    expect(h.get('x-real-ip')).toBeNull();
-    expect(h.get('client-ip')).toBeNull();
   });
 });

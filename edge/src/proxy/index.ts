@@ -1,27 +1,50 @@
-import type { Context } from 'hono';
-import { type EdgeEnv, intSetting } from '../env';
+import { type Env, intSetting } from '../env';
 import { Problem } from '../problem';
 import { routeResolver } from '../routing';
 import { isDnsLabel } from '../routing/schema';
-import { appendVia, setForwarding, stripHopByHop, viaNames } from './headers';
+import { dropFields, REQUEST_DROPPED, RESPONSE_DROPPED, setForwarding, viaNames, viaWith } from './headers';
 
 const DEFAULT_TIMEOUT_MS = 30_000;
 const DEFAULT_CACHE_TTL_MS = 5_000;
 const NULL_BODY_STATUS = new Set([101, 204, 205, 304]);
 
+/** The org and app an app path names. */
+export interface AppTarget {
+  org: string;
+  app: string;
+}
+
+/**
+ * The org and app of a path shaped `/{org}/{app}` or `/{org}/{app}/...`, or null for any other
+ * shape. Paths whose first segment starts with `_` belong to the edge itself (`/_edge`, `/_egress`).
+ */
+export function appTargetOf(pathname: string): AppTarget | null {
+  const orgEnd = pathname.indexOf('/', 1);
+  if (orgEnd <= 1 || pathname.charCodeAt(1) === 95 /* _ */) return null;
+  const appEnd = pathname.indexOf('/', orgEnd + 1);
+  const app = appEnd === -1 ? pathname.slice(orgEnd + 1) : pathname.slice(orgEnd + 1, appEnd);
+  if (app === '') return null;
+  return { org: pathname.slice(1, orgEnd), app };
+}
+
 /**
  * Reverse proxy of `/{org}/{app}/...` to `{clusterBase}/{org}/{app}/...`: resolves the route,
  * rewrites the headers by RFC 9110's rules, streams both bodies, and maps upstream failures to
- * 504 (no response headers in time) or 502 (no connection).
+ * 504 (no response headers in time) or 502 (no connection). Refusals are thrown as problems.
  */
-export async function proxyToApp(c: Context<EdgeEnv>): Promise<Response> {
-  const org = c.req.param('org') ?? '';
-  const app = c.req.param('app') ?? '';
+export async function proxyToApp(
+  request: Request,
+  url: URL,
+  target: AppTarget,
+  env: Env,
+  requestId: string,
+): Promise<Response> {
+  const { org, app } = target;
   if (!isDnsLabel(org) || !isDnsLabel(app)) {
     throw new Problem({ status: 404, kind: 'route-not-found', title: 'Not found', detail: 'No app at this path.' });
   }
-  const pseudonym = c.env.EDGE_NAME ?? 'altinn-edge';
-  if (viaNames(c.req.header('via') ?? null, pseudonym)) {
+  const pseudonym = env.EDGE_NAME ?? 'altinn-edge';
+  if (viaNames(request.headers.get('via'), pseudonym)) {
     throw new Problem({
       status: 508,
       kind: 'proxy-loop',
@@ -30,8 +53,8 @@ export async function proxyToApp(c: Context<EdgeEnv>): Promise<Response> {
     });
   }
 
-  const ttl = intSetting(c.env.ROUTE_CACHE_TTL_MS, DEFAULT_CACHE_TTL_MS);
-  const route = await routeResolver.resolve(c.env.ROUTES, org, app, ttl);
+  const ttl = intSetting(env.ROUTE_CACHE_TTL_MS, DEFAULT_CACHE_TTL_MS);
+  const route = await routeResolver.resolve(env.ROUTES, org, app, ttl);
   if (route.kind === 'unknown') {
     throw new Problem({
       status: 404,
@@ -50,70 +73,57 @@ export async function proxyToApp(c: Context<EdgeEnv>): Promise<Response> {
     });
   }
 
-  const incoming = new URL(c.req.url);
-  const target = `${route.clusterBase}${incoming.pathname}${incoming.search}`;
-  const headers = new Headers(c.req.raw.headers);
-  stripHopByHop(headers);
+  const headers = new Headers(request.headers);
+  dropFields(headers, REQUEST_DROPPED);
   setForwarding(headers, {
-    ip: c.req.header('cf-connecting-ip'),
-    proto: incoming.protocol.slice(0, -1),
-    host: incoming.host,
+    ip: request.headers.get('cf-connecting-ip') ?? undefined,
+    proto: url.protocol.slice(0, -1),
+    host: url.host,
   });
-  headers.delete('cf-connecting-ip');
-  headers.delete('host');
-  headers.set('x-request-id', c.get('requestId'));
-  appendVia(headers, pseudonym);
+  headers.set('x-request-id', requestId);
+  headers.set('via', viaWith(request.headers.get('via'), pseudonym));
 
-  const timeoutMs = intSetting(c.env.UPSTREAM_TIMEOUT_MS, DEFAULT_TIMEOUT_MS);
-  const upstream = await fetchWithTimeout(
-    target,
-    {
-      method: c.req.method,
+  const method = request.method;
+  const timeoutMs = intSetting(env.UPSTREAM_TIMEOUT_MS, DEFAULT_TIMEOUT_MS);
+  // A native timeout signal: no JS timer to arm and clear on every request. workerd applies a
+  // fetch's signal until the response headers arrive; the body may stream for longer (tested).
+  const signal = AbortSignal.timeout(timeoutMs);
+  let upstream: Response;
+  try {
+    upstream = await fetch(`${route.clusterBase}${url.pathname}${url.search}`, {
+      method,
       headers,
-      body: c.req.method === 'GET' || c.req.method === 'HEAD' ? null : c.req.raw.body,
+      body: method === 'GET' || method === 'HEAD' ? null : request.body,
       redirect: 'manual',
-    },
-    timeoutMs,
-    `${org}/${app}`,
-  );
+      signal,
+    });
+  } catch (err) {
+    throw upstreamFailure(err, signal.aborted, timeoutMs, `${org}/${app}`);
+  }
 
-  const responseHeaders = new Headers(upstream.headers);
-  stripHopByHop(responseHeaders);
-  appendVia(responseHeaders, pseudonym);
-  return new Response(NULL_BODY_STATUS.has(upstream.status) ? null : upstream.body, {
-    status: upstream.status,
-    statusText: upstream.statusText,
-    headers: responseHeaders,
-  });
+  const response = new Response(NULL_BODY_STATUS.has(upstream.status) ? null : upstream.body, upstream);
+  dropFields(response.headers, RESPONSE_DROPPED);
+  response.headers.set('via', viaWith(upstream.headers.get('via'), pseudonym));
+  response.headers.set('x-request-id', requestId);
+  return response;
 }
 
-async function fetchWithTimeout(url: string, init: RequestInit, timeoutMs: number, app: string): Promise<Response> {
-  const controller = new AbortController();
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    controller.abort();
-  }, timeoutMs);
-  try {
-    return await fetch(url, { ...init, signal: controller.signal });
-  } catch (err) {
-    const reason = err instanceof Error ? err.message : String(err);
-    console.warn(JSON.stringify({ level: 'warn', msg: 'upstream failed', app, timedOut, reason }));
-    if (timedOut) {
-      throw new Problem({
-        status: 504,
-        kind: 'upstream-timeout',
-        title: 'Upstream timeout',
-        detail: `The cluster of ${app} did not answer within ${timeoutMs} ms.`,
-      });
-    }
-    throw new Problem({
-      status: 502,
-      kind: 'upstream-unreachable',
-      title: 'Bad gateway',
-      detail: `The cluster of ${app} could not be reached.`,
+/** The problem to answer when the upstream fetch failed: 504 if it timed out, else 502 (logged either way). */
+function upstreamFailure(err: unknown, timedOut: boolean, timeoutMs: number, app: string): Problem {
+  const reason = err instanceof Error ? err.message : String(err);
+  console.warn(JSON.stringify({ level: 'warn', msg: 'upstream failed', app, timedOut, reason }));
+  if (timedOut) {
+    return new Problem({
+      status: 504,
+      kind: 'upstream-timeout',
+      title: 'Upstream timeout',
+      detail: `The cluster of ${app} did not answer within ${timeoutMs} ms.`,
     });
-  } finally {
-    clearTimeout(timer);
   }
+  return new Problem({
+    status: 502,
+    kind: 'upstream-unreachable',
+    title: 'Bad gateway',
+    detail: `The cluster of ${app} could not be reached.`,
+  });
 }
