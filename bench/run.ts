@@ -2,6 +2,7 @@
  * `npm run bench`: the edge Worker on `workerd serve`, measured side by side in one run against
  * the upstream directly, a bare pass-through Worker on the same workerd, and nginx (see README.md).
  */
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -29,6 +30,22 @@ const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(BENCH_DIR, '..');
 const PATH = '/bench/app/hello';
 let workDir: string | undefined;
+
+/**
+ * Installs wrk and nginx from Debian when running as root on a machine with apt-get, so that
+ * `npm run bench` works on a fresh machine; otherwise leaves it to the message below.
+ */
+function installLoadTools(): void {
+  if (process.getuid?.() !== 0) return;
+  console.log('wrk is missing: installing wrk and nginx-light from Debian (apt-get)...');
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  try {
+    execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
+    execFileSync('apt-get', ['install', '-y', '-qq', 'wrk', 'nginx-light'], { stdio: 'inherit', env });
+  } catch (err) {
+    console.error(`apt-get failed: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
 
 /** Settings of a bench run, from the environment. */
 interface BenchConfig {
@@ -174,6 +191,7 @@ async function measure(target: Target, load: WrkLoad): Promise<WrkResult> {
 }
 
 async function main(): Promise<number> {
+  if (!hasWrk()) installLoadTools();
   if (!hasWrk()) {
     console.error('wrk is not installed. Install it (and nginx for the reference proxy) with:');
     console.error('  apt-get update && apt-get install -y wrk nginx-light');

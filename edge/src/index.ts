@@ -14,7 +14,7 @@ edge.notFound(onNotFound);
 
 /**
  * The edge Worker. App paths `/{org}/{app}/...` go straight to the proxy: the hot path skips the
- * router and middleware chain, which cost about a fifth of the edge's throughput (bench/).
+ * router and middleware chain (measured: edge/bare Worker 0.51 with them, 0.70 without; bench/).
  * Everything else is the Hono app above.
  */
 export default {
