@@ -1,11 +1,8 @@
 import { z } from 'zod';
+import { DNS_LABEL } from '../edge/src/routing/schema.js';
 
 const port = (fallback: number) => z.coerce.number().int().min(1).max(65_535).default(fallback);
-const label = (fallback: string) =>
-  z
-    .string()
-    .regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'must be a DNS-1123 label')
-    .default(fallback);
+const label = (fallback: string) => z.string().regex(DNS_LABEL, 'must be a DNS-1123 label').default(fallback);
 
 const schema = z.object({
   EDGE_PORT: port(8787),

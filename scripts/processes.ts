@@ -50,6 +50,11 @@ function killGroup(pid: number, signal: NodeJS.Signals): void {
   }
 }
 
+/** SIGKILLs every child's process group at once (for a process that is exiting anyway). */
+export function killChildrenNow(children: Supervised[]): void {
+  for (const { child } of children) if (child.pid !== undefined) killGroup(child.pid, 'SIGKILL');
+}
+
 /**
  * Stops children: SIGTERM to each process group, then SIGKILL to any group still there after
  * `graceMs`. Resolves when every child has exited.

@@ -5,12 +5,12 @@
  * Ctrl-C (SIGINT) or SIGTERM stops every child process group it started.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { startStandInIngress } from '../app-runtime/src/ingress.js';
 import { azuriteConnectionString } from '../functions/src/platform/config/index.js';
 import { loadLauncherConfig } from './config.js';
-import { freePort, type Supervised, startChild, stopChildren, waitForHttp } from './processes.js';
+import { freePort, killChildrenNow, type Supervised, startChild, stopChildren, waitForHttp } from './processes.js';
 
 const config = (() => {
   try {
@@ -41,8 +41,15 @@ async function shutdown(code: number, why: string): Promise<void> {
 process.on('SIGINT', () => void shutdown(0, 'SIGINT'));
 process.on('SIGTERM', () => void shutdown(0, 'SIGTERM'));
 process.on('SIGHUP', () => void shutdown(0, 'SIGHUP'));
+process.on('uncaughtException', (err) => void shutdown(1, `unexpected error: ${err.stack ?? err.message}`));
+process.on('unhandledRejection', (err) => void shutdown(1, `unexpected error: ${String(err)}`));
+// Whatever way this process ends, no child group outlives it.
+process.on('exit', () => killChildrenNow(children));
 
-function supervise(child: Supervised): Supervised {
+/** Starts and supervises a child; refuses once stopping, so nothing starts after the stop took its list. */
+function launch(...args: Parameters<typeof startChild>): Supervised {
+  if (stopping) throw new Error('the local platform is stopping');
+  const child = startChild(...args);
   children.push(child);
   void child.exited.then(({ code, signal }) => {
     if (!stopping) void shutdown(1, `${child.name} exited unexpectedly (code ${code}, signal ${signal})`);
@@ -56,60 +63,59 @@ async function main(): Promise<void> {
   const dataDir = resolve(config.dataDir);
   mkdirSync(resolve(dataDir, 'azurite'), { recursive: true });
   const adminToken = config.edgeAdminToken ?? randomBytes(24).toString('base64url');
+  // The token reaches wrangler through a file only this user can read, not its command line.
+  const edgeEnvFile = resolve(dataDir, 'edge.env');
+  writeFileSync(edgeEnvFile, `EDGE_ADMIN_TOKEN=${adminToken}\n`, { mode: 0o600 });
+  chmodSync(edgeEnvFile, 0o600);
+  const inspectorPort = await freePort();
   const blobEndpoint = `http://127.0.0.1:${config.azuritePort}/devstoreaccount1`;
   const blobConnectionString = azuriteConnectionString(config.azuritePort);
 
-  const azurite = supervise(
-    startChild(
-      'azurite',
-      bin('azurite-blob'),
-      [
-        '--silent',
-        '--location',
-        resolve(dataDir, 'azurite'),
-        '--blobHost',
-        '127.0.0.1',
-        '--blobPort',
-        String(config.azuritePort),
-        '--skipApiVersionCheck',
-        '--disableTelemetry',
-        '--loose',
-      ],
-      { quiet: !config.verbose },
-    ),
+  const azurite = launch(
+    'azurite',
+    bin('azurite-blob'),
+    [
+      '--silent',
+      '--location',
+      resolve(dataDir, 'azurite'),
+      '--blobHost',
+      '127.0.0.1',
+      '--blobPort',
+      String(config.azuritePort),
+      '--skipApiVersionCheck',
+      '--disableTelemetry',
+      '--loose',
+    ],
+    { quiet: !config.verbose },
   );
-  const functions = supervise(
-    startChild('functions', bin('tsx'), ['functions/src/server.ts'], {
-      env: {
-        PORT: String(config.functionsPort),
-        DATA_DIR: dataDir,
-        BLOB_CONNECTION_STRING: blobConnectionString,
-      },
-    }),
-  );
-  const edge = supervise(
-    startChild(
-      'edge',
-      bin('wrangler'),
-      [
-        'dev',
-        '--ip',
-        '127.0.0.1',
-        '--port',
-        String(config.edgePort),
-        '--inspector-port',
-        String(await freePort()),
-        '--persist-to',
-        resolve(dataDir, 'wrangler'),
-        '--var',
-        `EDGE_ADMIN_TOKEN:${adminToken}`,
-        '--show-interactive-dev-session=false',
-      ],
-      {
-        env: { WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false', CI: 'true' },
-        quiet: !config.verbose,
-      },
-    ),
+  const functions = launch('functions', bin('tsx'), ['functions/src/server.ts'], {
+    env: {
+      PORT: String(config.functionsPort),
+      DATA_DIR: dataDir,
+      BLOB_CONNECTION_STRING: blobConnectionString,
+    },
+  });
+  const edge = launch(
+    'edge',
+    bin('wrangler'),
+    [
+      'dev',
+      '--ip',
+      '127.0.0.1',
+      '--port',
+      String(config.edgePort),
+      '--inspector-port',
+      String(inspectorPort),
+      '--persist-to',
+      resolve(dataDir, 'wrangler'),
+      '--env-file',
+      edgeEnvFile,
+      '--show-interactive-dev-session=false',
+    ],
+    {
+      env: { WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false', CI: 'true' },
+      quiet: !config.verbose,
+    },
   );
   ingress = await startStandInIngress({
     apps: [{ org: config.demoOrg, app: config.demoApp }],

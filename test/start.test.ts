@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { connect } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -145,4 +145,57 @@ describe('npm start', () => {
     expect(output).toContain('Stopped.');
     for (const port of Object.values(ports)) expect(await portOpen(port), `port ${port}`).toBe(false);
   }, 60_000);
+});
+
+describe('npm start when a part cannot start', () => {
+  it('stops the children it already started and exits 1 when the ingress port is taken', async () => {
+    const blocker = createServer();
+    const taken = await freePort();
+    await new Promise<void>((resolve) => blocker.listen(taken, '127.0.0.1', resolve));
+    const dir = mkdtempSync(join(tmpdir(), 'start-fail-'));
+    const child = spawn('npm', ['start', '--silent'], {
+      env: {
+        ...process.env,
+        EDGE_PORT: String(await freePort()),
+        FUNCTIONS_PORT: String(await freePort()),
+        AZURITE_PORT: String(await freePort()),
+        INGRESS_PORT: String(taken),
+        DATA_DIR: dir,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
+    let text = '';
+    child.stdout?.on('data', (c: Buffer) => {
+      text += c.toString();
+    });
+    child.stderr?.on('data', (c: Buffer) => {
+      text += c.toString();
+    });
+    const seen = new Set<number>();
+    const watcher = setInterval(() => {
+      for (const pid of descendants(child.pid!)) seen.add(pid);
+    }, 50);
+    const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
+    clearInterval(watcher);
+    blocker.close();
+    try {
+      expect(code).toBe(1);
+      expect(text).toContain('EADDRINUSE');
+      // azurite, the functions host and wrangler had been started before the ingress failed.
+      expect(seen.size).toBeGreaterThanOrEqual(4);
+      const deadline = Date.now() + 15_000;
+      while ([...seen].some(alive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      expect([...seen].filter(alive)).toEqual([]);
+    } finally {
+      for (const pid of seen) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // Gone already.
+        }
+      }
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
 });

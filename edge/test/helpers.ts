@@ -54,3 +54,9 @@ export async function expectProblem(res: Response, status: number): Promise<Prob
   if (body.status !== status) throw new Error(`body status ${body.status} != ${status}`);
   return body;
 }
+
+/** How many requests carrying `x-test-marker: marker` reached the loopback upstream. */
+export async function upstreamHits(marker: string): Promise<number> {
+  const res = await fetch(`${upstreamBase()}/__hits?marker=${encodeURIComponent(marker)}`);
+  return ((await res.json()) as { hits: number }).hits;
+}

@@ -31,8 +31,18 @@ function pairs(raw: string[]): [string, string][] {
   return out;
 }
 
+/** How many requests arrived carrying each `x-test-marker` value; `GET /__hits?marker=` reads it. */
+const hits = new Map<string, number>();
+
 async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://upstream');
+  if (url.pathname === '/__hits') {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ hits: hits.get(url.searchParams.get('marker') ?? '') ?? 0 }));
+    return;
+  }
+  const marker = req.headers['x-test-marker'];
+  if (typeof marker === 'string') hits.set(marker, (hits.get(marker) ?? 0) + 1);
   const mode = url.searchParams.get('mode');
   const body = await readAll(req);
   const received: Received = {

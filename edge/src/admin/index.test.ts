@@ -1,6 +1,7 @@
 import { env, SELF } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { admin, expectProblem, upstreamBase } from '../../test/helpers';
+import { edgeApp } from '../app';
 
 describe('admin API auth', () => {
   it('answers 401 with WWW-Authenticate when the token is missing', async () => {
@@ -22,6 +23,23 @@ describe('admin API auth', () => {
       headers: { authorization: 'Basic test-admin-token' },
     });
     await expectProblem(res, 401);
+  });
+
+  it('answers 503 to every admin call when no admin token is configured', async () => {
+    const unconfigured = { ROUTES: env.ROUTES, EDGE_ADMIN_TOKEN: '' };
+    for (const token of [null, '', 'anything']) {
+      const headers: Record<string, string> = token === null ? {} : { authorization: `Bearer ${token}` };
+      const res = await edgeApp.request('/_edge/routes', { headers }, unconfigured);
+      const problem = await expectProblem(res, 503);
+      expect(problem.type).toBe('urn:altinn-platform:problem:admin-not-configured');
+    }
+    const put = await edgeApp.request(
+      '/_edge/routes/noadmin',
+      { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '{"clusterBase":"https://x.example"}' },
+      { ROUTES: env.ROUTES },
+    );
+    await expectProblem(put, 503);
+    expect(await env.ROUTES.get('org/noadmin')).toBeNull();
   });
 
   it('keeps /_edge/health open', async () => {

@@ -28,7 +28,13 @@ routesAdmin.get('/', async (c) => {
   if (!Number.isInteger(limit) || limit < 1 || limit > 1000) {
     invalid('Invalid query', [{ field: 'limit', detail: 'must be an integer from 1 to 1000' }]);
   }
-  const page = await new RouteStore(c.env.ROUTES).listOrgs(limit, c.req.query('cursor'));
+  let page: Awaited<ReturnType<RouteStore['listOrgs']>>;
+  try {
+    page = await new RouteStore(c.env.ROUTES).listOrgs(limit, c.req.query('cursor'));
+  } catch {
+    // KV refuses a cursor it did not hand out.
+    invalid('Invalid query', [{ field: 'cursor', detail: 'is not a cursor from a previous page' }]);
+  }
   return c.json(page);
 });
 

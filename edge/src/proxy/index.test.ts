@@ -1,6 +1,6 @@
 import { env, SELF } from 'cloudflare:test';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
-import { admin, expectProblem, routeOrg, upstreamBase } from '../../test/helpers';
+import { admin, expectProblem, routeOrg, upstreamBase, upstreamHits } from '../../test/helpers';
 import type { Received } from '../../test/upstream';
 
 const EDGE = 'https://edge.test';
@@ -116,12 +116,18 @@ describe('proxy: request headers (RFC 9110)', () => {
   });
 
   it('answers 508 to a Via loop and never reaches the upstream', async () => {
-    for (const via of ['1.1 altinn-edge', '1.0 proxy-a, 1.1 ALTINN-EDGE (Cloudflare)', 'HTTP/1.1 altinn-edge']) {
-      const res = await SELF.fetch(`${EDGE}/ttd/app/?mode=status&code=200`, { headers: { via } });
+    const vias = ['1.1 altinn-edge', '1.0 proxy-a, 1.1 ALTINN-EDGE (Cloudflare)', 'HTTP/1.1 altinn-edge'];
+    for (const [i, via] of vias.entries()) {
+      const marker = `loop-${i}-${crypto.randomUUID()}`;
+      const res = await SELF.fetch(`${EDGE}/ttd/app/`, { headers: { via, 'x-test-marker': marker } });
       const problem = await expectProblem(res, 508);
       expect(problem.type).toBe('urn:altinn-platform:problem:proxy-loop');
-      expect(res.headers.get('x-upstream')).toBeNull();
+      expect(await upstreamHits(marker)).toBe(0);
     }
+    // The counter does count what gets through.
+    const marker = `control-${crypto.randomUUID()}`;
+    expect((await SELF.fetch(`${EDGE}/ttd/app/`, { headers: { 'x-test-marker': marker } })).status).toBe(200);
+    expect(await upstreamHits(marker)).toBe(1);
   });
 
   it('sets X-Forwarded-For and Forwarded from CF-Connecting-IP, never from client-sent values', async () => {
@@ -294,11 +300,12 @@ describe('proxy: errors as problem+json', () => {
 
   it('answers 503 with Retry-After for a disabled app, without reaching the upstream', async () => {
     await admin('PUT', '/routes/ttd/closed', { disabled: true, retryAfterSeconds: 120 });
-    const res = await SELF.fetch(`${EDGE}/ttd/closed/?mode=status&code=200`);
+    const marker = `disabled-${crypto.randomUUID()}`;
+    const res = await SELF.fetch(`${EDGE}/ttd/closed/`, { headers: { 'x-test-marker': marker } });
     const problem = await expectProblem(res, 503);
     expect(problem.type).toBe('urn:altinn-platform:problem:app-disabled');
     expect(res.headers.get('retry-after')).toBe('120');
-    expect(res.headers.get('x-upstream')).toBeNull();
+    expect(await upstreamHits(marker)).toBe(0);
 
     await admin('PUT', '/routes/ttd/closed2', { disabled: true });
     const byDefault = await SELF.fetch(`${EDGE}/ttd/closed2/`);
@@ -316,6 +323,26 @@ describe('proxy: errors as problem+json', () => {
     const res = await SELF.fetch(`${EDGE}/ttd/app/?mode=stream&chunks=4&interval=200`);
     expect(res.status).toBe(200);
     expect(await res.text()).toBe('chunk 0\nchunk 1\nchunk 2\nchunk 3\n');
+  });
+
+  it('starts the timeout when the upload is complete: a slow upload longer than the timeout succeeds', async () => {
+    let sent = 0;
+    const slowBody = new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        if (sent === 5) return controller.close();
+        await new Promise((r) => setTimeout(r, 150));
+        controller.enqueue(new TextEncoder().encode(`part ${sent};`));
+        sent += 1;
+      },
+    });
+    // 5 x 150 ms = 750 ms of upload against an UPSTREAM_TIMEOUT_MS of 400 ms.
+    const r = await received(await SELF.fetch(`${EDGE}/ttd/app/upload`, { method: 'POST', body: slowBody }));
+    expect(r.bodyBytes).toBe('part 0;'.length * 5);
+  });
+
+  it('answers 504 when the upload is complete and the upstream then sends no headers in time', async () => {
+    const res = await SELF.fetch(`${EDGE}/ttd/app/?mode=slow&ms=3000`, { method: 'POST', body: 'small body' });
+    await expectProblem(res, 504);
   });
 
   it('answers 502 when the cluster refuses the connection', async () => {

@@ -83,22 +83,21 @@ export async function proxyToApp(
   headers.set('x-request-id', requestId);
   headers.set('via', viaWith(request.headers.get('via'), pseudonym));
 
-  const method = request.method;
   const timeoutMs = intSetting(env.UPSTREAM_TIMEOUT_MS, DEFAULT_TIMEOUT_MS);
-  // A native timeout signal: no JS timer to arm and clear on every request. workerd applies a
-  // fetch's signal until the response headers arrive; the body may stream for longer (tested).
-  const signal = AbortSignal.timeout(timeoutMs);
+  const outgoing = timedBody(request, timeoutMs);
   let upstream: Response;
   try {
     upstream = await fetch(`${route.clusterBase}${url.pathname}${url.search}`, {
-      method,
+      method: request.method,
       headers,
-      body: method === 'GET' || method === 'HEAD' ? null : request.body,
+      body: outgoing.body,
       redirect: 'manual',
-      signal,
+      signal: outgoing.signal,
     });
   } catch (err) {
-    throw upstreamFailure(err, signal.aborted, timeoutMs, `${org}/${app}`);
+    throw upstreamFailure(err, outgoing.signal.aborted, timeoutMs, `${org}/${app}`, requestId);
+  } finally {
+    outgoing.headersArrived();
   }
 
   const response = new Response(NULL_BODY_STATUS.has(upstream.status) ? null : upstream.body, upstream);
@@ -108,10 +107,54 @@ export async function proxyToApp(
   return response;
 }
 
+/** A request body on its way upstream, and the signal that ends the wait for response headers. */
+interface TimedBody {
+  body: ReadableStream | null;
+  signal: AbortSignal;
+  /** Stops a timer that has not started yet from starting. */
+  headersArrived(): void;
+}
+
+/**
+ * The upstream timeout runs from the moment the whole request has been sent until the response
+ * headers arrive (as Envoy's route timeout does), so a slow client upload is not cut off as if
+ * the cluster were slow. Without a body that moment is now: a native timeout signal, no JS timer.
+ * A body is piped through a stream (of fixed length when `Content-Length` is known, so that the
+ * upstream still gets it) whose end starts the clock. workerd applies a fetch's signal until the
+ * response headers arrive; the response body may stream for longer (tested).
+ */
+function timedBody(request: Request, timeoutMs: number): TimedBody {
+  const method = request.method;
+  if (request.body === null || method === 'GET' || method === 'HEAD') {
+    return { body: null, signal: AbortSignal.timeout(timeoutMs), headersArrived: () => {} };
+  }
+  const controller = new AbortController();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let answered = false;
+  const length = Number(request.headers.get('content-length') ?? Number.NaN);
+  const pipe = Number.isSafeInteger(length) && length >= 0 ? new FixedLengthStream(length) : new TransformStream();
+  request.body.pipeTo(pipe.writable).then(
+    () => {
+      if (!answered) timer = setTimeout(() => controller.abort(), timeoutMs);
+    },
+    () => {
+      // The client went away or the upstream stopped reading: the fetch fails on its own.
+    },
+  );
+  return {
+    body: pipe.readable,
+    signal: controller.signal,
+    headersArrived: () => {
+      answered = true;
+      clearTimeout(timer);
+    },
+  };
+}
+
 /** The problem to answer when the upstream fetch failed: 504 if it timed out, else 502 (logged either way). */
-function upstreamFailure(err: unknown, timedOut: boolean, timeoutMs: number, app: string): Problem {
+function upstreamFailure(err: unknown, timedOut: boolean, timeoutMs: number, app: string, requestId: string): Problem {
   const reason = err instanceof Error ? err.message : String(err);
-  console.warn(JSON.stringify({ level: 'warn', msg: 'upstream failed', app, timedOut, reason }));
+  console.warn(JSON.stringify({ level: 'warn', msg: 'upstream failed', requestId, app, timedOut, reason }));
   if (timedOut) {
     return new Problem({
       status: 504,

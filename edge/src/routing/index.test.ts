@@ -52,4 +52,57 @@ describe('RouteResolver', () => {
       clusterBase: 'http://org.example',
     });
   });
+
+  it('shares one KV lookup among concurrent misses of a key', async () => {
+    let reads = 0;
+    const counting = {
+      get: (...args: Parameters<KVNamespace['get']>) => {
+        reads += 1;
+        return (env.ROUTES.get as (...a: unknown[]) => unknown)(...args);
+      },
+    } as unknown as KVNamespace;
+    await env.ROUTES.put('org/burst', JSON.stringify({ org: 'burst', clusterBase: 'http://burst.example' }));
+    const resolver = new RouteResolver(() => 0);
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, () => resolver.resolve(counting, 'burst', 'app', 5000)),
+    );
+    expect(answers.every((a) => a.kind === 'upstream')).toBe(true);
+    expect(reads).toBe(2); // one org get and one app get, not 40
+  });
+
+  it('when full, evicts the oldest entry instead of flushing every route', async () => {
+    await env.ROUTES.put('org/hot', JSON.stringify({ org: 'hot', clusterBase: 'http://hot.example' }));
+    const resolver = new RouteResolver(() => 0, 3);
+    await resolver.resolve(env.ROUTES, 'junk1', 'x', 5000);
+    await resolver.resolve(env.ROUTES, 'hot', 'app', 5000);
+    await resolver.resolve(env.ROUTES, 'junk2', 'x', 5000);
+    await resolver.resolve(env.ROUTES, 'junk3', 'x', 5000);
+    expect(resolver.size).toBe(3);
+    await env.ROUTES.delete('org/hot');
+    // Still cached: the flood evicted junk1, the oldest, not the hot route.
+    expect(await resolver.resolve(env.ROUTES, 'hot', 'app', 5000)).toMatchObject({ kind: 'upstream' });
+  });
+
+  it('does not cache a lookup that was in flight when an admin write cleared the cache', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    // A KV read that started before the write and answers the old route after it.
+    const slowOld = {
+      get: async (key: string) => {
+        await gate;
+        return key === 'org/racy' ? { org: 'racy', clusterBase: 'http://old.example' } : null;
+      },
+    } as unknown as KVNamespace;
+    const resolver = new RouteResolver(() => 0);
+    const stale = resolver.resolve(slowOld, 'racy', 'app', 5000);
+    await env.ROUTES.put('org/racy', JSON.stringify({ org: 'racy', clusterBase: 'http://new.example' }));
+    resolver.clear();
+    release();
+    expect(await stale).toMatchObject({ clusterBase: 'http://old.example' });
+    expect(await resolver.resolve(env.ROUTES, 'racy', 'app', 5000)).toMatchObject({
+      clusterBase: 'http://new.example',
+    });
+  });
 });

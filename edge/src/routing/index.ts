@@ -16,30 +16,58 @@ interface Cached {
 /**
  * Resolves `/{org}/{app}` to a cluster, caching each answer (also "unknown") in the isolate's
  * memory for `ttlMs`, so that the hot path reads KV once per TTL and app, not per request.
- * Admin writes through this isolate clear the cache at once; other isolates see them after the
- * TTL plus KV's own propagation delay.
+ * Concurrent misses of one key share one KV lookup. When full, the oldest entry makes room, so a
+ * flood of unknown names cannot flush the whole cache at once. Admin writes through this isolate
+ * clear the cache at once (a lookup in flight then is not cached); other isolates see them after
+ * the TTL plus KV's own propagation delay.
  */
 export class RouteResolver {
   private readonly cache = new Map<string, Cached>();
-  private static readonly MAX_ENTRIES = 10_000;
+  private readonly inFlight = new Map<string, Promise<Resolution>>();
+  private generation = 0;
 
-  constructor(private readonly now: () => number = Date.now) {}
+  constructor(
+    private readonly now: () => number = Date.now,
+    private readonly maxEntries = 10_000,
+  ) {}
 
   /** Resolves the route of `org/app`, from memory when fresh. */
-  async resolve(kv: KVNamespace, org: string, app: string, ttlMs: number): Promise<Resolution> {
+  resolve(kv: KVNamespace, org: string, app: string, ttlMs: number): Promise<Resolution> {
     const key = `${org}/${app}`;
     const hit = this.cache.get(key);
-    const now = this.now();
-    if (hit && hit.expires > now) return hit.value;
-    const value = await lookup(new RouteStore(kv), org, app);
-    if (this.cache.size >= RouteResolver.MAX_ENTRIES) this.cache.clear();
-    this.cache.set(key, { value, expires: now + ttlMs });
-    return value;
+    if (hit && hit.expires > this.now()) return Promise.resolve(hit.value);
+    const pending = this.inFlight.get(key);
+    if (pending) return pending;
+    const generation = this.generation;
+    const lookingUp = lookup(new RouteStore(kv), org, app)
+      .then((value) => {
+        if (generation === this.generation) this.remember(key, value, ttlMs);
+        return value;
+      })
+      .finally(() => this.inFlight.delete(key));
+    this.inFlight.set(key, lookingUp);
+    return lookingUp;
   }
 
   /** Forgets every cached answer (after an admin write). */
   clear(): void {
+    this.generation += 1;
     this.cache.clear();
+    this.inFlight.clear();
+  }
+
+  /** How many answers are cached. */
+  get size(): number {
+    return this.cache.size;
+  }
+
+  private remember(key: string, value: Resolution, ttlMs: number): void {
+    this.cache.delete(key);
+    if (this.cache.size >= this.maxEntries) {
+      const oldest = this.cache.keys().next().value;
+      if (oldest !== undefined) this.cache.delete(oldest);
+    }
+    this.cache.set(key, { value, expires: this.now() + ttlMs });
   }
 }
 
