@@ -11,10 +11,14 @@ import { azuriteConnectionString, loadConfig } from './platform/config/index.js'
 import { silentLogger } from './platform/logging/index.js';
 import { type FunctionsHost, startFunctionsHost } from './server.js';
 
-async function startHost(blobConnectionString: string): Promise<FunctionsHost> {
-  const config = loadConfig({ BLOB_CONNECTION_STRING: blobConnectionString });
+async function startHost(
+  blobConnectionString: string,
+  env: NodeJS.ProcessEnv = {},
+  hostname?: string,
+): Promise<FunctionsHost> {
+  const config = loadConfig({ ...env, BLOB_CONNECTION_STRING: blobConnectionString });
   const db = await openTestDatabase();
-  const host = await startFunctionsHost({ config, port: 0, platform: { db, logger: silentLogger } });
+  const host = await startFunctionsHost({ config, port: 0, hostname, platform: { db, logger: silentLogger } });
   const close = async () => {
     await host.close();
     await db.close();
@@ -86,6 +90,28 @@ describe('local functions host with the blob store down', () => {
   });
 });
 
+describe('local functions host interface', () => {
+  it('binds the FUNCTIONS_HOST of its config', async () => {
+    const host = await startHost(testBlobConnectionString(), { FUNCTIONS_HOST: 'localhost' });
+    try {
+      expect(host.url).toMatch(/^http:\/\/localhost:\d+$/);
+      expect((await fetch(`${host.url}/health`)).status).toBe(200);
+    } finally {
+      await host.close();
+    }
+  });
+
+  it('binds the hostname option instead of the config host when given', async () => {
+    const host = await startHost(testBlobConnectionString(), { FUNCTIONS_HOST: 'localhost' }, '127.0.0.1');
+    try {
+      expect(host.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      expect((await fetch(`${host.url}/health`)).status).toBe(200);
+    } finally {
+      await host.close();
+    }
+  });
+});
+
 describe('server.ts run directly', () => {
   const root = path.resolve(import.meta.dirname, '../..');
   const run = (env: Record<string, string>) => {
@@ -121,8 +147,8 @@ describe('server.ts run directly', () => {
     }
   });
 
-  it('exits 1 naming the bad variable when the configuration is invalid', { timeout: 30_000 }, async () => {
-    const child = run({ LOG_LEVEL: 'chatty' });
+  it('exits 1 naming each bad variable when the configuration is invalid', { timeout: 30_000 }, async () => {
+    const child = run({ LOG_LEVEL: 'chatty', FUNCTIONS_HOST: 'not a host' });
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => {
       stderr += chunk.toString();
@@ -130,5 +156,6 @@ describe('server.ts run directly', () => {
     const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
     expect(code).toBe(1);
     expect(stderr).toContain('LOG_LEVEL: must be one of debug, info, warn, error');
+    expect(stderr).toContain('FUNCTIONS_HOST: must be an IP address or a host name');
   });
 });

@@ -11,7 +11,7 @@ export interface FunctionsHostOptions {
   config?: Config;
   /** Port to listen on; `config.port` (7071 by default) when omitted, 0 for any free port. */
   port?: number;
-  /** Interface to bind; 127.0.0.1 by default. */
+  /** Interface to bind; `config.host` (FUNCTIONS_HOST, 127.0.0.1 by default) when omitted. */
   hostname?: string;
   /** Services to use instead of opening them from config. */
   platform?: PlatformOverrides;
@@ -32,7 +32,7 @@ export interface FunctionsHost {
 export async function startFunctionsHost(options: FunctionsHostOptions = {}): Promise<FunctionsHost> {
   const config = options.config ?? loadConfig();
   const platform = await openPlatform(config, options.platform);
-  const hostname = options.hostname ?? '127.0.0.1';
+  const hostname = options.hostname ?? config.host;
   const fetch = dispatchApis(createApis(platform));
   let address: AddressInfo;
   const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
@@ -74,7 +74,7 @@ async function main(): Promise<void> {
     process.stderr.write(`${error.message}\n`);
     process.exit(1);
   }
-  const host = await startFunctionsHost({ config, hostname: process.env.FUNCTIONS_HOST ?? '127.0.0.1' });
+  const host = await startFunctionsHost({ config });
   host.platform.logger.info('functions host listening', { url: host.url });
   const stop = (signal: NodeJS.Signals) => {
     host.platform.logger.info('functions host stopping', { signal });

@@ -3,9 +3,10 @@ import { describe, expect, it } from 'vitest';
 import { AZURITE_CONNECTION_STRING, ConfigError, loadConfig } from './index.js';
 
 describe('loadConfig', () => {
-  it('defaults to port 7071, .data under cwd, PGlite, Azurite and info logs', () => {
+  it('defaults to 127.0.0.1:7071, .data under cwd, PGlite, Azurite and info logs', () => {
     expect(loadConfig({}, '/srv/app')).toEqual({
       port: 7071,
+      host: '127.0.0.1',
       dataDir: path.resolve('/srv/app/.data'),
       databaseUrl: undefined,
       blobConnectionString: AZURITE_CONNECTION_STRING,
@@ -18,6 +19,7 @@ describe('loadConfig', () => {
       {
         PORT: '8080',
         FUNCTIONS_PORT: '7090',
+        FUNCTIONS_HOST: '0.0.0.0',
         DATA_DIR: 'state',
         DATABASE_URL: 'postgres://app@db:5432/platform',
         BLOB_CONNECTION_STRING: 'AccountName=prod;AccountKey=abc;EndpointSuffix=core.windows.net',
@@ -27,6 +29,7 @@ describe('loadConfig', () => {
     );
     expect(config).toEqual({
       port: 7090,
+      host: '0.0.0.0',
       dataDir: path.resolve('/srv/app/state'),
       databaseUrl: 'postgres://app@db:5432/platform',
       blobConnectionString: 'AccountName=prod;AccountKey=abc;EndpointSuffix=core.windows.net',
@@ -36,8 +39,9 @@ describe('loadConfig', () => {
   });
 
   it('treats blank variables as unset instead of as port 0 or an empty URL', () => {
-    const config = loadConfig({ PORT: '', DATABASE_URL: '  ', LOG_LEVEL: '' }, '/srv/app');
+    const config = loadConfig({ PORT: '', FUNCTIONS_HOST: ' ', DATABASE_URL: '  ', LOG_LEVEL: '' }, '/srv/app');
     expect(config.port).toBe(7071);
+    expect(config.host).toBe('127.0.0.1');
     expect(config.databaseUrl).toBeUndefined();
     expect(config.logLevel).toBe('info');
   });
@@ -48,6 +52,7 @@ describe('loadConfig', () => {
       loadConfig({
         PORT: 'seventy',
         FUNCTIONS_PORT: '70000',
+        FUNCTIONS_HOST: 'http://example.com',
         DATABASE_URL: 'mysql://db/platform',
         BLOB_CONNECTION_STRING: 'just-a-name',
         LOG_LEVEL: 'verbose',
@@ -60,6 +65,7 @@ describe('loadConfig', () => {
     expect(problems).toEqual([
       'PORT: must be a number',
       'FUNCTIONS_PORT: must be between 0 and 65535',
+      'FUNCTIONS_HOST: must be an IP address or a host name',
       'DATABASE_URL: must be a postgres:// or postgresql:// URL',
       'BLOB_CONNECTION_STRING: must be an Azure Storage connection string (Key=Value;...)',
       'LOG_LEVEL: must be one of debug, info, warn, error',
@@ -69,5 +75,66 @@ describe('loadConfig', () => {
 
   it('rejects a fractional port', () => {
     expect(() => loadConfig({ PORT: '80.5' })).toThrow('PORT: must be a whole number');
+  });
+
+  it.each([
+    '127.0.0.1',
+    '0.0.0.0',
+    '::1',
+    '::',
+    'fe80::1',
+    'localhost',
+    'functions',
+    'host.docker.internal',
+    'my-host.',
+  ])('accepts FUNCTIONS_HOST %s as an IP address or host name', (host) => {
+    expect(loadConfig({ FUNCTIONS_HOST: host }).host).toBe(host);
+  });
+
+  it('trims FUNCTIONS_HOST', () => {
+    expect(loadConfig({ FUNCTIONS_HOST: ' localhost\n' }).host).toBe('localhost');
+  });
+
+  it.each([
+    'http://localhost',
+    'localhost:7071',
+    '[::1]',
+    'my host',
+    '-leading-hyphen',
+    'under_score',
+    '999.1.1.1',
+    'a..b',
+    `${'a'.repeat(64)}.example`,
+  ])('refuses FUNCTIONS_HOST %s', (host) => {
+    expect(() => loadConfig({ FUNCTIONS_HOST: host })).toThrow('FUNCTIONS_HOST: must be an IP address or a host name');
+  });
+
+  it.each([
+    'AccountName=prod;AccountKey=abc==;EndpointSuffix=core.windows.net',
+    'UseDevelopmentStorage=true',
+    'AccountName=prod;;AccountKey=abc;',
+    'BlobEndpoint=https://x.blob.core.windows.net/;SharedAccessSignature=sv=2024&sig=a%3D',
+  ])('accepts the connection string %s, ignoring empty parts and = inside values', (value) => {
+    expect(loadConfig({ BLOB_CONNECTION_STRING: value }).blobConnectionString).toBe(value);
+  });
+
+  it.each(['just-a-name', ';;;', '=value', ' =value', 'AccountName=prod;AccountKey', 'AccountName=prod;=abc'])(
+    'refuses the connection string %s',
+    (value) => {
+      expect(() => loadConfig({ BLOB_CONNECTION_STRING: value })).toThrow(
+        'BLOB_CONNECTION_STRING: must be an Azure Storage connection string (Key=Value;...)',
+      );
+    },
+  );
+
+  // These inputs made the former regex /^([^=;]+=[^;]*;?)+$/ backtrack exponentially; the check is now linear.
+  it('accepts a long Key=x=x=...;; string: values may contain = and empty parts are ignored', () => {
+    const value = `a=${'x='.repeat(20_000)};;`;
+    expect(loadConfig({ BLOB_CONNECTION_STRING: value }).blobConnectionString).toBe(value);
+  });
+
+  it('refuses a long Key=x=x=...;; string that ends in a part without a key', () => {
+    const value = `a=${'x='.repeat(20_000)};;=x`;
+    expect(() => loadConfig({ BLOB_CONNECTION_STRING: value })).toThrow('BLOB_CONNECTION_STRING: must be an Azure');
   });
 });

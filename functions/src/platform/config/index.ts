@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
 
@@ -30,9 +31,34 @@ const port = z.coerce
   .min(0, 'must be between 0 and 65535')
   .max(65535, 'must be between 0 and 65535');
 
+/** An RFC 1123 host name: dot-separated labels of letters, digits and inner hyphens, at most 253 characters. */
+const HOSTNAME = /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*\.?$/i;
+
+/** True for an IPv4 or IPv6 address, or a host name such as `localhost` (all-digit names like `999.1.1.1` are not). */
+function isHost(value: string): boolean {
+  if (isIP(value) !== 0) return true;
+  return HOSTNAME.test(value) && !/^[\d.]+$/.test(value);
+}
+
+/**
+ * True for `Key=Value;Key=Value;...`: empty parts (such as a trailing `;`) are ignored, every other part needs a
+ * non-empty key before its first `=`, and the value may itself contain `=`. Linear in the length of `value`.
+ */
+function isConnectionString(value: string): boolean {
+  const parts = value.split(';').filter((part) => part.trim() !== '');
+  return (
+    parts.length > 0 &&
+    parts.every((part) => {
+      const equals = part.indexOf('=');
+      return equals > 0 && part.slice(0, equals).trim() !== '';
+    })
+  );
+}
+
 const schema = z.object({
   PORT: unsetWhenBlank(port.optional()),
   FUNCTIONS_PORT: unsetWhenBlank(port.optional()),
+  FUNCTIONS_HOST: unsetWhenBlank(z.string().trim().refine(isHost, 'must be an IP address or a host name').optional()),
   DATA_DIR: unsetWhenBlank(z.string().trim().optional()),
   DATABASE_URL: unsetWhenBlank(
     z
@@ -45,7 +71,7 @@ const schema = z.object({
     z
       .string()
       .trim()
-      .regex(/^([^=;]+=[^;]*;?)+$/, 'must be an Azure Storage connection string (Key=Value;...)')
+      .refine(isConnectionString, 'must be an Azure Storage connection string (Key=Value;...)')
       .optional(),
   ),
   LOG_LEVEL: unsetWhenBlank(z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).optional()),
@@ -55,6 +81,8 @@ const schema = z.object({
 export interface Config {
   /** Port of the local functions host (FUNCTIONS_PORT, else PORT, else 7071). */
   port: number;
+  /** Interface the local functions host binds to (FUNCTIONS_HOST, else 127.0.0.1): an IP address or host name. */
+  host: string;
   /** Folder for local state such as the embedded PGlite database. */
   dataDir: string;
   /** PostgreSQL server URL; when absent the embedded PGlite under `${dataDir}/pglite` is used. */
@@ -87,6 +115,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
   const values = parsed.data;
   return {
     port: values.FUNCTIONS_PORT ?? values.PORT ?? 7071,
+    host: values.FUNCTIONS_HOST ?? '127.0.0.1',
     dataDir: path.resolve(cwd, values.DATA_DIR ?? '.data'),
     databaseUrl: values.DATABASE_URL,
     blobConnectionString: values.BLOB_CONNECTION_STRING ?? AZURITE_CONNECTION_STRING,

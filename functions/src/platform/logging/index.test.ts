@@ -45,6 +45,26 @@ describe('createLogger', () => {
     });
   });
 
+  it('writes [truncated] instead of objects nested past the depth limit, so deep secrets never reach the log', () => {
+    const { logger, lines } = capture('info');
+    let deep: Record<string, unknown> = { headers: { authorization: 'Bearer deep-secret', cookie: 'sid=deep-cookie' } };
+    for (let level = 0; level < 10; level += 1) deep = { level, inner: deep };
+    logger.info('deep', { deep });
+    expect(lines[0]).not.toMatch(/deep-secret|deep-cookie/);
+    // The record is depth 0 and `deep` (level 9) depth 1; objects down to depth 6 (level 4) are copied.
+    let node = JSON.parse(lines[0] ?? '{}').deep as Record<string, unknown>;
+    for (let depth = 1; depth < 6; depth += 1) node = node.inner as Record<string, unknown>;
+    expect(node).toEqual({ level: 4, inner: '[truncated]' });
+  });
+
+  it('writes [truncated] for a cyclic object past the depth limit instead of failing', () => {
+    const { logger, lines } = capture('info');
+    const cyclic: Record<string, unknown> = { name: 'loop' };
+    cyclic.self = cyclic;
+    logger.info('cycle', { cyclic });
+    expect(lines[0]).toContain('"[truncated]"');
+  });
+
   it('writes errors with name, message and stack instead of an empty object', () => {
     const { logger, records } = capture('info');
     logger.error('failed', { error: new TypeError('boom') });

@@ -33,13 +33,21 @@ export interface LoggerOptions {
 /** Field names whose values are never written (credentials and cookies), compared case-insensitively. */
 const SECRET_FIELDS = /^(authorization|proxy-authorization|cookie|set-cookie|password|secret|token|access_token)$/i;
 const REDACTED = '[redacted]';
+/** Written instead of an object nested deeper than MAX_DEPTH, whose field names were not checked. */
+const TRUNCATED = '[truncated]';
+/** Deepest nesting level whose fields are copied (the record itself is level 0). */
+const MAX_DEPTH = 6;
 
-/** Copies `value` with every secret-named field replaced, and errors turned into plain objects. */
+/**
+ * Copies `value` with every secret-named field replaced, and errors turned into plain objects. Objects nested
+ * deeper than MAX_DEPTH (including cycles) become '[truncated]', never their raw, unchecked value.
+ */
 function redact(value: unknown, depth = 0): unknown {
   if (value instanceof Error) {
     return { name: value.name, message: value.message, stack: value.stack };
   }
-  if (depth > 6 || value === null || typeof value !== 'object') return value;
+  if (value === null || typeof value !== 'object') return value;
+  if (depth > MAX_DEPTH) return TRUNCATED;
   if (Array.isArray(value)) return value.map((item) => redact(item, depth + 1));
   if (value instanceof Headers) return redact(Object.fromEntries(value.entries()), depth);
   const copy: LogFields = {};
