@@ -139,17 +139,21 @@ async function main(): Promise<void> {
     throw new Error(`registering the demo route failed: ${registered.status} ${await registered.text()}`);
 
   const demo = `http://localhost:${config.edgePort}/${config.demoOrg}/${config.demoApp}/`;
+  const rows: [string, string][] = [
+    ['Demo app through the edge', demo],
+    ['Edge (wrangler dev)', `${edgeUrl}   admin API: ${edgeUrl}/_edge/routes`],
+    ['Edge admin token', adminToken],
+    ['Functions host', `${functionsUrl}   (/health, /ready, /openapi.json)`],
+    [`Stand-in ${config.demoOrg} ingress`, ingress.url],
+    ['Azurite (blob)', blobEndpoint],
+    ['Data folder', dataDir],
+  ];
+  const width = Math.max(...rows.map(([label]) => label.length)) + 2;
   process.stdout.write(
     [
       '',
       'Local platform is ready.',
-      `  Demo app through the edge  ${demo}`,
-      `  Edge (wrangler dev)        ${edgeUrl}   admin API: ${edgeUrl}/_edge/routes`,
-      `  Edge admin token           ${adminToken}`,
-      `  Functions host             ${functionsUrl}   (/health, /ready, /openapi.json)`,
-      `  Stand-in ${config.demoOrg} ingress      ${ingress.url}`,
-      `  Azurite (blob)             ${blobEndpoint}`,
-      `  Data folder                ${dataDir}`,
+      ...rows.map(([label, value]) => `  ${label.padEnd(width)}${value}`),
       '',
       `Try:  curl -i ${demo}`,
       `      curl -H "Authorization: Bearer ${adminToken}" ${edgeUrl}/_edge/routes`,
