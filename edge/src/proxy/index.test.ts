@@ -364,4 +364,11 @@ describe('proxy: route cache', () => {
     await routeOrg('cached', `http://127.0.0.1:${inject('deadPort')}`);
     await expectProblem(await SELF.fetch(`${EDGE}/cached/app/`), 502);
   });
+
+  it('serves a burst of concurrent first requests for an uncached app', async () => {
+    await routeOrg('burstorg');
+    const responses = await Promise.all(Array.from({ length: 20 }, () => SELF.fetch(`${EDGE}/burstorg/app/`)));
+    for (const res of responses) await res.arrayBuffer();
+    expect(responses.map((r) => r.status)).toEqual(Array(20).fill(200));
+  });
 });

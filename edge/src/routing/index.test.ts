@@ -53,23 +53,6 @@ describe('RouteResolver', () => {
     });
   });
 
-  it('shares one KV lookup among concurrent misses of a key', async () => {
-    let reads = 0;
-    const counting = {
-      get: (...args: Parameters<KVNamespace['get']>) => {
-        reads += 1;
-        return (env.ROUTES.get as (...a: unknown[]) => unknown)(...args);
-      },
-    } as unknown as KVNamespace;
-    await env.ROUTES.put('org/burst', JSON.stringify({ org: 'burst', clusterBase: 'http://burst.example' }));
-    const resolver = new RouteResolver(() => 0);
-    const answers = await Promise.all(
-      Array.from({ length: 20 }, () => resolver.resolve(counting, 'burst', 'app', 5000)),
-    );
-    expect(answers.every((a) => a.kind === 'upstream')).toBe(true);
-    expect(reads).toBe(2); // one org get and one app get, not 40
-  });
-
   it('when full, evicts the oldest entry instead of flushing every route', async () => {
     await env.ROUTES.put('org/hot', JSON.stringify({ org: 'hot', clusterBase: 'http://hot.example' }));
     const resolver = new RouteResolver(() => 0, 3);

@@ -16,14 +16,15 @@ interface Cached {
 /**
  * Resolves `/{org}/{app}` to a cluster, caching each answer (also "unknown") in the isolate's
  * memory for `ttlMs`, so that the hot path reads KV once per TTL and app, not per request.
- * Concurrent misses of one key share one KV lookup. When full, the oldest entry makes room, so a
- * flood of unknown names cannot flush the whole cache at once. Admin writes through this isolate
- * clear the cache at once (a lookup in flight then is not cached); other isolates see them after
- * the TTL plus KV's own propagation delay.
+ * Concurrent misses are not folded into one lookup: a Worker may not await I/O that another
+ * request started (workerd refuses it, or cancels the waiter as hung, once that request ends:
+ * seen under load in bench/). When full, the oldest entry makes room, so a flood of unknown names
+ * cannot flush the whole cache at once. Admin writes through this isolate clear the cache at once
+ * (a lookup in flight then is not cached); other isolates see them after the TTL plus KV's own
+ * propagation delay.
  */
 export class RouteResolver {
   private readonly cache = new Map<string, Cached>();
-  private readonly inFlight = new Map<string, Promise<Resolution>>();
   private generation = 0;
 
   constructor(
@@ -32,28 +33,20 @@ export class RouteResolver {
   ) {}
 
   /** Resolves the route of `org/app`, from memory when fresh. */
-  resolve(kv: KVNamespace, org: string, app: string, ttlMs: number): Promise<Resolution> {
+  async resolve(kv: KVNamespace, org: string, app: string, ttlMs: number): Promise<Resolution> {
     const key = `${org}/${app}`;
     const hit = this.cache.get(key);
-    if (hit && hit.expires > this.now()) return Promise.resolve(hit.value);
-    const pending = this.inFlight.get(key);
-    if (pending) return pending;
+    if (hit && hit.expires > this.now()) return hit.value;
     const generation = this.generation;
-    const lookingUp = lookup(new RouteStore(kv), org, app)
-      .then((value) => {
-        if (generation === this.generation) this.remember(key, value, ttlMs);
-        return value;
-      })
-      .finally(() => this.inFlight.delete(key));
-    this.inFlight.set(key, lookingUp);
-    return lookingUp;
+    const value = await lookup(new RouteStore(kv), org, app);
+    if (generation === this.generation) this.remember(key, value, ttlMs);
+    return value;
   }
 
   /** Forgets every cached answer (after an admin write). */
   clear(): void {
     this.generation += 1;
     this.cache.clear();
-    this.inFlight.clear();
   }
 
   /** How many answers are cached. */
