@@ -1,6 +1,7 @@
 import { createHealthApi } from './health/index.js';
 import type { FetchApp } from './platform/azure/index.js';
 import type { Platform } from './platform/index.js';
+import { createStorageApi, STORAGE_PREFIX } from './storage/index.js';
 
 /** How to build one platform API: mounted under `prefix`, built from the shared platform services. */
 export interface ApiDefinition {
@@ -32,6 +33,11 @@ export const apiDefinitions: readonly ApiDefinition[] = [
           { name: 'blob', check: () => platform.blob.ping() },
         ],
       }),
+  },
+  {
+    name: 'storage',
+    prefix: STORAGE_PREFIX,
+    create: (platform) => createStorageApi({ db: platform.db, logger: platform.logger }),
   },
 ];
 

@@ -22,17 +22,23 @@ afterAll(async () => {
   await rm(dataDir, { recursive: true, force: true });
 });
 
-async function call(name: string, pathAndQuery: string, method = 'GET'): Promise<fx.HttpResponse> {
+async function call(name: string, pathAndQuery: string, method = 'GET', json?: unknown): Promise<fx.HttpResponse> {
   const handler = handlers[name];
   if (!handler) throw new Error(`no handler ${name}`);
-  const request = new fx.HttpRequest({ url: `http://localhost:7071${pathAndQuery}`, method });
+  const request = new fx.HttpRequest({
+    url: `http://localhost:7071${pathAndQuery}`,
+    method,
+    ...(json === undefined
+      ? {}
+      : { headers: { 'content-type': 'application/json' }, body: { string: JSON.stringify(json) } }),
+  });
   const init = await handler(request, new fx.InvocationContext({ invocationId: 'inv-1' }));
   return new fx.HttpResponse(init as fx.HttpResponseInit);
 }
 
 describe('Azure Functions entry (functions/src/index.ts)', () => {
   it('exports one handler per registered API', () => {
-    expect(Object.keys(handlers)).toEqual(['health']);
+    expect(Object.keys(handlers)).toEqual(['health', 'storage']);
   });
 
   it('opens the platform from the environment on first request and answers /ready 200', {
@@ -54,5 +60,15 @@ describe('Azure Functions entry (functions/src/index.ts)', () => {
     const response = await call('health', '/no/such/api', 'POST');
     expect(response.status).toBe(404);
     expect(response.headers.get('content-type')).toBe('application/problem+json');
+  });
+
+  it('serves Storage application metadata through the Azure adapter on the migrated platform database', async () => {
+    const created = await call('storage', '/storage/api/v1/applications?appId=ttd/azure-app', 'POST', {
+      title: { nb: 'Azure' },
+    });
+    expect(created.status).toBe(201);
+    expect(created.headers.get('location')).toBe('/storage/api/v1/applications/ttd/azure-app');
+    const read = await call('storage', '/storage/api/v1/applications/ttd/azure-app');
+    expect(await read.json()).toMatchObject({ id: 'ttd/azure-app', org: 'ttd', title: { nb: 'Azure' } });
   });
 });

@@ -17,4 +17,28 @@ CREATE TABLE platform_info (
 INSERT INTO platform_info DEFAULT VALUES;
 `,
   },
+  {
+    version: 2,
+    name: 'storage_applications_texts',
+    sql: `
+CREATE TABLE applications (
+  org text NOT NULL,
+  app text NOT NULL,
+  application jsonb NOT NULL,
+  created timestamptz NOT NULL,
+  last_changed timestamptz NOT NULL,
+  PRIMARY KEY (org, app)
+);
+CREATE TABLE texts (
+  org text NOT NULL,
+  app text NOT NULL,
+  language text NOT NULL,
+  text_resource jsonb NOT NULL,
+  created timestamptz NOT NULL,
+  last_changed timestamptz NOT NULL,
+  PRIMARY KEY (org, app, language),
+  FOREIGN KEY (org, app) REFERENCES applications (org, app) ON DELETE CASCADE
+);
+`,
+  },
 ];

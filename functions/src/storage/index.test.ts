@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest';
+import { openStorageHarness } from '../../../test/support/storage.js';
+import { apiDefinitions } from '../apis.js';
+import { silentLogger } from '../platform/logging/index.js';
+import { createStorageApi, STORAGE_PREFIX } from './index.js';
+
+describe('storage API', () => {
+  it('is registered as the storage API under /storage/api/v1', () => {
+    expect(apiDefinitions.find((api) => api.name === 'storage')?.prefix).toBe('/storage/api/v1');
+  });
+
+  it('describes every storage path and method in /storage/api/v1/openapi.json', async () => {
+    const storage = await openStorageHarness();
+    try {
+      const response = await storage.call('GET', 'openapi.json');
+      expect(response.status).toBe(200);
+      const doc = (await response.json()) as { info: { title: string }; paths: Record<string, object> };
+      expect(doc.info.title).toMatch(/Storage/);
+      const operations = Object.entries(doc.paths).flatMap(([path, item]) =>
+        Object.keys(item).map((method) => `${method.toUpperCase()} ${path}`),
+      );
+      const base = STORAGE_PREFIX;
+      expect(operations.sort()).toEqual(
+        [
+          `POST ${base}/applications`,
+          `POST ${base}/applications/{org}/{app}`,
+          `GET ${base}/applications/{org}/{app}`,
+          `PUT ${base}/applications/{org}/{app}`,
+          `DELETE ${base}/applications/{org}/{app}`,
+          `GET ${base}/applications/{org}`,
+          `POST ${base}/applications/{org}/{app}/texts`,
+          `POST ${base}/applications/{org}/{app}/texts/{language}`,
+          `GET ${base}/applications/{org}/{app}/texts/{language}`,
+          `PUT ${base}/applications/{org}/{app}/texts/{language}`,
+        ].sort(),
+      );
+    } finally {
+      await storage.close();
+    }
+  });
+
+  it('answers unknown storage paths with a 404 problem', async () => {
+    const api = createStorageApi({ db: undefined as never, logger: silentLogger });
+    const response = await api.request(`${STORAGE_PREFIX}/nothing`);
+    expect(response.status).toBe(404);
+    expect(response.headers.get('content-type')).toBe('application/problem+json');
+  });
+});

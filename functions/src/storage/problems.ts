@@ -1,0 +1,33 @@
+import { z } from '@hono/zod-openapi';
+import { Problem } from '../platform/errors/index.js';
+
+/** 404: the app `org/app` has no metadata. */
+export function applicationNotFound(org: string, app: string): Problem {
+  return new Problem(404, { kind: 'not-found', detail: `Application ${org}/${app} does not exist.` });
+}
+
+/** 400: a body field contradicts the path (e.g. `id` names another app). */
+export function mismatchedField(field: string, detail: string): Problem {
+  return new Problem(400, {
+    kind: 'validation',
+    title: 'Invalid request',
+    detail: `Invalid body: ${field} (${detail}).`,
+    errors: [{ field, detail }],
+  });
+}
+
+/** The problem+json body in Storage's OpenAPI description of its error answers. */
+export const problemContent = {
+  'application/problem+json': {
+    schema: z
+      .object({
+        type: z.string(),
+        title: z.string(),
+        status: z.number().int(),
+        detail: z.string(),
+        instance: z.string(),
+        errors: z.array(z.object({ field: z.string(), detail: z.string() })).optional(),
+      })
+      .openapi('Problem'),
+  },
+};

@@ -1,0 +1,203 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openStorageHarness, type StorageHarness } from '../../../test/support/storage.js';
+
+type Problem = { type: string; status: number; detail: string; errors?: { field: string; detail: string }[] };
+
+const nb = {
+  resources: [
+    { id: 'appName', value: 'Skjema' },
+    { id: 'greeting', value: 'Hei {0}', variables: [{ key: 'name', dataSource: 'dataModel.default' }] },
+  ],
+};
+
+let storage: StorageHarness;
+beforeEach(async () => {
+  storage = await openStorageHarness();
+  await storage.call('POST', 'applications/ttd/forms', { title: { nb: 'Skjema' } });
+});
+afterEach(async () => {
+  await storage.close();
+});
+
+const problemOf = async (response: Response) => {
+  expect(response.headers.get('content-type')).toBe('application/problem+json');
+  return (await response.json()) as Problem;
+};
+const fieldsOf = async (response: Response) => ((await problemOf(response)).errors ?? []).map((e) => e.field);
+
+describe('POST texts', () => {
+  it('creates texts for the language in the path: 201, Location and the stored TextResource', async () => {
+    const response = await storage.call('POST', 'applications/ttd/forms/texts/nb', nb);
+    expect(response.status).toBe(201);
+    expect(response.headers.get('location')).toBe('/storage/api/v1/applications/ttd/forms/texts/nb');
+    const created = await response.json();
+    expect(created).toEqual({
+      id: 'ttd-forms-nb',
+      org: 'ttd',
+      language: 'nb',
+      resources: nb.resources,
+      created: '2026-01-01T00:00:01.000Z',
+      createdBy: null,
+      lastChanged: '2026-01-01T00:00:01.000Z',
+      lastChangedBy: null,
+    });
+    expect(await (await storage.call('GET', 'applications/ttd/forms/texts/nb')).json()).toEqual(created);
+  });
+
+  it("creates texts for the body's language (Altinn shape: POST .../texts)", async () => {
+    const response = await storage.call('POST', 'applications/ttd/forms/texts', { language: 'en', ...nb });
+    expect(response.status).toBe(201);
+    expect(response.headers.get('location')).toBe('/storage/api/v1/applications/ttd/forms/texts/en');
+    expect(await storage.stored()).toEqual({ applications: ['ttd/forms'], texts: ['ttd/forms/en'] });
+  });
+
+  it('returns 409 when the language already has texts, and keeps them', async () => {
+    await storage.call('POST', 'applications/ttd/forms/texts/nb', nb);
+    const response = await storage.call('POST', 'applications/ttd/forms/texts', {
+      language: 'nb',
+      resources: [{ id: 'x', value: 'y' }],
+    });
+    expect(response.status).toBe(409);
+    expect(await problemOf(response)).toMatchObject({ type: 'urn:altinn-platform:problem:conflict' });
+    const read = (await (await storage.call('GET', 'applications/ttd/forms/texts/nb')).json()) as typeof nb;
+    expect(read.resources).toEqual(nb.resources);
+  });
+
+  it('returns 404 when the application does not exist, and stores nothing', async () => {
+    for (const [path, body] of [
+      ['applications/ttd/nothing/texts/nb', nb],
+      ['applications/ttd/nothing/texts', { language: 'nb', ...nb }],
+    ] as const) {
+      const response = await storage.call('POST', path, body);
+      expect(response.status).toBe(404);
+      expect(await problemOf(response)).toMatchObject({ detail: 'Application ttd/nothing does not exist.' });
+    }
+    expect((await storage.stored()).texts).toEqual([]);
+  });
+
+  it.each([
+    ['a three-letter language', 'applications/ttd/forms/texts/nob', nb, 'path.language'],
+    ['an upper-case language', 'applications/ttd/forms/texts/NB', nb, 'path.language'],
+    ['a bad org', 'applications/TTD/forms/texts/nb', nb, 'path.org'],
+    ['a bad body language', 'applications/ttd/forms/texts', { language: 'norsk', ...nb }, 'language'],
+    ['a missing body language', 'applications/ttd/forms/texts', nb, 'language'],
+    ['a body language other than the path', 'applications/ttd/forms/texts/nb', { language: 'en', ...nb }, 'language'],
+    ['an id other than org-app-language', 'applications/ttd/forms/texts/nb', { id: 'ttd-forms-en', ...nb }, 'id'],
+    ['an org other than the path', 'applications/ttd/forms/texts/nb', { org: 'brg', ...nb }, 'org'],
+    ['missing resources', 'applications/ttd/forms/texts/nb', {}, 'resources'],
+    ['an unknown field', 'applications/ttd/forms/texts/nb', { ...nb, colour: 'red' }, 'colour'],
+    [
+      'an unknown resource field',
+      'applications/ttd/forms/texts/nb',
+      { resources: [{ id: 'a', value: 'b', c: 1 }] },
+      'resources[0].c',
+    ],
+    [
+      'a duplicate resource id',
+      'applications/ttd/forms/texts/nb',
+      {
+        resources: [
+          { id: 'a', value: '1' },
+          { id: 'a', value: '2' },
+        ],
+      },
+      'resources[1].id',
+    ],
+    [
+      'an empty resource id',
+      'applications/ttd/forms/texts/nb',
+      { resources: [{ id: '', value: '1' }] },
+      'resources[0].id',
+    ],
+    [
+      'a value that is not a string',
+      'applications/ttd/forms/texts/nb',
+      { resources: [{ id: 'a', value: 1 }] },
+      'resources[0].value',
+    ],
+  ])('returns 400 naming %s and stores nothing', async (_, path, body, field) => {
+    const response = await storage.call('POST', path, body);
+    expect(response.status).toBe(400);
+    expect(await fieldsOf(response)).toEqual([field]);
+    expect((await storage.stored()).texts).toEqual([]);
+  });
+
+  it('returns 400 problem+json for malformed JSON and stores nothing', async () => {
+    const response = await storage.call('POST', 'applications/ttd/forms/texts/nb', '{"resources": [');
+    expect(response.status).toBe(400);
+    expect(await problemOf(response)).toMatchObject({ status: 400 });
+    expect((await storage.stored()).texts).toEqual([]);
+  });
+});
+
+describe('GET texts', () => {
+  it('returns 404 naming the language when the app has no texts in it', async () => {
+    const response = await storage.call('GET', 'applications/ttd/forms/texts/en');
+    expect(response.status).toBe(404);
+    expect(await problemOf(response)).toMatchObject({ detail: "Application ttd/forms has no texts in 'en'." });
+  });
+
+  it('returns 404 naming the application when it does not exist', async () => {
+    const response = await storage.call('GET', 'applications/ttd/nothing/texts/nb');
+    expect(response.status).toBe(404);
+    expect(await problemOf(response)).toMatchObject({ detail: 'Application ttd/nothing does not exist.' });
+  });
+
+  it('returns 400 naming a bad language', async () => {
+    const response = await storage.call('GET', 'applications/ttd/forms/texts/n1');
+    expect(response.status).toBe(400);
+    expect(await fieldsOf(response)).toEqual(['path.language']);
+  });
+});
+
+describe('PUT texts', () => {
+  it('replaces the texts, keeps created and advances lastChanged', async () => {
+    await storage.call('POST', 'applications/ttd/forms/texts/nb', nb);
+    const resources = [{ id: 'appName', value: 'Nytt navn' }];
+    const response = await storage.call('PUT', 'applications/ttd/forms/texts/nb', { resources });
+    expect(response.status).toBe(200);
+    const updated = await response.json();
+    expect(updated).toMatchObject({
+      id: 'ttd-forms-nb',
+      resources,
+      created: '2026-01-01T00:00:01.000Z',
+      lastChanged: '2026-01-01T00:00:02.000Z',
+    });
+    expect(await (await storage.call('GET', 'applications/ttd/forms/texts/nb')).json()).toEqual(updated);
+  });
+
+  it('accepts the TextResource as read back from GET (round trip)', async () => {
+    await storage.call('POST', 'applications/ttd/forms/texts/nb', nb);
+    const read = (await (await storage.call('GET', 'applications/ttd/forms/texts/nb')).json()) as object;
+    const response = await storage.call('PUT', 'applications/ttd/forms/texts/nb', { ...read, resources: [] });
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({ resources: [] });
+  });
+
+  it('returns 404 when the language has no texts, and stores nothing', async () => {
+    const response = await storage.call('PUT', 'applications/ttd/forms/texts/en', nb);
+    expect(response.status).toBe(404);
+    expect(await problemOf(response)).toMatchObject({ detail: "Application ttd/forms has no texts in 'en'." });
+    expect((await storage.stored()).texts).toEqual([]);
+  });
+
+  it('returns 404 when the application does not exist', async () => {
+    const response = await storage.call('PUT', 'applications/ttd/nothing/texts/nb', nb);
+    expect(response.status).toBe(404);
+    expect(await problemOf(response)).toMatchObject({ detail: 'Application ttd/nothing does not exist.' });
+  });
+
+  it('returns 400 for a bad body and leaves the stored texts unchanged', async () => {
+    await storage.call('POST', 'applications/ttd/forms/texts/nb', nb);
+    const before = await (await storage.call('GET', 'applications/ttd/forms/texts/nb')).json();
+    const response = await storage.call('PUT', 'applications/ttd/forms/texts/nb', {
+      resources: [
+        { id: 'a', value: '1' },
+        { id: 'a', value: '2' },
+      ],
+    });
+    expect(response.status).toBe(400);
+    expect(await fieldsOf(response)).toEqual(['resources[1].id']);
+    expect(await (await storage.call('GET', 'applications/ttd/forms/texts/nb')).json()).toEqual(before);
+  });
+});
