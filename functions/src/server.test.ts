@@ -55,14 +55,16 @@ describe('local functions host', () => {
   });
 
   it('answers an unknown path with a 404 problem and echoes the caller request id', async () => {
-    const response = await fetch(`${host.url}/storage/api/v1/instances`, { headers: { 'X-Request-Id': 'e2e-404' } });
+    const response = await fetch(`${host.url}/storage/api/v1/no-such-resource`, {
+      headers: { 'X-Request-Id': 'e2e-404' },
+    });
     expect(response.status).toBe(404);
     expect(response.headers.get('content-type')).toBe('application/problem+json');
     expect(response.headers.get('x-request-id')).toBe('e2e-404');
     expect(await response.json()).toMatchObject({
       status: 404,
       requestId: 'e2e-404',
-      instance: '/storage/api/v1/instances',
+      instance: '/storage/api/v1/no-such-resource',
     });
   });
 });

@@ -10,7 +10,33 @@ export interface StorageHarness {
   call(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<Response>;
   /** Rows of `applications` and `texts` as `org/app` and `org/app/language` keys, to prove what was written. */
   stored(): Promise<{ applications: string[]; texts: string[] }>;
+  /** Rows of `instances` (hard-deleted ones too) as `{partyId}/{guid}` ids with their flag columns, oldest first. */
+  storedInstances(): Promise<StoredInstance[]>;
   close(): Promise<void>;
+}
+
+/** One row of `instances` as the harness reads it back. */
+export interface StoredInstance {
+  id: string;
+  isSoftDeleted: boolean;
+  isHardDeleted: boolean;
+}
+
+/** Options of openStorageHarness. */
+export interface StorageHarnessOptions {
+  /** The API's clock; a steppingClock by default. */
+  now?: () => Date;
+}
+
+/** A clock that stands still at `at` until moved with `set`, to give several writes one timestamp. */
+export function manualClock(at = '2026-01-01T00:00:00Z'): { now: () => Date; set(iso: string): void } {
+  let current = Date.parse(at);
+  return {
+    now: () => new Date(current),
+    set(iso) {
+      current = Date.parse(iso);
+    },
+  };
 }
 
 /** The fixed clock of the harness: `created` and `lastChanged` advance one second per write. */
@@ -20,9 +46,9 @@ export function steppingClock(start = Date.parse('2026-01-01T00:00:00Z')): () =>
 }
 
 /** Opens a migrated test database and a Storage API on it. */
-export async function openStorageHarness(): Promise<StorageHarness> {
+export async function openStorageHarness(options: StorageHarnessOptions = {}): Promise<StorageHarness> {
   const db = await openTestDatabase();
-  const api = createStorageApi({ db, logger: silentLogger, now: steppingClock() });
+  const api = createStorageApi({ db, logger: silentLogger, now: options.now ?? steppingClock() });
   return {
     db,
     call(method, path, body, headers = {}) {
@@ -41,6 +67,17 @@ export async function openStorageHarness(): Promise<StorageHarness> {
         "SELECT org || '/' || app || '/' || language AS key FROM texts ORDER BY key",
       );
       return { applications: applications.map((r) => r.key), texts: texts.map((r) => r.key) };
+    },
+    async storedInstances() {
+      const rows = await db.query<{ id: string; is_soft_deleted: boolean; is_hard_deleted: boolean }>(
+        `SELECT party_id::text || '/' || instance_guid::text AS id, is_soft_deleted, is_hard_deleted
+         FROM instances ORDER BY created, instance_guid`,
+      );
+      return rows.map((row) => ({
+        id: row.id,
+        isSoftDeleted: row.is_soft_deleted,
+        isHardDeleted: row.is_hard_deleted,
+      }));
     },
     close: () => db.close(),
   };

@@ -32,6 +32,11 @@ describe('storage API', () => {
           `POST ${base}/applications/{org}/{app}/texts/{language}`,
           `GET ${base}/applications/{org}/{app}/texts/{language}`,
           `PUT ${base}/applications/{org}/{app}/texts/{language}`,
+          `POST ${base}/instances`,
+          `GET ${base}/instances`,
+          `GET ${base}/instances/{instanceOwnerPartyId}/{instanceGuid}`,
+          `DELETE ${base}/instances/{instanceOwnerPartyId}/{instanceGuid}`,
+          `PUT ${base}/instances/{instanceOwnerPartyId}/{instanceGuid}/process`,
         ].sort(),
       );
     } finally {

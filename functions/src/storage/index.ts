@@ -2,6 +2,8 @@ import { createApi, type PlatformApp } from '../platform/api/index.js';
 import type { Database } from '../platform/db/index.js';
 import type { Logger } from '../platform/logging/index.js';
 import { addApplicationRoutes } from './applications.js';
+import { addInstanceQueryRoutes } from './instance-query.js';
+import { addInstanceRoutes } from './instances.js';
 import { addTextRoutes } from './texts.js';
 
 /** Public path prefix of DataServices, as Altinn Storage's. */
@@ -15,7 +17,7 @@ export interface StorageApiOptions {
   now?: () => Date;
 }
 
-/** DataServices, compatible with Altinn Storage v1: application metadata and texts so far. */
+/** DataServices, compatible with Altinn Storage v1: application metadata, texts and instances so far. */
 export function createStorageApi(options: StorageApiOptions): PlatformApp {
   const api = createApi({
     prefix: STORAGE_PREFIX,
@@ -26,5 +28,7 @@ export function createStorageApi(options: StorageApiOptions): PlatformApp {
   const routes = { db: options.db, prefix: STORAGE_PREFIX, now: options.now ?? (() => new Date()) };
   addApplicationRoutes(api, routes);
   addTextRoutes(api, routes);
+  addInstanceQueryRoutes(api, routes);
+  addInstanceRoutes(api, routes);
   return api;
 }

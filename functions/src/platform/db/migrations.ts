@@ -41,4 +41,29 @@ CREATE TABLE texts (
 );
 `,
   },
+  {
+    version: 3,
+    name: 'storage_instances',
+    sql: `
+CREATE TABLE instances (
+  instance_guid uuid PRIMARY KEY,
+  party_id bigint NOT NULL,
+  org text NOT NULL,
+  app text NOT NULL,
+  instance jsonb NOT NULL,
+  created timestamptz NOT NULL,
+  last_changed timestamptz NOT NULL,
+  due_before timestamptz,
+  visible_after timestamptz,
+  current_task text,
+  is_complete boolean NOT NULL,
+  is_archived boolean NOT NULL,
+  is_soft_deleted boolean NOT NULL,
+  is_hard_deleted boolean NOT NULL
+);
+CREATE INDEX instances_org_app_last_changed ON instances (org, app, last_changed, instance_guid) WHERE NOT is_hard_deleted;
+CREATE INDEX instances_org_last_changed ON instances (org, last_changed, instance_guid) WHERE NOT is_hard_deleted;
+CREATE INDEX instances_party_last_changed ON instances (party_id, last_changed, instance_guid) WHERE NOT is_hard_deleted;
+`,
+  },
 ];
