@@ -37,7 +37,7 @@ export const apiDefinitions: readonly ApiDefinition[] = [
   {
     name: 'storage',
     prefix: STORAGE_PREFIX,
-    create: (platform) => createStorageApi({ db: platform.db, logger: platform.logger }),
+    create: (platform) => createStorageApi({ db: platform.db, blob: platform.blob, logger: platform.logger }),
   },
 ];
 

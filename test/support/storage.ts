@@ -1,17 +1,29 @@
+import { type BlobStore, blobServiceClientFromConnectionString } from '../../functions/src/platform/blob/index.js';
 import type { Database } from '../../functions/src/platform/db/index.js';
 import { silentLogger } from '../../functions/src/platform/logging/index.js';
 import { createStorageApi, STORAGE_PREFIX } from '../../functions/src/storage/index.js';
+import { openTestBlobStore, testBlobConnectionString, uniqueContainerName } from './blob.js';
 import { openTestDatabase } from './database.js';
 
 /** A Storage API on a fresh test database, with helpers to call it and read what it stored. */
 export interface StorageHarness {
   db: Database;
+  /** The Azurite blob store the API writes data element content to. */
+  blob: BlobStore;
+  /** This harness's own blob container. */
+  container: string;
   /** Sends `method path` (relative to `/storage/api/v1/`) with `body` as JSON, or as raw text when a string. */
   call(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<Response>;
   /** Rows of `applications` and `texts` as `org/app` and `org/app/language` keys, to prove what was written. */
   stored(): Promise<{ applications: string[]; texts: string[] }>;
   /** Rows of `instances` (hard-deleted ones too) as `{partyId}/{guid}` ids with their flag columns, oldest first. */
   storedInstances(): Promise<StoredInstance[]>;
+  /** Sends `method path` with a raw body (a string, bytes or a stream) and the given headers. */
+  send(method: string, path: string, body: BodyInit | null, headers?: Record<string, string>): Promise<Response>;
+  /** Names of the committed blobs in the harness's container, sorted. */
+  blobNames(): Promise<string[]>;
+  /** Rows of `data_elements` as their data guids, sorted. */
+  storedDataElements(): Promise<string[]>;
   close(): Promise<void>;
 }
 
@@ -26,6 +38,8 @@ export interface StoredInstance {
 export interface StorageHarnessOptions {
   /** The API's clock; a steppingClock by default. */
   now?: () => Date;
+  /** The blob store the API writes to; the test run's Azurite by default (pass a failing one to inject faults). */
+  blob?: BlobStore;
 }
 
 /** A clock that stands still at `at` until moved with `set`, to give several writes one timestamp. */
@@ -48,9 +62,19 @@ export function steppingClock(start = Date.parse('2026-01-01T00:00:00Z')): () =>
 /** Opens a migrated test database and a Storage API on it. */
 export async function openStorageHarness(options: StorageHarnessOptions = {}): Promise<StorageHarness> {
   const db = await openTestDatabase();
-  const api = createStorageApi({ db, logger: silentLogger, now: options.now ?? steppingClock() });
+  const blob = options.blob ?? openTestBlobStore();
+  const container = uniqueContainerName('storage');
+  const api = createStorageApi({
+    db,
+    blob,
+    blobContainer: container,
+    logger: silentLogger,
+    now: options.now ?? steppingClock(),
+  });
   return {
     db,
+    blob,
+    container,
     call(method, path, body, headers = {}) {
       const init: RequestInit = { method, headers: { ...headers } };
       if (body !== undefined) {
@@ -78,6 +102,22 @@ export async function openStorageHarness(options: StorageHarnessOptions = {}): P
         isSoftDeleted: row.is_soft_deleted,
         isHardDeleted: row.is_hard_deleted,
       }));
+    },
+    send(method, path, body, headers = {}) {
+      const init: RequestInit & { duplex?: 'half' } = { method, headers, body };
+      if (body instanceof ReadableStream) init.duplex = 'half';
+      return Promise.resolve(api.request(new Request(`http://localhost${STORAGE_PREFIX}/${path}`, init)));
+    },
+    async blobNames() {
+      const client = blobServiceClientFromConnectionString(testBlobConnectionString()).getContainerClient(container);
+      if (!(await client.exists())) return [];
+      const found: string[] = [];
+      for await (const item of client.listBlobsFlat()) found.push(item.name);
+      return found.sort();
+    },
+    async storedDataElements() {
+      const rows = await db.query<{ id: string }>('SELECT data_guid::text AS id FROM data_elements ORDER BY id');
+      return rows.map((row) => row.id);
     },
     close: () => db.close(),
   };

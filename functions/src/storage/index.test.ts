@@ -37,6 +37,13 @@ describe('storage API', () => {
           `GET ${base}/instances/{instanceOwnerPartyId}/{instanceGuid}`,
           `DELETE ${base}/instances/{instanceOwnerPartyId}/{instanceGuid}`,
           `PUT ${base}/instances/{instanceOwnerPartyId}/{instanceGuid}/process`,
+          `POST ${base}/instances/{instanceOwnerPartyId}/{instanceGuid}/data`,
+          `GET ${base}/instances/{instanceOwnerPartyId}/{instanceGuid}/dataelements`,
+          `GET ${base}/instances/{instanceOwnerPartyId}/{instanceGuid}/data/{dataGuid}`,
+          `PUT ${base}/instances/{instanceOwnerPartyId}/{instanceGuid}/data/{dataGuid}`,
+          `DELETE ${base}/instances/{instanceOwnerPartyId}/{instanceGuid}/data/{dataGuid}`,
+          `PUT ${base}/instances/{instanceOwnerPartyId}/{instanceGuid}/data/{dataGuid}/lock`,
+          `DELETE ${base}/instances/{instanceOwnerPartyId}/{instanceGuid}/data/{dataGuid}/lock`,
         ].sort(),
       );
     } finally {
@@ -45,7 +52,7 @@ describe('storage API', () => {
   });
 
   it('answers unknown storage paths with a 404 problem', async () => {
-    const api = createStorageApi({ db: undefined as never, logger: silentLogger });
+    const api = createStorageApi({ db: undefined as never, blob: undefined as never, logger: silentLogger });
     const response = await api.request(`${STORAGE_PREFIX}/nothing`);
     expect(response.status).toBe(404);
     expect(response.headers.get('content-type')).toBe('application/problem+json');

@@ -1,10 +1,15 @@
 import { createApi, type PlatformApp } from '../platform/api/index.js';
+import type { BlobStore } from '../platform/blob/index.js';
 import type { Database } from '../platform/db/index.js';
 import type { Logger } from '../platform/logging/index.js';
 import { addApplicationRoutes } from './applications.js';
+import { addDataElementRoutes } from './data-elements.js';
 import { addInstanceQueryRoutes } from './instance-query.js';
 import { addInstanceRoutes } from './instances.js';
 import { addTextRoutes } from './texts.js';
+
+/** The default container of data element content. */
+export const DATA_CONTAINER = 'storage-data';
 
 /** Public path prefix of DataServices, as Altinn Storage's. */
 export const STORAGE_PREFIX = '/storage/api/v1';
@@ -13,11 +18,15 @@ export const STORAGE_PREFIX = '/storage/api/v1';
 export interface StorageApiOptions {
   db: Database;
   logger: Logger;
+  /** Where data element content is kept. */
+  blob: BlobStore;
+  /** The container holding every data element, at `{org}/{app}/{instanceGuid}/data/{dataGuid}`; `DATA_CONTAINER` by default. */
+  blobContainer?: string;
   /** The clock stamping `created` and `lastChanged`; the system clock by default. */
   now?: () => Date;
 }
 
-/** DataServices, compatible with Altinn Storage v1: application metadata, texts and instances so far. */
+/** DataServices, compatible with Altinn Storage v1: application metadata, texts, instances and data elements so far. */
 export function createStorageApi(options: StorageApiOptions): PlatformApp {
   const api = createApi({
     prefix: STORAGE_PREFIX,
@@ -30,5 +39,11 @@ export function createStorageApi(options: StorageApiOptions): PlatformApp {
   addTextRoutes(api, routes);
   addInstanceQueryRoutes(api, routes);
   addInstanceRoutes(api, routes);
+  addDataElementRoutes(api, {
+    ...routes,
+    logger: options.logger,
+    blob: options.blob,
+    container: options.blobContainer ?? DATA_CONTAINER,
+  });
   return api;
 }

@@ -66,4 +66,19 @@ CREATE INDEX instances_org_last_changed ON instances (org, last_changed, instanc
 CREATE INDEX instances_party_last_changed ON instances (party_id, last_changed, instance_guid) WHERE NOT is_hard_deleted;
 `,
   },
+  {
+    version: 4,
+    name: 'storage_data_elements',
+    sql: `
+CREATE TABLE data_elements (
+  data_guid uuid PRIMARY KEY,
+  instance_guid uuid NOT NULL REFERENCES instances (instance_guid) ON DELETE CASCADE,
+  data_type text NOT NULL,
+  element jsonb NOT NULL,
+  created timestamptz NOT NULL,
+  last_changed timestamptz NOT NULL
+);
+CREATE INDEX data_elements_instance ON data_elements (instance_guid, data_type, created);
+`,
+  },
 ];

@@ -1,0 +1,306 @@
+import { randomUUID } from 'node:crypto';
+import type { Context } from 'hono';
+import type { PlatformApp } from '../platform/api/index.js';
+import type { BlobStore } from '../platform/blob/index.js';
+import type { Database, Transaction } from '../platform/db/index.js';
+import { Problem } from '../platform/errors/index.js';
+import type { Logger } from '../platform/logging/index.js';
+import type { PlatformEnv } from '../platform/request-context/index.js';
+import { dataElementRepository } from './data-element-repository.js';
+import {
+  downloadRoute,
+  listRoute,
+  lockRoute,
+  removeRoute,
+  replaceRoute,
+  unlockRoute,
+  uploadRoute,
+} from './data-element-routes.js';
+import type { DataElement } from './data-element-schemas.js';
+import {
+  checkContentType,
+  checkDeclaredLength,
+  contentDisposition,
+  filenameOf,
+  invalidField,
+  maxBytes,
+  mediaTypeOf,
+  meterBody,
+  tooLarge,
+  type UploadRules,
+} from './data-element-upload.js';
+import { instanceGuidOf, instanceRepository } from './instance-repository.js';
+import type { Instance } from './instance-schemas.js';
+import { storageRepository } from './repository.js';
+
+/** What the data element routes need. */
+export interface DataElementRoutesOptions {
+  db: Database;
+  /** Where element content is kept. */
+  blob: BlobStore;
+  /** The one container holding every element, each at `{org}/{app}/{instanceGuid}/data/{dataGuid}`. */
+  container: string;
+  /** Public prefix the API is mounted under, for `Location` headers and `selfLinks`. */
+  prefix: string;
+  /** The clock stamping `created` and `lastChanged`. */
+  now: () => Date;
+  /** Where blobs that could not be removed (orphans left for a sweep) are reported. */
+  logger: Logger;
+}
+
+function instanceNotFound(partyId: string, instanceGuid: string): Problem {
+  return new Problem(404, { kind: 'not-found', detail: `Instance ${partyId}/${instanceGuid} does not exist.` });
+}
+
+function elementNotFound(dataGuid: string): Problem {
+  return new Problem(404, { kind: 'not-found', detail: `Data element ${dataGuid} does not exist.` });
+}
+
+function locked(dataGuid: string): Problem {
+  return new Problem(409, { kind: 'locked', title: 'Conflict', detail: `Data element ${dataGuid} is locked.` });
+}
+
+function tooMany(dataType: string, maxCount: number): Problem {
+  return new Problem(409, {
+    kind: 'max-count',
+    title: 'Conflict',
+    detail: `Data type ${dataType} allows at most ${maxCount} elements per instance.`,
+  });
+}
+
+/** The instance with `element` put in (or replacing its old copy in) `data`, and `lastChanged` moved to `stamp`. */
+function withElement(instance: Instance, element: DataElement, stamp: string): Instance {
+  const known = instance.data.some((item) => item.id === element.id);
+  const data = known
+    ? instance.data.map((item) => (item.id === element.id ? element : item))
+    : [...instance.data, element];
+  return { ...instance, data, lastChanged: stamp, lastChangedBy: null };
+}
+
+/** Adds the data element routes (raw upload, list, download, replace, delete, lock) to the Storage app. */
+export function addDataElementRoutes(api: PlatformApp, options: DataElementRoutesOptions): void {
+  const { db, blob, container, prefix, now, logger } = options;
+  /** Deletes a blob no row points at; a failure is logged and leaves an orphan for a later sweep. */
+  const discard = async (name: string) => {
+    try {
+      await blob.delete(container, name);
+    } catch (error) {
+      logger.warn('orphan data element blob left behind', { container, name, error: String(error) });
+    }
+  };
+  let containerReady: Promise<void> | undefined;
+  const ensureContainer = () => {
+    containerReady ??= blob.ensureContainer(container).catch((error: unknown) => {
+      containerReady = undefined;
+      throw error;
+    });
+    return containerReady;
+  };
+
+  /** The instance (not hard deleted) and the upload rules of `dataType` in its app's metadata. */
+  const rulesFor = async (instance: Instance, dataType: string) => {
+    const [org = '', app = ''] = instance.appId.split('/');
+    const application = await storageRepository(db).findApplication(org, app);
+    const type = application?.dataTypes?.find((candidate) => candidate.id === dataType);
+    if (!type) throw invalidField('dataType', `${dataType} is not a data type of ${instance.appId}`);
+    const rules: UploadRules = { dataType, allowedContentTypes: type.allowedContentTypes, maxSize: type.maxSize };
+    return { rules, maxCount: type.maxCount };
+  };
+
+  const findInstance = async (partyId: string, instanceGuid: string) => {
+    const instance = await instanceRepository(db).findInstance(partyId, instanceGuid.toLowerCase());
+    if (!instance) throw instanceNotFound(partyId, instanceGuid);
+    return instance;
+  };
+
+  /** Runs `fn` in a transaction holding the instance's row lock; 404 when the instance is gone. */
+  const onLockedInstance = <T>(
+    partyId: string,
+    instanceGuid: string,
+    fn: (tx: Transaction, instance: Instance) => Promise<T>,
+  ) =>
+    db.transaction(async (tx) => {
+      const instance = await instanceRepository(tx).lockInstance(partyId, instanceGuid.toLowerCase());
+      if (!instance) throw instanceNotFound(partyId, instanceGuid);
+      return fn(tx, instance);
+    });
+
+  /** Streams the request body to `name`, checking the rules first and while streaming; answers size and hash. */
+  const store = async (c: Context<PlatformEnv>, rules: UploadRules, name: string, contentType: string) => {
+    checkContentType(rules, contentType);
+    checkDeclaredLength(rules, c.req.header('content-length'));
+    await ensureContainer();
+    const body = meterBody(c.req.raw.body, maxBytes(rules));
+    try {
+      await blob.upload(container, name, body.stream, { contentType, signal: c.req.raw.signal });
+    } catch (error) {
+      await discard(name);
+      if (body.tooLarge()) throw tooLarge(rules);
+      throw error;
+    }
+    return { size: body.size(), contentHash: body.contentHash() };
+  };
+
+  /** Runs `write` after the blob `name` was stored; removes the blob again when `write` fails. */
+  const commitOrDiscard = async <T>(name: string, write: () => Promise<T>): Promise<T> => {
+    try {
+      return await write();
+    } catch (error) {
+      await discard(name);
+      throw error;
+    }
+  };
+
+  api.openapi(uploadRoute, async (c) => {
+    const { instanceOwnerPartyId: partyId, instanceGuid } = c.req.valid('param');
+    const { dataType } = c.req.valid('query');
+    const instance = await findInstance(partyId, instanceGuid);
+    const { rules, maxCount } = await rulesFor(instance, dataType);
+    const guid = instanceGuidOf(instance);
+    if (maxCount > 0 && (await dataElementRepository(db).countDataElements(guid, dataType)) >= maxCount) {
+      throw tooMany(dataType, maxCount);
+    }
+    const filename = filenameOf(c.req.header('content-disposition'));
+    const contentType = mediaTypeOf(c.req.header('content-type'));
+    const id = randomUUID();
+    const blobStoragePath = `${instance.appId}/${guid}/data/${id}`;
+    const stored = await store(c, rules, blobStoragePath, contentType);
+    const element = await commitOrDiscard(blobStoragePath, () =>
+      onLockedInstance(partyId, instanceGuid, async (tx, current) => {
+        const elements = dataElementRepository(tx);
+        if (maxCount > 0 && (await elements.countDataElements(guid, dataType)) >= maxCount) {
+          throw tooMany(dataType, maxCount);
+        }
+        const stamp = now().toISOString();
+        const created: DataElement = {
+          id,
+          instanceGuid: guid,
+          dataType,
+          filename,
+          contentType,
+          blobStoragePath,
+          selfLinks: { platform: `${prefix}/instances/${current.id}/data/${id}` },
+          size: stored.size,
+          contentHash: stored.contentHash,
+          locked: false,
+          refs: [],
+          isRead: false,
+          tags: [],
+          created: stamp,
+          createdBy: null,
+          lastChanged: stamp,
+          lastChangedBy: null,
+        };
+        await elements.insertDataElement(created);
+        await instanceRepository(tx).updateInstance(withElement(current, created, stamp));
+        return created;
+      }),
+    );
+    return c.json(element, 201, { Location: element.selfLinks.platform });
+  });
+
+  api.openapi(listRoute, async (c) => {
+    const { instanceOwnerPartyId, instanceGuid } = c.req.valid('param');
+    const instance = await findInstance(instanceOwnerPartyId, instanceGuid);
+    const dataElements = await dataElementRepository(db).listDataElements(instanceGuidOf(instance));
+    return c.json({ dataElements }, 200);
+  });
+
+  api.openapi(downloadRoute, async (c) => {
+    const { instanceOwnerPartyId, instanceGuid, dataGuid } = c.req.valid('param');
+    const instance = await findInstance(instanceOwnerPartyId, instanceGuid);
+    const element = await dataElementRepository(db).findDataElement(instanceGuidOf(instance), dataGuid.toLowerCase());
+    if (!element) throw elementNotFound(dataGuid);
+    const content = await blob.download(container, element.blobStoragePath, c.req.raw.signal);
+    if (!content) throw elementNotFound(dataGuid);
+    const etag = content.etag.startsWith('"') ? content.etag : `"${content.etag}"`;
+    // A streamed binary body: the typed OpenAPI handler only knows JSON answers, hence the cast below.
+    return c.body(content.body, 200, {
+      'Content-Type': element.contentType,
+      'Content-Length': String(content.size),
+      ETag: etag,
+      'Content-Disposition': contentDisposition(element.filename),
+    }) as never;
+  });
+
+  api.openapi(replaceRoute, async (c) => {
+    const { instanceOwnerPartyId: partyId, instanceGuid, dataGuid } = c.req.valid('param');
+    const instance = await findInstance(partyId, instanceGuid);
+    const guid = instanceGuidOf(instance);
+    const existing = await dataElementRepository(db).findDataElement(guid, dataGuid.toLowerCase());
+    if (!existing) throw elementNotFound(dataGuid);
+    if (existing.locked) throw locked(dataGuid);
+    const { rules } = await rulesFor(instance, existing.dataType);
+    const filename = filenameOf(c.req.header('content-disposition')) ?? existing.filename;
+    const contentType = mediaTypeOf(c.req.header('content-type'));
+    // A new blob name per version: the old content stays readable until the row points at the new one.
+    const blobStoragePath = `${instance.appId}/${guid}/data/${existing.id}.${randomUUID()}`;
+    const stored = await store(c, rules, blobStoragePath, contentType);
+    const { updated, previous } = await commitOrDiscard(blobStoragePath, () =>
+      onLockedInstance(partyId, instanceGuid, async (tx, current) => {
+        const elements = dataElementRepository(tx);
+        const before = await elements.findDataElement(guid, existing.id);
+        if (!before) throw elementNotFound(dataGuid);
+        if (before.locked) throw locked(dataGuid);
+        const stamp = now().toISOString();
+        const after: DataElement = {
+          ...before,
+          filename,
+          contentType,
+          blobStoragePath,
+          size: stored.size,
+          contentHash: stored.contentHash,
+          lastChanged: stamp,
+          lastChangedBy: null,
+        };
+        await elements.updateDataElement(after);
+        await instanceRepository(tx).updateInstance(withElement(current, after, stamp));
+        return { updated: after, previous: before };
+      }),
+    );
+    await discard(previous.blobStoragePath);
+    return c.json(updated, 200);
+  });
+
+  api.openapi(removeRoute, async (c) => {
+    const { instanceOwnerPartyId: partyId, instanceGuid, dataGuid } = c.req.valid('param');
+    const deleted = await onLockedInstance(partyId, instanceGuid, async (tx, instance) => {
+      const elements = dataElementRepository(tx);
+      const element = await elements.findDataElement(instanceGuidOf(instance), dataGuid.toLowerCase());
+      if (!element) throw elementNotFound(dataGuid);
+      if (element.locked) throw locked(dataGuid);
+      await elements.deleteDataElement(element.instanceGuid, element.id);
+      const stamp = now().toISOString();
+      const data = instance.data.filter((item) => item.id !== element.id);
+      await instanceRepository(tx).updateInstance({ ...instance, data, lastChanged: stamp, lastChangedBy: null });
+      return element;
+    });
+    await discard(deleted.blobStoragePath);
+    return c.json(deleted, 200);
+  });
+
+  /** Sets the element's `locked` flag; answers the element and whether it changed. */
+  const setLocked = (partyId: string, instanceGuid: string, dataGuid: string, value: boolean) =>
+    onLockedInstance(partyId, instanceGuid, async (tx, instance) => {
+      const elements = dataElementRepository(tx);
+      const element = await elements.findDataElement(instanceGuidOf(instance), dataGuid.toLowerCase());
+      if (!element) throw elementNotFound(dataGuid);
+      if (element.locked === value) return { element, changed: false };
+      const updated = { ...element, locked: value };
+      await elements.updateDataElement(updated);
+      await instanceRepository(tx).updateInstance(withElement(instance, updated, instance.lastChanged));
+      return { element: updated, changed: true };
+    });
+
+  api.openapi(lockRoute, async (c) => {
+    const { instanceOwnerPartyId, instanceGuid, dataGuid } = c.req.valid('param');
+    const { element, changed } = await setLocked(instanceOwnerPartyId, instanceGuid, dataGuid, true);
+    return changed ? c.json(element, 201) : c.json(element, 200);
+  });
+
+  api.openapi(unlockRoute, async (c) => {
+    const { instanceOwnerPartyId, instanceGuid, dataGuid } = c.req.valid('param');
+    const { element } = await setLocked(instanceOwnerPartyId, instanceGuid, dataGuid, false);
+    return c.json(element, 200);
+  });
+}
