@@ -4,6 +4,7 @@ import type { Database } from '../platform/db/index.js';
 import type { Logger } from '../platform/logging/index.js';
 import { addApplicationRoutes } from './applications.js';
 import { addDataElementRoutes } from './data-elements.js';
+import { addInstanceEventRoutes } from './instance-events.js';
 import { addInstanceQueryRoutes } from './instance-query.js';
 import { addInstanceRoutes } from './instances.js';
 import { addTextRoutes } from './texts.js';
@@ -26,7 +27,7 @@ export interface StorageApiOptions {
   now?: () => Date;
 }
 
-/** DataServices, compatible with Altinn Storage v1: application metadata, texts, instances and data elements so far. */
+/** DataServices, compatible with Altinn Storage v1: application metadata, texts, instances, instance events, process history and data elements so far. */
 export function createStorageApi(options: StorageApiOptions): PlatformApp {
   const api = createApi({
     prefix: STORAGE_PREFIX,
@@ -39,6 +40,7 @@ export function createStorageApi(options: StorageApiOptions): PlatformApp {
   addTextRoutes(api, routes);
   addInstanceQueryRoutes(api, routes);
   addInstanceRoutes(api, routes);
+  addInstanceEventRoutes(api, routes);
   addDataElementRoutes(api, {
     ...routes,
     logger: options.logger,

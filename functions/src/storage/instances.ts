@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { createRoute, z } from '@hono/zod-openapi';
 import type { PlatformApp } from '../platform/api/index.js';
-import type { Database } from '../platform/db/index.js';
-import { Problem } from '../platform/errors/index.js';
-import { instanceRepository } from './instance-repository.js';
+import type { Database, Transaction } from '../platform/db/index.js';
+import { instanceEventRepository } from './instance-event-repository.js';
+import { newInstanceEvent, processChangeEvents } from './instance-events.js';
+import { instanceGuidOf, instanceRepository } from './instance-repository.js';
 import { Instance, InstanceInput, InstanceParams, ProcessState } from './instance-schemas.js';
-import { applicationNotFound, mismatchedField, problemContent } from './problems.js';
+import { applicationNotFound, instanceNotFound, mismatchedField, problemContent } from './problems.js';
 import { storageRepository } from './repository.js';
 import { AppId } from './schemas.js';
 
@@ -58,10 +59,34 @@ const updateProcess = createRoute({
   responses: { 200: { description: 'The updated instance', content: json(Instance) }, 400: invalid, 404: missing },
 });
 
-/** 404: no instance `{partyId}/{instanceGuid}`. */
-function instanceNotFound(partyId: string, instanceGuid: string): Problem {
-  return new Problem(404, { kind: 'not-found', detail: `Instance ${partyId}/${instanceGuid} does not exist.` });
-}
+const updateReadStatus = createRoute({
+  method: 'put',
+  path: '/instances/{instanceOwnerPartyId}/{instanceGuid}/readstatus',
+  summary: "Set an instance's read status",
+  request: {
+    params: InstanceParams,
+    query: z.strictObject({ status: z.enum(['Read', 'Unread', 'UpdatedSinceLastReview']) }),
+  },
+  responses: { 200: { description: 'The updated instance', content: json(Instance) }, 400: invalid, 404: missing },
+});
+
+const updateSubstatus = createRoute({
+  method: 'put',
+  path: '/instances/{instanceOwnerPartyId}/{instanceGuid}/substatus',
+  summary: "Set an instance's substatus (Altinn's Substatus: a label and an optional description)",
+  request: {
+    params: InstanceParams,
+    body: {
+      required: true,
+      content: json(
+        z
+          .strictObject({ label: z.string().min(1), description: z.string().nullable().optional() })
+          .openapi('Substatus'),
+      ),
+    },
+  },
+  responses: { 200: { description: 'The updated instance', content: json(Instance) }, 400: invalid, 404: missing },
+});
 
 /** The fields of a template the server does not set itself, kept as sent. */
 function callerFields(input: InstanceInput) {
@@ -85,14 +110,24 @@ function callerFields(input: InstanceInput) {
 export function addInstanceRoutes(api: PlatformApp, options: InstanceRoutesOptions): void {
   const { db, prefix, now } = options;
 
-  /** Runs `change` on the locked instance in a transaction and stores what it answers. */
-  const change = (partyId: string, instanceGuid: string, fn: (instance: Instance, stamp: string) => Instance) =>
+  /**
+   * Runs `fn` on the locked instance in a transaction and stores what it answers; `after` then runs in the same
+   * transaction (e.g. to record events of the change).
+   */
+  const change = (
+    partyId: string,
+    instanceGuid: string,
+    fn: (instance: Instance, stamp: string) => Instance,
+    after?: (tx: Transaction, existing: Instance, updated: Instance, stamp: string) => Promise<void>,
+  ) =>
     db.transaction(async (tx) => {
       const repository = instanceRepository(tx);
       const existing = await repository.lockInstance(partyId, instanceGuid.toLowerCase());
       if (!existing) throw instanceNotFound(partyId, instanceGuid);
-      const updated = fn(existing, now().toISOString());
+      const stamp = now().toISOString();
+      const updated = fn(existing, stamp);
       if (updated !== existing) await repository.updateInstance(updated);
+      if (after) await after(tx, existing, updated, stamp);
       return updated;
     });
 
@@ -161,9 +196,39 @@ export function addInstanceRoutes(api: PlatformApp, options: InstanceRoutesOptio
   api.openapi(updateProcess, async (c) => {
     const { instanceOwnerPartyId, instanceGuid } = c.req.valid('param');
     const process = c.req.valid('json');
+    const updated = await change(
+      instanceOwnerPartyId,
+      instanceGuid,
+      (instance, stamp) => ({ ...instance, process, lastChanged: stamp, lastChangedBy: null }),
+      async (tx, existing, _updated, stamp) => {
+        // The process history is derived from these events (see processChangeEvents).
+        const events = instanceEventRepository(tx);
+        for (const step of processChangeEvents(existing.process, process, stamp)) {
+          await events.insertEvent(instanceGuidOf(existing), newInstanceEvent(existing.id, step, stamp));
+        }
+      },
+    );
+    return c.json(updated, 200);
+  });
+
+  api.openapi(updateReadStatus, async (c) => {
+    const { instanceOwnerPartyId, instanceGuid } = c.req.valid('param');
+    const readStatus = c.req.valid('query').status;
     const updated = await change(instanceOwnerPartyId, instanceGuid, (instance, stamp) => ({
       ...instance,
-      process,
+      status: { ...instance.status, readStatus },
+      lastChanged: stamp,
+      lastChangedBy: null,
+    }));
+    return c.json(updated, 200);
+  });
+
+  api.openapi(updateSubstatus, async (c) => {
+    const { instanceOwnerPartyId, instanceGuid } = c.req.valid('param');
+    const { label, description } = c.req.valid('json');
+    const updated = await change(instanceOwnerPartyId, instanceGuid, (instance, stamp) => ({
+      ...instance,
+      status: { ...instance.status, substatus: { label, description: description ?? null } },
       lastChanged: stamp,
       lastChangedBy: null,
     }));

@@ -31,3 +31,8 @@ export const problemContent = {
       .openapi('Problem'),
   },
 };
+
+/** 404: no instance `{partyId}/{instanceGuid}` (or it is hard deleted). */
+export function instanceNotFound(partyId: string, instanceGuid: string): Problem {
+  return new Problem(404, { kind: 'not-found', detail: `Instance ${partyId}/${instanceGuid} does not exist.` });
+}

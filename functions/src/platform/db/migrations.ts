@@ -81,4 +81,19 @@ CREATE TABLE data_elements (
 CREATE INDEX data_elements_instance ON data_elements (instance_guid, data_type, created);
 `,
   },
+  {
+    version: 5,
+    name: 'storage_instance_events',
+    sql: `
+CREATE TABLE instance_events (
+  event_guid uuid PRIMARY KEY,
+  seq bigint GENERATED ALWAYS AS IDENTITY,
+  instance_guid uuid NOT NULL REFERENCES instances (instance_guid) ON DELETE CASCADE,
+  event_type text NOT NULL,
+  event jsonb NOT NULL,
+  created timestamptz NOT NULL
+);
+CREATE INDEX instance_events_instance_created ON instance_events (instance_guid, created, seq);
+`,
+  },
 ];
