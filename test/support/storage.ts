@@ -1,9 +1,29 @@
+import { expect } from 'vitest';
 import { type BlobStore, blobServiceClientFromConnectionString } from '../../functions/src/platform/blob/index.js';
 import type { Database } from '../../functions/src/platform/db/index.js';
 import { silentLogger } from '../../functions/src/platform/logging/index.js';
 import { createStorageApi, STORAGE_PREFIX } from '../../functions/src/storage/index.js';
 import { openTestBlobStore, testBlobConnectionString, uniqueContainerName } from './blob.js';
 import { openTestDatabase } from './database.js';
+
+/** A problem+json body as the Storage API answers it. */
+export type ProblemBody = {
+  type: string;
+  status: number;
+  detail: string;
+  errors?: { field: string; detail: string }[];
+};
+
+/** Reads a problem+json answer, checking its content type. */
+export async function problemOf(response: Response): Promise<ProblemBody> {
+  expect(response.headers.get('content-type')).toBe('application/problem+json');
+  return (await response.json()) as ProblemBody;
+}
+
+/** The fields a problem names in its `errors`. */
+export async function fieldsOf(response: Response): Promise<string[]> {
+  return ((await problemOf(response)).errors ?? []).map((e) => e.field);
+}
 
 /** A Storage API on a fresh test database, with helpers to call it and read what it stored. */
 export interface StorageHarness {

@@ -1,7 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openStorageHarness, type StorageHarness } from '../../../test/support/storage.js';
-
-type Problem = { type: string; status: number; detail: string; errors?: { field: string; detail: string }[] };
+import { fieldsOf, openStorageHarness, problemOf, type StorageHarness } from '../../../test/support/storage.js';
 
 const form = {
   title: { nb: 'Skjema', en: 'Form' },
@@ -25,12 +23,6 @@ beforeEach(async () => {
 afterEach(async () => {
   await storage.close();
 });
-
-const problemOf = async (response: Response) => {
-  expect(response.headers.get('content-type')).toBe('application/problem+json');
-  return (await response.json()) as Problem;
-};
-const fieldsOf = async (response: Response) => ((await problemOf(response)).errors ?? []).map((e) => e.field);
 
 describe('POST applications', () => {
   it('creates an application named by ?appId (Altinn shape): 201, Location and the stored Application', async () => {

@@ -1,7 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openStorageHarness, type StorageHarness } from '../../../test/support/storage.js';
+import { fieldsOf, openStorageHarness, problemOf, type StorageHarness } from '../../../test/support/storage.js';
 
-type Problem = { type: string; status: number; detail: string; errors?: { field: string; detail: string }[] };
 type Instance = { id: string; lastChanged: string; status: Record<string, unknown>; [field: string]: unknown };
 
 const GUID_PATTERN = /^510001\/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -28,11 +27,6 @@ afterEach(async () => {
   await storage.close();
 });
 
-const problemOf = async (response: Response) => {
-  expect(response.headers.get('content-type')).toBe('application/problem+json');
-  return (await response.json()) as Problem;
-};
-const fieldsOf = async (response: Response) => ((await problemOf(response)).errors ?? []).map((e) => e.field);
 const createInstance = async (body: object = template): Promise<Instance> => {
   const response = await storage.call('POST', 'instances?appId=ttd/forms', body);
   expect(response.status).toBe(201);
