@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openTestBlobStore } from '../../../test/support/blob.js';
 import { openStorageHarness, type StorageHarness } from '../../../test/support/storage.js';
+import { generatedBody } from '../../../test/support/streams.js';
 import type { BlobStore } from '../platform/blob/index.js';
 
 type Element = { id: string; size: number; contentHash: string; locked: boolean; [field: string]: unknown };
@@ -47,30 +48,6 @@ const expectNothingStored = async () => {
   expect(await storage.storedDataElements()).toEqual([]);
   expect((await readInstance()).data).toEqual([]);
 };
-
-/** A stream of `total` random bytes in 64 KiB chunks, without a known length. */
-function generated(total: number) {
-  const hash = createHash('md5');
-  let sent = 0;
-  const stream = new ReadableStream<Uint8Array>({
-    pull(controller) {
-      if (sent >= total) return controller.close();
-      const chunk = randomBytes(Math.min(65536, total - sent));
-      hash.update(chunk);
-      sent += chunk.length;
-      controller.enqueue(chunk);
-    },
-  });
-  let digest: string | undefined;
-  return {
-    stream,
-    digest: () => {
-      digest ??= hash.digest('base64');
-      return digest;
-    },
-    sent: () => sent,
-  };
-}
 
 describe('with a working blob store', () => {
   beforeEach(() => open());
@@ -150,7 +127,7 @@ describe('with a working blob store', () => {
     });
 
     it('returns 413 while streaming a body without Content-Length once maxSize is passed, and stops reading', async () => {
-      const body = generated(8 * 1024 * 1024);
+      const body = generatedBody(8 * 1024 * 1024);
       const response = await upload('small', body.stream);
       expect(response.status).toBe(413);
       expect(body.sent()).toBeLessThan(4 * 1024 * 1024);
@@ -174,7 +151,7 @@ describe('with a working blob store', () => {
 
   describe('GET data and dataelements', () => {
     it('round-trips a multi-MB streamed body with the same MD5, size and headers', async () => {
-      const body = generated(9 * 1024 * 1024 + 321);
+      const body = generatedBody(9 * 1024 * 1024 + 321);
       const element = await uploaded('attachment', body.stream, {
         'content-type': 'application/octet-stream',
         'content-disposition': 'attachment; filename="big.bin"',
@@ -231,7 +208,11 @@ describe('with a working blob store', () => {
 
     it('returns 413 for an oversized replacement and keeps the old content', async () => {
       const before = await uploaded('small', 'small');
-      const response = await storage.send('PUT', `instances/${instance.id}/data/${before.id}`, generated(3e6).stream);
+      const response = await storage.send(
+        'PUT',
+        `instances/${instance.id}/data/${before.id}`,
+        generatedBody(3e6).stream,
+      );
       expect(response.status).toBe(413);
       expect(await storage.blobNames()).toEqual([before.blobStoragePath]);
       const download = await storage.call('GET', `instances/${instance.id}/data/${before.id}`);

@@ -3,31 +3,16 @@ import { Readable } from 'node:stream';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../../../scripts/processes.js';
 import { openTestBlobStore, uniqueContainerName } from '../../../../test/support/blob.js';
+import { generatedBody } from '../../../../test/support/streams.js';
 import { azuriteConnectionString } from '../config/index.js';
 import { blobServiceClientFromConnectionString, createBlobStore } from './index.js';
 
-const md5 = (data: Uint8Array) => createHash('md5').update(data).digest('hex');
+const md5 = (data: Uint8Array) => createHash('md5').update(data).digest('base64');
 
 async function readAll(stream: ReadableStream<Uint8Array>): Promise<Buffer> {
   const chunks: Uint8Array[] = [];
   for await (const chunk of stream as unknown as AsyncIterable<Uint8Array>) chunks.push(chunk);
   return Buffer.concat(chunks);
-}
-
-/** A web stream producing `total` random bytes in 64 KiB chunks, remembering what it produced. */
-function generated(total: number) {
-  const hash = createHash('md5');
-  let sent = 0;
-  const stream = new ReadableStream<Uint8Array>({
-    pull(controller) {
-      if (sent >= total) return controller.close();
-      const chunk = randomBytes(Math.min(65536, total - sent));
-      hash.update(chunk);
-      sent += chunk.length;
-      controller.enqueue(chunk);
-    },
-  });
-  return { stream, digest: () => hash.digest('hex') };
 }
 
 describe('BlobStore on Azurite', () => {
@@ -43,7 +28,7 @@ describe('BlobStore on Azurite', () => {
   });
 
   it('uploads a multi-block web stream and downloads the same bytes with its content type', async () => {
-    const source = generated(9 * 1024 * 1024 + 123);
+    const source = generatedBody(9 * 1024 * 1024 + 123);
     const result = await store.upload(container, 'instances/1/large.bin', source.stream, {
       contentType: 'application/pdf',
     });
