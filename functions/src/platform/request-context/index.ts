@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { MiddlewareHandler } from 'hono';
+import type { AuthVariables } from '../auth/principal.js';
 import type { Logger } from '../logging/index.js';
 
 /** Hono environment shared by every platform API: the request id and a logger bound to it. */
 export interface PlatformEnv {
-  Variables: {
+  Variables: AuthVariables & {
     /** The request's correlation id, echoed in X-Request-Id. */
     requestId: string;
     /** Logger whose lines carry this request's id. */
