@@ -96,4 +96,19 @@ CREATE TABLE instance_events (
 CREATE INDEX instance_events_instance_created ON instance_events (instance_guid, created, seq);
 `,
   },
+  {
+    version: 6,
+    name: 'auth_signing_keys',
+    sql: `
+CREATE TABLE signing_keys (
+  kid text PRIMARY KEY,
+  algorithm text NOT NULL,
+  public_jwk jsonb NOT NULL,
+  private_jwk jsonb NOT NULL,
+  created timestamptz NOT NULL,
+  retired timestamptz
+);
+CREATE UNIQUE INDEX signing_keys_one_active ON signing_keys ((true)) WHERE retired IS NULL;
+`,
+  },
 ];

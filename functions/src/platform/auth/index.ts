@@ -1,0 +1,4 @@
+export * from './keys.js';
+export * from './middleware.js';
+export * from './principal.js';
+export * from './tokens.js';
