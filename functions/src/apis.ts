@@ -37,7 +37,13 @@ export const apiDefinitions: readonly ApiDefinition[] = [
   {
     name: 'storage',
     prefix: STORAGE_PREFIX,
-    create: (platform) => createStorageApi({ db: platform.db, blob: platform.blob, logger: platform.logger }),
+    create: (platform) =>
+      createStorageApi({
+        db: platform.db,
+        blob: platform.blob,
+        logger: platform.logger,
+        verifier: platform.auth.verifier,
+      }),
   },
 ];
 

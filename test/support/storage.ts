@@ -1,7 +1,9 @@
 import { expect } from 'vitest';
 import { type BlobStore, blobServiceClientFromConnectionString } from '../../functions/src/platform/blob/index.js';
 import type { Database } from '../../functions/src/platform/db/index.js';
+import { createPlatformAuth, type PlatformAuth } from '../../functions/src/platform/index.js';
 import { silentLogger } from '../../functions/src/platform/logging/index.js';
+import { type PartyAccess, SCOPES } from '../../functions/src/storage/access.js';
 import { createStorageApi, STORAGE_PREFIX } from '../../functions/src/storage/index.js';
 import { openTestBlobStore, testBlobConnectionString, uniqueContainerName } from './blob.js';
 import { openTestDatabase } from './database.js';
@@ -25,9 +27,29 @@ export async function fieldsOf(response: Response): Promise<string[]> {
   return ((await problemOf(response)).errors ?? []).map((e) => e.field);
 }
 
+/** `iss` of the tokens the harness mints. */
+export const TEST_ISSUER = 'http://platform.test/authentication/api/v1/openid/';
+
+/** Every scope an org caller can hold in Storage. */
+export const ALL_ORG_SCOPES = [SCOPES.instancesRead, SCOPES.instancesWrite, SCOPES.appDeploy];
+
+/** Mints platform tokens the harness's API accepts, as `Authorization` and `PlatformAccessToken` headers. */
+export interface TestTokens {
+  /** `Authorization: Bearer` of an end user (authentication level 2 unless given). */
+  user(userId: number, partyId: number, authLevel?: number): Promise<Record<string, string>>;
+  /** `Authorization: Bearer` of an org, with every Storage scope unless given. */
+  org(org: string, scopes?: readonly string[]): Promise<Record<string, string>>;
+  /** An end user's call through their app `org/app`: Bearer plus the app's `PlatformAccessToken`. */
+  userViaApp(userId: number, partyId: number, org: string, app: string): Promise<Record<string, string>>;
+}
+
 /** A Storage API on a fresh test database, with helpers to call it and read what it stored. */
 export interface StorageHarness {
   db: Database;
+  /** The token services the API verifies with. */
+  auth: PlatformAuth;
+  /** Mints tokens; calls without an `authorization` header carry `org('ttd')`'s. */
+  tokens: TestTokens;
   /** The Azurite blob store the API writes data element content to. */
   blob: BlobStore;
   /** This harness's own blob container. */
@@ -60,6 +82,8 @@ export interface StorageHarnessOptions {
   now?: () => Date;
   /** The blob store the API writes to; the test run's Azurite by default (pass a failing one to inject faults). */
   blob?: BlobStore;
+  /** Whom end users may act for; their own party only by default. */
+  partyAccess?: PartyAccess;
 }
 
 /** A clock that stands still at `at` until moved with `set`, to give several writes one timestamp. */
@@ -84,24 +108,50 @@ export async function openStorageHarness(options: StorageHarnessOptions = {}): P
   const db = await openTestDatabase();
   const blob = options.blob ?? openTestBlobStore();
   const container = uniqueContainerName('storage');
+  const auth = createPlatformAuth(db, TEST_ISSUER);
   const api = createStorageApi({
     db,
     blob,
     blobContainer: container,
     logger: silentLogger,
     now: options.now ?? steppingClock(),
+    verifier: auth.verifier,
+    ...(options.partyAccess ? { partyAccess: options.partyAccess } : {}),
   });
+  const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+  const tokens: TestTokens = {
+    user: async (userId, partyId, authLevel = 2) => bearer(await auth.issuer.userToken({ userId, partyId, authLevel })),
+    org: async (org, scopes = ALL_ORG_SCOPES) => bearer(await auth.issuer.orgToken({ org, scopes })),
+    userViaApp: async (userId, partyId, org, app) => ({
+      ...(await tokens.user(userId, partyId)),
+      PlatformAccessToken: await auth.issuer.accessToken({ org, app }),
+    }),
+  };
+  let defaultAuthorization: Promise<Record<string, string>> | undefined;
+  /** `headers` with the default org token added unless they name `authorization` (an empty one is dropped). */
+  async function authorised(headers: Record<string, string>): Promise<Record<string, string>> {
+    const named = Object.keys(headers).find((name) => name.toLowerCase() === 'authorization');
+    if (named === undefined) {
+      defaultAuthorization ??= tokens.org('ttd');
+      return { ...(await defaultAuthorization), ...headers };
+    }
+    if (headers[named] !== '') return headers;
+    const { [named]: _dropped, ...rest } = headers;
+    return rest;
+  }
   return {
     db,
+    auth,
+    tokens,
     blob,
     container,
-    call(method, path, body, headers = {}) {
-      const init: RequestInit = { method, headers: { ...headers } };
+    async call(method, path, body, headers = {}) {
+      const init: RequestInit = { method, headers: await authorised(headers) };
       if (body !== undefined) {
         init.body = typeof body === 'string' ? body : JSON.stringify(body);
-        init.headers = { 'content-type': 'application/json', ...headers };
+        init.headers = { 'content-type': 'application/json', ...(await authorised(headers)) };
       }
-      return Promise.resolve(api.request(`${STORAGE_PREFIX}/${path}`, init));
+      return api.request(`${STORAGE_PREFIX}/${path}`, init);
     },
     async stored() {
       const applications = await db.query<{ key: string }>(
@@ -123,10 +173,10 @@ export async function openStorageHarness(options: StorageHarnessOptions = {}): P
         isHardDeleted: row.is_hard_deleted,
       }));
     },
-    send(method, path, body, headers = {}) {
-      const init: RequestInit & { duplex?: 'half' } = { method, headers, body };
+    async send(method, path, body, headers = {}) {
+      const init: RequestInit & { duplex?: 'half' } = { method, headers: await authorised(headers), body };
       if (body instanceof ReadableStream) init.duplex = 'half';
-      return Promise.resolve(api.request(new Request(`http://localhost${STORAGE_PREFIX}/${path}`, init)));
+      return api.request(new Request(`http://localhost${STORAGE_PREFIX}/${path}`, init));
     },
     async blobNames() {
       const client = blobServiceClientFromConnectionString(testBlobConnectionString()).getContainerClient(container);

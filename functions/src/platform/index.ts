@@ -1,4 +1,13 @@
 import path from 'node:path';
+import {
+  createSigningKeyStore,
+  createTokenIssuer,
+  createTokenVerifier,
+  type SigningKeyStore,
+  TOKEN_LIFETIME_SECONDS,
+  type TokenIssuer,
+  type TokenVerifier,
+} from './auth/index.js';
 import { type BlobStore, blobServiceClientFromConnectionString, createBlobStore } from './blob/index.js';
 import type { Config } from './config/index.js';
 import { type Database, openDatabase } from './db/index.js';
@@ -13,8 +22,29 @@ export interface Platform {
   /** Migrated database. */
   db: Database;
   blob: BlobStore;
+  /** Platform tokens: the signing keys, and the one issuer and verifier every API uses. */
+  auth: PlatformAuth;
   /** Releases what openPlatform opened (not what was passed in). */
   close(): Promise<void>;
+}
+
+/** The platform's token services. */
+export interface PlatformAuth {
+  keys: SigningKeyStore;
+  issuer: TokenIssuer;
+  verifier: TokenVerifier;
+}
+
+/** Token services on `db`'s signing keys with `iss` = `issuer`; the clock is for tests. */
+export function createPlatformAuth(db: Database, issuer: string, now?: () => Date): PlatformAuth {
+  // A retired key stays published for a token's lifetime plus a minute of clock leeway.
+  const keys = createSigningKeyStore({
+    db,
+    retainRetiredMs: (TOKEN_LIFETIME_SECONDS + 60) * 1000,
+    ...(now ? { now } : {}),
+  });
+  const options = { keys, issuer, ...(now ? { now } : {}) };
+  return { keys, issuer: createTokenIssuer(options), verifier: createTokenVerifier(options) };
 }
 
 /** Services to use instead of opening them from config (tests, or a launcher that shares them). */
@@ -47,6 +77,7 @@ export async function openPlatform(config: Config, overrides: PlatformOverrides 
     logger,
     db,
     blob,
+    auth: createPlatformAuth(db, config.issuer),
     async close() {
       if (!overrides.db) await db.close();
     },

@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { openStorageHarness } from '../../../test/support/storage.js';
 import { apiDefinitions } from '../apis.js';
-import { silentLogger } from '../platform/logging/index.js';
-import { createStorageApi, STORAGE_PREFIX } from './index.js';
+import { STORAGE_PREFIX } from './index.js';
 
 describe('storage API', () => {
   it('is registered as the storage API under /storage/api/v1', () => {
@@ -56,10 +55,26 @@ describe('storage API', () => {
     }
   });
 
-  it('answers unknown storage paths with a 404 problem', async () => {
-    const api = createStorageApi({ db: undefined as never, blob: undefined as never, logger: silentLogger });
-    const response = await api.request(`${STORAGE_PREFIX}/nothing`);
-    expect(response.status).toBe(404);
-    expect(response.headers.get('content-type')).toBe('application/problem+json');
+  it('answers unknown storage paths with 401 without a token and a 404 problem with one', async () => {
+    const storage = await openStorageHarness();
+    try {
+      const anonymous = await storage.call('GET', 'nothing', undefined, { authorization: '' });
+      expect(anonymous.status).toBe(401);
+      const response = await storage.call('GET', 'nothing');
+      expect(response.status).toBe(404);
+      expect(response.headers.get('content-type')).toBe('application/problem+json');
+    } finally {
+      await storage.close();
+    }
+  });
+
+  it('serves its OpenAPI description without a token', async () => {
+    const storage = await openStorageHarness();
+    try {
+      expect((await storage.call('GET', 'openapi.json', undefined, { authorization: '' })).status).toBe(200);
+      expect((await storage.call('GET', 'applications/ttd', undefined, { authorization: '' })).status).toBe(401);
+    } finally {
+      await storage.close();
+    }
   });
 });

@@ -1,7 +1,9 @@
 import { createApi, type PlatformApp } from '../platform/api/index.js';
+import { authenticate, type TokenVerifier } from '../platform/auth/index.js';
 import type { BlobStore } from '../platform/blob/index.js';
 import type { Database } from '../platform/db/index.js';
 import type { Logger } from '../platform/logging/index.js';
+import { createStorageAccess, type PartyAccess } from './access.js';
 import { addApplicationRoutes } from './applications.js';
 import { addDataElementRoutes } from './data-elements.js';
 import { addInstanceEventRoutes } from './instance-events.js';
@@ -25,9 +27,16 @@ export interface StorageApiOptions {
   blobContainer?: string;
   /** The clock stamping `created` and `lastChanged`; the system clock by default. */
   now?: () => Date;
+  /** Verifies callers' platform tokens and apps' PlatformAccessTokens: every call but the OpenAPI description needs one. */
+  verifier: TokenVerifier;
+  /** Whom an end user may act for; their own party only by default. */
+  partyAccess?: PartyAccess;
 }
 
-/** DataServices, compatible with Altinn Storage v1: application metadata, texts, instances, instance events, process history and data elements so far. */
+/**
+ * DataServices, compatible with Altinn Storage v1: application metadata, texts, instances, instance events,
+ * process history and data elements. Every call carries a platform token; see access.ts for who may do what.
+ */
 export function createStorageApi(options: StorageApiOptions): PlatformApp {
   const api = createApi({
     prefix: STORAGE_PREFIX,
@@ -35,7 +44,12 @@ export function createStorageApi(options: StorageApiOptions): PlatformApp {
     version: '1.0.0',
     logger: options.logger,
   });
-  const routes = { db: options.db, prefix: STORAGE_PREFIX, now: options.now ?? (() => new Date()) };
+  const access = createStorageAccess(options.db, options.partyAccess);
+  api.use('*', authenticate({ verifier: options.verifier, openPaths: [`${STORAGE_PREFIX}/openapi.json`] }));
+  api.use('/applications/*', access.applications());
+  api.use('/instances/:instanceOwnerPartyId/:instanceGuid', access.instances());
+  api.use('/instances/:instanceOwnerPartyId/:instanceGuid/*', access.instances());
+  const routes = { db: options.db, prefix: STORAGE_PREFIX, now: options.now ?? (() => new Date()), access };
   addApplicationRoutes(api, routes);
   addTextRoutes(api, routes);
   addInstanceQueryRoutes(api, routes);

@@ -2,6 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import type { PlatformApp } from '../platform/api/index.js';
 import type { Database } from '../platform/db/index.js';
 import { Problem } from '../platform/errors/index.js';
+import type { StorageAccess } from './access.js';
 import {
   type DateCondition,
   type DateField,
@@ -16,6 +17,8 @@ import { AppId, Name } from './schemas.js';
 /** What the instance query route needs. */
 export interface InstanceQueryRoutesOptions {
   db: Database;
+  /** Who may query what. */
+  access: StorageAccess;
 }
 
 const DATE_EXPRESSION =
@@ -141,6 +144,12 @@ export function addInstanceQueryRoutes(api: PlatformApp, options: InstanceQueryR
         (expression) => parseDateExpression(expression)!,
       );
     }
+    const partyId = params['instanceOwner.partyId'];
+    await options.access.checkQuery(c, {
+      ...(org ? { org } : {}),
+      ...(app ? { app } : {}),
+      ...(partyId ? { partyId: Number(partyId) } : {}),
+    });
     const size = params.size ?? 100;
     const rows = await instanceRepository(db).queryInstances({
       org,

@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { createRoute, z } from '@hono/zod-openapi';
 import type { PlatformApp } from '../platform/api/index.js';
+import { principalOf } from '../platform/auth/index.js';
 import type { Database, Transaction } from '../platform/db/index.js';
+import { callerIdOf, type StorageAccess } from './access.js';
 import { instanceEventRepository } from './instance-event-repository.js';
 import { newInstanceEvent, processChangeEvents } from './instance-events.js';
 import { instanceGuidOf, instanceRepository } from './instance-repository.js';
@@ -17,6 +19,8 @@ export interface InstanceRoutesOptions {
   prefix: string;
   /** The clock stamping `created`, `lastChanged` and deletions. */
   now: () => Date;
+  /** Who may create instances. */
+  access: StorageAccess;
 }
 
 const json = <T extends z.ZodType>(schema: T) => ({ 'application/json': { schema } });
@@ -108,7 +112,7 @@ function callerFields(input: InstanceInput) {
 
 /** Adds the instance routes (create, read, delete, process update) to the Storage app. */
 export function addInstanceRoutes(api: PlatformApp, options: InstanceRoutesOptions): void {
-  const { db, prefix, now } = options;
+  const { db, prefix, now, access } = options;
 
   /**
    * Runs `fn` on the locked instance in a transaction and stores what it answers; `after` then runs in the same
@@ -140,6 +144,8 @@ export function addInstanceRoutes(api: PlatformApp, options: InstanceRoutesOptio
     }
     if (input.org !== undefined && input.org !== org) throw mismatchedField('org', `must be ${org} to match appId`);
     const partyId = input.instanceOwner.partyId;
+    await access.checkCreate(c, { org, app }, Number(partyId));
+    const createdBy = callerIdOf(principalOf(c));
     const id = `${partyId}/${randomUUID()}`;
     const stamp = now().toISOString();
     const instance: Instance = {
@@ -159,9 +165,9 @@ export function addInstanceRoutes(api: PlatformApp, options: InstanceRoutesOptio
       },
       data: [],
       created: stamp,
-      createdBy: null,
+      createdBy,
       lastChanged: stamp,
-      lastChangedBy: null,
+      lastChangedBy: createdBy,
     };
     await db.transaction(async (tx) => {
       if (!(await storageRepository(tx).holdApplication(org, app))) throw applicationNotFound(org, app);

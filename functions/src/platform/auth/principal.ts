@@ -51,8 +51,8 @@ export interface AuthVariables {
 }
 
 /** The verified caller of a request on an authenticated path; a 401 problem when there is none. */
-export function principalOf(c: Context<{ Variables: AuthVariables }>): Principal {
-  const principal = c.get('principal');
+export function principalOf<E extends { Variables: AuthVariables }>(c: Context<E>): Principal {
+  const principal = c.get('principal') as Principal | undefined;
   if (!principal) {
     throw new Problem(401, {
       kind: 'unauthorized',

@@ -11,6 +11,7 @@ describe('loadConfig', () => {
       databaseUrl: undefined,
       blobConnectionString: AZURITE_CONNECTION_STRING,
       logLevel: 'info',
+      issuer: 'http://127.0.0.1:7071/authentication/api/v1/openid/',
     });
   });
 
@@ -24,6 +25,7 @@ describe('loadConfig', () => {
         DATABASE_URL: 'postgres://app@db:5432/platform',
         BLOB_CONNECTION_STRING: 'AccountName=prod;AccountKey=abc;EndpointSuffix=core.windows.net',
         LOG_LEVEL: 'debug',
+        PLATFORM_ISSUER: 'https://platform.example.no/authentication/api/v1/openid/',
       },
       '/srv/app',
     );
@@ -34,8 +36,12 @@ describe('loadConfig', () => {
       databaseUrl: 'postgres://app@db:5432/platform',
       blobConnectionString: 'AccountName=prod;AccountKey=abc;EndpointSuffix=core.windows.net',
       logLevel: 'debug',
+      issuer: 'https://platform.example.no/authentication/api/v1/openid/',
     });
     expect(loadConfig({ PORT: '8080' }).port).toBe(8080);
+    expect(loadConfig({ PORT: '8080', FUNCTIONS_HOST: '::1' }).issuer).toBe(
+      'http://[::1]:8080/authentication/api/v1/openid/',
+    );
   });
 
   it('treats blank variables as unset instead of as port 0 or an empty URL', () => {
@@ -56,6 +62,7 @@ describe('loadConfig', () => {
         DATABASE_URL: 'mysql://db/platform',
         BLOB_CONNECTION_STRING: 'just-a-name',
         LOG_LEVEL: 'verbose',
+        PLATFORM_ISSUER: 'platform.example.no',
       });
     } catch (error) {
       thrown = error;
@@ -69,6 +76,7 @@ describe('loadConfig', () => {
       'DATABASE_URL: must be a postgres:// or postgresql:// URL',
       'BLOB_CONNECTION_STRING: must be an Azure Storage connection string (Key=Value;...)',
       'LOG_LEVEL: must be one of debug, info, warn, error',
+      'PLATFORM_ISSUER: must be an http:// or https:// URL',
     ]);
     expect(message).toMatch(/^Invalid configuration:\n {2}PORT: must be a number\n/);
   });

@@ -75,6 +75,13 @@ const schema = z.object({
       .optional(),
   ),
   LOG_LEVEL: unsetWhenBlank(z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).optional()),
+  PLATFORM_ISSUER: unsetWhenBlank(
+    z
+      .string()
+      .trim()
+      .regex(/^https?:\/\/[^\s/]+(\/\S*)?$/, 'must be an http:// or https:// URL')
+      .optional(),
+  ),
 });
 
 /** The platform's settings, read once at start from the environment. */
@@ -91,6 +98,11 @@ export interface Config {
   blobConnectionString: string;
   /** Lowest level the logger writes. */
   logLevel: LogLevel;
+  /**
+   * `iss` of the platform tokens it issues and accepts (PLATFORM_ISSUER), by default Authentication's OpenID
+   * path on the local host, as Altinn's `https://platform.altinn.no/authentication/api/v1/openid/`.
+   */
+  issuer: string;
 }
 
 /** Thrown by loadConfig when one or more environment variables are invalid; the message names each. */
@@ -113,12 +125,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
     throw new ConfigError(problems);
   }
   const values = parsed.data;
+  const port = values.FUNCTIONS_PORT ?? values.PORT ?? 7071;
+  const host = values.FUNCTIONS_HOST ?? '127.0.0.1';
   return {
-    port: values.FUNCTIONS_PORT ?? values.PORT ?? 7071,
-    host: values.FUNCTIONS_HOST ?? '127.0.0.1',
+    port,
+    host,
     dataDir: path.resolve(cwd, values.DATA_DIR ?? '.data'),
     databaseUrl: values.DATABASE_URL,
     blobConnectionString: values.BLOB_CONNECTION_STRING ?? AZURITE_CONNECTION_STRING,
     logLevel: values.LOG_LEVEL ?? 'info',
+    issuer:
+      values.PLATFORM_ISSUER ??
+      `http://${host.includes(':') ? `[${host}]` : host}:${port}/authentication/api/v1/openid/`,
   };
 }

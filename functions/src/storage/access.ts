@@ -1,0 +1,192 @@
+import type { Context, MiddlewareHandler } from 'hono';
+import {
+  type AppIdentity,
+  forbidden,
+  hasScope,
+  type Principal,
+  principalOf,
+  type UserPrincipal,
+} from '../platform/auth/index.js';
+import type { Database } from '../platform/db/index.js';
+import { Problem } from '../platform/errors/index.js';
+import type { PlatformEnv } from '../platform/request-context/index.js';
+
+/** Scopes an org token needs, as Altinn's service-owner scopes. */
+export const SCOPES = {
+  instancesRead: 'altinn:serviceowner/instances.read',
+  instancesWrite: 'altinn:serviceowner/instances.write',
+  /** Deploying an app: writing its metadata and texts. */
+  appDeploy: 'altinn:appdeploy',
+} as const;
+
+/** The lowest authentication level an end user reaches instances with, as Altinn's. */
+export const MIN_USER_AUTH_LEVEL = 2;
+
+/**
+ * Whether a user may act for a party. By default a user reaches only their own party; the Authorization API
+ * (reportees, roles and delegations) plugs in here when it runs.
+ */
+export interface PartyAccess {
+  mayRepresent(user: UserPrincipal, partyId: number): Promise<boolean>;
+}
+
+/** A user acts for their own party only. */
+export const ownPartyOnly: PartyAccess = {
+  mayRepresent: async (user, partyId) => user.partyId === partyId,
+};
+
+/** Instance sub-resources only the owning org writes (an end user gets 403), as Altinn's `complete` and `substatus`. */
+const ORG_ONLY = new Set(['complete', 'substatus']);
+
+/** Instance writes an end user makes without an app (from an inbox): read status and deleting the instance. */
+const USER_DIRECT_WRITES = new Set(['', 'readstatus']);
+
+const isRead = (method: string) => method === 'GET' || method === 'HEAD';
+
+/** The access rules of DataServices. */
+export interface StorageAccess {
+  /** Middleware for `/instances/{partyId}/{instanceGuid}` and below: who may read or change that instance. */
+  instances(): MiddlewareHandler<PlatformEnv>;
+  /** Middleware for application metadata and texts: reads by any caller, writes by the app's own org deploying. */
+  applications(): MiddlewareHandler<PlatformEnv>;
+  /** May the caller create an instance of `org/app` owned by `partyId`? Throws 403 when not. */
+  checkCreate(c: Context<PlatformEnv>, app: AppIdentity, partyId: number): Promise<void>;
+  /** May the caller query instances of `org` (and `app`) or of `partyId`? Throws 400/403 when not. */
+  checkQuery(c: Context<PlatformEnv>, filter: { org?: string; app?: string; partyId?: number }): Promise<void>;
+}
+
+function requireUserLevel(user: UserPrincipal): void {
+  if (user.authLevel < MIN_USER_AUTH_LEVEL) {
+    throw forbidden(
+      `Instances need authentication level ${MIN_USER_AUTH_LEVEL} or more; this token has ${user.authLevel}.`,
+    );
+  }
+}
+
+function requireScope(principal: Principal, scope: string): void {
+  if (!hasScope(principal, scope)) throw forbidden(`This call needs the scope ${scope}.`);
+}
+
+async function requireParty(access: PartyAccess, user: UserPrincipal, partyId: number): Promise<void> {
+  requireUserLevel(user);
+  if (!(await access.mayRepresent(user, partyId))) {
+    throw forbidden(`User ${user.userId} may not act for party ${partyId}.`);
+  }
+}
+
+/** An app calling for a user must be the instance's own app. */
+function requireSameApp(identity: AppIdentity | undefined, org: string, app: string): void {
+  if (identity && (identity.org !== org || identity.app !== app)) {
+    throw forbidden(`The app ${identity.org}/${identity.app} may not reach instances of ${org}/${app}.`);
+  }
+}
+
+function requireApp(identity: AppIdentity | undefined, org: string, app: string): void {
+  if (!identity) {
+    throw forbidden(
+      `End users change instances through their app: send the app's PlatformAccessToken for ${org}/${app}.`,
+    );
+  }
+  requireSameApp(identity, org, app);
+}
+
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** The access rules on `db`, with `partyAccess` deciding whom a user may act for. */
+export function createStorageAccess(db: Database, partyAccess: PartyAccess = ownPartyOnly): StorageAccess {
+  return {
+    instances() {
+      return async (c, next) => {
+        const principal = principalOf(c);
+        const match = /\/instances\/([^/]+)\/([^/]+)(?:\/([^/]+))?/.exec(c.req.path);
+        const [, partyText = '', guid = '', sub = ''] = match ?? [];
+        // Malformed ids are the route's to answer (400): nothing can be reached with them.
+        if (!/^\d{1,18}$/.test(partyText) || !GUID.test(guid)) return next();
+        const partyId = Number(partyText);
+        const write = !isRead(c.req.method);
+        if (principal.kind === 'user') {
+          await requireParty(partyAccess, principal, partyId);
+          if (write && ORG_ONLY.has(sub)) throw forbidden(`Only the app's owner may call ${sub}.`);
+        }
+        const rows = await db.query<{ org: string; app: string }>(
+          'SELECT org, app FROM instances WHERE instance_guid = $1 AND party_id = $2 AND NOT is_hard_deleted',
+          [guid.toLowerCase(), partyText],
+        );
+        const owner = rows[0];
+        // No such instance: the route answers 404 (a user was already limited to their parties above).
+        if (!owner) return next();
+        const identity = c.get('appIdentity');
+        if (principal.kind === 'org') {
+          if (principal.org !== owner.org) {
+            throw forbidden(`Org ${principal.org} may not reach instances of ${owner.org}/${owner.app}.`);
+          }
+          requireScope(principal, write ? SCOPES.instancesWrite : SCOPES.instancesRead);
+          requireSameApp(identity, owner.org, owner.app);
+        } else if (write && !USER_DIRECT_WRITES.has(sub)) {
+          requireApp(identity, owner.org, owner.app);
+        } else {
+          requireSameApp(identity, owner.org, owner.app);
+        }
+        return next();
+      };
+    },
+
+    applications() {
+      return async (c, next) => {
+        const principal = principalOf(c);
+        if (isRead(c.req.method)) return next();
+        // The org is in the path, or in `appId` on Altinn's `POST applications?appId={org}/{app}`.
+        const org = /\/applications\/([^/]+)/.exec(c.req.path)?.[1] ?? c.req.query('appId')?.split('/')[0] ?? '';
+        // A malformed name reaches nothing: the route answers 400 naming it.
+        if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(org)) return next();
+        if (principal.kind !== 'org' || principal.org !== org) {
+          throw forbidden(`Only the org ${org} deploying its apps may change their metadata and texts.`);
+        }
+        requireScope(principal, SCOPES.appDeploy);
+        return next();
+      };
+    },
+
+    async checkCreate(c, app, partyId) {
+      const principal = principalOf(c);
+      const identity = c.get('appIdentity');
+      if (principal.kind === 'org') {
+        if (principal.org !== app.org)
+          throw forbidden(`Org ${principal.org} may not instantiate ${app.org}/${app.app}.`);
+        requireScope(principal, SCOPES.instancesWrite);
+        requireSameApp(identity, app.org, app.app);
+        return;
+      }
+      await requireParty(partyAccess, principal, partyId);
+      requireApp(identity, app.org, app.app);
+    },
+
+    async checkQuery(c, filter) {
+      const principal = principalOf(c);
+      if (principal.kind === 'org') {
+        if (filter.org === undefined) {
+          throw new Problem(400, {
+            kind: 'validation',
+            title: 'Invalid request',
+            detail: 'An org queries the instances of its apps: give org or appId.',
+            errors: [{ field: 'query.org', detail: 'required for an org caller (or appId)' }],
+          });
+        }
+        if (filter.org !== principal.org) {
+          throw forbidden(`Org ${principal.org} may not query instances of ${filter.org}.`);
+        }
+        requireScope(principal, SCOPES.instancesRead);
+        return;
+      }
+      if (filter.partyId === undefined) {
+        throw forbidden('An end user queries the instances of one party: give instanceOwner.partyId.');
+      }
+      await requireParty(partyAccess, principal, filter.partyId);
+    },
+  };
+}
+
+/** What `createdBy` and `lastChangedBy` record of a caller: the user id, or the org's number (its name without one), as Altinn's. */
+export function callerIdOf(principal: Principal): string {
+  return principal.kind === 'user' ? String(principal.userId) : (principal.orgNumber ?? principal.org);
+}
