@@ -60,6 +60,8 @@ export interface StorageHarness {
   stored(): Promise<{ applications: string[]; texts: string[] }>;
   /** Rows of `instances` (hard-deleted ones too) as `{partyId}/{guid}` ids with their flag columns, oldest first. */
   storedInstances(): Promise<StoredInstance[]>;
+  /** The stored row of the instance `{partyId}/{guid}` (hard-deleted too): its JSON and row version, or undefined. */
+  storedInstance(id: string): Promise<{ instance: Record<string, unknown>; version: string } | undefined>;
   /** Sends `method path` with a raw body (a string, bytes or a stream) and the given headers. */
   send(method: string, path: string, body: BodyInit | null, headers?: Record<string, string>): Promise<Response>;
   /** Names of the committed blobs in the harness's container, sorted. */
@@ -172,6 +174,14 @@ export async function openStorageHarness(options: StorageHarnessOptions = {}): P
         isSoftDeleted: row.is_soft_deleted,
         isHardDeleted: row.is_hard_deleted,
       }));
+    },
+    async storedInstance(id) {
+      const [partyId, guid] = id.split('/');
+      const [row] = await db.query<{ instance: Record<string, unknown>; version: string }>(
+        'SELECT instance, version::text AS version FROM instances WHERE party_id = $1 AND instance_guid = $2',
+        [partyId, guid],
+      );
+      return row;
     },
     async send(method, path, body, headers = {}) {
       const init: RequestInit & { duplex?: 'half' } = { method, headers: await authorised(headers), body };

@@ -3,6 +3,7 @@ import type { PlatformApp } from '../platform/api/index.js';
 import type { Database } from '../platform/db/index.js';
 import { Problem } from '../platform/errors/index.js';
 import type { StorageAccess } from './access.js';
+import { parseInstanceOwnerIdentifier } from './instance-owner.js';
 import {
   type DateCondition,
   type DateField,
@@ -50,11 +51,34 @@ const DateFilter = z
 
 const Bool = z.enum(['true', 'false']);
 
+/** A stakeholder (an org, or a party id) whose completed instances to leave out; repeat for several. */
+const Stakeholders = z
+  .union([z.string().min(1).max(255), z.array(z.string().min(1).max(255))])
+  .openapi({ description: 'Leave out instances this stakeholder has confirmed complete; repeat for several' });
+
+const OWNER_HEADER = 'x-ai-instanceowneridentifier';
+
+/** The `X-Ai-InstanceOwnerIdentifier` header naming the instance owner by national identity number. */
+const QueryHeaders = z.object({
+  [OWNER_HEADER]: z
+    .string()
+    .optional()
+    .superRefine((value, ctx) => {
+      if (value === undefined) return;
+      const parsed = parseInstanceOwnerIdentifier(value);
+      if ('error' in parsed) ctx.addIssue({ code: 'custom', message: parsed.error });
+    })
+    .openapi({
+      description: 'Person:<fødselsnummer> or Organisation:<organisasjonsnummer>; not with instanceOwner.partyId',
+    }),
+});
+
 const QueryParams = z
   .strictObject({
     org: Name.optional(),
     appId: AppId.optional(),
     'instanceOwner.partyId': PartyId.optional(),
+    excludeConfirmedBy: Stakeholders.optional(),
     lastChanged: DateFilter.optional(),
     created: DateFilter.optional(),
     dueBefore: DateFilter.optional(),
@@ -79,7 +103,7 @@ const query = createRoute({
   method: 'get',
   path: '/instances',
   summary: 'Query instances of an org or app, newest lastChanged first, one keyset page at a time',
-  request: { query: QueryParams },
+  request: { query: QueryParams, headers: QueryHeaders },
   responses: {
     200: { description: 'One page; `next` is present only when more instances follow', content: json() },
     400: { description: 'Invalid query; `errors` names each parameter', content: problemContent },
@@ -126,6 +150,17 @@ export function decodeContinuationToken(token: string): InstanceCursor {
   });
 }
 
+/** 400 naming the `X-Ai-InstanceOwnerIdentifier` header. */
+function ownerProblem(detail: string): Problem {
+  const field = `header.${OWNER_HEADER}`;
+  return new Problem(400, {
+    kind: 'validation',
+    title: 'Invalid request',
+    detail: `Invalid header: ${field} (${detail}).`,
+    errors: [{ field, detail }],
+  });
+}
+
 const DATE_FIELDS: readonly DateField[] = ['lastChanged', 'created', 'dueBefore', 'visibleAfter'];
 const bool = (value: 'true' | 'false' | undefined) => (value === undefined ? undefined : value === 'true');
 
@@ -135,6 +170,12 @@ export function addInstanceQueryRoutes(api: PlatformApp, options: InstanceQueryR
 
   api.openapi(query, async (c) => {
     const params = c.req.valid('query');
+    const ownerHeader = c.req.valid('header')[OWNER_HEADER];
+    const owner = ownerHeader === undefined ? undefined : parseInstanceOwnerIdentifier(ownerHeader);
+    if (owner && 'error' in owner) throw ownerProblem(owner.error);
+    if (owner && params['instanceOwner.partyId'] !== undefined) {
+      throw ownerProblem('cannot be combined with the query parameter instanceOwner.partyId; give one of them');
+    }
     const [org = params.org ?? '', app] = params.appId ? params.appId.split('/') : [params.org];
     const dates: Partial<Record<DateField, DateCondition[]>> = {};
     for (const field of DATE_FIELDS) {
@@ -155,6 +196,9 @@ export function addInstanceQueryRoutes(api: PlatformApp, options: InstanceQueryR
       org,
       app,
       partyId: params['instanceOwner.partyId'],
+      personNumber: owner && 'personNumber' in owner ? owner.personNumber : undefined,
+      organisationNumber: owner && 'organisationNumber' in owner ? owner.organisationNumber : undefined,
+      excludeConfirmedBy: params.excludeConfirmedBy === undefined ? undefined : [params.excludeConfirmedBy].flat(),
       dates,
       currentTask: params['process.currentTask'],
       isComplete: bool(params['process.isComplete']),

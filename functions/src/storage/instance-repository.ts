@@ -1,4 +1,4 @@
-import type { Queryable } from '../platform/db/index.js';
+import type { Queryable, Transaction } from '../platform/db/index.js';
 import type { Instance } from './instance-schemas.js';
 
 /** A comparison of one date column with a point in time, from a `gt:2024-01-01T00:00:00Z` style filter. */
@@ -22,6 +22,12 @@ export interface InstanceFilter {
   org: string;
   app?: string | undefined;
   partyId?: string | undefined;
+  /** The owner's fødselsnummer (11 digits), from `X-Ai-InstanceOwnerIdentifier: Person:...`. */
+  personNumber?: string | undefined;
+  /** The owner's organisasjonsnummer (9 digits), from `X-Ai-InstanceOwnerIdentifier: Organisation:...`. */
+  organisationNumber?: string | undefined;
+  /** Leaves out instances whose completeConfirmations name any of these stakeholders. */
+  excludeConfirmedBy?: string[] | undefined;
   dates: Partial<Record<DateField, DateCondition[]>>;
   currentTask?: string | undefined;
   isComplete?: boolean | undefined;
@@ -32,21 +38,38 @@ export interface InstanceFilter {
   limit: number;
 }
 
+/**
+ * An instance with its row version: a counter the database raises on every UPDATE of the row (migration 7's
+ * trigger), so it changes whenever the instance does. A decimal string (int8 comes back as text).
+ */
+export interface VersionedInstance {
+  instance: Instance;
+  version: string;
+}
+
 /** Reads and writes of Storage's instances; every statement is parameterised. */
 export interface InstanceRepository {
   /** The instance, or undefined when there is none or it is hard deleted. */
   findInstance(partyId: string, instanceGuid: string): Promise<Instance | undefined>;
   /** Like findInstance, and on a transaction it locks the row until commit. */
   lockInstance(partyId: string, instanceGuid: string): Promise<Instance | undefined>;
-  /** Stores a new instance. */
-  insertInstance(instance: Instance): Promise<void>;
-  /** Replaces a stored instance and its filter columns. */
-  updateInstance(instance: Instance): Promise<void>;
+  /** Like findInstance, with the row version. */
+  findVersionedInstance(partyId: string, instanceGuid: string): Promise<VersionedInstance | undefined>;
+  /** Like lockInstance, with the row version. */
+  lockVersionedInstance(partyId: string, instanceGuid: string): Promise<VersionedInstance | undefined>;
+  /** Stores a new instance; answers its row version. */
+  insertInstance(instance: Instance): Promise<string>;
+  /**
+   * Replaces a stored instance and its filter columns; answers the new row version. With `expectedVersion` the
+   * row is only written while it still has that version (checked in the UPDATE itself); undefined when it had not.
+   */
+  updateInstance(instance: Instance, expectedVersion?: string): Promise<string | undefined>;
   /** Instances matching `filter`, in its order on (lastChanged, guid), at most `filter.limit`. */
   queryInstances(filter: InstanceFilter): Promise<Instance[]>;
 }
 
 type InstanceRow = { instance: Instance };
+type VersionedRow = { instance: Instance; version: string };
 
 const DATE_COLUMNS: Record<DateField, string> = {
   lastChanged: 'last_changed',
@@ -78,41 +101,52 @@ function columnsOf(instance: Instance): unknown[] {
     instance.status.isArchived,
     instance.status.isSoftDeleted,
     instance.status.isHardDeleted,
+    instance.instanceOwner.personNumber || null,
+    instance.instanceOwner.organisationNumber || null,
+    [...new Set((instance.completeConfirmations ?? []).map((confirmation) => confirmation.stakeholderId))],
   ];
 }
 
 /** Builds the repository on a database or an open transaction. */
 export function instanceRepository(db: Queryable): InstanceRepository {
   const find = async (partyId: string, instanceGuid: string, lock: boolean) => {
-    const [row] = await db.query<InstanceRow>(
-      `SELECT instance FROM instances
+    const [row] = await db.query<VersionedRow>(
+      `SELECT instance, version::text AS version FROM instances
        WHERE instance_guid = $1 AND party_id = $2 AND NOT is_hard_deleted${lock ? ' FOR UPDATE' : ''}`,
       [instanceGuid, partyId],
     );
-    return row?.instance;
+    return row && { instance: row.instance, version: row.version };
   };
 
   return {
-    findInstance: (partyId, instanceGuid) => find(partyId, instanceGuid, false),
-    lockInstance: (partyId, instanceGuid) => find(partyId, instanceGuid, true),
+    findInstance: async (partyId, instanceGuid) => (await find(partyId, instanceGuid, false))?.instance,
+    lockInstance: async (partyId, instanceGuid) => (await find(partyId, instanceGuid, true))?.instance,
+    findVersionedInstance: (partyId, instanceGuid) => find(partyId, instanceGuid, false),
+    lockVersionedInstance: (partyId, instanceGuid) => find(partyId, instanceGuid, true),
 
     async insertInstance(instance) {
-      await db.query(
+      const [row] = await db.query<{ version: string }>(
         `INSERT INTO instances (instance_guid, party_id, org, app, instance, created, last_changed, due_before,
-           visible_after, current_task, is_complete, is_archived, is_soft_deleted, is_hard_deleted)
-         VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+           visible_after, current_task, is_complete, is_archived, is_soft_deleted, is_hard_deleted, person_number,
+           organisation_number, confirmed_by)
+         VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17::text[])
+         RETURNING version::text AS version`,
         [instanceGuidOf(instance), ...columnsOf(instance)],
       );
+      return row?.version ?? '1';
     },
 
-    async updateInstance(instance) {
-      await db.query(
+    async updateInstance(instance, expectedVersion) {
+      const [row] = await db.query<{ version: string }>(
         `UPDATE instances SET party_id = $2, org = $3, app = $4, instance = $5::jsonb, created = $6,
            last_changed = $7, due_before = $8, visible_after = $9, current_task = $10, is_complete = $11,
-           is_archived = $12, is_soft_deleted = $13, is_hard_deleted = $14
-         WHERE instance_guid = $1`,
-        [instanceGuidOf(instance), ...columnsOf(instance)],
+           is_archived = $12, is_soft_deleted = $13, is_hard_deleted = $14, person_number = $15,
+           organisation_number = $16, confirmed_by = $17::text[]
+         WHERE instance_guid = $1 AND ($18::bigint IS NULL OR version = $18::bigint)
+         RETURNING version::text AS version`,
+        [instanceGuidOf(instance), ...columnsOf(instance), expectedVersion ?? null],
       );
+      return row?.version;
     },
 
     async queryInstances(filter) {
@@ -124,6 +158,13 @@ export function instanceRepository(db: Queryable): InstanceRepository {
       const where = ['NOT is_hard_deleted', `org = ${param(filter.org)}`];
       if (filter.app !== undefined) where.push(`app = ${param(filter.app)}`);
       if (filter.partyId !== undefined) where.push(`party_id = ${param(filter.partyId)}`);
+      if (filter.personNumber !== undefined) where.push(`person_number = ${param(filter.personNumber)}`);
+      if (filter.organisationNumber !== undefined) {
+        where.push(`organisation_number = ${param(filter.organisationNumber)}`);
+      }
+      if (filter.excludeConfirmedBy && filter.excludeConfirmedBy.length > 0) {
+        where.push(`NOT (confirmed_by && ${param(filter.excludeConfirmedBy)}::text[])`);
+      }
       for (const [field, conditions] of Object.entries(filter.dates) as [DateField, DateCondition[]][]) {
         for (const condition of conditions) {
           where.push(`${DATE_COLUMNS[field]} ${OPERATORS[condition.op]} ${param(condition.at)}::timestamptz`);
@@ -150,4 +191,33 @@ export function instanceRepository(db: Queryable): InstanceRepository {
       return rows.map((row) => row.instance);
     },
   };
+}
+
+/**
+ * Records that `stakeholderId` (an org, or a party) has confirmed the instance complete, at `at` (ISO 8601):
+ * appends `{ stakeholderId, confirmedOn }` to completeConfirmations and moves lastChanged. A stakeholder that has
+ * confirmed before is not added again and nothing changes. Locks the row on `tx` until it commits. Undefined when
+ * there is no such instance (or it is hard deleted).
+ */
+export async function confirmComplete(
+  tx: Transaction,
+  partyId: string,
+  instanceGuid: string,
+  stakeholderId: string,
+  at: string,
+): Promise<VersionedInstance | undefined> {
+  const repository = instanceRepository(tx);
+  const found = await repository.lockVersionedInstance(partyId, instanceGuid);
+  if (!found) return undefined;
+  const confirmations = found.instance.completeConfirmations ?? [];
+  if (confirmations.some((confirmation) => confirmation.stakeholderId === stakeholderId)) return found;
+  const instance: Instance = {
+    ...found.instance,
+    completeConfirmations: [...confirmations, { stakeholderId, confirmedOn: at }],
+    lastChanged: at,
+    lastChangedBy: null,
+  };
+  const version = await repository.updateInstance(instance, found.version);
+  if (version === undefined) throw new Error(`instance ${partyId}/${instanceGuid} changed while locked`);
+  return { instance, version };
 }

@@ -67,9 +67,14 @@ const InstanceStatus = z
   })
   .openapi('InstanceStatus');
 
+/** A stakeholder's confirmation that it has everything it needs from an instance (Altinn's CompleteConfirmation). */
+const CompleteConfirmation = z
+  .looseObject({ stakeholderId: z.string(), confirmedOn: z.string() })
+  .openapi('CompleteConfirmation');
+
 /**
  * An Instance template as callers send it to create one. `appId` and `org` may be echoed back but must match the
- * query; the server sets `id`, `selfLinks`, `data`, the status flags and the stamps, so values sent for them are
+ * query; the server sets `id`, `selfLinks`, `data`, the status flags, completeConfirmations and the stamps, so values sent for them are
  * ignored. Other fields of Altinn's Instance are kept as sent.
  */
 export const InstanceInput = z
@@ -102,6 +107,7 @@ export const Instance = z
     visibleAfter: DateTime.nullable().optional(),
     process: ProcessState.nullable(),
     status: InstanceStatus,
+    completeConfirmations: z.array(CompleteConfirmation).nullable().optional(),
     data: z.array(z.looseObject({})),
     created: z.string(),
     createdBy: Stamp,

@@ -4,11 +4,12 @@ import type { PlatformApp } from '../platform/api/index.js';
 import { principalOf } from '../platform/auth/index.js';
 import type { Database, Transaction } from '../platform/db/index.js';
 import { callerIdOf, type StorageAccess } from './access.js';
+import { IfMatchHeaders, IfNoneMatchHeaders, ifMatchHolds, ifNoneMatchFails, instanceEtag } from './instance-etag.js';
 import { instanceEventRepository } from './instance-event-repository.js';
 import { newInstanceEvent, processChangeEvents } from './instance-events.js';
 import { instanceGuidOf, instanceRepository } from './instance-repository.js';
 import { Instance, InstanceInput, InstanceParams, ProcessState } from './instance-schemas.js';
-import { applicationNotFound, instanceNotFound, mismatchedField, problemContent } from './problems.js';
+import { applicationNotFound, instanceChanged, instanceNotFound, mismatchedField, problemContent } from './problems.js';
 import { storageRepository } from './repository.js';
 import { AppId } from './schemas.js';
 
@@ -26,6 +27,10 @@ export interface InstanceRoutesOptions {
 const json = <T extends z.ZodType>(schema: T) => ({ 'application/json': { schema } });
 const invalid = { description: 'Invalid path, query or body; `errors` names each field', content: problemContent };
 const missing = { description: 'No such instance (or it is hard deleted)', content: problemContent };
+const etagHeader = { ETag: { description: "The instance's strong ETag", schema: { type: 'string' as const } } };
+/** The 200 answer of a write: the instance as it now is, with its new ETag. */
+const instanceAnswer = (description: string) => ({ description, headers: etagHeader, content: json(Instance) });
+const changed = { description: 'If-Match names none of the current ETags; nothing changed', content: problemContent };
 
 const create = createRoute({
   method: 'post',
@@ -33,7 +38,7 @@ const create = createRoute({
   summary: 'Create an instance of the app `appId={org}/{app}` from an Instance template',
   request: { query: z.strictObject({ appId: AppId }), body: { required: true, content: json(InstanceInput) } },
   responses: {
-    201: { description: 'Created; `Location` names it', content: json(Instance) },
+    201: { description: 'Created; `Location` names it', headers: etagHeader, content: json(Instance) },
     400: invalid,
     404: { description: 'No such application', content: problemContent },
   },
@@ -43,24 +48,33 @@ const read = createRoute({
   method: 'get',
   path: '/instances/{instanceOwnerPartyId}/{instanceGuid}',
   summary: 'Read an instance',
-  request: { params: InstanceParams },
-  responses: { 200: { description: 'The instance', content: json(Instance) }, 400: invalid, 404: missing },
+  request: { params: InstanceParams, headers: IfNoneMatchHeaders },
+  responses: {
+    200: instanceAnswer('The instance'),
+    304: { description: 'If-None-Match names the current ETag', headers: etagHeader },
+    400: invalid,
+    404: missing,
+  },
 });
 
 const remove = createRoute({
   method: 'delete',
   path: '/instances/{instanceOwnerPartyId}/{instanceGuid}',
   summary: 'Soft delete an instance, or hard delete it with `hard=true` (the row stays, marked, and is hidden)',
-  request: { params: InstanceParams, query: z.strictObject({ hard: z.enum(['true', 'false']).optional() }) },
-  responses: { 200: { description: 'The deleted instance', content: json(Instance) }, 400: invalid, 404: missing },
+  request: {
+    params: InstanceParams,
+    query: z.strictObject({ hard: z.enum(['true', 'false']).optional() }),
+    headers: IfMatchHeaders,
+  },
+  responses: { 200: instanceAnswer('The deleted instance'), 400: invalid, 404: missing, 412: changed },
 });
 
 const updateProcess = createRoute({
   method: 'put',
   path: '/instances/{instanceOwnerPartyId}/{instanceGuid}/process',
   summary: "Replace an instance's process state",
-  request: { params: InstanceParams, body: { required: true, content: json(ProcessState) } },
-  responses: { 200: { description: 'The updated instance', content: json(Instance) }, 400: invalid, 404: missing },
+  request: { params: InstanceParams, headers: IfMatchHeaders, body: { required: true, content: json(ProcessState) } },
+  responses: { 200: instanceAnswer('The updated instance'), 400: invalid, 404: missing, 412: changed },
 });
 
 const updateReadStatus = createRoute({
@@ -70,8 +84,9 @@ const updateReadStatus = createRoute({
   request: {
     params: InstanceParams,
     query: z.strictObject({ status: z.enum(['Read', 'Unread', 'UpdatedSinceLastReview']) }),
+    headers: IfMatchHeaders,
   },
-  responses: { 200: { description: 'The updated instance', content: json(Instance) }, 400: invalid, 404: missing },
+  responses: { 200: instanceAnswer('The updated instance'), 400: invalid, 404: missing, 412: changed },
 });
 
 const updateSubstatus = createRoute({
@@ -80,6 +95,7 @@ const updateSubstatus = createRoute({
   summary: "Set an instance's substatus (Altinn's Substatus: a label and an optional description)",
   request: {
     params: InstanceParams,
+    headers: IfMatchHeaders,
     body: {
       required: true,
       content: json(
@@ -89,7 +105,7 @@ const updateSubstatus = createRoute({
       ),
     },
   },
-  responses: { 200: { description: 'The updated instance', content: json(Instance) }, 400: invalid, 404: missing },
+  responses: { 200: instanceAnswer('The updated instance'), 400: invalid, 404: missing, 412: changed },
 });
 
 /** The fields of a template the server does not set itself, kept as sent. */
@@ -101,6 +117,7 @@ function callerFields(input: InstanceInput) {
     selfLinks: _links,
     data: _data,
     status: _status,
+    completeConfirmations: _confirmations,
     created: _c,
     createdBy: _cb,
     lastChanged: _l,
@@ -116,23 +133,35 @@ export function addInstanceRoutes(api: PlatformApp, options: InstanceRoutesOptio
 
   /**
    * Runs `fn` on the locked instance in a transaction and stores what it answers; `after` then runs in the same
-   * transaction (e.g. to record events of the change).
+   * transaction (e.g. to record events of the change). With `ifMatch` (the If-Match header) nothing is written and
+   * a 412 is thrown unless it names the locked row's ETag, so no other write can come between check and write.
+   * Answers the instance as stored and its ETag.
    */
   const change = (
     partyId: string,
     instanceGuid: string,
+    ifMatch: string | undefined,
     fn: (instance: Instance, stamp: string) => Instance,
     after?: (tx: Transaction, existing: Instance, updated: Instance, stamp: string) => Promise<void>,
   ) =>
     db.transaction(async (tx) => {
       const repository = instanceRepository(tx);
-      const existing = await repository.lockInstance(partyId, instanceGuid.toLowerCase());
-      if (!existing) throw instanceNotFound(partyId, instanceGuid);
+      const found = await repository.lockVersionedInstance(partyId, instanceGuid.toLowerCase());
+      if (!found) throw instanceNotFound(partyId, instanceGuid);
+      if (ifMatch !== undefined && !ifMatchHolds(ifMatch, instanceEtag(found.version))) {
+        throw instanceChanged(partyId, instanceGuid);
+      }
+      const { instance: existing } = found;
       const stamp = now().toISOString();
       const updated = fn(existing, stamp);
-      if (updated !== existing) await repository.updateInstance(updated);
+      let version = found.version;
+      if (updated !== existing) {
+        const written = await repository.updateInstance(updated, found.version);
+        if (written === undefined) throw instanceChanged(partyId, instanceGuid);
+        version = written;
+      }
       if (after) await after(tx, existing, updated, stamp);
-      return updated;
+      return { instance: updated, etag: instanceEtag(version) };
     });
 
   api.openapi(create, async (c) => {
@@ -169,24 +198,28 @@ export function addInstanceRoutes(api: PlatformApp, options: InstanceRoutesOptio
       lastChanged: stamp,
       lastChangedBy: createdBy,
     };
-    await db.transaction(async (tx) => {
+    const version = await db.transaction(async (tx) => {
       if (!(await storageRepository(tx).holdApplication(org, app))) throw applicationNotFound(org, app);
-      await instanceRepository(tx).insertInstance(instance);
+      return instanceRepository(tx).insertInstance(instance);
     });
-    return c.json(instance, 201, { Location: instance.selfLinks.platform });
+    return c.json(instance, 201, { Location: instance.selfLinks.platform, ETag: instanceEtag(version) });
   });
 
   api.openapi(read, async (c) => {
     const { instanceOwnerPartyId, instanceGuid } = c.req.valid('param');
-    const instance = await instanceRepository(db).findInstance(instanceOwnerPartyId, instanceGuid.toLowerCase());
-    if (!instance) throw instanceNotFound(instanceOwnerPartyId, instanceGuid);
-    return c.json(instance, 200);
+    const found = await instanceRepository(db).findVersionedInstance(instanceOwnerPartyId, instanceGuid.toLowerCase());
+    if (!found) throw instanceNotFound(instanceOwnerPartyId, instanceGuid);
+    const etag = instanceEtag(found.version);
+    const ifNoneMatch = c.req.valid('header')['if-none-match'];
+    if (ifNoneMatch !== undefined && ifNoneMatchFails(ifNoneMatch, etag)) return c.body(null, 304, { ETag: etag });
+    return c.json(found.instance, 200, { ETag: etag });
   });
 
   api.openapi(remove, async (c) => {
     const { instanceOwnerPartyId, instanceGuid } = c.req.valid('param');
     const hard = c.req.valid('query').hard === 'true';
-    const deleted = await change(instanceOwnerPartyId, instanceGuid, (instance, stamp) => {
+    const ifMatch = c.req.valid('header')['if-match'];
+    const deleted = await change(instanceOwnerPartyId, instanceGuid, ifMatch, (instance, stamp) => {
       if (instance.status.isSoftDeleted && !hard) return instance;
       const status = {
         ...instance.status,
@@ -196,7 +229,7 @@ export function addInstanceRoutes(api: PlatformApp, options: InstanceRoutesOptio
       };
       return { ...instance, status, lastChanged: stamp, lastChangedBy: null };
     });
-    return c.json(deleted, 200);
+    return c.json(deleted.instance, 200, { ETag: deleted.etag });
   });
 
   api.openapi(updateProcess, async (c) => {
@@ -205,6 +238,7 @@ export function addInstanceRoutes(api: PlatformApp, options: InstanceRoutesOptio
     const updated = await change(
       instanceOwnerPartyId,
       instanceGuid,
+      c.req.valid('header')['if-match'],
       (instance, stamp) => ({ ...instance, process, lastChanged: stamp, lastChangedBy: null }),
       async (tx, existing, _updated, stamp) => {
         // The process history is derived from these events (see processChangeEvents).
@@ -214,30 +248,32 @@ export function addInstanceRoutes(api: PlatformApp, options: InstanceRoutesOptio
         }
       },
     );
-    return c.json(updated, 200);
+    return c.json(updated.instance, 200, { ETag: updated.etag });
   });
 
   api.openapi(updateReadStatus, async (c) => {
     const { instanceOwnerPartyId, instanceGuid } = c.req.valid('param');
     const readStatus = c.req.valid('query').status;
-    const updated = await change(instanceOwnerPartyId, instanceGuid, (instance, stamp) => ({
+    const ifMatch = c.req.valid('header')['if-match'];
+    const updated = await change(instanceOwnerPartyId, instanceGuid, ifMatch, (instance, stamp) => ({
       ...instance,
       status: { ...instance.status, readStatus },
       lastChanged: stamp,
       lastChangedBy: null,
     }));
-    return c.json(updated, 200);
+    return c.json(updated.instance, 200, { ETag: updated.etag });
   });
 
   api.openapi(updateSubstatus, async (c) => {
     const { instanceOwnerPartyId, instanceGuid } = c.req.valid('param');
     const { label, description } = c.req.valid('json');
-    const updated = await change(instanceOwnerPartyId, instanceGuid, (instance, stamp) => ({
+    const ifMatch = c.req.valid('header')['if-match'];
+    const updated = await change(instanceOwnerPartyId, instanceGuid, ifMatch, (instance, stamp) => ({
       ...instance,
       status: { ...instance.status, substatus: { label, description: description ?? null } },
       lastChanged: stamp,
       lastChangedBy: null,
     }));
-    return c.json(updated, 200);
+    return c.json(updated.instance, 200, { ETag: updated.etag });
   });
 }

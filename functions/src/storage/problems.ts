@@ -36,3 +36,11 @@ export const problemContent = {
 export function instanceNotFound(partyId: string, instanceGuid: string): Problem {
   return new Problem(404, { kind: 'not-found', detail: `Instance ${partyId}/${instanceGuid} does not exist.` });
 }
+
+/** 412: `If-Match` names none of the instance's current ETags, so the write was not done. */
+export function instanceChanged(partyId: string, instanceGuid: string): Problem {
+  return new Problem(412, {
+    kind: 'precondition-failed',
+    detail: `Instance ${partyId}/${instanceGuid} does not have the ETag named in If-Match; read it again and retry.`,
+  });
+}

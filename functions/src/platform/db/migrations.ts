@@ -111,4 +111,41 @@ CREATE TABLE signing_keys (
 CREATE UNIQUE INDEX signing_keys_one_active ON signing_keys ((true)) WHERE retired IS NULL;
 `,
   },
+  {
+    version: 7,
+    name: 'storage_instance_owner_confirmations_version',
+    sql: `
+-- confirmed_by mirrors the stakeholderIds of completeConfirmations. excludeConfirmedBy is a NOT (&&) test, which no
+-- index can answer; it is checked on the rows the (org|party|owner, last_changed) indexes already deliver in order.
+-- version counts every UPDATE of a row (the trigger), so it is the instance's ETag.
+ALTER TABLE instances
+  ADD COLUMN person_number text,
+  ADD COLUMN organisation_number text,
+  ADD COLUMN confirmed_by text[] NOT NULL DEFAULT '{}',
+  ADD COLUMN version bigint NOT NULL DEFAULT 1;
+UPDATE instances SET
+  person_number = NULLIF(instance->'instanceOwner'->>'personNumber', ''),
+  organisation_number = NULLIF(instance->'instanceOwner'->>'organisationNumber', ''),
+  confirmed_by = ARRAY(
+    SELECT DISTINCT confirmation->>'stakeholderId'
+    FROM jsonb_array_elements(
+      CASE WHEN jsonb_typeof(instance->'completeConfirmations') = 'array'
+        THEN instance->'completeConfirmations' ELSE '[]'::jsonb END
+    ) AS confirmation
+    WHERE confirmation->>'stakeholderId' IS NOT NULL
+  );
+CREATE FUNCTION instances_bump_version() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  NEW.version := OLD.version + 1;
+  RETURN NEW;
+END
+$$;
+CREATE TRIGGER instances_version BEFORE UPDATE ON instances
+  FOR EACH ROW EXECUTE FUNCTION instances_bump_version();
+CREATE INDEX instances_person_number_last_changed ON instances (person_number, last_changed, instance_guid)
+  WHERE person_number IS NOT NULL AND NOT is_hard_deleted;
+CREATE INDEX instances_organisation_number_last_changed ON instances (organisation_number, last_changed, instance_guid)
+  WHERE organisation_number IS NOT NULL AND NOT is_hard_deleted;
+`,
+  },
 ];
