@@ -11,6 +11,7 @@ describe('loadConfig', () => {
       databaseUrl: undefined,
       blobConnectionString: AZURITE_CONNECTION_STRING,
       logLevel: 'info',
+      blobSweep: { intervalMinutes: 60, schedule: '0 0 * * * *', graceMs: 3_600_000 },
     });
   });
 
@@ -24,6 +25,8 @@ describe('loadConfig', () => {
         DATABASE_URL: 'postgres://app@db:5432/platform',
         BLOB_CONNECTION_STRING: 'AccountName=prod;AccountKey=abc;EndpointSuffix=core.windows.net',
         LOG_LEVEL: 'debug',
+        BLOB_SWEEP_INTERVAL_MINUTES: '15',
+        BLOB_SWEEP_GRACE_MINUTES: '120',
       },
       '/srv/app',
     );
@@ -34,6 +37,7 @@ describe('loadConfig', () => {
       databaseUrl: 'postgres://app@db:5432/platform',
       blobConnectionString: 'AccountName=prod;AccountKey=abc;EndpointSuffix=core.windows.net',
       logLevel: 'debug',
+      blobSweep: { intervalMinutes: 15, schedule: '0 */15 * * * *', graceMs: 7_200_000 },
     });
     expect(loadConfig({ PORT: '8080' }).port).toBe(8080);
   });
@@ -136,5 +140,31 @@ describe('loadConfig', () => {
   it('refuses a long Key=x=x=...;; string that ends in a part without a key', () => {
     const value = `a=${'x='.repeat(20_000)};;=x`;
     expect(() => loadConfig({ BLOB_CONNECTION_STRING: value })).toThrow('BLOB_CONNECTION_STRING: must be an Azure');
+  });
+
+  it.each([
+    ['1', '0 */1 * * * *'],
+    ['20', '0 */20 * * * *'],
+    ['60', '0 0 * * * *'],
+    ['180', '0 0 */3 * * *'],
+    ['1440', '0 0 0 * * *'],
+  ])('runs the blob sweep every %s minutes on the NCRONTAB schedule %s', (minutes, schedule) => {
+    expect(loadConfig({ BLOB_SWEEP_INTERVAL_MINUTES: minutes }).blobSweep).toMatchObject({
+      intervalMinutes: Number(minutes),
+      schedule,
+    });
+  });
+
+  it.each(['0', '7', '45', '90', '300', '2880'])(
+    'refuses a blob sweep every %s minutes, which no schedule repeats evenly',
+    (minutes) => {
+      expect(() => loadConfig({ BLOB_SWEEP_INTERVAL_MINUTES: minutes })).toThrow(
+        'BLOB_SWEEP_INTERVAL_MINUTES: must divide',
+      );
+    },
+  );
+
+  it('refuses a blob sweep grace period under a minute', () => {
+    expect(() => loadConfig({ BLOB_SWEEP_GRACE_MINUTES: '0' })).toThrow('BLOB_SWEEP_GRACE_MINUTES: must be at least 1');
   });
 });
