@@ -1,12 +1,17 @@
+import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { Readable } from 'node:stream';
 import fx from '@azure/functions';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { testBlobConnectionString } from '../../test/support/blob.js';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { openTestBlobStore, testBlobConnectionString } from '../../test/support/blob.js';
+import { DATA_CONTAINER } from './storage/index.js';
 
 let dataDir: string;
 let handlers: Readonly<Record<string, fx.HttpHandler>>;
+let blobSweepTimer: typeof import('./index.js').blobSweepTimer;
+const timerRegistrations = vi.spyOn(fx.app, 'timer');
 
 beforeAll(async () => {
   dataDir = await mkdtemp(path.join(tmpdir(), 'functions-index-'));
@@ -15,7 +20,8 @@ beforeAll(async () => {
   process.env.BLOB_CONNECTION_STRING = testBlobConnectionString();
   process.env.DATABASE_URL = '';
   process.env.LOG_LEVEL = 'error';
-  ({ handlers } = await import('./index.js'));
+  process.env.BLOB_SWEEP_INTERVAL_MINUTES = '30';
+  ({ handlers, blobSweepTimer } = await import('./index.js'));
 });
 
 afterAll(async () => {
@@ -70,5 +76,26 @@ describe('Azure Functions entry (functions/src/index.ts)', () => {
     expect(created.headers.get('location')).toBe('/storage/api/v1/applications/ttd/azure-app');
     const read = await call('storage', '/storage/api/v1/applications/ttd/azure-app');
     expect(await read.json()).toMatchObject({ id: 'ttd/azure-app', org: 'ttd', title: { nb: 'Azure' } });
+  });
+
+  it('registers the orphan-blob sweep as a timer trigger on the configured schedule', () => {
+    expect(timerRegistrations).toHaveBeenCalledWith('blobSweep', {
+      schedule: '0 */30 * * * *',
+      handler: blobSweepTimer,
+      runOnStartup: false,
+    });
+  });
+
+  it('sweeps the data-element container on a timer tick, sparing an orphan younger than the grace period', async () => {
+    const blob = openTestBlobStore();
+    await blob.ensureContainer(DATA_CONTAINER);
+    const orphan = `ttd/azure-app/${randomUUID()}/data/${randomUUID()}`;
+    await blob.upload(DATA_CONTAINER, orphan, Readable.from([Buffer.from('orphan')]));
+    const timer = { isPastDue: false, schedule: { adjustForDST: false }, scheduleStatus: {} } as fx.Timer;
+    const report = await blobSweepTimer(timer, new fx.InvocationContext({ invocationId: 'timer-1' }));
+    expect(report.scanned).toBeGreaterThanOrEqual(1);
+    expect(report.skippedYoung).toBeGreaterThanOrEqual(1);
+    expect(report.deleted).toBe(0);
+    expect(await blob.exists(DATA_CONTAINER, orphan)).toBe(true);
   });
 });

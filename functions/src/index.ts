@@ -3,15 +3,20 @@ import { apiDefinitions, azureRouteOf } from './apis.js';
 import { azureHandler } from './platform/azure/index.js';
 import { loadConfig } from './platform/config/index.js';
 import { openPlatform, type Platform } from './platform/index.js';
+import type { BlobSweepReport } from './storage/blob-sweep.js';
+import { sweepPlatformBlobs } from './storage/blob-sweep-schedule.js';
 
 // Stream request and response bodies instead of buffering them (needs Functions host 4.28+).
 fx.app.setup({ enableHttpStream: true });
 
+// Read once at load, so a bad setting fails the worker at start and the timer schedule below is known.
+const config = loadConfig();
+
 let platform: Promise<Platform> | undefined;
 
-/** Opens the platform once per worker, on the first request, from the environment; retried after a failure. */
+/** Opens the platform once per worker, on the first request (or timer tick); retried after a failure. */
 function sharedPlatform(): Promise<Platform> {
-  platform ??= openPlatform(loadConfig()).catch((error: unknown) => {
+  platform ??= openPlatform(config).catch((error: unknown) => {
     platform = undefined;
     throw error;
   });
@@ -34,3 +39,11 @@ for (const api of [...apiDefinitions].sort((a, b) => b.prefix.length - a.prefix.
     handler: handlers[api.name] as fx.HttpHandler,
   });
 }
+
+/** The timer trigger's handler: one orphan-blob sweep on the shared platform; answers the report (for tests). */
+export async function blobSweepTimer(timer: fx.Timer, context: fx.InvocationContext): Promise<BlobSweepReport> {
+  if (timer.isPastDue) context.warn('blob sweep running late: a scheduled occurrence was missed');
+  return sweepPlatformBlobs(await sharedPlatform());
+}
+
+fx.app.timer('blobSweep', { schedule: config.blobSweep.schedule, handler: blobSweepTimer, runOnStartup: false });

@@ -3,12 +3,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { freePort } from '../../scripts/processes.js';
 import { testBlobConnectionString } from '../../test/support/blob.js';
 import { openTestDatabase } from '../../test/support/database.js';
 import { azuriteConnectionString, loadConfig } from './platform/config/index.js';
-import { silentLogger } from './platform/logging/index.js';
+import { createLogger, silentLogger } from './platform/logging/index.js';
 import { type FunctionsHost, startFunctionsHost } from './server.js';
 
 async function startHost(
@@ -111,6 +111,35 @@ describe('local functions host interface', () => {
     } finally {
       await host.close();
     }
+  });
+});
+
+describe('local functions host blob sweep', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('sweeps orphan blobs every BLOB_SWEEP_INTERVAL_MINUTES, not at start, and stops when closed', async () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    const lines: string[] = [];
+    const logger = createLogger({ level: 'info', sink: (line) => lines.push(line) });
+    const sweeps = () =>
+      lines.map((line) => JSON.parse(line) as Record<string, unknown>).filter((r) => r.job === 'blob-sweep');
+    const config = loadConfig({ BLOB_CONNECTION_STRING: testBlobConnectionString(), BLOB_SWEEP_INTERVAL_MINUTES: '5' });
+    const db = await openTestDatabase();
+    const host = await startFunctionsHost({ config, port: 0, platform: { db, logger } });
+    try {
+      await vi.advanceTimersByTimeAsync(4 * 60_000);
+      expect(sweeps()).toEqual([]);
+      await vi.advanceTimersByTimeAsync(60_000);
+      await vi.waitFor(() => expect(sweeps()).toHaveLength(1));
+      expect(sweeps()[0]).toMatchObject({ level: 'info', message: 'blob sweep finished', container: 'storage-data' });
+    } finally {
+      await host.close();
+      await db.close();
+    }
+    await vi.advanceTimersByTimeAsync(10 * 60_000);
+    expect(sweeps()).toHaveLength(1);
   });
 });
 

@@ -4,6 +4,7 @@ import { serve } from '@hono/node-server';
 import { createApis, dispatchApis } from './apis.js';
 import { type Config, ConfigError, loadConfig } from './platform/config/index.js';
 import { openPlatform, type Platform, type PlatformOverrides } from './platform/index.js';
+import { scheduleBlobSweep, sweepPlatformBlobs } from './storage/blob-sweep-schedule.js';
 
 /** Options of startFunctionsHost; everything defaults from the environment. */
 export interface FunctionsHostOptions {
@@ -24,11 +25,14 @@ export interface FunctionsHost {
   port: number;
   /** The shared services the APIs run on. */
   platform: Platform;
-  /** Stops accepting requests, ends open connections, closes the database. */
+  /** Stops accepting requests and the blob sweep, ends open connections, closes the database. */
   close(): Promise<void>;
 }
 
-/** Serves every platform API with @hono/node-server, the local stand-in for the Azure Functions host. */
+/**
+ * Serves every platform API with @hono/node-server, the local stand-in for the Azure Functions host, and runs the
+ * orphan-blob sweep every `config.blobSweep.intervalMinutes` as the Azure timer trigger does (not at start).
+ */
 export async function startFunctionsHost(options: FunctionsHostOptions = {}): Promise<FunctionsHost> {
   const config = options.config ?? loadConfig();
   const platform = await openPlatform(config, options.platform);
@@ -46,6 +50,11 @@ export async function startFunctionsHost(options: FunctionsHostOptions = {}): Pr
     throw error;
   });
   const { port } = address!;
+  const sweep = scheduleBlobSweep({
+    intervalMs: config.blobSweep.intervalMinutes * 60_000,
+    run: () => sweepPlatformBlobs(platform),
+    logger: platform.logger,
+  });
   let closing: Promise<void> | undefined;
   return {
     url: `http://${hostname.includes(':') ? `[${hostname}]` : hostname}:${port}`,
@@ -57,6 +66,7 @@ export async function startFunctionsHost(options: FunctionsHostOptions = {}): Pr
           server.close(() => resolve());
           if ('closeAllConnections' in server) server.closeAllConnections();
         });
+        await sweep.stop();
         await platform.close();
       })();
       return closing;

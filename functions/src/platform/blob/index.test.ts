@@ -73,6 +73,43 @@ describe('BlobStore on Azurite', () => {
     expect(await store.delete(container, 'to-delete.txt')).toBe(false);
   });
 
+  it("lists a container page by page, in name order, with each blob's etag and last-modified time", async () => {
+    const listed = uniqueContainerName('list');
+    await store.ensureContainer(listed);
+    const written = new Map<string, string>();
+    for (const name of ['a/1', 'a/2', 'a/3', 'b/1', 'c']) {
+      written.set(name, (await store.upload(listed, name, Readable.from([Buffer.from(name)]))).etag);
+    }
+    const pages: string[][] = [];
+    for await (const page of store.list(listed, { pageSize: 2 })) {
+      pages.push(page.map((item) => item.name));
+      for (const item of page) {
+        expect(item.etag).toBe(written.get(item.name));
+        expect(Math.abs(item.lastModified.getTime() - Date.now())).toBeLessThan(60_000);
+      }
+    }
+    expect(pages).toEqual([['a/1', 'a/2'], ['a/3', 'b/1'], ['c']]);
+    const prefixed: string[] = [];
+    for await (const page of store.list(listed, { prefix: 'a/' })) prefixed.push(...page.map((item) => item.name));
+    expect(prefixed).toEqual(['a/1', 'a/2', 'a/3']);
+  });
+
+  it('lists a missing container as empty', async () => {
+    const pages: unknown[] = [];
+    for await (const page of store.list(uniqueContainerName('absent'))) pages.push(page);
+    expect(pages).toEqual([]);
+  });
+
+  it('deletes conditionally: only the version with the given etag', async () => {
+    const first = await store.upload(container, 'conditional.txt', Readable.from([Buffer.from('first')]));
+    const second = await store.upload(container, 'conditional.txt', Readable.from([Buffer.from('second')]));
+    expect(await store.deleteIfUnchanged(container, 'conditional.txt', first.etag)).toBe(false);
+    expect(await store.exists(container, 'conditional.txt')).toBe(true);
+    expect(await store.deleteIfUnchanged(container, 'conditional.txt', second.etag)).toBe(true);
+    expect(await store.exists(container, 'conditional.txt')).toBe(false);
+    expect(await store.deleteIfUnchanged(container, 'conditional.txt', second.etag)).toBe(false);
+  });
+
   it('pings a live account', async () => {
     await expect(store.ping()).resolves.toBeUndefined();
   });

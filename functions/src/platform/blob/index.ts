@@ -33,6 +33,23 @@ export interface BlobDownload {
   etag: string;
 }
 
+/** One blob as a listing names it. */
+export interface BlobListing {
+  name: string;
+  /** The ETag of the listed version (quoted, as upload answers it), for a conditional delete of that version. */
+  etag: string;
+  /** When the listed version was last written. */
+  lastModified: Date;
+}
+
+/** Options of BlobStore.list. */
+export interface ListOptions {
+  /** Only blobs whose names start with this. */
+  prefix?: string;
+  /** Most blobs per page (the service caps it at 5000). */
+  pageSize?: number;
+}
+
 /** The platform's blob storage (data elements), over Azure Blob Storage or Azurite. */
 export interface BlobStore {
   /** Creates the container unless it exists. */
@@ -43,6 +60,13 @@ export interface BlobStore {
   download(container: string, name: string, signal?: AbortSignal): Promise<BlobDownload | undefined>;
   /** Deletes `container/name`; true when it existed. */
   delete(container: string, name: string): Promise<boolean>;
+  /**
+   * Lists `container` one page at a time, in name order, so a caller holds at most one page in memory; a missing
+   * container lists as empty.
+   */
+  list(container: string, options?: ListOptions): AsyncIterable<BlobListing[]>;
+  /** Deletes `container/name` only while its ETag is still `etag`; false when it was rewritten since, or is gone. */
+  deleteIfUnchanged(container: string, name: string, etag: string): Promise<boolean>;
   /** True when `container/name` exists. */
   exists(container: string, name: string): Promise<boolean>;
   /** Resolves when the storage account answers within `timeoutMs`, for readiness checks. */
@@ -63,6 +87,11 @@ export function blobServiceClientFromConnectionString(
 
 function isStatus(error: unknown, status: number): boolean {
   return error instanceof RestError && error.statusCode === status;
+}
+
+/** An ETag in the quoted form response headers carry (listings leave the quotes off). */
+function quoted(etag: string): string {
+  return etag === '' || etag.startsWith('"') ? etag : `"${etag}"`;
 }
 
 function toNodeStream(body: BlobBody): Readable {
@@ -123,6 +152,36 @@ export function createBlobStore(service: BlobServiceClient): BlobStore {
         return response.succeeded;
       } catch (error) {
         if (isStatus(error, 404)) return false;
+        throw error;
+      }
+    },
+
+    async *list(container, options = {}) {
+      const pages = service
+        .getContainerClient(container)
+        .listBlobsFlat(options.prefix ? { prefix: options.prefix } : {})
+        .byPage(options.pageSize ? { maxPageSize: options.pageSize } : {});
+      try {
+        for await (const page of pages) {
+          yield page.segment.blobItems.map((item) => ({
+            name: item.name,
+            etag: quoted(item.properties.etag ?? ''),
+            lastModified: item.properties.lastModified,
+          }));
+        }
+      } catch (error) {
+        if (isStatus(error, 404)) return;
+        throw error;
+      }
+    },
+
+    async deleteIfUnchanged(container, name, etag) {
+      try {
+        await blob(container, name).delete({ conditions: { ifMatch: etag } });
+        return true;
+      } catch (error) {
+        // 412: the ETag no longer matches (or, on Azurite, the blob is gone); 404: the blob is gone.
+        if (isStatus(error, 412) || isStatus(error, 404)) return false;
         throw error;
       }
     },

@@ -12,6 +12,7 @@ describe('loadConfig', () => {
       blobConnectionString: AZURITE_CONNECTION_STRING,
       logLevel: 'info',
       issuer: 'http://127.0.0.1:7071/authentication/api/v1/openid/',
+      blobSweep: { intervalMinutes: 60, schedule: '0 0 * * * *', graceMs: 3_600_000 },
     });
   });
 
@@ -26,6 +27,8 @@ describe('loadConfig', () => {
         BLOB_CONNECTION_STRING: 'AccountName=prod;AccountKey=abc;EndpointSuffix=core.windows.net',
         LOG_LEVEL: 'debug',
         PLATFORM_ISSUER: 'https://platform.example.no/authentication/api/v1/openid/',
+        BLOB_SWEEP_INTERVAL_MINUTES: '15',
+        BLOB_SWEEP_GRACE_MINUTES: '120',
       },
       '/srv/app',
     );
@@ -37,6 +40,7 @@ describe('loadConfig', () => {
       blobConnectionString: 'AccountName=prod;AccountKey=abc;EndpointSuffix=core.windows.net',
       logLevel: 'debug',
       issuer: 'https://platform.example.no/authentication/api/v1/openid/',
+      blobSweep: { intervalMinutes: 15, schedule: '0 */15 * * * *', graceMs: 7_200_000 },
     });
     expect(loadConfig({ PORT: '8080' }).port).toBe(8080);
     expect(loadConfig({ PORT: '8080', FUNCTIONS_HOST: '::1' }).issuer).toBe(
@@ -144,5 +148,31 @@ describe('loadConfig', () => {
   it('refuses a long Key=x=x=...;; string that ends in a part without a key', () => {
     const value = `a=${'x='.repeat(20_000)};;=x`;
     expect(() => loadConfig({ BLOB_CONNECTION_STRING: value })).toThrow('BLOB_CONNECTION_STRING: must be an Azure');
+  });
+
+  it.each([
+    ['1', '0 */1 * * * *'],
+    ['20', '0 */20 * * * *'],
+    ['60', '0 0 * * * *'],
+    ['180', '0 0 */3 * * *'],
+    ['1440', '0 0 0 * * *'],
+  ])('runs the blob sweep every %s minutes on the NCRONTAB schedule %s', (minutes, schedule) => {
+    expect(loadConfig({ BLOB_SWEEP_INTERVAL_MINUTES: minutes }).blobSweep).toMatchObject({
+      intervalMinutes: Number(minutes),
+      schedule,
+    });
+  });
+
+  it.each(['0', '7', '45', '90', '300', '2880'])(
+    'refuses a blob sweep every %s minutes, which no schedule repeats evenly',
+    (minutes) => {
+      expect(() => loadConfig({ BLOB_SWEEP_INTERVAL_MINUTES: minutes })).toThrow(
+        'BLOB_SWEEP_INTERVAL_MINUTES: must divide',
+      );
+    },
+  );
+
+  it('refuses a blob sweep grace period under a minute', () => {
+    expect(() => loadConfig({ BLOB_SWEEP_GRACE_MINUTES: '0' })).toThrow('BLOB_SWEEP_GRACE_MINUTES: must be at least 1');
   });
 });

@@ -55,6 +55,27 @@ function isConnectionString(value: string): boolean {
   );
 }
 
+/**
+ * Minutes between orphan-blob sweeps: a divisor of 60 (1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30, 60), or whole hours
+ * dividing a day (120, 180, 240, 360, 480, 720, 1440), so that one NCRONTAB schedule says the same thing.
+ */
+const sweepInterval = z.coerce
+  .number({ error: 'must be a number' })
+  .int('must be a whole number')
+  .refine(
+    (minutes) =>
+      (minutes >= 1 && 60 % minutes === 0) || (minutes % 60 === 0 && minutes <= 1440 && 1440 % minutes === 0),
+    'must divide an hour (1-60) or be whole hours dividing a day (120, 180, 240, 360, 480, 720, 1440)',
+  );
+
+/** The Azure Functions NCRONTAB schedule (`second minute hour day month weekday`) of a sweep every `minutes`. */
+export function sweepScheduleOf(minutes: number): string {
+  if (minutes < 60) return `0 */${minutes} * * * *`;
+  if (minutes === 60) return '0 0 * * * *';
+  if (minutes === 1440) return '0 0 0 * * *';
+  return `0 0 */${minutes / 60} * * *`;
+}
+
 const schema = z.object({
   PORT: unsetWhenBlank(port.optional()),
   FUNCTIONS_PORT: unsetWhenBlank(port.optional()),
@@ -82,7 +103,25 @@ const schema = z.object({
       .regex(/^https?:\/\/[^\s/]+(\/\S*)?$/, 'must be an http:// or https:// URL')
       .optional(),
   ),
+  BLOB_SWEEP_INTERVAL_MINUTES: unsetWhenBlank(sweepInterval.optional()),
+  BLOB_SWEEP_GRACE_MINUTES: unsetWhenBlank(
+    z.coerce
+      .number({ error: 'must be a number' })
+      .int('must be a whole number')
+      .min(1, 'must be at least 1')
+      .optional(),
+  ),
 });
+
+/** When the orphan-blob sweep runs and what it may remove. */
+export interface BlobSweepConfig {
+  /** Minutes between sweeps (BLOB_SWEEP_INTERVAL_MINUTES, 60 by default); the local host's interval. */
+  intervalMinutes: number;
+  /** The same interval as the Azure timer trigger's NCRONTAB schedule, e.g. `0 0 * * * *` for hourly. */
+  schedule: string;
+  /** Orphans younger than this are left alone (BLOB_SWEEP_GRACE_MINUTES, 60 by default), in milliseconds. */
+  graceMs: number;
+}
 
 /** The platform's settings, read once at start from the environment. */
 export interface Config {
@@ -103,6 +142,8 @@ export interface Config {
    * path on the local host, as Altinn's `https://platform.altinn.no/authentication/api/v1/openid/`.
    */
   issuer: string;
+  /** The orphan-blob sweep (see storage/blob-sweep.ts). */
+  blobSweep: BlobSweepConfig;
 }
 
 /** Thrown by loadConfig when one or more environment variables are invalid; the message names each. */
@@ -137,5 +178,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
     issuer:
       values.PLATFORM_ISSUER ??
       `http://${host.includes(':') ? `[${host}]` : host}:${port}/authentication/api/v1/openid/`,
+    blobSweep: {
+      intervalMinutes: values.BLOB_SWEEP_INTERVAL_MINUTES ?? 60,
+      schedule: sweepScheduleOf(values.BLOB_SWEEP_INTERVAL_MINUTES ?? 60),
+      graceMs: (values.BLOB_SWEEP_GRACE_MINUTES ?? 60) * 60_000,
+    },
   };
 }
