@@ -6,6 +6,7 @@ import type { Database, Transaction } from '../platform/db/index.js';
 import { Problem } from '../platform/errors/index.js';
 import type { Logger } from '../platform/logging/index.js';
 import type { PlatformEnv } from '../platform/request-context/index.js';
+import { contentDisposition } from './data-element-disposition.js';
 import { dataElementRepository } from './data-element-repository.js';
 import {
   downloadRoute,
@@ -20,17 +21,16 @@ import type { DataElement } from './data-element-schemas.js';
 import {
   checkContentType,
   checkDeclaredLength,
-  contentDisposition,
-  filenameOf,
-  invalidField,
   maxBytes,
-  mediaTypeOf,
   meterBody,
+  readUpload,
   tooLarge,
+  type UploadContent,
   type UploadRules,
 } from './data-element-upload.js';
 import { instanceGuidOf, instanceRepository } from './instance-repository.js';
 import type { Instance } from './instance-schemas.js';
+import { invalidField } from './problems.js';
 import { storageRepository } from './repository.js';
 
 /** What the data element routes need. */
@@ -125,18 +125,24 @@ export function addDataElementRoutes(api: PlatformApp, options: DataElementRoute
       return fn(tx, instance);
     });
 
-  /** Streams the request body to `name`, checking the rules first and while streaming; answers size and hash. */
-  const store = async (c: Context<PlatformEnv>, rules: UploadRules, name: string, contentType: string) => {
-    checkContentType(rules, contentType);
-    checkDeclaredLength(rules, c.req.header('content-length'));
-    await ensureContainer();
-    const body = meterBody(c.req.raw.body, maxBytes(rules));
+  /** Streams `content` to `name`, checking the rules first and while streaming; answers size and hash. */
+  const store = async (c: Context<PlatformEnv>, rules: UploadRules, name: string, content: UploadContent) => {
+    const { contentType } = content;
+    try {
+      checkContentType(rules, contentType);
+      checkDeclaredLength(rules, content.declaredLength);
+      await ensureContainer();
+    } catch (error) {
+      content.body.destroy();
+      throw error;
+    }
+    const body = meterBody(content.body, maxBytes(rules));
     try {
       await blob.upload(container, name, body.stream, { contentType, signal: c.req.raw.signal });
     } catch (error) {
       await discard(name);
       if (body.tooLarge()) throw tooLarge(rules);
-      throw error;
+      throw content.failure() ?? error;
     }
     return { size: body.size(), contentHash: body.contentHash() };
   };
@@ -160,11 +166,11 @@ export function addDataElementRoutes(api: PlatformApp, options: DataElementRoute
     if (maxCount > 0 && (await dataElementRepository(db).countDataElements(guid, dataType)) >= maxCount) {
       throw tooMany(dataType, maxCount);
     }
-    const filename = filenameOf(c.req.header('content-disposition'));
-    const contentType = mediaTypeOf(c.req.header('content-type'));
+    const content = await readUpload(c.req.raw, rules);
+    const { filename, contentType } = content;
     const id = randomUUID();
     const blobStoragePath = `${instance.appId}/${guid}/data/${id}`;
-    const stored = await store(c, rules, blobStoragePath, contentType);
+    const stored = await store(c, rules, blobStoragePath, content);
     const element = await commitOrDiscard(blobStoragePath, () =>
       onLockedInstance(partyId, instanceGuid, async (tx, current) => {
         const elements = dataElementRepository(tx);
@@ -231,11 +237,12 @@ export function addDataElementRoutes(api: PlatformApp, options: DataElementRoute
     if (!existing) throw elementNotFound(dataGuid);
     if (existing.locked) throw locked(dataGuid);
     const { rules } = await rulesFor(instance, existing.dataType);
-    const filename = filenameOf(c.req.header('content-disposition')) ?? existing.filename;
-    const contentType = mediaTypeOf(c.req.header('content-type'));
+    const content = await readUpload(c.req.raw, rules);
+    const filename = content.filename ?? existing.filename;
+    const { contentType } = content;
     // A new blob name per version: the old content stays readable until the row points at the new one.
     const blobStoragePath = `${instance.appId}/${guid}/data/${existing.id}.${randomUUID()}`;
-    const stored = await store(c, rules, blobStoragePath, contentType);
+    const stored = await store(c, rules, blobStoragePath, content);
     const { updated, previous } = await commitOrDiscard(blobStoragePath, () =>
       onLockedInstance(partyId, instanceGuid, async (tx, current) => {
         const elements = dataElementRepository(tx);
