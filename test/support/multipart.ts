@@ -69,7 +69,7 @@ export function multipartStream(parts: TestPart[], options: MultipartOptions = {
 }
 
 /** A multipart/form-data body as one byte array (for bodies built only of bytes and text). */
-export function multipartBytes(parts: TestPart[], options: MultipartOptions = {}): Uint8Array {
+export function multipartBytes(parts: TestPart[], options: MultipartOptions = {}): Uint8Array<ArrayBuffer> {
   const all = pieces(parts, options).map((piece) => {
     if (piece instanceof ReadableStream) throw new Error('multipartBytes takes no streams; use multipartStream');
     return piece;
