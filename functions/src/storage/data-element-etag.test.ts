@@ -240,3 +240,26 @@ describe('If-None-Match on GET data/{dataGuid}', () => {
     ).toBe(404);
   });
 });
+
+describe('openapi.json', () => {
+  it('documents If-Match and 412 on the changing routes, If-None-Match and 304 on the download', async () => {
+    const doc = (await (await fixture.storage.call('GET', 'openapi.json')).json()) as {
+      paths: Record<string, Record<string, { parameters?: { name: string; in: string }[]; responses: object }>>;
+    };
+    const path = '/storage/api/v1/instances/{instanceOwnerPartyId}/{instanceGuid}/data/{dataGuid}';
+    const headersOf = (operation: { parameters?: { name: string; in: string }[] } | undefined) =>
+      (operation?.parameters ?? []).filter((p) => p.in === 'header').map((p) => p.name);
+    for (const [route, method] of [
+      [path, 'put'],
+      [path, 'delete'],
+      [`${path}/lock`, 'put'],
+      [`${path}/lock`, 'delete'],
+    ] as const) {
+      const operation = doc.paths[route]?.[method];
+      expect(headersOf(operation), `${method} ${route}`).toEqual(['if-match']);
+      expect(Object.keys(operation?.responses ?? {}), `${method} ${route}`).toContain('412');
+    }
+    expect(headersOf(doc.paths[path]?.get)).toEqual(['if-none-match']);
+    expect(Object.keys(doc.paths[path]?.get?.responses ?? {})).toContain('304');
+  });
+});

@@ -1,31 +1,27 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openTestBlobStore } from '../../../test/support/blob.js';
-import { fieldsOf, openStorageHarness, type StorageHarness } from '../../../test/support/storage.js';
+import {
+  type DataElementFixture,
+  type TestElement as Element,
+  type TestInstance as Instance,
+  md5,
+  openDataElementFixture,
+} from '../../../test/support/data-elements.js';
+import { fieldsOf, type StorageHarness } from '../../../test/support/storage.js';
 import { generatedBody } from '../../../test/support/streams.js';
 import type { BlobStore } from '../platform/blob/index.js';
 
-type Element = { id: string; size: number; contentHash: string; locked: boolean; [field: string]: unknown };
-type Instance = { id: string; lastChanged: string; data: Element[] };
-
 const MISSING_GUID = '0f8fad5b-d9cb-469f-a165-70867728950e';
-const dataTypes = [
-  { id: 'attachment', allowedContentTypes: [], maxCount: 0, minCount: 0 },
-  { id: 'pdf', allowedContentTypes: ['application/pdf'], maxCount: 0, minCount: 0 },
-  { id: 'small', allowedContentTypes: [], maxSize: 1, maxCount: 0, minCount: 0 },
-  { id: 'single', allowedContentTypes: [], maxCount: 1, minCount: 0 },
-];
-const md5 = (data: Uint8Array) => createHash('md5').update(data).digest('base64');
 
+let fixture: DataElementFixture;
 let storage: StorageHarness;
 let instance: Instance;
 
 async function open(blob?: BlobStore) {
-  storage = await openStorageHarness(blob ? { blob } : {});
-  expect((await storage.call('POST', 'applications/ttd/forms', { dataTypes })).status).toBe(201);
-  const response = await storage.call('POST', 'instances?appId=ttd/forms', { instanceOwner: { partyId: '510001' } });
-  expect(response.status).toBe(201);
-  instance = (await response.json()) as Instance;
+  fixture = await openDataElementFixture(blob ? { blob } : {});
+  storage = fixture.storage;
+  instance = fixture.instance;
 }
 
 afterEach(async () => {
@@ -42,12 +38,8 @@ const uploaded = async (dataType = 'attachment', body: BodyInit = 'hello', heade
   expect(response.status).toBe(201);
   return (await response.json()) as Element;
 };
-const readInstance = async () => (await (await storage.call('GET', `instances/${instance.id}`)).json()) as Instance;
-const expectNothingStored = async () => {
-  expect(await storage.blobNames()).toEqual([]);
-  expect(await storage.storedDataElements()).toEqual([]);
-  expect((await readInstance()).data).toEqual([]);
-};
+const readInstance = () => fixture.readInstance();
+const expectNothingStored = () => fixture.expectNothingStored();
 
 describe('with a working blob store', () => {
   beforeEach(() => open());
