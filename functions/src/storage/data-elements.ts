@@ -141,6 +141,7 @@ export function addDataElementRoutes(api: PlatformApp, options: DataElementRoute
     try {
       await blob.upload(container, name, body.stream, { contentType, signal: c.req.raw.signal });
     } catch (error) {
+      content.body.destroy(); // stop reading the request when the store failed first
       await discard(name);
       if (body.tooLarge()) throw tooLarge(rules);
       throw content.failure() ?? error;
