@@ -8,6 +8,15 @@ import { problemContent } from './problems.js';
 const json = <T extends z.ZodType>(schema: T) => ({ 'application/json': { schema } });
 const problem = (description: string) => ({ description, content: problemContent });
 const binary = { '*/*': { schema: z.string().openapi({ format: 'binary' }) } };
+/** The strong ETag answered with an element's JSON and content alike. */
+const etag = {
+  ETag: { description: 'Strong ETag of the element; changes whenever it does', schema: { type: 'string' as const } },
+};
+/** The `If-Match` request header of the routes that change an element. */
+const ifMatch = z.object({
+  'if-match': z.string().optional().openapi({ description: 'Change only if the element still has this ETag (or `*`)' }),
+});
+const preconditionFailed = problem('If-Match names no current ETag of the element; nothing changed');
 /** Path of one data element. */
 const DataElementPath = '/instances/{instanceOwnerPartyId}/{instanceGuid}/data/{dataGuid}';
 
@@ -15,11 +24,13 @@ const DataElementPath = '/instances/{instanceOwnerPartyId}/{instanceGuid}/data/{
 export const uploadRoute = createRoute({
   method: 'post',
   path: '/instances/{instanceOwnerPartyId}/{instanceGuid}/data',
-  summary: 'Upload a data element of `dataType` as the raw body; the filename comes from Content-Disposition',
+  summary:
+    'Upload a data element of `dataType`: the raw body (filename from Content-Disposition) or, for ' +
+    'multipart/form-data, the first file part (its Content-Type and filename); streamed, never buffered whole',
   request: { params: InstanceParams, query: z.strictObject({ dataType: z.string().min(1) }) },
   responses: {
-    201: { description: 'Stored; `Location` names it', content: json(DataElement) },
-    400: problem('Invalid path, data type or filename'),
+    201: { description: 'Stored; `Location` names it', headers: etag, content: json(DataElement) },
+    400: problem('Invalid path, data type or filename, or a malformed multipart body'),
     404: problem('No such instance'),
     409: problem('The data type already has maxCount elements'),
     413: problem('The body exceeds maxSize'),
@@ -45,9 +56,15 @@ export const downloadRoute = createRoute({
   method: 'get',
   path: DataElementPath,
   summary: "Stream a data element's content",
-  request: { params: DataElementParams },
+  request: {
+    params: DataElementParams,
+    headers: z.object({
+      'if-none-match': z.string().optional().openapi({ description: 'Answer 304 if the element has this ETag' }),
+    }),
+  },
   responses: {
-    200: { description: 'The content', content: binary },
+    200: { description: 'The content', headers: etag, content: binary },
+    304: { description: 'The element still has the ETag named by If-None-Match', headers: etag },
     400: problem('Invalid path'),
     404: problem('No such instance or data element'),
   },
@@ -57,13 +74,14 @@ export const downloadRoute = createRoute({
 export const replaceRoute = createRoute({
   method: 'put',
   path: DataElementPath,
-  summary: "Replace a data element's content with the raw body",
-  request: { params: DataElementParams },
+  summary: "Replace a data element's content with the raw body or the first file part of a multipart/form-data body",
+  request: { params: DataElementParams, headers: ifMatch },
   responses: {
-    200: { description: 'The updated element', content: json(DataElement) },
-    400: problem('Invalid path or filename'),
+    200: { description: 'The updated element', headers: etag, content: json(DataElement) },
+    400: problem('Invalid path or filename, or a malformed multipart body'),
     404: problem('No such instance or data element'),
     409: problem('The element is locked'),
+    412: preconditionFailed,
     413: problem('The body exceeds maxSize'),
     415: problem('The content type is not allowed by the data type'),
   },
@@ -74,12 +92,13 @@ export const removeRoute = createRoute({
   method: 'delete',
   path: DataElementPath,
   summary: 'Delete a data element and its content',
-  request: { params: DataElementParams },
+  request: { params: DataElementParams, headers: ifMatch },
   responses: {
     200: { description: 'The deleted element', content: json(DataElement) },
     400: problem('Invalid path'),
     404: problem('No such instance or data element'),
     409: problem('The element is locked'),
+    412: preconditionFailed,
   },
 });
 
@@ -88,12 +107,13 @@ export const lockRoute = createRoute({
   method: 'put',
   path: `${DataElementPath}/lock`,
   summary: 'Lock a data element against change and deletion',
-  request: { params: DataElementParams },
+  request: { params: DataElementParams, headers: ifMatch },
   responses: {
-    200: { description: 'Already locked', content: json(DataElement) },
-    201: { description: 'Locked now', content: json(DataElement) },
+    200: { description: 'Already locked', headers: etag, content: json(DataElement) },
+    201: { description: 'Locked now', headers: etag, content: json(DataElement) },
     400: problem('Invalid path'),
     404: problem('No such instance or data element'),
+    412: preconditionFailed,
   },
 });
 
@@ -102,10 +122,11 @@ export const unlockRoute = createRoute({
   method: 'delete',
   path: `${DataElementPath}/lock`,
   summary: 'Unlock a data element',
-  request: { params: DataElementParams },
+  request: { params: DataElementParams, headers: ifMatch },
   responses: {
-    200: { description: 'The unlocked element', content: json(DataElement) },
+    200: { description: 'The unlocked element', headers: etag, content: json(DataElement) },
     400: problem('Invalid path'),
     404: problem('No such instance or data element'),
+    412: preconditionFailed,
   },
 });

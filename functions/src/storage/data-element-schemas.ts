@@ -6,6 +6,9 @@ export const DataElementParams = InstanceParams.extend({
   dataGuid: z.guid('must be a GUID, e.g. 4c1c2b6e-2d6b-4f0e-9a58-2f3e1a6d2c10'),
 });
 
+/** The path parameters of one data element, validated. */
+export type DataElementParams = z.infer<typeof DataElementParams>;
+
 /** A file or form data stored with an instance (Altinn Storage's DataElement). */
 export const DataElement = z
   .looseObject({

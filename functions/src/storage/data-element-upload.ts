@@ -2,6 +2,8 @@ import { createHash } from 'node:crypto';
 import { Readable, Transform } from 'node:stream';
 import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
 import { Problem } from '../platform/errors/index.js';
+import { filenameOf } from './data-element-disposition.js';
+import { boundaryOf, readFirstFilePart } from './data-element-multipart.js';
 
 /** What a data type allows an upload to be (from the app's metadata). */
 export interface UploadRules {
@@ -9,6 +11,54 @@ export interface UploadRules {
   allowedContentTypes: readonly string[];
   /** Largest element in MB, if limited. */
   maxSize?: number | undefined;
+}
+
+/** Bytes a multipart body may hold beyond `maxSize` for its framing and other parts. */
+export const MULTIPART_FRAMING_BYTES = 1024 * 1024;
+
+/** A data element's content as a request carries it: the raw body, or the first file part of a multipart body. */
+export interface UploadContent {
+  /** Media type of the content (the part's own Content-Type for multipart). */
+  contentType: string;
+  /** From Content-Disposition (raw) or the file part; null when the request names none. */
+  filename: string | null;
+  /** The content, streaming. */
+  body: Readable;
+  /** Content-Length of the content itself, when the request declares it (raw bodies only). */
+  declaredLength: string | undefined;
+  /** The problem (malformed multipart, 400) that stopped reading the body, if one did. */
+  failure(): Problem | undefined;
+}
+
+/**
+ * The content of an upload request. For `multipart/form-data` it reads up to the first file part's headers (and
+ * no further); throws 400 for an unsafe filename or a malformed multipart body.
+ */
+export async function readUpload(request: Request, rules: UploadRules): Promise<UploadContent> {
+  const type = request.headers.get('content-type') ?? undefined;
+  const contentType = mediaTypeOf(type);
+  if (contentType !== 'multipart/form-data') {
+    const filename = filenameOf(request.headers.get('content-disposition') ?? undefined);
+    const declaredLength = request.headers.get('content-length') ?? undefined;
+    return { contentType, filename, body: bodyOf(request), declaredLength, failure: () => undefined };
+  }
+  const boundary = boundaryOf(type ?? '');
+  const limit = maxBytes(rules);
+  const part = await readFirstFilePart(bodyOf(request), boundary, {
+    maxBodyBytes: limit === undefined ? undefined : limit + MULTIPART_FRAMING_BYTES,
+  });
+  return {
+    contentType: mediaTypeOf(part.contentType),
+    filename: part.filename,
+    body: part.stream,
+    declaredLength: undefined,
+    failure: part.failure,
+  };
+}
+
+/** The request body as a Node stream (empty when there is none). */
+function bodyOf(request: Request): Readable {
+  return request.body ? Readable.fromWeb(request.body as unknown as NodeReadableStream<Uint8Array>) : Readable.from([]);
 }
 
 /** A request body being counted and hashed on its way to Blob storage. */
@@ -21,16 +71,6 @@ export interface MeteredBody {
   contentHash(): string;
   /** True when the body passed the size limit and reading stopped. */
   tooLarge(): boolean;
-}
-
-/** 400 naming one invalid input field. */
-export function invalidField(field: string, detail: string): Problem {
-  return new Problem(400, {
-    kind: 'validation',
-    title: 'Invalid request',
-    detail: `Invalid ${field} (${detail}).`,
-    errors: [{ field, detail }],
-  });
 }
 
 /** 413: the body is larger than the data type's `maxSize`. */
@@ -74,34 +114,10 @@ export function checkDeclaredLength(rules: UploadRules, contentLength: string | 
 }
 
 /**
- * The filename of a `Content-Disposition` header (`filename*=` preferred over `filename=`), or null when none.
- * Throws 400 for names that are paths (`/`, `\`, `..`) or hold control characters.
- */
-export function filenameOf(header: string | undefined): string | null {
-  if (!header) return null;
-  const extended = /filename\*\s*=\s*([^']*)'[^']*'([^;]+)/i.exec(header);
-  const plain = /filename\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^;]+))/i.exec(header);
-  let name: string | undefined;
-  try {
-    if (extended?.[2]) name = decodeURIComponent(extended[2].trim());
-  } catch {
-    throw invalidField('Content-Disposition', 'filename* is not valid percent-encoding');
-  }
-  name ??= plain?.[1]?.replace(/\\(.)/g, '$1') ?? plain?.[2]?.trim();
-  if (name === undefined || name === '') return null;
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point
-  if (/[/\\]|^\.\.?$|[\u0000-\u001f\u007f]/.test(name)) {
-    throw invalidField('Content-Disposition', 'filename must be a plain file name, not a path');
-  }
-  return name;
-}
-
-/**
  * Wraps a request body in a pass-through that counts and MD5-hashes it, and stops reading (destroying the
  * source and failing the stream) as soon as more than `limit` bytes have passed.
  */
-export function meterBody(body: ReadableStream<Uint8Array> | null, limit: number | undefined): MeteredBody {
-  const source = body ? Readable.fromWeb(body as unknown as NodeReadableStream<Uint8Array>) : Readable.from([]);
+export function meterBody(source: Readable, limit: number | undefined): MeteredBody {
   const hash = createHash('md5');
   let size = 0;
   let exceeded = false;
@@ -130,11 +146,4 @@ export function meterBody(body: ReadableStream<Uint8Array> | null, limit: number
     },
     tooLarge: () => exceeded,
   };
-}
-
-/** The `Content-Disposition` header of a download of `filename`. */
-export function contentDisposition(filename: string | null): string {
-  if (!filename) return 'attachment';
-  const ascii = filename.replace(/[^\x20-\x7e]|["\\]/g, '_');
-  return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(filename)}`;
 }

@@ -1,31 +1,27 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openTestBlobStore } from '../../../test/support/blob.js';
-import { openStorageHarness, type StorageHarness } from '../../../test/support/storage.js';
+import {
+  type DataElementFixture,
+  type TestElement as Element,
+  type TestInstance as Instance,
+  md5,
+  openDataElementFixture,
+} from '../../../test/support/data-elements.js';
+import { fieldsOf, type StorageHarness } from '../../../test/support/storage.js';
 import { generatedBody } from '../../../test/support/streams.js';
 import type { BlobStore } from '../platform/blob/index.js';
 
-type Element = { id: string; size: number; contentHash: string; locked: boolean; [field: string]: unknown };
-type Instance = { id: string; lastChanged: string; data: Element[] };
-
 const MISSING_GUID = '0f8fad5b-d9cb-469f-a165-70867728950e';
-const dataTypes = [
-  { id: 'attachment', allowedContentTypes: [], maxCount: 0, minCount: 0 },
-  { id: 'pdf', allowedContentTypes: ['application/pdf'], maxCount: 0, minCount: 0 },
-  { id: 'small', allowedContentTypes: [], maxSize: 1, maxCount: 0, minCount: 0 },
-  { id: 'single', allowedContentTypes: [], maxCount: 1, minCount: 0 },
-];
-const md5 = (data: Uint8Array) => createHash('md5').update(data).digest('base64');
 
+let fixture: DataElementFixture;
 let storage: StorageHarness;
 let instance: Instance;
 
 async function open(blob?: BlobStore) {
-  storage = await openStorageHarness(blob ? { blob } : {});
-  expect((await storage.call('POST', 'applications/ttd/forms', { dataTypes })).status).toBe(201);
-  const response = await storage.call('POST', 'instances?appId=ttd/forms', { instanceOwner: { partyId: '510001' } });
-  expect(response.status).toBe(201);
-  instance = (await response.json()) as Instance;
+  fixture = await openDataElementFixture(blob ? { blob } : {});
+  storage = fixture.storage;
+  instance = fixture.instance;
 }
 
 afterEach(async () => {
@@ -42,12 +38,8 @@ const uploaded = async (dataType = 'attachment', body: BodyInit = 'hello', heade
   expect(response.status).toBe(201);
   return (await response.json()) as Element;
 };
-const readInstance = async () => (await (await storage.call('GET', `instances/${instance.id}`)).json()) as Instance;
-const expectNothingStored = async () => {
-  expect(await storage.blobNames()).toEqual([]);
-  expect(await storage.storedDataElements()).toEqual([]);
-  expect((await readInstance()).data).toEqual([]);
-};
+const readInstance = () => fixture.readInstance();
+const expectNothingStored = () => fixture.expectNothingStored();
 
 describe('with a working blob store', () => {
   beforeEach(() => open());
@@ -93,10 +85,58 @@ describe('with a working blob store', () => {
       expect(element.filename).toBe('søknad.txt');
     });
 
-    it('returns 400 naming Content-Disposition for a filename that is a path, storing nothing', async () => {
-      const response = await upload('attachment', 'x', { 'content-disposition': 'attachment; filename="../x"' });
+    it.each([
+      ['a parent path', 'attachment; filename="../x"'],
+      ['a bare ..', 'attachment; filename=".."'],
+      ['a backslash path', 'attachment; filename="..\\\\x"'],
+      ['a slash in filename*', "attachment; filename*=UTF-8''a%2Fb.txt"],
+      ['a NUL in filename*', "attachment; filename*=UTF-8''a%00b.txt"],
+      ['a C1 control character in filename*', "attachment; filename*=UTF-8''a%C2%85b.txt"],
+      ['a tab in filename', 'attachment; filename="a\tb.txt"'],
+      ['an empty filename', 'attachment; filename=""'],
+      ['a filename of spaces', 'attachment; filename="   "'],
+      ['a filename of 256 characters', `attachment; filename="${'a'.repeat(252)}.txt"`],
+      ['invalid percent-encoding', "attachment; filename*=UTF-8''a%ZZ.txt"],
+      ['invalid UTF-8', "attachment; filename*=UTF-8''a%FF.txt"],
+      ['an unterminated quoted string', 'attachment; filename="a.txt'],
+      ['a repeated parameter', 'attachment; filename="a.txt"; filename="b.txt"'],
+      ['no disposition type', 'filename=a.txt'],
+    ])('returns 400 naming Content-Disposition for %s, storing nothing', async (_, header) => {
+      const response = await upload('attachment', 'x', { 'content-disposition': header });
       expect(response.status).toBe(400);
+      expect(await fieldsOf(response)).toEqual(['Content-Disposition']);
       await expectNothingStored();
+    });
+
+    it('accepts a filename of 255 characters, trims surrounding spaces, and decodes ISO-8859-1 filename*', async () => {
+      const long = `${'a'.repeat(251)}.txt`;
+      expect(
+        (await uploaded('attachment', 'x', { 'content-disposition': `attachment; filename="${long}"` })).filename,
+      ).toBe(long);
+      const spaced = await uploaded('attachment', 'x', { 'content-disposition': 'attachment; filename=" a b.txt "' });
+      expect(spaced.filename).toBe('a b.txt');
+      const latin = await uploaded('attachment', 'x', {
+        'content-disposition': "attachment; filename*=iso-8859-1'no'%F8l.txt",
+      });
+      expect(latin.filename).toBe('øl.txt');
+      const unknownCharset = await uploaded('attachment', 'x', {
+        'content-disposition': `attachment; filename="fallback.txt"; filename*=x-unknown''a.txt`,
+      });
+      expect(unknownCharset.filename).toBe('fallback.txt');
+      const unquoted = await uploaded('attachment', 'x', { 'content-disposition': 'inline;filename=plain.txt' });
+      expect(unquoted.filename).toBe('plain.txt');
+      const none = await uploaded('attachment', 'x', { 'content-disposition': 'attachment' });
+      expect(none.filename).toBeNull();
+    });
+
+    it('keeps the old filename when a replacement names an unsafe one, and changes nothing', async () => {
+      const before = await uploaded('attachment', 'first', { 'content-disposition': 'attachment; filename=a.txt' });
+      const response = await storage.send('PUT', `instances/${instance.id}/data/${before.id}`, 'second', {
+        'content-disposition': 'attachment; filename="../b.txt"',
+      });
+      expect(await fieldsOf(response)).toEqual(['Content-Disposition']);
+      expect(await storage.blobNames()).toEqual([before.blobStoragePath]);
+      expect((await readInstance()).data).toEqual([before]);
     });
 
     it('returns 400 naming dataType when the app has no such data type', async () => {

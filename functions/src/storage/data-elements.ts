@@ -6,6 +6,8 @@ import type { Database, Transaction } from '../platform/db/index.js';
 import { Problem } from '../platform/errors/index.js';
 import type { Logger } from '../platform/logging/index.js';
 import type { PlatformEnv } from '../platform/request-context/index.js';
+import { contentDisposition } from './data-element-disposition.js';
+import { checkIfMatch, etagOf, isNotModified } from './data-element-etag.js';
 import { dataElementRepository } from './data-element-repository.js';
 import {
   downloadRoute,
@@ -16,21 +18,20 @@ import {
   unlockRoute,
   uploadRoute,
 } from './data-element-routes.js';
-import type { DataElement } from './data-element-schemas.js';
+import type { DataElement, DataElementParams } from './data-element-schemas.js';
 import {
   checkContentType,
   checkDeclaredLength,
-  contentDisposition,
-  filenameOf,
-  invalidField,
   maxBytes,
-  mediaTypeOf,
   meterBody,
+  readUpload,
   tooLarge,
+  type UploadContent,
   type UploadRules,
 } from './data-element-upload.js';
 import { instanceGuidOf, instanceRepository } from './instance-repository.js';
 import type { Instance } from './instance-schemas.js';
+import { invalidField } from './problems.js';
 import { storageRepository } from './repository.js';
 
 /** What the data element routes need. */
@@ -125,18 +126,25 @@ export function addDataElementRoutes(api: PlatformApp, options: DataElementRoute
       return fn(tx, instance);
     });
 
-  /** Streams the request body to `name`, checking the rules first and while streaming; answers size and hash. */
-  const store = async (c: Context<PlatformEnv>, rules: UploadRules, name: string, contentType: string) => {
-    checkContentType(rules, contentType);
-    checkDeclaredLength(rules, c.req.header('content-length'));
-    await ensureContainer();
-    const body = meterBody(c.req.raw.body, maxBytes(rules));
+  /** Streams `content` to `name`, checking the rules first and while streaming; answers size and hash. */
+  const store = async (c: Context<PlatformEnv>, rules: UploadRules, name: string, content: UploadContent) => {
+    const { contentType } = content;
+    try {
+      checkContentType(rules, contentType);
+      checkDeclaredLength(rules, content.declaredLength);
+      await ensureContainer();
+    } catch (error) {
+      content.body.destroy();
+      throw error;
+    }
+    const body = meterBody(content.body, maxBytes(rules));
     try {
       await blob.upload(container, name, body.stream, { contentType, signal: c.req.raw.signal });
     } catch (error) {
+      content.body.destroy(); // stop reading the request when the store failed first
       await discard(name);
       if (body.tooLarge()) throw tooLarge(rules);
-      throw error;
+      throw content.failure() ?? error;
     }
     return { size: body.size(), contentHash: body.contentHash() };
   };
@@ -160,11 +168,11 @@ export function addDataElementRoutes(api: PlatformApp, options: DataElementRoute
     if (maxCount > 0 && (await dataElementRepository(db).countDataElements(guid, dataType)) >= maxCount) {
       throw tooMany(dataType, maxCount);
     }
-    const filename = filenameOf(c.req.header('content-disposition'));
-    const contentType = mediaTypeOf(c.req.header('content-type'));
+    const content = await readUpload(c.req.raw, rules);
+    const { filename, contentType } = content;
     const id = randomUUID();
     const blobStoragePath = `${instance.appId}/${guid}/data/${id}`;
-    const stored = await store(c, rules, blobStoragePath, contentType);
+    const stored = await store(c, rules, blobStoragePath, content);
     const element = await commitOrDiscard(blobStoragePath, () =>
       onLockedInstance(partyId, instanceGuid, async (tx, current) => {
         const elements = dataElementRepository(tx);
@@ -196,7 +204,7 @@ export function addDataElementRoutes(api: PlatformApp, options: DataElementRoute
         return created;
       }),
     );
-    return c.json(element, 201, { Location: element.selfLinks.platform });
+    return c.json(element, 201, { Location: element.selfLinks.platform, ETag: etagOf(element) });
   });
 
   api.openapi(listRoute, async (c) => {
@@ -211,10 +219,11 @@ export function addDataElementRoutes(api: PlatformApp, options: DataElementRoute
     const instance = await findInstance(instanceOwnerPartyId, instanceGuid);
     const element = await dataElementRepository(db).findDataElement(instanceGuidOf(instance), dataGuid.toLowerCase());
     if (!element) throw elementNotFound(dataGuid);
+    const etag = etagOf(element);
+    // The typed OpenAPI handler only knows JSON answers, hence the casts of the two bodies below.
+    if (isNotModified(c.req.header('if-none-match'), etag)) return c.body(null, 304, { ETag: etag }) as never;
     const content = await blob.download(container, element.blobStoragePath, c.req.raw.signal);
     if (!content) throw elementNotFound(dataGuid);
-    const etag = content.etag.startsWith('"') ? content.etag : `"${content.etag}"`;
-    // A streamed binary body: the typed OpenAPI handler only knows JSON answers, hence the cast below.
     return c.body(content.body, 200, {
       'Content-Type': element.contentType,
       'Content-Length': String(content.size),
@@ -230,18 +239,22 @@ export function addDataElementRoutes(api: PlatformApp, options: DataElementRoute
     const existing = await dataElementRepository(db).findDataElement(guid, dataGuid.toLowerCase());
     if (!existing) throw elementNotFound(dataGuid);
     if (existing.locked) throw locked(dataGuid);
+    const ifMatch = c.req.header('if-match');
+    checkIfMatch(ifMatch, existing); // checked again below, where the change is made
     const { rules } = await rulesFor(instance, existing.dataType);
-    const filename = filenameOf(c.req.header('content-disposition')) ?? existing.filename;
-    const contentType = mediaTypeOf(c.req.header('content-type'));
+    const content = await readUpload(c.req.raw, rules);
+    const filename = content.filename ?? existing.filename;
+    const { contentType } = content;
     // A new blob name per version: the old content stays readable until the row points at the new one.
     const blobStoragePath = `${instance.appId}/${guid}/data/${existing.id}.${randomUUID()}`;
-    const stored = await store(c, rules, blobStoragePath, contentType);
+    const stored = await store(c, rules, blobStoragePath, content);
     const { updated, previous } = await commitOrDiscard(blobStoragePath, () =>
       onLockedInstance(partyId, instanceGuid, async (tx, current) => {
         const elements = dataElementRepository(tx);
         const before = await elements.findDataElement(guid, existing.id);
         if (!before) throw elementNotFound(dataGuid);
         if (before.locked) throw locked(dataGuid);
+        checkIfMatch(ifMatch, before);
         const stamp = now().toISOString();
         const after: DataElement = {
           ...before,
@@ -259,7 +272,7 @@ export function addDataElementRoutes(api: PlatformApp, options: DataElementRoute
       }),
     );
     await discard(previous.blobStoragePath);
-    return c.json(updated, 200);
+    return c.json(updated, 200, { ETag: etagOf(updated) });
   });
 
   api.openapi(removeRoute, async (c) => {
@@ -269,6 +282,7 @@ export function addDataElementRoutes(api: PlatformApp, options: DataElementRoute
       const element = await elements.findDataElement(instanceGuidOf(instance), dataGuid.toLowerCase());
       if (!element) throw elementNotFound(dataGuid);
       if (element.locked) throw locked(dataGuid);
+      checkIfMatch(c.req.header('if-match'), element);
       await elements.deleteDataElement(element.instanceGuid, element.id);
       const stamp = now().toISOString();
       const data = instance.data.filter((item) => item.id !== element.id);
@@ -279,28 +293,30 @@ export function addDataElementRoutes(api: PlatformApp, options: DataElementRoute
     return c.json(deleted, 200);
   });
 
-  /** Sets the element's `locked` flag; answers the element and whether it changed. */
-  const setLocked = (partyId: string, instanceGuid: string, dataGuid: string, value: boolean) =>
-    onLockedInstance(partyId, instanceGuid, async (tx, instance) => {
+  /** Sets the element's `locked` flag if `ifMatch` allows; answers the element and whether it changed. */
+  const setLocked = (c: Context<PlatformEnv>, params: DataElementParams, value: boolean) => {
+    const { instanceOwnerPartyId: partyId, instanceGuid, dataGuid } = params;
+    return onLockedInstance(partyId, instanceGuid, async (tx, instance) => {
       const elements = dataElementRepository(tx);
       const element = await elements.findDataElement(instanceGuidOf(instance), dataGuid.toLowerCase());
       if (!element) throw elementNotFound(dataGuid);
+      checkIfMatch(c.req.header('if-match'), element);
       if (element.locked === value) return { element, changed: false };
       const updated = { ...element, locked: value };
       await elements.updateDataElement(updated);
       await instanceRepository(tx).updateInstance(withElement(instance, updated, instance.lastChanged));
       return { element: updated, changed: true };
     });
+  };
 
   api.openapi(lockRoute, async (c) => {
-    const { instanceOwnerPartyId, instanceGuid, dataGuid } = c.req.valid('param');
-    const { element, changed } = await setLocked(instanceOwnerPartyId, instanceGuid, dataGuid, true);
-    return changed ? c.json(element, 201) : c.json(element, 200);
+    const { element, changed } = await setLocked(c, c.req.valid('param'), true);
+    const headers = { ETag: etagOf(element) };
+    return changed ? c.json(element, 201, headers) : c.json(element, 200, headers);
   });
 
   api.openapi(unlockRoute, async (c) => {
-    const { instanceOwnerPartyId, instanceGuid, dataGuid } = c.req.valid('param');
-    const { element } = await setLocked(instanceOwnerPartyId, instanceGuid, dataGuid, false);
-    return c.json(element, 200);
+    const { element } = await setLocked(c, c.req.valid('param'), false);
+    return c.json(element, 200, { ETag: etagOf(element) });
   });
 }

@@ -16,6 +16,16 @@ export function mismatchedField(field: string, detail: string): Problem {
   });
 }
 
+/** 400 naming one invalid input field (a header, query parameter or body part). */
+export function invalidField(field: string, detail: string): Problem {
+  return new Problem(400, {
+    kind: 'validation',
+    title: 'Invalid request',
+    detail: `Invalid ${field} (${detail}).`,
+    errors: [{ field, detail }],
+  });
+}
+
 /** The problem+json body in Storage's OpenAPI description of its error answers. */
 export const problemContent = {
   'application/problem+json': {
