@@ -179,7 +179,12 @@ export function createStorageAccess(db: Database, partyAccess: PartyAccess = own
         return;
       }
       if (filter.partyId === undefined) {
-        throw forbidden('An end user queries the instances of one party: give instanceOwner.partyId.');
+        throw new Problem(400, {
+          kind: 'validation',
+          title: 'Invalid request',
+          detail: 'An end user queries the instances of one party: give instanceOwner.partyId.',
+          errors: [{ field: 'query.instanceOwner.partyId', detail: 'required for an end user' }],
+        });
       }
       await requireParty(partyAccess, principal, filter.partyId);
     },

@@ -212,7 +212,7 @@ describe('GET applications', () => {
   it("lists only that org's applications, ordered by app", async () => {
     await storage.call('POST', 'applications/ttd/zeta', {});
     await storage.call('POST', 'applications/ttd/alpha', {});
-    await storage.call('POST', 'applications/brg/alpha', {});
+    await storage.call('POST', 'applications/brg/alpha', {}, await storage.tokens.org('brg'));
     const response = await storage.call('GET', 'applications/ttd');
     expect(response.status).toBe(200);
     const body = (await response.json()) as { applications: { id: string }[] };

@@ -68,9 +68,9 @@ describe('with a working blob store', () => {
         isRead: false,
         tags: [],
         created: '2026-01-01T00:00:02.000Z',
-        createdBy: null,
+        createdBy: 'ttd',
         lastChanged: '2026-01-01T00:00:02.000Z',
-        lastChangedBy: null,
+        lastChangedBy: 'ttd',
       });
       const after = await readInstance();
       expect(after.data).toEqual([element]);

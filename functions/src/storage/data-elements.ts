@@ -1,11 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { Context } from 'hono';
 import type { PlatformApp } from '../platform/api/index.js';
+import { principalOf } from '../platform/auth/index.js';
 import type { BlobStore } from '../platform/blob/index.js';
 import type { Database, Transaction } from '../platform/db/index.js';
 import { Problem } from '../platform/errors/index.js';
 import type { Logger } from '../platform/logging/index.js';
 import type { PlatformEnv } from '../platform/request-context/index.js';
+import { callerIdOf } from './access.js';
 import { contentDisposition } from './data-element-disposition.js';
 import { checkIfMatch, etagOf, isNotModified } from './data-element-etag.js';
 import { dataElementRepository } from './data-element-repository.js';
@@ -70,12 +72,12 @@ function tooMany(dataType: string, maxCount: number): Problem {
 }
 
 /** The instance with `element` put in (or replacing its old copy in) `data`, and `lastChanged` moved to `stamp`. */
-function withElement(instance: Instance, element: DataElement, stamp: string): Instance {
+function withElement(instance: Instance, element: DataElement, stamp: string, by: string | null): Instance {
   const known = instance.data.some((item) => item.id === element.id);
   const data = known
     ? instance.data.map((item) => (item.id === element.id ? element : item))
     : [...instance.data, element];
-  return { ...instance, data, lastChanged: stamp, lastChangedBy: null };
+  return { ...instance, data, lastChanged: stamp, lastChangedBy: by };
 }
 
 /** Adds the data element routes (raw upload, list, download, replace, delete, lock) to the Storage app. */
@@ -160,6 +162,7 @@ export function addDataElementRoutes(api: PlatformApp, options: DataElementRoute
   };
 
   api.openapi(uploadRoute, async (c) => {
+    const caller = callerIdOf(principalOf(c));
     const { instanceOwnerPartyId: partyId, instanceGuid } = c.req.valid('param');
     const { dataType } = c.req.valid('query');
     const instance = await findInstance(partyId, instanceGuid);
@@ -195,12 +198,12 @@ export function addDataElementRoutes(api: PlatformApp, options: DataElementRoute
           isRead: false,
           tags: [],
           created: stamp,
-          createdBy: null,
+          createdBy: caller,
           lastChanged: stamp,
-          lastChangedBy: null,
+          lastChangedBy: caller,
         };
         await elements.insertDataElement(created);
-        await instanceRepository(tx).updateInstance(withElement(current, created, stamp));
+        await instanceRepository(tx).updateInstance(withElement(current, created, stamp, caller));
         return created;
       }),
     );
@@ -233,6 +236,7 @@ export function addDataElementRoutes(api: PlatformApp, options: DataElementRoute
   });
 
   api.openapi(replaceRoute, async (c) => {
+    const caller = callerIdOf(principalOf(c));
     const { instanceOwnerPartyId: partyId, instanceGuid, dataGuid } = c.req.valid('param');
     const instance = await findInstance(partyId, instanceGuid);
     const guid = instanceGuidOf(instance);
@@ -264,10 +268,10 @@ export function addDataElementRoutes(api: PlatformApp, options: DataElementRoute
           size: stored.size,
           contentHash: stored.contentHash,
           lastChanged: stamp,
-          lastChangedBy: null,
+          lastChangedBy: caller,
         };
         await elements.updateDataElement(after);
-        await instanceRepository(tx).updateInstance(withElement(current, after, stamp));
+        await instanceRepository(tx).updateInstance(withElement(current, after, stamp, caller));
         return { updated: after, previous: before };
       }),
     );
@@ -276,6 +280,7 @@ export function addDataElementRoutes(api: PlatformApp, options: DataElementRoute
   });
 
   api.openapi(removeRoute, async (c) => {
+    const caller = callerIdOf(principalOf(c));
     const { instanceOwnerPartyId: partyId, instanceGuid, dataGuid } = c.req.valid('param');
     const deleted = await onLockedInstance(partyId, instanceGuid, async (tx, instance) => {
       const elements = dataElementRepository(tx);
@@ -286,7 +291,7 @@ export function addDataElementRoutes(api: PlatformApp, options: DataElementRoute
       await elements.deleteDataElement(element.instanceGuid, element.id);
       const stamp = now().toISOString();
       const data = instance.data.filter((item) => item.id !== element.id);
-      await instanceRepository(tx).updateInstance({ ...instance, data, lastChanged: stamp, lastChangedBy: null });
+      await instanceRepository(tx).updateInstance({ ...instance, data, lastChanged: stamp, lastChangedBy: caller });
       return element;
     });
     await discard(deleted.blobStoragePath);
@@ -304,7 +309,9 @@ export function addDataElementRoutes(api: PlatformApp, options: DataElementRoute
       if (element.locked === value) return { element, changed: false };
       const updated = { ...element, locked: value };
       await elements.updateDataElement(updated);
-      await instanceRepository(tx).updateInstance(withElement(instance, updated, instance.lastChanged));
+      await instanceRepository(tx).updateInstance(
+        withElement(instance, updated, instance.lastChanged, instance.lastChangedBy ?? null),
+      );
       return { element: updated, changed: true };
     });
   };

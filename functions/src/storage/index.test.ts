@@ -39,6 +39,7 @@ describe('storage API', () => {
           `GET ${base}/instances/{instanceOwnerPartyId}/{instanceGuid}/process/history`,
           `PUT ${base}/instances/{instanceOwnerPartyId}/{instanceGuid}/readstatus`,
           `PUT ${base}/instances/{instanceOwnerPartyId}/{instanceGuid}/substatus`,
+          `POST ${base}/instances/{instanceOwnerPartyId}/{instanceGuid}/complete`,
           `POST ${base}/instances/{instanceOwnerPartyId}/{instanceGuid}/events`,
           `GET ${base}/instances/{instanceOwnerPartyId}/{instanceGuid}/events`,
           `POST ${base}/instances/{instanceOwnerPartyId}/{instanceGuid}/data`,

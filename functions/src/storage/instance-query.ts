@@ -92,9 +92,8 @@ const QueryParams = z
     continuationToken: z.string().optional(),
   })
   .superRefine((query, ctx) => {
-    if (query.org === undefined && query.appId === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['org'], message: 'org or appId is required' });
-    } else if (query.org !== undefined && query.appId !== undefined && !query.appId.startsWith(`${query.org}/`)) {
+    // Whether org or appId is required depends on the caller (an org must give one): see access.ts.
+    if (query.org !== undefined && query.appId !== undefined && !query.appId.startsWith(`${query.org}/`)) {
       ctx.addIssue({ code: 'custom', path: ['appId'], message: `must be an app of org ${query.org}` });
     }
   });
@@ -193,7 +192,7 @@ export function addInstanceQueryRoutes(api: PlatformApp, options: InstanceQueryR
     });
     const size = params.size ?? 100;
     const rows = await instanceRepository(db).queryInstances({
-      org,
+      org: org || undefined,
       app,
       partyId: params['instanceOwner.partyId'],
       personNumber: owner && 'personNumber' in owner ? owner.personNumber : undefined,

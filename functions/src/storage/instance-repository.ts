@@ -19,7 +19,8 @@ export interface InstanceCursor {
 
 /** What an instance query selects; hard-deleted instances are never selected. */
 export interface InstanceFilter {
-  org: string;
+  /** Always given by an org caller; an end user's query names a party instead (see access.ts). */
+  org?: string | undefined;
   app?: string | undefined;
   partyId?: string | undefined;
   /** The owner's fødselsnummer (11 digits), from `X-Ai-InstanceOwnerIdentifier: Person:...`. */
@@ -155,7 +156,8 @@ export function instanceRepository(db: Queryable): InstanceRepository {
         params.push(value);
         return `$${params.length}`;
       };
-      const where = ['NOT is_hard_deleted', `org = ${param(filter.org)}`];
+      const where = ['NOT is_hard_deleted'];
+      if (filter.org !== undefined) where.push(`org = ${param(filter.org)}`);
       if (filter.app !== undefined) where.push(`app = ${param(filter.app)}`);
       if (filter.partyId !== undefined) where.push(`party_id = ${param(filter.partyId)}`);
       if (filter.personNumber !== undefined) where.push(`person_number = ${param(filter.personNumber)}`);
@@ -194,10 +196,25 @@ export function instanceRepository(db: Queryable): InstanceRepository {
 }
 
 /**
+ * `instance` with `stakeholderId`'s complete confirmation added at `at` by `by`; the same object when that
+ * stakeholder has confirmed already (confirming twice changes nothing).
+ */
+export function withConfirmation(instance: Instance, stakeholderId: string, at: string, by: string | null): Instance {
+  const confirmations = instance.completeConfirmations ?? [];
+  if (confirmations.some((confirmation) => confirmation.stakeholderId === stakeholderId)) return instance;
+  return {
+    ...instance,
+    completeConfirmations: [...confirmations, { stakeholderId, confirmedOn: at }],
+    lastChanged: at,
+    lastChangedBy: by,
+  };
+}
+
+/**
  * Records that `stakeholderId` (an org, or a party) has confirmed the instance complete, at `at` (ISO 8601):
- * appends `{ stakeholderId, confirmedOn }` to completeConfirmations and moves lastChanged. A stakeholder that has
- * confirmed before is not added again and nothing changes. Locks the row on `tx` until it commits. Undefined when
- * there is no such instance (or it is hard deleted).
+ * appends `{ stakeholderId, confirmedOn }` to completeConfirmations and moves lastChanged (changed by `by`, the
+ * stakeholder by default). A stakeholder that has confirmed before is not added again and nothing changes. Locks
+ * the row on `tx` until it commits. Undefined when there is no such instance (or it is hard deleted).
  */
 export async function confirmComplete(
   tx: Transaction,
@@ -205,18 +222,13 @@ export async function confirmComplete(
   instanceGuid: string,
   stakeholderId: string,
   at: string,
+  by: string | null = stakeholderId,
 ): Promise<VersionedInstance | undefined> {
   const repository = instanceRepository(tx);
   const found = await repository.lockVersionedInstance(partyId, instanceGuid);
   if (!found) return undefined;
-  const confirmations = found.instance.completeConfirmations ?? [];
-  if (confirmations.some((confirmation) => confirmation.stakeholderId === stakeholderId)) return found;
-  const instance: Instance = {
-    ...found.instance,
-    completeConfirmations: [...confirmations, { stakeholderId, confirmedOn: at }],
-    lastChanged: at,
-    lastChangedBy: null,
-  };
+  const instance = withConfirmation(found.instance, stakeholderId, at, by);
+  if (instance === found.instance) return found;
   const version = await repository.updateInstance(instance, found.version);
   if (version === undefined) throw new Error(`instance ${partyId}/${instanceGuid} changed while locked`);
   return { instance, version };

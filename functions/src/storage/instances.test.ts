@@ -62,9 +62,9 @@ describe('POST instances', () => {
       },
       data: [],
       created: '2026-01-01T00:00:01.000Z',
-      createdBy: null,
+      createdBy: 'ttd',
       lastChanged: '2026-01-01T00:00:01.000Z',
-      lastChangedBy: null,
+      lastChangedBy: 'ttd',
     });
     expect(await (await storage.call('GET', `instances/${instance.id}`)).json()).toEqual(instance);
   });
@@ -85,7 +85,7 @@ describe('POST instances', () => {
       status: { isArchived: false, isSoftDeleted: false, isHardDeleted: false },
       data: [],
       created: '2026-01-01T00:00:01.000Z',
-      createdBy: null,
+      createdBy: 'ttd',
     });
     expect(instance.id).toMatch(GUID_PATTERN);
   });

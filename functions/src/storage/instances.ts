@@ -7,7 +7,7 @@ import { callerIdOf, type StorageAccess } from './access.js';
 import { IfMatchHeaders, IfNoneMatchHeaders, ifMatchHolds, ifNoneMatchFails, instanceEtag } from './instance-etag.js';
 import { instanceEventRepository } from './instance-event-repository.js';
 import { newInstanceEvent, processChangeEvents } from './instance-events.js';
-import { instanceGuidOf, instanceRepository } from './instance-repository.js';
+import { instanceGuidOf, instanceRepository, withConfirmation } from './instance-repository.js';
 import { Instance, InstanceInput, InstanceParams, ProcessState } from './instance-schemas.js';
 import { applicationNotFound, instanceChanged, instanceNotFound, mismatchedField, problemContent } from './problems.js';
 import { storageRepository } from './repository.js';
@@ -106,6 +106,14 @@ const updateSubstatus = createRoute({
     },
   },
   responses: { 200: instanceAnswer('The updated instance'), 400: invalid, 404: missing, 412: changed },
+});
+
+const complete = createRoute({
+  method: 'post',
+  path: '/instances/{instanceOwnerPartyId}/{instanceGuid}/complete',
+  summary: "The app's owner confirms it has received the instance (adds its complete confirmation; org only)",
+  request: { params: InstanceParams, headers: IfMatchHeaders },
+  responses: { 200: instanceAnswer('The confirmed instance'), 400: invalid, 404: missing, 412: changed },
 });
 
 /** The fields of a template the server does not set itself, kept as sent. */
@@ -227,7 +235,7 @@ export function addInstanceRoutes(api: PlatformApp, options: InstanceRoutesOptio
         softDeleted: instance.status.isSoftDeleted ? (instance.status.softDeleted ?? stamp) : stamp,
         ...(hard ? { isHardDeleted: true, hardDeleted: stamp } : {}),
       };
-      return { ...instance, status, lastChanged: stamp, lastChangedBy: null };
+      return { ...instance, status, lastChanged: stamp, lastChangedBy: callerIdOf(principalOf(c)) };
     });
     return c.json(deleted.instance, 200, { ETag: deleted.etag });
   });
@@ -239,7 +247,7 @@ export function addInstanceRoutes(api: PlatformApp, options: InstanceRoutesOptio
       instanceOwnerPartyId,
       instanceGuid,
       c.req.valid('header')['if-match'],
-      (instance, stamp) => ({ ...instance, process, lastChanged: stamp, lastChangedBy: null }),
+      (instance, stamp) => ({ ...instance, process, lastChanged: stamp, lastChangedBy: callerIdOf(principalOf(c)) }),
       async (tx, existing, _updated, stamp) => {
         // The process history is derived from these events (see processChangeEvents).
         const events = instanceEventRepository(tx);
@@ -259,7 +267,7 @@ export function addInstanceRoutes(api: PlatformApp, options: InstanceRoutesOptio
       ...instance,
       status: { ...instance.status, readStatus },
       lastChanged: stamp,
-      lastChangedBy: null,
+      lastChangedBy: callerIdOf(principalOf(c)),
     }));
     return c.json(updated.instance, 200, { ETag: updated.etag });
   });
@@ -272,8 +280,20 @@ export function addInstanceRoutes(api: PlatformApp, options: InstanceRoutesOptio
       ...instance,
       status: { ...instance.status, substatus: { label, description: description ?? null } },
       lastChanged: stamp,
-      lastChangedBy: null,
+      lastChangedBy: callerIdOf(principalOf(c)),
     }));
+    return c.json(updated.instance, 200, { ETag: updated.etag });
+  });
+
+  api.openapi(complete, async (c) => {
+    const { instanceOwnerPartyId, instanceGuid } = c.req.valid('param');
+    const principal = principalOf(c);
+    // The access rules let only the instance's own org through (an end user gets 403).
+    const stakeholderId = principal.kind === 'org' ? principal.org : callerIdOf(principal);
+    const ifMatch = c.req.valid('header')['if-match'];
+    const updated = await change(instanceOwnerPartyId, instanceGuid, ifMatch, (instance, stamp) =>
+      withConfirmation(instance, stakeholderId, stamp, callerIdOf(principal)),
+    );
     return c.json(updated.instance, 200, { ETag: updated.etag });
   });
 }
