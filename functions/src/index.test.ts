@@ -11,6 +11,7 @@ import { DATA_CONTAINER } from './storage/index.js';
 let dataDir: string;
 let handlers: Readonly<Record<string, fx.HttpHandler>>;
 let blobSweepTimer: typeof import('./index.js').blobSweepTimer;
+let sharedPlatform: typeof import('./index.js').sharedPlatform;
 const timerRegistrations = vi.spyOn(fx.app, 'timer');
 
 beforeAll(async () => {
@@ -21,22 +22,27 @@ beforeAll(async () => {
   process.env.DATABASE_URL = '';
   process.env.LOG_LEVEL = 'error';
   process.env.BLOB_SWEEP_INTERVAL_MINUTES = '30';
-  ({ handlers, blobSweepTimer } = await import('./index.js'));
+  ({ handlers, blobSweepTimer, sharedPlatform } = await import('./index.js'));
 });
 
 afterAll(async () => {
   await rm(dataDir, { recursive: true, force: true });
 });
 
-async function call(name: string, pathAndQuery: string, method = 'GET', json?: unknown): Promise<fx.HttpResponse> {
+async function call(
+  name: string,
+  pathAndQuery: string,
+  method = 'GET',
+  json?: unknown,
+  headers: Record<string, string> = {},
+): Promise<fx.HttpResponse> {
   const handler = handlers[name];
   if (!handler) throw new Error(`no handler ${name}`);
   const request = new fx.HttpRequest({
     url: `http://localhost:7071${pathAndQuery}`,
     method,
-    ...(json === undefined
-      ? {}
-      : { headers: { 'content-type': 'application/json' }, body: { string: JSON.stringify(json) } }),
+    headers: json === undefined ? headers : { 'content-type': 'application/json', ...headers },
+    ...(json === undefined ? {} : { body: { string: JSON.stringify(json) } }),
   });
   const init = await handler(request, new fx.InvocationContext({ invocationId: 'inv-1' }));
   return new fx.HttpResponse(init as fx.HttpResponseInit);
@@ -69,12 +75,20 @@ describe('Azure Functions entry (functions/src/index.ts)', () => {
   });
 
   it('serves Storage application metadata through the Azure adapter on the migrated platform database', async () => {
-    const created = await call('storage', '/storage/api/v1/applications?appId=ttd/azure-app', 'POST', {
-      title: { nb: 'Azure' },
-    });
+    const path = '/storage/api/v1/applications/ttd/azure-app';
+    expect((await call('storage', path)).status).toBe(401);
+    const token = await (await sharedPlatform()).auth.issuer.orgToken({ org: 'ttd', scopes: ['altinn:appdeploy'] });
+    const authorization = { authorization: `Bearer ${token}` };
+    const created = await call(
+      'storage',
+      '/storage/api/v1/applications?appId=ttd/azure-app',
+      'POST',
+      { title: { nb: 'Azure' } },
+      authorization,
+    );
     expect(created.status).toBe(201);
-    expect(created.headers.get('location')).toBe('/storage/api/v1/applications/ttd/azure-app');
-    const read = await call('storage', '/storage/api/v1/applications/ttd/azure-app');
+    expect(created.headers.get('location')).toBe(path);
+    const read = await call('storage', path, 'GET', undefined, authorization);
     expect(await read.json()).toMatchObject({ id: 'ttd/azure-app', org: 'ttd', title: { nb: 'Azure' } });
   });
 

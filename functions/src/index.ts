@@ -15,7 +15,7 @@ const config = loadConfig();
 let platform: Promise<Platform> | undefined;
 
 /** Opens the platform once per worker, on the first request (or timer tick); retried after a failure. */
-function sharedPlatform(): Promise<Platform> {
+export function sharedPlatform(): Promise<Platform> {
   platform ??= openPlatform(config).catch((error: unknown) => {
     platform = undefined;
     throw error;

@@ -55,8 +55,9 @@ describe('local functions host', () => {
   });
 
   it('answers an unknown path with a 404 problem and echoes the caller request id', async () => {
+    const token = await host.platform.auth.issuer.orgToken({ org: 'ttd' });
     const response = await fetch(`${host.url}/storage/api/v1/no-such-resource`, {
-      headers: { 'X-Request-Id': 'e2e-404' },
+      headers: { 'X-Request-Id': 'e2e-404', authorization: `Bearer ${token}` },
     });
     expect(response.status).toBe(404);
     expect(response.headers.get('content-type')).toBe('application/problem+json');
