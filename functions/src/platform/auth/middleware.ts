@@ -17,12 +17,13 @@ export interface AuthenticateOptions {
   openPaths?: readonly string[];
 }
 
-function unauthorized(detail: string, challenge: string): Problem {
+/** A 401 problem with the given `WWW-Authenticate` challenge. */
+export function unauthorized(detail: string, challenge: string): Problem {
   return new Problem(401, { kind: 'unauthorized', detail, headers: { 'WWW-Authenticate': challenge } });
 }
 
 /** The caller's token: `Authorization: Bearer` first, else the runtime cookie; a 401 when malformed. */
-function tokenOf(authorization: string | undefined, cookie: string | undefined): string | undefined {
+export function tokenOf(authorization: string | undefined, cookie: string | undefined): string | undefined {
   if (authorization !== undefined) {
     const match = /^Bearer +([A-Za-z0-9._~+/-]+=*) *$/i.exec(authorization);
     if (!match?.[1]) {
@@ -37,7 +38,7 @@ function tokenOf(authorization: string | undefined, cookie: string | undefined):
 }
 
 /** Runs a verification, turning an InvalidTokenError into a 401 naming `what` was refused. */
-async function refusing<T>(what: string, verify: () => Promise<T>): Promise<T> {
+export async function refusing<T>(what: string, verify: () => Promise<T>): Promise<T> {
   try {
     return await verify();
   } catch (error) {
