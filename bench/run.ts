@@ -4,8 +4,9 @@
  */
 import { runEdgeBench } from './edge.js';
 import { killAllNow, removeTempDirs, stopAll } from './processes.js';
+import { runStorageBench } from './storage.js';
 
-const BENCHES: Record<string, () => Promise<number>> = { edge: runEdgeBench };
+const BENCHES: Record<string, () => Promise<number>> = { edge: runEdgeBench, storage: runStorageBench };
 
 /** The benches named on the command line or in BENCH_ONLY (comma-separated), all of them when none is. */
 export function selectedBenches(args: string[], only: string | undefined): string[] {
