@@ -3,7 +3,7 @@
  * stopped by its id when the bench ends, fails or is interrupted, so that nothing is left behind.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -168,4 +168,18 @@ export async function waitForHttp(url: string, child: Child, timeoutMs = 15_000)
     await sleep(100);
   }
   throw new Error(`${child.name} did not answer at ${url} within ${timeoutMs} ms (${last}):\n${logTail(child)}`);
+}
+
+const tempDirs = new Set<string>();
+
+/** Removes `dir` when the bench is interrupted (see {@link removeTempDirs}); the answer forgets it again. */
+export function removeAtExit(dir: string): () => void {
+  tempDirs.add(dir);
+  return () => tempDirs.delete(dir);
+}
+
+/** Removes every folder registered with {@link removeAtExit}; for Ctrl-C, after the children are stopped. */
+export function removeTempDirs(): void {
+  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
+  tempDirs.clear();
 }
