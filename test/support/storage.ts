@@ -202,3 +202,14 @@ export async function openStorageHarness(options: StorageHarnessOptions = {}): P
     close: () => db.close(),
   };
 }
+
+/**
+ * Creates the app `ttd/forms` (no data types) and one instance of it owned by `partyId`, as `ttd`; answers the
+ * creating response, read for its body and ETag.
+ */
+export async function createFormsInstance(storage: StorageHarness, partyId = '510001'): Promise<Response> {
+  expect((await storage.call('POST', 'applications/ttd/forms', {})).status).toBe(201);
+  const response = await storage.call('POST', 'instances?appId=ttd/forms', { instanceOwner: { partyId } });
+  expect(response.status).toBe(201);
+  return response;
+}

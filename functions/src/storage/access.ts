@@ -8,8 +8,8 @@ import {
   type UserPrincipal,
 } from '../platform/auth/index.js';
 import type { Database } from '../platform/db/index.js';
-import { Problem } from '../platform/errors/index.js';
 import type { PlatformEnv } from '../platform/request-context/index.js';
+import { invalidField } from './problems.js';
 
 /** Scopes an org token needs, as Altinn's service-owner scopes. */
 export const SCOPES = {
@@ -165,12 +165,7 @@ export function createStorageAccess(db: Database, partyAccess: PartyAccess = own
       const principal = principalOf(c);
       if (principal.kind === 'org') {
         if (filter.org === undefined) {
-          throw new Problem(400, {
-            kind: 'validation',
-            title: 'Invalid request',
-            detail: 'An org queries the instances of its apps: give org or appId.',
-            errors: [{ field: 'query.org', detail: 'required for an org caller (or appId)' }],
-          });
+          throw invalidField('query.org', 'an org queries the instances of its apps: give org or appId');
         }
         if (filter.org !== principal.org) {
           throw forbidden(`Org ${principal.org} may not query instances of ${filter.org}.`);
@@ -179,12 +174,10 @@ export function createStorageAccess(db: Database, partyAccess: PartyAccess = own
         return;
       }
       if (filter.partyId === undefined) {
-        throw new Problem(400, {
-          kind: 'validation',
-          title: 'Invalid request',
-          detail: 'An end user queries the instances of one party: give instanceOwner.partyId.',
-          errors: [{ field: 'query.instanceOwner.partyId', detail: 'required for an end user' }],
-        });
+        throw invalidField(
+          'query.instanceOwner.partyId',
+          'an end user queries the instances of one party: give instanceOwner.partyId',
+        );
       }
       await requireParty(partyAccess, principal, filter.partyId);
     },

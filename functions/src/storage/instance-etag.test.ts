@@ -1,5 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openStorageHarness, problemOf, type StorageHarness } from '../../../test/support/storage.js';
+import {
+  createFormsInstance,
+  openStorageHarness,
+  problemOf,
+  type StorageHarness,
+} from '../../../test/support/storage.js';
 import { ifMatchHolds, ifNoneMatchFails } from './instance-etag.js';
 import { instanceRepository } from './instance-repository.js';
 import type { Instance as StoredInstance } from './instance-schemas.js';
@@ -40,9 +45,7 @@ describe('instance ETags over HTTP', () => {
   let etag: string;
   beforeEach(async () => {
     storage = await openStorageHarness();
-    expect((await storage.call('POST', 'applications/ttd/forms', {})).status).toBe(201);
-    const response = await storage.call('POST', 'instances?appId=ttd/forms', { instanceOwner: { partyId: '510001' } });
-    expect(response.status).toBe(201);
+    const response = await createFormsInstance(storage);
     instance = (await response.json()) as Instance;
     etag = response.headers.get('etag') ?? '';
   });

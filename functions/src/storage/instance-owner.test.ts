@@ -1,5 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { fieldsOf, manualClock, openStorageHarness, type StorageHarness } from '../../../test/support/storage.js';
+import {
+  createFormsInstance,
+  fieldsOf,
+  manualClock,
+  openStorageHarness,
+  type StorageHarness,
+} from '../../../test/support/storage.js';
 import { isOrganisationNumber, isPersonNumber } from './instance-owner.js';
 import { confirmComplete } from './instance-repository.js';
 
@@ -147,8 +153,7 @@ describe('confirmComplete', () => {
   let instance: Instance;
   beforeEach(async () => {
     storage = await openStorageHarness();
-    expect((await storage.call('POST', 'applications/ttd/forms', {})).status).toBe(201);
-    const response = await storage.call('POST', 'instances?appId=ttd/forms', { instanceOwner: { partyId: '510001' } });
+    const response = await createFormsInstance(storage);
     instance = (await response.json()) as Instance;
   });
   afterEach(async () => {

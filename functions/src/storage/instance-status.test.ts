@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openStorageHarness, type StorageHarness } from '../../../test/support/storage.js';
+import { createFormsInstance, openStorageHarness, type StorageHarness } from '../../../test/support/storage.js';
 
 type Problem = { type: string; errors?: { field: string; detail: string }[] };
 type Instance = { id: string; lastChanged: string; status: Record<string, unknown>; [field: string]: unknown };
@@ -10,8 +10,7 @@ let storage: StorageHarness;
 let instance: Instance;
 beforeEach(async () => {
   storage = await openStorageHarness();
-  expect((await storage.call('POST', 'applications/ttd/forms', {})).status).toBe(201);
-  const response = await storage.call('POST', 'instances?appId=ttd/forms', { instanceOwner: { partyId: '510001' } });
+  const response = await createFormsInstance(storage);
   instance = (await response.json()) as Instance;
 });
 afterEach(async () => {
