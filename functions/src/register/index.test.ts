@@ -153,7 +153,9 @@ describe('POST parties/partylist', () => {
   });
 
   it('lets a user list their own party only (403 otherwise), and refuses a body that is not a list of ids', async () => {
-    expect(await json<Party[]>(await h.register('POST', 'parties/partylist', sophie, [SOPHIE.partyId]))).toHaveLength(1);
+    expect(await json<Party[]>(await h.register('POST', 'parties/partylist', sophie, [SOPHIE.partyId]))).toHaveLength(
+      1,
+    );
     expect((await h.register('POST', 'parties/partylist', sophie, [SOPHIE.partyId, DDG.partyId])).status).toBe(403);
     const bad = await h.register('POST', 'parties/partylist', ttd, ['510001']);
     expect(bad.status).toBe(400);

@@ -48,8 +48,18 @@ describe('GET persons', () => {
 
   it.each([
     ['a missing ssn header', { [LAST_NAME_HEADER]: 'Salt' }, SSN_HEADER, 'required'],
-    ['an ssn failing mod-11', { [SSN_HEADER]: '01817550182', [LAST_NAME_HEADER]: 'Salt' }, SSN_HEADER, 'has invalid mod-11 control digits'],
-    ['a short ssn', { [SSN_HEADER]: '123', [LAST_NAME_HEADER]: 'Salt' }, SSN_HEADER, 'must be an 11-digit fødselsnummer'],
+    [
+      'an ssn failing mod-11',
+      { [SSN_HEADER]: '01817550182', [LAST_NAME_HEADER]: 'Salt' },
+      SSN_HEADER,
+      'has invalid mod-11 control digits',
+    ],
+    [
+      'a short ssn',
+      { [SSN_HEADER]: '123', [LAST_NAME_HEADER]: 'Salt' },
+      SSN_HEADER,
+      'must be an 11-digit fødselsnummer',
+    ],
     ['a missing last name', { [SSN_HEADER]: SOPHIE.ssn }, LAST_NAME_HEADER, 'required'],
   ])('answers 400 naming the header for %s, without counting a failure', async (_, headers, header, detail) => {
     const response = await h.register('GET', 'persons', { ...ttd, ...headers });
