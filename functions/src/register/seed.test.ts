@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openTestDatabase } from '../../../test/support/database.js';
 import type { Database } from '../platform/db/index.js';
@@ -33,6 +34,17 @@ describe('test data', () => {
     const ids = new Set(TEST_PARTIES.map((party) => party.partyId));
     for (const user of TEST_USERS) expect(ids.has(user.partyId)).toBe(true);
     for (const role of TEST_ROLES) expect(ids.has(role.partyId)).toBe(true);
+  });
+
+  it('is documented in SEED.md: every party id, number and user id appears in its tables', async () => {
+    // Cells compared without their padding (the formatter aligns the tables).
+    const doc = (await readFile(new URL('./SEED.md', import.meta.url), 'utf8')).replace(/ +/g, ' ');
+    for (const party of TEST_PARTIES) {
+      for (const value of [party.partyId, party.ssn, party.orgNumber, party.name]) {
+        if (value !== undefined) expect(doc).toContain(`| ${value} |`);
+      }
+    }
+    for (const user of TEST_USERS) expect(doc).toContain(`| ${user.userId} | ${user.userName} |`);
   });
 });
 
