@@ -1,6 +1,9 @@
 import { createHealthApi } from './health/index.js';
 import type { FetchApp } from './platform/azure/index.js';
 import type { Platform } from './platform/index.js';
+import { createProfileApi, PROFILE_PREFIX } from './profile/index.js';
+import { createRegisterApi, REGISTER_PREFIX } from './register/index.js';
+import { seedRegister } from './register/seed.js';
 import { createStorageApi, STORAGE_PREFIX } from './storage/index.js';
 
 /** How to build one platform API: mounted under `prefix`, built from the shared platform services. */
@@ -11,6 +14,8 @@ export interface ApiDefinition {
   prefix: string;
   /** Builds the API's Hono app. */
   create(platform: Platform): FetchApp;
+  /** Work done once on a newly opened platform before the API serves, e.g. loading test data. */
+  prepare?(platform: Platform): Promise<void>;
 }
 
 /** A built platform API, ready to answer requests. */
@@ -45,7 +50,37 @@ export const apiDefinitions: readonly ApiDefinition[] = [
         verifier: platform.auth.verifier,
       }),
   },
+  {
+    name: 'register',
+    prefix: REGISTER_PREFIX,
+    create: (platform) =>
+      createRegisterApi({
+        db: platform.db,
+        logger: platform.logger,
+        verifier: platform.auth.verifier,
+        testData: platform.config.seedTestData,
+      }),
+    async prepare(platform) {
+      if (!platform.config.seedTestData) return;
+      await seedRegister(platform.db);
+      platform.logger.info('register test data seeded', { list: `${REGISTER_PREFIX}/testdata` });
+    },
+  },
+  {
+    name: 'profile',
+    prefix: PROFILE_PREFIX,
+    create: (platform) =>
+      createProfileApi({ db: platform.db, logger: platform.logger, verifier: platform.auth.verifier }),
+  },
 ];
+
+/** Runs every defined API's `prepare` on a newly opened platform, one after another. */
+export async function prepareApis(
+  platform: Platform,
+  definitions: readonly ApiDefinition[] = apiDefinitions,
+): Promise<void> {
+  for (const definition of definitions) await definition.prepare?.(platform);
+}
 
 /** Builds every defined API on `platform`. */
 export function createApis(platform: Platform, definitions: readonly ApiDefinition[] = apiDefinitions): ApiEntry[] {

@@ -50,7 +50,7 @@ async function call(
 
 describe('Azure Functions entry (functions/src/index.ts)', () => {
   it('exports one handler per registered API', () => {
-    expect(Object.keys(handlers)).toEqual(['health', 'storage']);
+    expect(Object.keys(handlers)).toEqual(['health', 'storage', 'register', 'profile']);
   });
 
   it('opens the platform from the environment on first request and answers /ready 200', {

@@ -1,5 +1,5 @@
 import fx from '@azure/functions';
-import { apiDefinitions, azureRouteOf } from './apis.js';
+import { apiDefinitions, azureRouteOf, prepareApis } from './apis.js';
 import { azureHandler } from './platform/azure/index.js';
 import { loadConfig } from './platform/config/index.js';
 import { openPlatform, type Platform } from './platform/index.js';
@@ -14,12 +14,22 @@ const config = loadConfig();
 
 let platform: Promise<Platform> | undefined;
 
-/** Opens the platform once per worker, on the first request (or timer tick); retried after a failure. */
+/** Opens the platform once per worker, on the first request (or timer tick), and prepares the APIs; retried after a failure. */
 export function sharedPlatform(): Promise<Platform> {
-  platform ??= openPlatform(config).catch((error: unknown) => {
-    platform = undefined;
-    throw error;
-  });
+  platform ??= openPlatform(config)
+    .then(async (opened) => {
+      try {
+        await prepareApis(opened);
+      } catch (error) {
+        await opened.close();
+        throw error;
+      }
+      return opened;
+    })
+    .catch((error: unknown) => {
+      platform = undefined;
+      throw error;
+    });
   return platform;
 }
 

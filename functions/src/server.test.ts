@@ -42,6 +42,17 @@ describe('local functions host', () => {
     expect(await response.json()).toEqual({ status: 'ok' });
   });
 
+  it('seeds the test data at start and serves Register and Profile under their prefixes', async () => {
+    const listing = await fetch(`${host.url}/register/api/v1/testdata`);
+    expect(listing.status).toBe(200);
+    expect(((await listing.json()) as { users: unknown[] }).users).toHaveLength(6);
+    const token = await host.platform.auth.issuer.userToken({ userId: 1001, partyId: 510001, authLevel: 2 });
+    const profile = await fetch(`${host.url}/profile/api/v1/users/current`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(await profile.json()).toMatchObject({ userId: 1001, party: { name: 'Sophie Salt' } });
+  });
+
   it('answers /ready 200 with the database and Azurite reachable', async () => {
     const response = await fetch(`${host.url}/ready`);
     expect(await response.json()).toEqual({ status: 'ok', checks: { database: 'ok', blob: 'ok' } });
@@ -90,6 +101,18 @@ describe('local functions host with the blob store down', () => {
     const host = await startHost(testBlobConnectionString());
     await host.close();
     await expect(fetch(`${host.url}/health`)).rejects.toThrow();
+  });
+});
+
+describe('local functions host without test data', () => {
+  it('seeds nothing and answers the test data list 404 when SEED_TEST_DATA=false', async () => {
+    const host = await startHost(testBlobConnectionString(), { SEED_TEST_DATA: 'false' });
+    try {
+      expect((await fetch(`${host.url}/register/api/v1/testdata`)).status).toBe(404);
+      expect(await host.platform.db.query('SELECT party_id FROM parties')).toEqual([]);
+    } finally {
+      await host.close();
+    }
   });
 });
 

@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import { serve } from '@hono/node-server';
-import { createApis, dispatchApis } from './apis.js';
+import { createApis, dispatchApis, prepareApis } from './apis.js';
 import { type Config, ConfigError, loadConfig } from './platform/config/index.js';
 import { openPlatform, type Platform, type PlatformOverrides } from './platform/index.js';
 import { scheduleBlobSweep, sweepPlatformBlobs } from './storage/blob-sweep-schedule.js';
@@ -36,6 +36,12 @@ export interface FunctionsHost {
 export async function startFunctionsHost(options: FunctionsHostOptions = {}): Promise<FunctionsHost> {
   const config = options.config ?? loadConfig();
   const platform = await openPlatform(config, options.platform);
+  try {
+    await prepareApis(platform);
+  } catch (error) {
+    await platform.close();
+    throw error;
+  }
   const hostname = options.hostname ?? config.host;
   const fetch = dispatchApis(createApis(platform));
   let address: AddressInfo;

@@ -13,6 +13,7 @@ describe('loadConfig', () => {
       logLevel: 'info',
       issuer: 'http://127.0.0.1:7071/authentication/api/v1/openid/',
       blobSweep: { intervalMinutes: 60, schedule: '0 0 * * * *', graceMs: 3_600_000 },
+      seedTestData: true,
     });
   });
 
@@ -29,6 +30,7 @@ describe('loadConfig', () => {
         PLATFORM_ISSUER: 'https://platform.example.no/authentication/api/v1/openid/',
         BLOB_SWEEP_INTERVAL_MINUTES: '15',
         BLOB_SWEEP_GRACE_MINUTES: '120',
+        SEED_TEST_DATA: 'false',
       },
       '/srv/app',
     );
@@ -41,11 +43,20 @@ describe('loadConfig', () => {
       logLevel: 'debug',
       issuer: 'https://platform.example.no/authentication/api/v1/openid/',
       blobSweep: { intervalMinutes: 15, schedule: '0 */15 * * * *', graceMs: 7_200_000 },
+      seedTestData: false,
     });
     expect(loadConfig({ PORT: '8080' }).port).toBe(8080);
     expect(loadConfig({ PORT: '8080', FUNCTIONS_HOST: '::1' }).issuer).toBe(
       'http://[::1]:8080/authentication/api/v1/openid/',
     );
+  });
+
+  it('seeds test data by default, not by default in Azure (WEBSITE_INSTANCE_ID), and as SEED_TEST_DATA says', () => {
+    expect(loadConfig({}).seedTestData).toBe(true);
+    expect(loadConfig({ WEBSITE_INSTANCE_ID: 'abc123' }).seedTestData).toBe(false);
+    expect(loadConfig({ WEBSITE_INSTANCE_ID: 'abc123', SEED_TEST_DATA: '1' }).seedTestData).toBe(true);
+    expect(loadConfig({ SEED_TEST_DATA: '0' }).seedTestData).toBe(false);
+    expect(() => loadConfig({ SEED_TEST_DATA: 'yes' })).toThrow(/SEED_TEST_DATA: must be true, false, 1 or 0/);
   });
 
   it('treats blank variables as unset instead of as port 0 or an empty URL', () => {

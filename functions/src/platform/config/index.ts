@@ -104,6 +104,14 @@ const schema = z.object({
       .optional(),
   ),
   BLOB_SWEEP_INTERVAL_MINUTES: unsetWhenBlank(sweepInterval.optional()),
+  SEED_TEST_DATA: unsetWhenBlank(
+    z
+      .enum(['true', 'false', '1', '0'], { error: 'must be true, false, 1 or 0' })
+      .transform((value) => value === 'true' || value === '1')
+      .optional(),
+  ),
+  /** Set by App Service on every Azure Functions instance: how the platform knows it runs in Azure. */
+  WEBSITE_INSTANCE_ID: unsetWhenBlank(z.string().optional()),
   BLOB_SWEEP_GRACE_MINUTES: unsetWhenBlank(
     z.coerce
       .number({ error: 'must be a number' })
@@ -144,6 +152,12 @@ export interface Config {
   issuer: string;
   /** The orphan-blob sweep (see storage/blob-sweep.ts). */
   blobSweep: BlobSweepConfig;
+  /**
+   * Load the test persons, organisations and users (register/seed.ts) at start and serve their list at
+   * `/register/api/v1/testdata` (SEED_TEST_DATA; on by default, off by default in Azure, where App Service sets
+   * WEBSITE_INSTANCE_ID).
+   */
+  seedTestData: boolean;
 }
 
 /** Thrown by loadConfig when one or more environment variables are invalid; the message names each. */
@@ -183,5 +197,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
       schedule: sweepScheduleOf(values.BLOB_SWEEP_INTERVAL_MINUTES ?? 60),
       graceMs: (values.BLOB_SWEEP_GRACE_MINUTES ?? 60) * 60_000,
     },
+    seedTestData: values.SEED_TEST_DATA ?? values.WEBSITE_INSTANCE_ID === undefined,
   };
 }

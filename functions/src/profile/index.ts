@@ -1,0 +1,32 @@
+import { createApi, type PlatformApp } from '../platform/api/index.js';
+import { authenticate, type TokenVerifier } from '../platform/auth/index.js';
+import type { Database } from '../platform/db/index.js';
+import type { Logger } from '../platform/logging/index.js';
+import { addUserRoutes } from './users.js';
+
+/** Public path prefix of Profile, as Altinn's. */
+export const PROFILE_PREFIX = '/profile/api/v1';
+
+/** What the Profile API needs. */
+export interface ProfileApiOptions {
+  db: Database;
+  logger: Logger;
+  /** Verifies callers' platform tokens: every call but the OpenAPI description needs one. */
+  verifier: TokenVerifier;
+}
+
+/**
+ * Profile, compatible with Altinn Profile v1: user profiles by id, UUID, fødselsnummer and for the caller, and the
+ * caller's own settings. A user reads their own profile only; org callers (service owners) look any user up.
+ */
+export function createProfileApi(options: ProfileApiOptions): PlatformApp {
+  const api = createApi({
+    prefix: PROFILE_PREFIX,
+    title: 'Profile (Altinn Profile v1 compatible)',
+    version: '1.0.0',
+    logger: options.logger,
+  });
+  api.use('*', authenticate({ verifier: options.verifier, openPaths: [`${PROFILE_PREFIX}/openapi.json`] }));
+  addUserRoutes(api, { db: options.db });
+  return api;
+}

@@ -1,0 +1,55 @@
+import { createApi, type PlatformApp } from '../platform/api/index.js';
+import { authenticate, type TokenVerifier } from '../platform/auth/index.js';
+import type { Database } from '../platform/db/index.js';
+import type { Logger } from '../platform/logging/index.js';
+import { DEFAULT_PERSON_LOOKUP_LOCKOUT, type LockoutPolicy } from './lockout.js';
+import { addPartyRoutes } from './parties.js';
+import { addPersonRoutes } from './persons.js';
+import { addTestDataRoutes } from './testdata.js';
+
+/** Public path prefix of the Register, as Altinn's. */
+export const REGISTER_PREFIX = '/register/api/v1';
+
+/** What the Register API needs. */
+export interface RegisterApiOptions {
+  db: Database;
+  logger: Logger;
+  /** Verifies callers' platform tokens: every call but the OpenAPI description and the test data list needs one. */
+  verifier: TokenVerifier;
+  /** Serve `GET testdata` (local mode, when the test data is seeded); 404 otherwise. */
+  testData?: boolean;
+  /** How many failed `persons` lookups a caller may make; DEFAULT_PERSON_LOOKUP_LOCKOUT by default. */
+  personLookupLockout?: LockoutPolicy;
+  /** The clock of the lockout window; the system clock by default. */
+  now?: () => Date;
+}
+
+/**
+ * The Register, compatible with Altinn Register v1: parties (person, organisation, self-identified, sub-unit,
+ * bankruptcy estate) with their sub-units, organisations, and the person lookup guarded by a lockout.
+ * Org callers look any party up; a user reads their own party only; `persons` and `organizations` are open to
+ * any authenticated caller.
+ */
+export function createRegisterApi(options: RegisterApiOptions): PlatformApp {
+  const api = createApi({
+    prefix: REGISTER_PREFIX,
+    title: 'Register (Altinn Register v1 compatible)',
+    version: '1.0.0',
+    logger: options.logger,
+  });
+  api.use(
+    '*',
+    authenticate({
+      verifier: options.verifier,
+      openPaths: [`${REGISTER_PREFIX}/openapi.json`, `${REGISTER_PREFIX}/testdata`],
+    }),
+  );
+  addPartyRoutes(api, { db: options.db });
+  addPersonRoutes(api, {
+    db: options.db,
+    lockout: options.personLookupLockout ?? DEFAULT_PERSON_LOOKUP_LOCKOUT,
+    now: options.now ?? (() => new Date()),
+  });
+  if (options.testData) addTestDataRoutes(api);
+  return api;
+}

@@ -1,0 +1,112 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import type { PlatformApp } from '../platform/api/index.js';
+import { forbidden, type Principal, principalOf } from '../platform/auth/index.js';
+import type { Database } from '../platform/db/index.js';
+import { Problem } from '../platform/errors/index.js';
+import { jsonContent, problemContent } from '../platform/errors/openapi.js';
+import { partyRepository } from './repository.js';
+import { Organization, OrgNrParams, Party, PartyIdParams, PartyIds, PartyLookup } from './schemas.js';
+
+const invalid = { description: 'Invalid input; `errors` names each field', content: problemContent };
+const refused = {
+  description: 'No token (401) or a user asking for a party not their own (403)',
+  content: problemContent,
+};
+const missing = { description: 'No such party or organisation', content: problemContent };
+
+const read = createRoute({
+  method: 'get',
+  path: '/parties/{partyId}',
+  summary: 'Read a party, with its sub-units as childParties',
+  request: { params: PartyIdParams },
+  responses: {
+    200: { description: 'The party', content: jsonContent(Party) },
+    400: invalid,
+    401: refused,
+    403: refused,
+    404: missing,
+  },
+});
+
+const lookup = createRoute({
+  method: 'post',
+  path: '/parties/lookup',
+  summary: 'Find a party by fødselsnummer (`ssn`) or organisasjonsnummer (`orgNo`)',
+  request: { body: { required: true, content: jsonContent(PartyLookup) } },
+  responses: read.responses,
+});
+
+const list = createRoute({
+  method: 'post',
+  path: '/parties/partylist',
+  summary: 'Read several parties by id; unknown ids are left out',
+  request: { body: { required: true, content: jsonContent(PartyIds) } },
+  responses: {
+    200: { description: 'The parties found, in the order asked', content: jsonContent(z.array(Party)) },
+    400: invalid,
+    401: refused,
+    403: refused,
+  },
+});
+
+const organization = createRoute({
+  method: 'get',
+  path: '/organizations/{orgNr}',
+  summary: 'Read an organisation by organisasjonsnummer (public register data: any authenticated caller)',
+  request: { params: OrgNrParams },
+  responses: {
+    200: { description: 'The organisation', content: jsonContent(Organization) },
+    400: invalid,
+    401: refused,
+    404: missing,
+  },
+});
+
+/** End users read their own party only; org callers (service owners) read any. */
+function requireParty(principal: Principal, partyId: number): void {
+  if (principal.kind === 'user' && principal.partyId !== partyId) {
+    throw forbidden(`User ${principal.userId} may read their own party (${principal.partyId}) only.`);
+  }
+}
+
+const partyNotFound = (what: string) => new Problem(404, { kind: 'not-found', detail: `No party ${what}.` });
+
+/** Adds `parties/{partyId}`, `parties/lookup`, `parties/partylist` and `organizations/{orgNr}` to the Register. */
+export function addPartyRoutes(api: PlatformApp, options: { db: Database }): void {
+  const parties = partyRepository(options.db);
+
+  api.openapi(read, async (c) => {
+    const { partyId } = c.req.valid('param');
+    requireParty(principalOf(c), partyId);
+    const party = await parties.byId(partyId);
+    if (!party) throw partyNotFound(`with id ${partyId}`);
+    return c.json(party, 200);
+  });
+
+  api.openapi(lookup, async (c) => {
+    const { ssn, orgNo } = c.req.valid('json');
+    const principal = principalOf(c);
+    const party = ssn !== undefined ? await parties.bySsn(ssn) : await parties.byOrgNumber(orgNo ?? '');
+    // A user learns nothing about parties not their own, not even whether they exist.
+    if (principal.kind === 'user' && party?.partyId !== principal.partyId) {
+      throw forbidden(`User ${principal.userId} may look up their own party only.`);
+    }
+    if (!party) throw partyNotFound(ssn !== undefined ? 'with that ssn' : `with orgNo ${orgNo}`);
+    return c.json(party, 200);
+  });
+
+  api.openapi(list, async (c) => {
+    const ids = c.req.valid('json');
+    const principal = principalOf(c);
+    for (const id of ids) requireParty(principal, id);
+    return c.json(await parties.byIds(ids), 200);
+  });
+
+  api.openapi(organization, async (c) => {
+    principalOf(c);
+    const { orgNr } = c.req.valid('param');
+    const party = await parties.byOrgNumber(orgNr);
+    if (!party?.organization) throw new Problem(404, { kind: 'not-found', detail: `No organisation ${orgNr}.` });
+    return c.json(party.organization, 200);
+  });
+}
