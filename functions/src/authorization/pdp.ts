@@ -7,8 +7,8 @@ import { authorizationRepository } from './repository.js';
 import {
   type DecisionRequest,
   type DecisionResult,
-  individualRequests,
   indeterminate,
+  individualRequests,
   isUnusable,
   minimumAuthenticationLevelObligation,
   STATUS,

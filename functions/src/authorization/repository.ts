@@ -191,10 +191,9 @@ export function authorizationRepository(db: Queryable) {
     },
 
     async deleteAssignment(id: number): Promise<RoleAssignment | undefined> {
-      const [row] = await db.query<AssignmentRow>(
-        'DELETE FROM role_assignments WHERE assignment_id = $1 RETURNING *',
-        [id],
-      );
+      const [row] = await db.query<AssignmentRow>('DELETE FROM role_assignments WHERE assignment_id = $1 RETURNING *', [
+        id,
+      ]);
       return row ? assignmentOf(row) : undefined;
     },
 

@@ -60,12 +60,9 @@ export interface UnusableRequest {
 }
 
 /** The XACML JSON request body `POST decision` accepts; attributes are checked by the PDP, not here. */
-export const XacmlRequestBody = z
-  .object({ Request: z.unknown() })
-  .passthrough()
-  .openapi('XacmlJsonRequest', {
-    description: 'XACML 3.0 JSON profile request: Request.AccessSubject, Action, Resource and MultiRequests',
-  });
+export const XacmlRequestBody = z.object({ Request: z.unknown() }).passthrough().openapi('XacmlJsonRequest', {
+  description: 'XACML 3.0 JSON profile request: Request.AccessSubject, Action, Resource and MultiRequests',
+});
 
 /** The XACML JSON response body of `POST decision`. */
 export const XacmlResponseBody = z
@@ -73,7 +70,9 @@ export const XacmlResponseBody = z
     Response: z.array(
       z.object({
         Decision: z.enum(['Permit', 'Deny', 'NotApplicable', 'Indeterminate']),
-        Status: z.object({ StatusCode: z.object({ Value: z.string() }), StatusMessage: z.string().optional() }).optional(),
+        Status: z
+          .object({ StatusCode: z.object({ Value: z.string() }), StatusMessage: z.string().optional() })
+          .optional(),
         Obligations: z.array(z.object({ Id: z.string(), AttributeAssignment: z.array(z.any()) })).optional(),
       }),
     ),
@@ -207,7 +206,10 @@ export function isUnusable(entry: DecisionRequest | UnusableRequest): entry is U
 
 /** The Indeterminate result for an unusable request. */
 export function indeterminate(problem: UnusableRequest): DecisionResult {
-  return { Decision: 'Indeterminate', Status: { StatusCode: { Value: problem.status }, StatusMessage: problem.message } };
+  return {
+    Decision: 'Indeterminate',
+    Status: { StatusCode: { Value: problem.status }, StatusMessage: problem.message },
+  };
 }
 
 /** The minimum authentication level obligation of a Permit, as Altinn's PDP returns it. */
