@@ -118,7 +118,8 @@ function integer(value: string, id: string): number | UnusableRequest {
   return /^[0-9]{1,15}$/.test(value) ? Number(value) : syntax(`${id} must be a non-negative integer, got '${value}'`);
 }
 
-const unusable = (value: unknown): value is UnusableRequest => isObject(value);
+const unusable = (value: unknown): value is UnusableRequest =>
+  isObject(value) && 'status' in value && 'message' in value;
 
 function subjectOf(category: Category): DecisionSubject | UnusableRequest {
   const userId = optional(category, ATTRIBUTES.userId, 'AccessSubject');
