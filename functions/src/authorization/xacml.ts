@@ -60,7 +60,7 @@ export interface UnusableRequest {
 }
 
 /** The XACML JSON request body `POST decision` accepts; attributes are checked by the PDP, not here. */
-export const XacmlRequestBody = z.object({ Request: z.unknown() }).passthrough().openapi('XacmlJsonRequest', {
+export const XacmlRequestBody = z.object({ Request: z.unknown().optional() }).passthrough().openapi('XacmlJsonRequest', {
   description: 'XACML 3.0 JSON profile request: Request.AccessSubject, Action, Resource and MultiRequests',
 });
 
