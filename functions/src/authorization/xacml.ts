@@ -60,9 +60,12 @@ export interface UnusableRequest {
 }
 
 /** The XACML JSON request body `POST decision` accepts; attributes are checked by the PDP, not here. */
-export const XacmlRequestBody = z.object({ Request: z.unknown().optional() }).passthrough().openapi('XacmlJsonRequest', {
-  description: 'XACML 3.0 JSON profile request: Request.AccessSubject, Action, Resource and MultiRequests',
-});
+export const XacmlRequestBody = z
+  .object({ Request: z.unknown().optional() })
+  .passthrough()
+  .openapi('XacmlJsonRequest', {
+    description: 'XACML 3.0 JSON profile request: Request.AccessSubject, Action, Resource and MultiRequests',
+  });
 
 /** The XACML JSON response body of `POST decision`. */
 export const XacmlResponseBody = z
