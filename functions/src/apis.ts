@@ -1,4 +1,6 @@
+import { AUTHORIZATION_PREFIX, createAuthorizationApi, sharedAuthorizationServices } from './authorization/index.js';
 import { createHealthApi } from './health/index.js';
+import { createIntermediaryApi, INTERMEDIARY_PREFIX } from './intermediary/index.js';
 import type { FetchApp } from './platform/azure/index.js';
 import type { Platform } from './platform/index.js';
 import { createProfileApi, PROFILE_PREFIX } from './profile/index.js';
@@ -71,6 +73,26 @@ export const apiDefinitions: readonly ApiDefinition[] = [
     prefix: PROFILE_PREFIX,
     create: (platform) =>
       createProfileApi({ db: platform.db, logger: platform.logger, verifier: platform.auth.verifier }),
+  },
+  {
+    name: 'authorization',
+    prefix: AUTHORIZATION_PREFIX,
+    create: (platform) =>
+      createAuthorizationApi({
+        services: sharedAuthorizationServices(platform.db, platform.logger),
+        logger: platform.logger,
+        verifier: platform.auth.verifier,
+      }),
+  },
+  {
+    name: 'intermediary',
+    prefix: INTERMEDIARY_PREFIX,
+    create: (platform) =>
+      createIntermediaryApi({
+        services: sharedAuthorizationServices(platform.db, platform.logger),
+        logger: platform.logger,
+        verifier: platform.auth.verifier,
+      }),
   },
 ];
 

@@ -50,7 +50,14 @@ async function call(
 
 describe('Azure Functions entry (functions/src/index.ts)', () => {
   it('exports one handler per registered API', () => {
-    expect(Object.keys(handlers)).toEqual(['health', 'storage', 'register', 'profile']);
+    expect(Object.keys(handlers)).toEqual([
+      'health',
+      'storage',
+      'register',
+      'profile',
+      'authorization',
+      'intermediary',
+    ]);
   });
 
   it('opens the platform from the environment on first request and answers /ready 200', {

@@ -1,0 +1,92 @@
+import type { UserPrincipal } from '../platform/auth/index.js';
+import type { Database } from '../platform/db/index.js';
+import { authorizationRepository, type Grant } from './repository.js';
+
+/** The role every person holds for their own party. */
+export const PRIVATE_ROLE = 'PRIV';
+
+/** What a user holds for one party at one instant. */
+export interface Holdings {
+  roles: Set<string>;
+  /** App rights delegated to the user for the party. */
+  appRights: { org: string; app: string; actions: string[] }[];
+  /** The first instant after `now` when a grant starts or ends, ms since epoch; Infinity when none will. */
+  changesAt: number;
+}
+
+/** The roles and app rights among `grants` that hold at `now`, plus PRIV when the party is the user's own. */
+export function holdingsOf(grants: readonly Grant[], now: Date, ownParty: boolean): Holdings {
+  const at = now.getTime();
+  const holdings: Holdings = { roles: new Set(), appRights: [], changesAt: Number.POSITIVE_INFINITY };
+  if (ownParty) holdings.roles.add(PRIVATE_ROLE);
+  for (const grant of grants) {
+    const from = grant.validFrom.getTime();
+    const to = grant.validTo?.getTime() ?? Number.POSITIVE_INFINITY;
+    if (from > at) {
+      holdings.changesAt = Math.min(holdings.changesAt, from);
+      continue;
+    }
+    if (to <= at) continue;
+    holdings.changesAt = Math.min(holdings.changesAt, to);
+    if (grant.roleCode) holdings.roles.add(grant.roleCode);
+    else if (grant.org && grant.app && grant.actions) {
+      holdings.appRights.push({ org: grant.org, app: grant.app, actions: grant.actions });
+    }
+  }
+  return holdings;
+}
+
+/** Whether `holdings` let the user act for the party at all. */
+export function holdsAnything(holdings: Holdings): boolean {
+  return holdings.roles.size > 0 || holdings.appRights.length > 0;
+}
+
+/** What the reportee logic needs. */
+export interface ReporteeOptions {
+  db: Database;
+  now: () => Date;
+}
+
+/** The reportee logic: which parties a user may represent, from role assignments and active delegations. */
+export function createReportees(options: ReporteeOptions) {
+  const repository = authorizationRepository(options.db);
+  return {
+    /** What `userId` holds for `partyId` now; `ownPartyId` is their own party when known (it implies PRIV). */
+    async holdings(userId: number, partyId: number, ownPartyId: number | undefined): Promise<Holdings> {
+      const now = options.now();
+      const grants = await repository.grants(userId, partyId, now);
+      return holdingsOf(grants, now, ownPartyId === partyId);
+    },
+
+    /**
+     * The parties `userId` may represent now, ascending: their own party (when known from `ownPartyId` or a PRIV
+     * role assignment) and every party where they hold a role or an active delegation.
+     */
+    async parties(userId: number, ownPartyId: number | undefined): Promise<number[]> {
+      const now = options.now();
+      const found = new Set(await repository.reportees(userId, now));
+      if (ownPartyId !== undefined) found.add(ownPartyId);
+      return [...found].sort((a, b) => a - b);
+    },
+
+    /** Whether `userId` may represent `partyId` now. */
+    async mayRepresent(userId: number, partyId: number, ownPartyId: number | undefined): Promise<boolean> {
+      if (ownPartyId === partyId) return true;
+      return holdsAnything(await this.holdings(userId, partyId, ownPartyId));
+    },
+  };
+}
+
+/** The reportee logic. */
+export type Reportees = ReturnType<typeof createReportees>;
+
+/**
+ * A `PartyAccess` (DataServices' "whom may a user act for") backed by roles and delegations: a user acts for their
+ * own party and every party they hold a role or an active delegation for.
+ */
+export function createPartyAccess(options: ReporteeOptions): {
+  mayRepresent(user: UserPrincipal, partyId: number): Promise<boolean>;
+} {
+  const reportees = createReportees(options);
+  return { mayRepresent: (user, partyId) => reportees.mayRepresent(user.userId, partyId, user.partyId) };
+}

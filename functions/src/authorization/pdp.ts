@@ -1,0 +1,141 @@
+import type { Database } from '../platform/db/index.js';
+import type { Logger } from '../platform/logging/index.js';
+import { DecisionCache } from './cache.js';
+import { holdingsOf } from './grants.js';
+import { type AppPolicy, rulesFor, subjectMatchesOrg } from './policy.js';
+import { authorizationRepository } from './repository.js';
+import {
+  type DecisionRequest,
+  type DecisionResult,
+  indeterminate,
+  individualRequests,
+  isUnusable,
+  minimumAuthenticationLevelObligation,
+  STATUS,
+} from './xacml.js';
+
+/** What the PDP needs. */
+export interface DecisionPointOptions {
+  db: Database;
+  logger: Logger;
+  /** The clock grants are valid by. */
+  now: () => Date;
+  /** How often the decision cache reads the database generation (ms); 1000 by default, 0 to read it every time. */
+  cacheCheckIntervalMs?: number;
+  /** False to evaluate every request against the database (the benchmark's cold case). */
+  cache?: boolean;
+}
+
+const cacheKey = (request: DecisionRequest): string => {
+  const subject =
+    request.subject.kind === 'user'
+      ? `u:${request.subject.userId}:${request.subject.ownPartyId ?? ''}`
+      : `o:${request.subject.org}`;
+  return [subject, request.partyId ?? '', request.org, request.app, request.task ?? '', request.action].join('|');
+};
+
+/** A cached decision and how long it holds. */
+interface Evaluated {
+  result: DecisionResult;
+  expiresAt: number;
+}
+
+/**
+ * The policy decision point: answers XACML 3.0 JSON requests from app policies, role assignments and
+ * delegations, with a per-process decision cache invalidated by the database generation.
+ */
+export function createDecisionPoint(options: DecisionPointOptions) {
+  const repository = authorizationRepository(options.db);
+  const policies = new Map<string, Promise<AppPolicy | undefined>>();
+  const cache = new DecisionCache<DecisionResult>({
+    readGeneration: () => repository.generation(),
+    checkIntervalMs: options.cacheCheckIntervalMs ?? 1000,
+    now: () => options.now().getTime(),
+    onClear: () => policies.clear(),
+  });
+  const useCache = options.cache ?? true;
+
+  const permit = (policy: AppPolicy): DecisionResult =>
+    policy.minimumAuthenticationLevel === undefined
+      ? { Decision: 'Permit' }
+      : { Decision: 'Permit', Obligations: minimumAuthenticationLevelObligation(policy.minimumAuthenticationLevel) };
+
+  async function evaluate(request: DecisionRequest): Promise<Evaluated> {
+    const forever = Number.POSITIVE_INFINITY;
+    let policyLoad = policies.get(`${request.org}/${request.app}`);
+    if (!policyLoad || !useCache) {
+      policyLoad = repository.findPolicy(request.org, request.app).then((stored) => stored?.policy);
+      policyLoad.catch(() => policies.delete(`${request.org}/${request.app}`));
+      if (useCache) policies.set(`${request.org}/${request.app}`, policyLoad);
+    }
+    const policy = await policyLoad;
+    if (!policy) return { result: { Decision: 'NotApplicable' }, expiresAt: forever };
+    const rules = rulesFor(policy, request, request.action);
+    if (rules.length === 0) return { result: { Decision: 'NotApplicable' }, expiresAt: forever };
+    const { subject } = request;
+    if (subject.kind === 'org') {
+      const granted = rules.some((rule) => rule.subjects.some((s) => subjectMatchesOrg(s, subject.org, request.org)));
+      return { result: granted ? permit(policy) : { Decision: 'Deny' }, expiresAt: forever };
+    }
+    const partyId = request.partyId as number;
+    const now = options.now();
+    const grants = await repository.grants(subject.userId, partyId, now);
+    const holdings = holdingsOf(grants, now, subject.ownPartyId === partyId);
+    const byRole = rules.some((rule) => rule.subjects.some((s) => holdings.roles.has(s)));
+    const byAppRights = holdings.appRights.some(
+      (rights) => rights.org === request.org && rights.app === request.app && rights.actions.includes(request.action),
+    );
+    return { result: byRole || byAppRights ? permit(policy) : { Decision: 'Deny' }, expiresAt: holdings.changesAt };
+  }
+
+  async function decideOne(request: DecisionRequest): Promise<DecisionResult> {
+    if (!useCache) return (await evaluate(request)).result;
+    const key = cacheKey(request);
+    const cached = cache.get(key);
+    if (cached) return cached;
+    const epoch = cache.epoch;
+    const { result, expiresAt } = await evaluate(request);
+    cache.set(key, result, expiresAt, epoch);
+    return result;
+  }
+
+  return {
+    /** Answers a XACML JSON request body: one result per individual request, in order; never throws. */
+    async decide(body: unknown): Promise<{ Response: DecisionResult[] }> {
+      const requests = individualRequests(body);
+      try {
+        if (useCache) await cache.refresh();
+      } catch (error) {
+        options.logger.error('decision cache refresh failed', { error });
+        cache.invalidate();
+      }
+      const Response: DecisionResult[] = [];
+      for (const request of requests) {
+        if (isUnusable(request)) {
+          Response.push(indeterminate(request));
+          continue;
+        }
+        try {
+          Response.push(await decideOne(request));
+        } catch (error) {
+          options.logger.error('decision failed', { error });
+          Response.push(indeterminate({ status: STATUS.processingError, message: 'The decision could not be made' }));
+        }
+      }
+      return { Response };
+    },
+
+    /** Drops cached decisions and policies; every in-process change calls it after committing. */
+    invalidate(): void {
+      cache.invalidate();
+    },
+
+    /** Number of cached decisions (for tests and the benchmark). */
+    get cachedDecisions(): number {
+      return cache.size;
+    },
+  };
+}
+
+/** The policy decision point. */
+export type DecisionPoint = ReturnType<typeof createDecisionPoint>;
