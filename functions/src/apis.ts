@@ -1,11 +1,17 @@
+import { registerDirectory } from './authentication/directory.js';
+import { AUTHENTICATION_PREFIX, createAuthenticationApi } from './authentication/index.js';
+import { createTestIdentityProvider, remoteIssuer, type TrustedIssuer } from './authentication/providers.js';
+import { createPartyAccess } from './authorization/grants.js';
 import { AUTHORIZATION_PREFIX, createAuthorizationApi, sharedAuthorizationServices } from './authorization/index.js';
+import { authorizationRepository } from './authorization/repository.js';
 import { createHealthApi } from './health/index.js';
 import { createIntermediaryApi, INTERMEDIARY_PREFIX } from './intermediary/index.js';
 import type { FetchApp } from './platform/azure/index.js';
 import type { Platform } from './platform/index.js';
 import { createProfileApi, PROFILE_PREFIX } from './profile/index.js';
 import { createRegisterApi, REGISTER_PREFIX } from './register/index.js';
-import { seedRegister } from './register/seed.js';
+import { seedRegister, TEST_ROLES } from './register/seed.js';
+import { serviceOwnerRepository, TEST_SERVICE_OWNERS } from './register/service-owners.js';
 import { createStorageApi, STORAGE_PREFIX } from './storage/index.js';
 
 /** How to build one platform API: mounted under `prefix`, built from the shared platform services. */
@@ -50,7 +56,31 @@ export const apiDefinitions: readonly ApiDefinition[] = [
         blob: platform.blob,
         logger: platform.logger,
         verifier: platform.auth.verifier,
+        // Whom a user may act for: their own party, roles and delegations, as Authorization decides.
+        partyAccess: createPartyAccess({ db: platform.db, now: () => new Date() }),
       }),
+  },
+  {
+    name: 'authentication',
+    prefix: AUTHENTICATION_PREFIX,
+    create(platform) {
+      const { config } = platform;
+      const providers: Partial<Record<'id-porten' | 'maskinporten', TrustedIssuer>> = {};
+      for (const name of ['id-porten', 'maskinporten'] as const) {
+        const provider = config.providers[name];
+        if (provider) providers[name] = remoteIssuer(provider.issuer, provider.audience, provider.jwksUri);
+      }
+      const testIdp = config.testIdp ? createTestIdentityProvider(config.issuer) : undefined;
+      return createAuthenticationApi({
+        auth: platform.auth,
+        issuer: config.issuer,
+        logger: platform.logger,
+        directory: registerDirectory(platform.db),
+        // The test identity provider stands in for a provider that is not configured.
+        providers: { ...(testIdp?.issuers ?? {}), ...providers },
+        ...(testIdp ? { testIdp } : {}),
+      });
+    },
   },
   {
     name: 'register',
@@ -65,6 +95,8 @@ export const apiDefinitions: readonly ApiDefinition[] = [
     async prepare(platform) {
       if (!platform.config.seedTestData) return;
       await seedRegister(platform.db);
+      const owners = serviceOwnerRepository(platform.db);
+      for (const owner of TEST_SERVICE_OWNERS) await owners.upsert(owner);
       platform.logger.info('register test data seeded', { list: `${REGISTER_PREFIX}/testdata` });
     },
   },
@@ -83,6 +115,23 @@ export const apiDefinitions: readonly ApiDefinition[] = [
         logger: platform.logger,
         verifier: platform.auth.verifier,
       }),
+    async prepare(platform) {
+      if (!platform.config.seedTestData) return;
+      // The seed's role assignments (register/SEED.md), through a change so every decision cache sees them.
+      const services = sharedAuthorizationServices(platform.db, platform.logger);
+      await services.change(async (tx) => {
+        const repository = authorizationRepository(tx);
+        const now = services.now();
+        for (const { userId, partyId, roles } of TEST_ROLES) {
+          for (const roleCode of roles) {
+            await repository.insertAssignment(
+              { userId, partyId, roleCode, validFrom: new Date(0), validTo: null },
+              now,
+            );
+          }
+        }
+      });
+    },
   },
   {
     name: 'intermediary',

@@ -53,6 +53,7 @@ describe('Azure Functions entry (functions/src/index.ts)', () => {
     expect(Object.keys(handlers)).toEqual([
       'health',
       'storage',
+      'authentication',
       'register',
       'profile',
       'authorization',

@@ -1,3 +1,6 @@
+import type { Database } from '../platform/db/index.js';
+import { serviceOwnerRepository } from '../register/service-owners.js';
+
 /** A person the platform knows, as a platform token names them. */
 export interface KnownUser {
   userId: number;
@@ -16,4 +19,24 @@ export interface IdentityDirectory {
   userBySsn(ssn: string): Promise<KnownUser | undefined>;
   /** The service owner with this organisation number, or undefined when it is not one. */
   serviceOwnerByNumber(orgNumber: string): Promise<ServiceOwner | undefined>;
+}
+
+/** The directory on Register's tables: persons by fødselsnummer with their user profile, and the service owners. */
+export function registerDirectory(db: Database): IdentityDirectory {
+  const owners = serviceOwnerRepository(db);
+  return {
+    async userBySsn(ssn) {
+      const [row] = await db.query<{ user_id: string; party_id: string }>(
+        `SELECT u.user_id::text AS user_id, u.party_id::text AS party_id
+         FROM parties p JOIN user_profiles u ON u.party_id = p.party_id
+         WHERE p.ssn = $1 AND NOT p.is_deleted`,
+        [ssn],
+      );
+      return row ? { userId: Number(row.user_id), partyId: Number(row.party_id) } : undefined;
+    },
+    async serviceOwnerByNumber(orgNumber) {
+      const owner = await owners.byNumber(orgNumber);
+      return owner ? { org: owner.org, orgNumber: owner.orgNumber } : undefined;
+    },
+  };
 }

@@ -31,7 +31,7 @@ const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 beforeEach(async () => {
   db = await openTestDatabase();
   auth = createPlatformAuth(db, ISSUER);
-  idp = await createTestIdentityProvider(ISSUER);
+  idp = createTestIdentityProvider(ISSUER);
   api = createAuthenticationApi({
     auth,
     issuer: ISSUER,
@@ -88,8 +88,8 @@ describe('exchange', () => {
   });
 
   it('answers 401 without a token, for another issuer’s, an expired one, a wrong audience and alg none', async () => {
-    const stranger = await createTestIdentityProvider(ISSUER);
-    const otherAudience = await createTestIdentityProvider('https://someone-else.example/');
+    const stranger = createTestIdentityProvider(ISSUER);
+    const otherAudience = createTestIdentityProvider('https://someone-else.example/');
     const good = await idp.idporten({ ssn: PERSON.ssn });
     const [, payload] = good.split('.');
     const none = `${base64url.encode(JSON.stringify({ alg: 'none' }))}.${payload}.`;

@@ -54,14 +54,28 @@ export interface TestIdentityProvider {
 /** `iss` of the test provider's tokens; `aud` is the platform's issuer, as a real client's audience would be. */
 export const TEST_IDP_ISSUER = 'urn:altinn-platform:test-idp';
 
-/** Makes the test identity provider for tokens addressed to `audience`. */
-export async function createTestIdentityProvider(audience: string): Promise<TestIdentityProvider> {
-  const { publicKey, privateKey } = await generateKeyPair('RS256', { extractable: true });
-  const kid = `test-idp-${crypto.randomUUID()}`;
-  const publicJwk: JWK = { ...(await exportJWK(publicKey)), kid, alg: 'RS256', use: 'sig' };
-  const keys = createLocalJWKSet({ keys: [publicJwk] });
-  const trusted: TrustedIssuer = { issuer: TEST_IDP_ISSUER, audience, keys };
-  const sign = (claims: JWTPayload, lifetimeSeconds: number) => {
+/**
+ * Makes the test identity provider for tokens addressed to `audience`. Its key is made on first use (key
+ * generation is asynchronous; the API that uses it is built synchronously).
+ */
+export function createTestIdentityProvider(audience: string): TestIdentityProvider {
+  let made: Promise<{ kid: string; privateKey: CryptoKey; publicJwk: JWK; keys: JWTVerifyGetKey }> | undefined;
+  const key = () => {
+    made ??= (async () => {
+      const { publicKey, privateKey } = await generateKeyPair('RS256', { extractable: true });
+      const kid = `test-idp-${crypto.randomUUID()}`;
+      const publicJwk: JWK = { ...(await exportJWK(publicKey)), kid, alg: 'RS256', use: 'sig' };
+      return { kid, privateKey, publicJwk, keys: createLocalJWKSet({ keys: [publicJwk] }) };
+    })();
+    return made;
+  };
+  const trusted: TrustedIssuer = {
+    issuer: TEST_IDP_ISSUER,
+    audience,
+    keys: async (header, token) => (await key()).keys(header, token),
+  };
+  const sign = async (claims: JWTPayload, lifetimeSeconds: number) => {
+    const { kid, privateKey } = await key();
     const now = Math.floor(Date.now() / 1000);
     return new SignJWT(claims)
       .setProtectedHeader({ alg: 'RS256', kid, typ: 'JWT' })
@@ -75,7 +89,7 @@ export async function createTestIdentityProvider(audience: string): Promise<Test
   };
   return {
     issuers: { 'id-porten': trusted, maskinporten: trusted },
-    jwks: async () => ({ keys: [publicJwk] }),
+    jwks: async () => ({ keys: [(await key()).publicJwk] }),
     idporten: (login, lifetimeSeconds = 120) =>
       sign(
         {

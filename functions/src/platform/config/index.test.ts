@@ -14,6 +14,8 @@ describe('loadConfig', () => {
       issuer: 'http://127.0.0.1:7071/authentication/api/v1/openid/',
       blobSweep: { intervalMinutes: 60, schedule: '0 0 * * * *', graceMs: 3_600_000 },
       seedTestData: true,
+      testIdp: true,
+      providers: {},
     });
   });
 
@@ -31,6 +33,9 @@ describe('loadConfig', () => {
         BLOB_SWEEP_INTERVAL_MINUTES: '15',
         BLOB_SWEEP_GRACE_MINUTES: '120',
         SEED_TEST_DATA: 'false',
+        IDPORTEN_ISSUER: 'https://test.idporten.no',
+        IDPORTEN_JWKS_URI: 'https://test.idporten.no/jwks.json',
+        IDPORTEN_AUDIENCE: 'altinn-platform',
       },
       '/srv/app',
     );
@@ -44,6 +49,14 @@ describe('loadConfig', () => {
       issuer: 'https://platform.example.no/authentication/api/v1/openid/',
       blobSweep: { intervalMinutes: 15, schedule: '0 */15 * * * *', graceMs: 7_200_000 },
       seedTestData: false,
+      testIdp: false,
+      providers: {
+        'id-porten': {
+          issuer: 'https://test.idporten.no',
+          jwksUri: 'https://test.idporten.no/jwks.json',
+          audience: 'altinn-platform',
+        },
+      },
     });
     expect(loadConfig({ PORT: '8080' }).port).toBe(8080);
     expect(loadConfig({ PORT: '8080', FUNCTIONS_HOST: '::1' }).issuer).toBe(
@@ -57,6 +70,20 @@ describe('loadConfig', () => {
     expect(loadConfig({ WEBSITE_INSTANCE_ID: 'abc123', SEED_TEST_DATA: '1' }).seedTestData).toBe(true);
     expect(loadConfig({ SEED_TEST_DATA: '0' }).seedTestData).toBe(false);
     expect(() => loadConfig({ SEED_TEST_DATA: 'yes' })).toThrow(/SEED_TEST_DATA: must be true, false, 1 or 0/);
+  });
+
+  it('turns the test identity provider on with test data unless TEST_IDP says otherwise', () => {
+    expect(loadConfig({}).testIdp).toBe(true);
+    expect(loadConfig({ SEED_TEST_DATA: 'false' }).testIdp).toBe(false);
+    expect(loadConfig({ TEST_IDP: 'false' }).testIdp).toBe(false);
+    expect(loadConfig({ WEBSITE_INSTANCE_ID: 'abc', TEST_IDP: 'true' }).testIdp).toBe(true);
+  });
+
+  it('needs all three settings of an external identity provider, or none', () => {
+    expect(() => loadConfig({ MASKINPORTEN_ISSUER: 'https://maskinporten.no/' })).toThrow(
+      /MASKINPORTEN_ISSUER, MASKINPORTEN_JWKS_URI, MASKINPORTEN_AUDIENCE: set all three or none/,
+    );
+    expect(() => loadConfig({ IDPORTEN_JWKS_URI: 'not a url' })).toThrow(/IDPORTEN_JWKS_URI: must be an http/);
   });
 
   it('treats blank variables as unset instead of as port 0 or an empty URL', () => {

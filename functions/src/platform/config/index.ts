@@ -76,6 +76,27 @@ export function sweepScheduleOf(minutes: number): string {
   return `0 0 */${minutes / 60} * * *`;
 }
 
+const httpUrl = z
+  .string()
+  .trim()
+  .regex(/^https?:\/\/[^\s/]+(\/\S*)?$/, 'must be an http:// or https:// URL');
+
+/** The three settings of one external identity provider: all or none. */
+function providerOf(
+  name: string,
+  issuer: string | undefined,
+  jwksUri: string | undefined,
+  audience: string | undefined,
+  problems: string[],
+): ExternalProvider | undefined {
+  if (issuer === undefined && jwksUri === undefined && audience === undefined) return undefined;
+  if (issuer === undefined || jwksUri === undefined || audience === undefined) {
+    problems.push(`${name}_ISSUER, ${name}_JWKS_URI, ${name}_AUDIENCE: set all three or none`);
+    return undefined;
+  }
+  return { issuer, jwksUri, audience };
+}
+
 const schema = z.object({
   PORT: unsetWhenBlank(port.optional()),
   FUNCTIONS_PORT: unsetWhenBlank(port.optional()),
@@ -110,6 +131,18 @@ const schema = z.object({
       .transform((value) => value === 'true' || value === '1')
       .optional(),
   ),
+  TEST_IDP: unsetWhenBlank(
+    z
+      .enum(['true', 'false', '1', '0'], { error: 'must be true, false, 1 or 0' })
+      .transform((value) => value === 'true' || value === '1')
+      .optional(),
+  ),
+  IDPORTEN_ISSUER: unsetWhenBlank(httpUrl.optional()),
+  IDPORTEN_JWKS_URI: unsetWhenBlank(httpUrl.optional()),
+  IDPORTEN_AUDIENCE: unsetWhenBlank(z.string().trim().min(1).optional()),
+  MASKINPORTEN_ISSUER: unsetWhenBlank(httpUrl.optional()),
+  MASKINPORTEN_JWKS_URI: unsetWhenBlank(httpUrl.optional()),
+  MASKINPORTEN_AUDIENCE: unsetWhenBlank(z.string().trim().min(1).optional()),
   /** Set by App Service on every Azure Functions instance: how the platform knows it runs in Azure. */
   WEBSITE_INSTANCE_ID: unsetWhenBlank(z.string().optional()),
   BLOB_SWEEP_GRACE_MINUTES: unsetWhenBlank(
@@ -129,6 +162,16 @@ export interface BlobSweepConfig {
   schedule: string;
   /** Orphans younger than this are left alone (BLOB_SWEEP_GRACE_MINUTES, 60 by default), in milliseconds. */
   graceMs: number;
+}
+
+/** A trusted external identity provider whose tokens `exchange` accepts. */
+export interface ExternalProvider {
+  /** Its `iss`. */
+  issuer: string;
+  /** Where its signing keys are published. */
+  jwksUri: string;
+  /** The `aud` its tokens must name (this platform's client id there). */
+  audience: string;
 }
 
 /** The platform's settings, read once at start from the environment. */
@@ -158,6 +201,13 @@ export interface Config {
    * WEBSITE_INSTANCE_ID).
    */
   seedTestData: boolean;
+  /**
+   * Serve the built-in test identity provider, trusted for `exchange/id-porten` and `exchange/maskinporten`
+   * (TEST_IDP; by default on when test data is seeded).
+   */
+  testIdp: boolean;
+  /** ID-porten and Maskinporten (IDPORTEN_ISSUER, _JWKS_URI, _AUDIENCE and MASKINPORTEN_...): all three or none. */
+  providers: { 'id-porten'?: ExternalProvider; maskinporten?: ExternalProvider };
 }
 
 /** Thrown by loadConfig when one or more environment variables are invalid; the message names each. */
@@ -180,6 +230,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
     throw new ConfigError(problems);
   }
   const values = parsed.data;
+  const problems: string[] = [];
+  const v = values;
+  const idporten = providerOf('IDPORTEN', v.IDPORTEN_ISSUER, v.IDPORTEN_JWKS_URI, v.IDPORTEN_AUDIENCE, problems);
+  const maskinporten = providerOf(
+    'MASKINPORTEN',
+    v.MASKINPORTEN_ISSUER,
+    v.MASKINPORTEN_JWKS_URI,
+    v.MASKINPORTEN_AUDIENCE,
+    problems,
+  );
+  if (problems.length > 0) throw new ConfigError(problems);
+  const seedTestData = values.SEED_TEST_DATA ?? values.WEBSITE_INSTANCE_ID === undefined;
   const port = values.FUNCTIONS_PORT ?? values.PORT ?? 7071;
   const host = values.FUNCTIONS_HOST ?? '127.0.0.1';
   return {
@@ -197,6 +259,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
       schedule: sweepScheduleOf(values.BLOB_SWEEP_INTERVAL_MINUTES ?? 60),
       graceMs: (values.BLOB_SWEEP_GRACE_MINUTES ?? 60) * 60_000,
     },
-    seedTestData: values.SEED_TEST_DATA ?? values.WEBSITE_INSTANCE_ID === undefined,
+    seedTestData,
+    testIdp: values.TEST_IDP ?? seedTestData,
+    providers: {
+      ...(idporten ? { 'id-porten': idporten } : {}),
+      ...(maskinporten ? { maskinporten } : {}),
+    },
   };
 }

@@ -272,4 +272,16 @@ CREATE TABLE authorization_generation (
 INSERT INTO authorization_generation DEFAULT VALUES;
 `,
   },
+  {
+    version: 10,
+    name: 'register_service_owners',
+    sql: `
+-- The orgs that own apps on this platform (Altinn's org list): org code, e.g. ttd, and organisation number.
+CREATE TABLE service_owners (
+  org text PRIMARY KEY CHECK (org ~ '^[a-z0-9][a-z0-9-]{0,62}$'),
+  org_number text NOT NULL UNIQUE CHECK (org_number ~ '^[0-9]{9}$'),
+  name text NOT NULL
+);
+`,
+  },
 ];
