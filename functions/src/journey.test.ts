@@ -1,0 +1,84 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testBlobConnectionString } from '../../test/support/blob.js';
+import { openTestDatabase } from '../../test/support/database.js';
+import { loadConfig } from './platform/config/index.js';
+import type { Database } from './platform/db/index.js';
+import { silentLogger } from './platform/logging/index.js';
+import { type FunctionsHost, startFunctionsHost } from './server.js';
+
+// Seeded test data (register/SEED.md): Sophie is user 1001 with party 510001, Ola user 1002 with party 510002,
+// and the service owner ttd is Testdepartementet, organisation number 310500003.
+const SOPHIE = { ssn: '01817550181', partyId: 510001 };
+const OLA = { ssn: '02828840048', userId: 1002 };
+const TTD_SCOPES = ['altinn:appdeploy', 'altinn:serviceowner/instances.read', 'altinn:serviceowner/instances.write'];
+
+let db: Database;
+let host: FunctionsHost;
+
+beforeAll(async () => {
+  db = await openTestDatabase();
+  const config = loadConfig({ BLOB_CONNECTION_STRING: testBlobConnectionString(), SEED_TEST_DATA: 'true' });
+  host = await startFunctionsHost({ config, port: 0, platform: { db, logger: silentLogger } });
+});
+afterAll(async () => {
+  await host?.close();
+  await db?.close();
+});
+
+/** One curl to a platform token: the test identity provider's external token, exchanged by Authentication. */
+async function platformToken(query: string): Promise<string> {
+  const response = await fetch(`${host.url}/authentication/api/v1/testidp/token?${query}&exchange=true`);
+  expect(response.status).toBe(200);
+  return response.text();
+}
+
+function call(token: string, method: string, path: string, body?: unknown): Promise<Response> {
+  return fetch(`${host.url}${path}`, {
+    method,
+    headers: {
+      authorization: `Bearer ${token}`,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+}
+
+describe('the whole access chain over HTTP', () => {
+  it('exchange -> platform token -> own party allowed, other denied, allowed while delegated, denied after revoke', async () => {
+    const ttd = await platformToken(`orgNumber=310500003&scope=${encodeURIComponent(TTD_SCOPES.join(' '))}`);
+    const sophie = await platformToken(`ssn=${SOPHIE.ssn}`);
+    const ola = await platformToken(`ssn=${OLA.ssn}`);
+
+    expect((await call(ttd, 'POST', '/storage/api/v1/applications/ttd/journey', {})).status).toBe(201);
+    const created = await call(ttd, 'POST', '/storage/api/v1/instances?appId=ttd/journey', {
+      instanceOwner: { partyId: String(SOPHIE.partyId) },
+    });
+    expect(created.status).toBe(201);
+    const instancePath = `/storage/api/v1/instances/${((await created.json()) as { id: string }).id}`;
+    const partyQuery = `/storage/api/v1/instances?instanceOwner.partyId=${SOPHIE.partyId}`;
+
+    expect((await call(sophie, 'GET', instancePath)).status).toBe(200);
+    expect((await call(ola, 'GET', instancePath)).status).toBe(403);
+    expect((await call(ola, 'GET', partyQuery)).status).toBe(403);
+
+    const delegated = await call(sophie, 'POST', '/intermediary/api/v1/delegations', {
+      offeredByPartyId: SOPHIE.partyId,
+      coveredByUserId: OLA.userId,
+      roleCode: 'REGNA',
+    });
+    expect(delegated.status).toBe(201);
+    const { delegationId } = (await delegated.json()) as { delegationId: string };
+    expect((await call(ola, 'GET', instancePath)).status).toBe(200);
+    const page = (await (await call(ola, 'GET', partyQuery)).json()) as { instances: unknown[] };
+    expect(page.instances).toHaveLength(1);
+
+    expect((await call(sophie, 'DELETE', `/intermediary/api/v1/delegations/${delegationId}`)).status).toBe(200);
+    expect((await call(ola, 'GET', instancePath)).status).toBe(403);
+  });
+
+  it('refuses a token the platform did not sign, and a test-idp token used directly', async () => {
+    const external = await (await fetch(`${host.url}/authentication/api/v1/testidp/token?ssn=${SOPHIE.ssn}`)).text();
+    const response = await call(external, 'GET', '/storage/api/v1/applications/ttd');
+    expect(response.status).toBe(401);
+  });
+});
