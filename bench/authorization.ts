@@ -1,14 +1,18 @@
 /**
- * `npx tsx bench/authorization.ts`: decisions/s of the PDP in process on in-memory PGlite, for a realistic app
+ * `npm run bench -- authorization`: decisions/s of the PDP in process on in-memory PGlite, for a realistic app
  * policy (Altinn's usual rules: reportee roles, signing task, app owner), single requests versus multi-requests of
  * 10, cold (no cache, every request reads policy and grants) versus cached. Ratios are printed side by side.
  */
+
+import { AUTHENTICATION_PREFIX, createAuthenticationApi } from '../functions/src/authentication/index.js';
+import { createTestIdentityProvider } from '../functions/src/authentication/providers.js';
 import { createDecisionPoint } from '../functions/src/authorization/pdp.js';
 import type { AppPolicy } from '../functions/src/authorization/policy.js';
 import { authorizationRepository } from '../functions/src/authorization/repository.js';
 import { openDatabase } from '../functions/src/platform/db/index.js';
 import { runMigrations } from '../functions/src/platform/db/migrate.js';
 import { platformMigrations } from '../functions/src/platform/db/migrations.js';
+import { createPlatformAuth } from '../functions/src/platform/index.js';
 import { silentLogger } from '../functions/src/platform/logging/index.js';
 
 const USERS = 200;
@@ -99,7 +103,49 @@ async function measure(decide: (body: unknown) => Promise<{ Response: unknown[] 
   return decisions / ((performance.now() - started) / 1000);
 }
 
-async function main(): Promise<void> {
+/** Calls `fn` for DURATION_MS after a warm-up; answers calls/s. */
+async function perSecond(fn: (i: number) => Promise<unknown>): Promise<number> {
+  for (let i = 0; i < 100; i++) await fn(i);
+  let calls = 0;
+  const started = performance.now();
+  while (performance.now() - started < DURATION_MS) await fn(calls++);
+  return calls / ((performance.now() - started) / 1000);
+}
+
+/** Token verifications/s and exchanges/s (an ID-porten token from the test provider for a known person). */
+async function tokenRows(db: Awaited<ReturnType<typeof openDatabase>>): Promise<[string, number][]> {
+  const issuer = 'http://bench.test/authentication/api/v1/openid/';
+  const auth = createPlatformAuth(db, issuer);
+  const idp = createTestIdentityProvider(issuer);
+  const directory = {
+    userBySsn: async () => ({ userId: 1001, partyId: 510001 }),
+    serviceOwnerByNumber: async () => undefined,
+  };
+  const api = createAuthenticationApi({ auth, issuer, logger: silentLogger, directory, providers: idp.issuers });
+  const tokens = await Promise.all(
+    Array.from({ length: 50 }, (_, i) =>
+      auth.issuer.userToken({ userId: 1000 + i, partyId: 510000 + i, authLevel: 2 }),
+    ),
+  );
+  const verify = await perSecond((i) => auth.verifier.verify(tokens[i % tokens.length] as string));
+  const external = await idp.idporten({ ssn: '01817550181' }, 3600);
+  const exchange = await perSecond(async () => {
+    const response = await api.request(`${AUTHENTICATION_PREFIX}/exchange/id-porten`, {
+      headers: { authorization: `Bearer ${external}` },
+    });
+    if (response.status !== 200) throw new Error(`exchange answered ${response.status}`);
+    await response.text();
+  });
+  const sign = await perSecond(() => auth.issuer.userToken({ userId: 1, partyId: 2, authLevel: 2 }));
+  return [
+    ['platform token verifications/s (RS256, cached key)', verify],
+    ['platform tokens signed/s (RS256 2048)', sign],
+    ['exchanges/s (verify external + look up + sign), in process', exchange],
+  ];
+}
+
+/** The authorization and token bench; answers the exit code. */
+export async function runAuthorizationBench(): Promise<number> {
   const db = await openDatabase({ dataDir: 'memory' });
   await runMigrations(db, platformMigrations);
   const repository = authorizationRepository(db);
@@ -139,7 +185,8 @@ async function main(): Promise<void> {
   }
   const [s, m] = rows;
   if (s && m) console.log(`multi:single  cold ${(m[1] / s[1]).toFixed(2)}x  cached ${(m[2] / s[2]).toFixed(2)}x`);
+  console.log('\nTokens (in process, one core)');
+  for (const [name, rate] of await tokenRows(db)) console.log(`${name.padEnd(60)} ${rate.toFixed(0).padStart(9)}`);
   await db.close();
+  return 0;
 }
-
-await main();

@@ -1,12 +1,17 @@
 /**
- * `npm run bench`: every benchmark in turn (see README.md); `npm run bench -- edge` or `-- storage` (or
- * BENCH_ONLY=edge|storage) runs one. Children and temp folders are removed on exit, errors and Ctrl-C.
+ * `npm run bench`: every benchmark in turn (see README.md); `npm run bench -- edge`, `-- storage` or
+ * `-- authorization` (or BENCH_ONLY=...) runs one. Children and temp folders are removed on exit, errors and Ctrl-C.
  */
+import { runAuthorizationBench } from './authorization.js';
 import { runEdgeBench } from './edge.js';
 import { killAllNow, removeTempDirs, stopAll } from './processes.js';
 import { runStorageBench } from './storage.js';
 
-const BENCHES: Record<string, () => Promise<number>> = { edge: runEdgeBench, storage: runStorageBench };
+const BENCHES: Record<string, () => Promise<number>> = {
+  edge: runEdgeBench,
+  storage: runStorageBench,
+  authorization: runAuthorizationBench,
+};
 
 /** The benches named on the command line or in BENCH_ONLY (comma-separated), all of them when none is. */
 export function selectedBenches(args: string[], only: string | undefined): string[] {
