@@ -201,3 +201,35 @@ describe('test identity provider (local mode)', () => {
     expect((await bare.request(`${AUTHENTICATION_PREFIX}/testidp/token?ssn=${PERSON.ssn}`)).status).toBe(404);
   });
 });
+
+describe('PlatformAccessTokens and key rotation', () => {
+  it('gives an org PlatformAccessTokens for its own apps only', async () => {
+    expect((await get('accesstoken/ttd/demo')).status).toBe(401);
+    const user = await auth.issuer.userToken({ userId: 1001, partyId: 510001, authLevel: 3 });
+    expect((await get('accesstoken/ttd/demo', bearer(user))).status).toBe(403);
+    const other = await auth.issuer.orgToken({ org: 'skd' });
+    expect((await get('accesstoken/ttd/demo', bearer(other))).status).toBe(403);
+    const response = await get('accesstoken/ttd/demo', bearer(await auth.issuer.orgToken({ org: 'ttd' })));
+    expect(response.status).toBe(200);
+    await expect(auth.verifier.verifyAccessToken(await response.text())).resolves.toEqual({ org: 'ttd', app: 'demo' });
+  });
+
+  it('rotates the signing key with the keys admin scope: old tokens still verify, the JWKS shows both keys', async () => {
+    const before = await auth.issuer.userToken({ userId: 1001, partyId: 510001, authLevel: 3 });
+    const post = (headers: Record<string, string>) =>
+      Promise.resolve(api.request(`${AUTHENTICATION_PREFIX}/openid/keys/rotate`, { method: 'POST', headers }));
+    expect((await post({})).status).toBe(401);
+    expect((await post(bearer(await auth.issuer.orgToken({ org: 'ttd' })))).status).toBe(403);
+    const admin = await auth.issuer.orgToken({ org: 'ttd', scopes: ['altinn:platform/keys.admin'] });
+    const rotated = await post(bearer(admin));
+    expect(rotated.status).toBe(200);
+    const { kid } = (await rotated.json()) as { kid: string };
+    expect((await auth.keys.activeKey()).kid).toBe(kid);
+    const jwks = (await (await get('openid/.well-known/openid-configuration/jwks')).json()) as {
+      keys: { kid: string }[];
+    };
+    expect(jwks.keys.map((key) => key.kid)).toContain(kid);
+    expect(jwks.keys).toHaveLength(2);
+    await expect(auth.verifier.verify(before)).resolves.toMatchObject({ userId: 1001 });
+  });
+});

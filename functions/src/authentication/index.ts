@@ -3,8 +3,12 @@ import { getCookie } from 'hono/cookie';
 import { errors, type JWTPayload, jwtVerify } from 'jose';
 import { createApi, type PlatformApp } from '../platform/api/index.js';
 import {
+  authenticate,
   CLAIMS,
+  forbidden,
+  hasScope,
   InvalidTokenError,
+  principalOf,
   RUNTIME_COOKIE,
   refusing,
   SIGNING_ALGORITHM,
@@ -80,6 +84,37 @@ const refresh = createRoute({
     401: { description: 'No valid platform token', content: problem },
   },
 });
+
+const accessToken = createRoute({
+  method: 'get',
+  path: '/accesstoken/{org}/{app}',
+  summary: "A 30-minute PlatformAccessToken for the app `org/app`, for the app's own org (an org token)",
+  request: {
+    params: z.object({
+      org: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/),
+      app: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/),
+    }),
+  },
+  responses: {
+    200: { description: 'The PlatformAccessToken', content: jwtText },
+    401: { description: 'No valid platform token', content: problem },
+    403: { description: "Not the app's own org", content: problem },
+  },
+});
+
+const rotate = createRoute({
+  method: 'post',
+  path: '/openid/keys/rotate',
+  summary: `Retire the signing key and make a new one active (scope ${'altinn:platform/keys.admin'}); old tokens stay valid until they expire`,
+  responses: {
+    200: { description: 'The new key id', content: { 'application/json': { schema: z.object({ kid: z.string() }) } } },
+    401: { description: 'No valid platform token', content: problem },
+    403: { description: 'Without the scope', content: problem },
+  },
+});
+
+/** The scope that may rotate the platform's signing key. */
+export const KEYS_ADMIN_SCOPE = 'altinn:platform/keys.admin';
 
 /** ID-porten's `acr` as an Altinn authentication level. */
 function levelOf(acr: unknown): number | undefined {
@@ -188,6 +223,26 @@ export function createAuthenticationApi(options: AuthenticationApiOptions): Plat
     if (!token) throw unauthorized('Send a platform token to refresh.', 'Bearer realm="platform"');
     const claims = await refusing('Token', () => auth.verifier.verifyClaims(token));
     return c.text(await auth.issuer.sign(claims), 200);
+  });
+
+  api.use('/accesstoken/*', authenticate({ verifier: auth.verifier }));
+  api.use('/openid/keys/*', authenticate({ verifier: auth.verifier }));
+
+  api.openapi(accessToken, async (c) => {
+    const { org, app } = c.req.valid('param');
+    const principal = principalOf(c);
+    if (principal.kind !== 'org' || principal.org !== org) {
+      throw forbidden(`Only the org ${org} gets PlatformAccessTokens for its apps.`);
+    }
+    return c.text(await auth.issuer.accessToken({ org, app }), 200);
+  });
+
+  api.openapi(rotate, async (c) => {
+    if (!hasScope(principalOf(c), KEYS_ADMIN_SCOPE))
+      throw forbidden(`Rotating keys needs the scope ${KEYS_ADMIN_SCOPE}.`);
+    const kid = await auth.keys.rotate();
+    c.var.logger.info('signing key rotated', { kid });
+    return c.json({ kid }, 200);
   });
 
   if (options.testIdp) addTestIdpRoutes(api, options.testIdp);
