@@ -224,12 +224,28 @@ describe('DELETE instances/{partyId}/{guid}', () => {
 describe('PUT instances/{partyId}/{guid}/process', () => {
   it('replaces the process state and moves lastChanged', async () => {
     const instance = await createInstance({ ...template, process });
-    const ended = { ...process, currentTask: null, ended: '2026-01-02T00:00:00Z', endEvent: 'EndEvent_1' };
-    const response = await storage.call('PUT', `instances/${instance.id}/process`, ended);
+    const next = { ...process, currentTask: { ...process.currentTask, elementId: 'Task_2' } };
+    const response = await storage.call('PUT', `instances/${instance.id}/process`, next);
     expect(response.status).toBe(200);
     const updated = (await response.json()) as Instance;
-    expect(updated).toEqual({ ...instance, process: ended, lastChanged: '2026-01-01T00:00:02.000Z' });
+    expect(updated).toEqual({ ...instance, process: next, lastChanged: '2026-01-01T00:00:02.000Z' });
     expect(await (await storage.call('GET', `instances/${instance.id}`)).json()).toEqual(updated);
+  });
+
+  it('archives the instance when the process ends, as Altinn does, and the query finds it archived', async () => {
+    const instance = await createInstance({ ...template, process });
+    const ended = { ...process, currentTask: null, ended: '2026-01-02T00:00:00Z', endEvent: 'EndEvent_1' };
+    const updated = (await (await storage.call('PUT', `instances/${instance.id}/process`, ended)).json()) as Instance;
+    expect(updated).toEqual({
+      ...instance,
+      process: ended,
+      status: { ...(instance.status as object), isArchived: true, archived: '2026-01-02T00:00:00Z' },
+      lastChanged: '2026-01-01T00:00:02.000Z',
+    });
+    const page = (await (await storage.call('GET', 'instances?org=ttd&status.isArchived=true')).json()) as {
+      instances: Instance[];
+    };
+    expect(page.instances.map((i) => i.id)).toEqual([instance.id]);
   });
 
   it('returns 404 for an unknown or hard-deleted instance', async () => {

@@ -247,7 +247,17 @@ export function addInstanceRoutes(api: PlatformApp, options: InstanceRoutesOptio
       instanceOwnerPartyId,
       instanceGuid,
       c.req.valid('header')['if-match'],
-      (instance, stamp) => ({ ...instance, process, lastChanged: stamp, lastChangedBy: callerIdOf(principalOf(c)) }),
+      (instance, stamp) => ({
+        ...instance,
+        process,
+        // As Altinn's: a process reaching its end archives the instance, stamped with the end.
+        status:
+          process.ended && !instance.status.isArchived
+            ? { ...instance.status, isArchived: true, archived: process.ended }
+            : instance.status,
+        lastChanged: stamp,
+        lastChangedBy: callerIdOf(principalOf(c)),
+      }),
       async (tx, existing, _updated, stamp) => {
         // The process history is derived from these events (see processChangeEvents).
         const events = instanceEventRepository(tx);
