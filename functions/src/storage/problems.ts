@@ -1,4 +1,3 @@
-import { z } from '@hono/zod-openapi';
 import { Problem } from '../platform/errors/index.js';
 
 /** 404: the app `org/app` has no metadata. */
@@ -26,21 +25,8 @@ export function invalidField(field: string, detail: string): Problem {
   });
 }
 
-/** The problem+json body in Storage's OpenAPI description of its error answers. */
-export const problemContent = {
-  'application/problem+json': {
-    schema: z
-      .object({
-        type: z.string(),
-        title: z.string(),
-        status: z.number().int(),
-        detail: z.string(),
-        instance: z.string(),
-        errors: z.array(z.object({ field: z.string(), detail: z.string() })).optional(),
-      })
-      .openapi('Problem'),
-  },
-};
+/** The problem+json body in Storage's OpenAPI description of its error answers: the platform's one. */
+export { problemContent } from '../platform/errors/openapi.js';
 
 /** 404: no instance `{partyId}/{instanceGuid}` (or it is hard deleted). */
 export function instanceNotFound(partyId: string, instanceGuid: string): Problem {
