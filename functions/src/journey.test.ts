@@ -76,6 +76,68 @@ describe('the whole access chain over HTTP', () => {
     expect((await call(ola, 'GET', instancePath)).status).toBe(403);
   });
 
+  it('delegated app rights reach only that app and action; a lent ADMAI cannot be passed on', async () => {
+    const ttd = await platformToken(`orgNumber=310500003&scope=${encodeURIComponent(TTD_SCOPES.join(' '))}`);
+    const sophie = await platformToken(`ssn=${SOPHIE.ssn}`);
+    const ola = await platformToken(`ssn=${OLA.ssn}`);
+    const paths: Record<string, string> = {};
+    for (const app of ['lent', 'other']) {
+      await call(ttd, 'POST', `/storage/api/v1/applications/ttd/${app}`, {});
+      const created = await call(ttd, 'POST', `/storage/api/v1/instances?appId=ttd/${app}`, {
+        instanceOwner: { partyId: String(SOPHIE.partyId) },
+      });
+      paths[app] = `/storage/api/v1/instances/${((await created.json()) as { id: string }).id}`;
+    }
+    const rights = await call(sophie, 'POST', '/intermediary/api/v1/delegations', {
+      offeredByPartyId: SOPHIE.partyId,
+      coveredByUserId: OLA.userId,
+      rights: { org: 'ttd', app: 'lent', actions: ['read'] },
+    });
+    expect(rights.status).toBe(201);
+    expect((await call(ola, 'GET', paths.lent ?? '')).status).toBe(200);
+    expect((await call(ola, 'GET', paths.other ?? '')).status).toBe(403);
+    expect((await call(ola, 'DELETE', paths.lent ?? '')).status).toBe(403);
+    const query = `/storage/api/v1/instances?instanceOwner.partyId=${SOPHIE.partyId}`;
+    expect((await call(ola, 'GET', query)).status).toBe(403);
+    expect((await call(ola, 'GET', `${query}&appId=ttd/lent`)).status).toBe(200);
+
+    const admai = await call(sophie, 'POST', '/intermediary/api/v1/delegations', {
+      offeredByPartyId: SOPHIE.partyId,
+      coveredByUserId: OLA.userId,
+      roleCode: 'ADMAI',
+    });
+    expect(admai.status).toBe(201);
+    const onwards = await call(ola, 'POST', '/intermediary/api/v1/delegations', {
+      offeredByPartyId: SOPHIE.partyId,
+      coveredByUserId: OLA.userId,
+      roleCode: 'ADMAI',
+      validFrom: '2026-01-01T00:00:00Z',
+    });
+    expect(onwards.status).toBe(403);
+  });
+
+  it('lets an end user ask for decisions about themself only', async () => {
+    const ola = await platformToken(`ssn=${OLA.ssn}`);
+    const ask = (userId: number) =>
+      call(ola, 'POST', '/authorization/api/v1/decision', {
+        Request: {
+          AccessSubject: [{ Attribute: [{ AttributeId: 'urn:altinn:userid', Value: String(userId) }] }],
+          Action: [{ Attribute: [{ AttributeId: 'urn:oasis:names:tc:xacml:1.0:action:action-id', Value: 'read' }] }],
+          Resource: [
+            {
+              Attribute: [
+                { AttributeId: 'urn:altinn:org', Value: 'ttd' },
+                { AttributeId: 'urn:altinn:app', Value: 'journey' },
+                { AttributeId: 'urn:altinn:partyid', Value: '500000' },
+              ],
+            },
+          ],
+        },
+      });
+    expect((await ask(OLA.userId)).status).toBe(200);
+    expect((await ask(1001)).status).toBe(403);
+  });
+
   it('refuses a token the platform did not sign, and a test-idp token used directly', async () => {
     const external = await (await fetch(`${host.url}/authentication/api/v1/testidp/token?ssn=${SOPHIE.ssn}`)).text();
     const response = await call(external, 'GET', '/storage/api/v1/applications/ttd');

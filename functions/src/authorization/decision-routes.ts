@@ -1,6 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { PlatformApp } from '../platform/api/index.js';
-import { principalOf } from '../platform/auth/index.js';
+import { forbidden, principalOf } from '../platform/auth/index.js';
 import { problemContent } from '../storage/problems.js';
 import { ownPartyOf, requireReaderOf } from './access.js';
 import type { AuthorizationServices } from './services.js';
@@ -69,8 +69,28 @@ const roles = createRoute({
 /** Adds `POST decision`, `GET parties`, `GET parties/{partyId}/validate` and `GET roles`. */
 export function addDecisionRoutes(api: PlatformApp, services: AuthorizationServices): void {
   api.openapi(decision, async (c) => {
-    principalOf(c);
-    return c.json(await services.pdp.decide(c.req.valid('json')), 200);
+    const principal = principalOf(c);
+    const body = c.req.valid('json');
+    // An end user calling without their app asks only about themself: decisions about others would reveal their
+    // roles and delegations. Orgs, and apps (PlatformAccessToken) deciding for their users, may ask about anyone.
+    if (principal.kind === 'user' && !c.get('appIdentity')) {
+      const own: Record<string, string> = {
+        'urn:altinn:userid': String(principal.userId),
+        'urn:altinn:partyid': String(principal.partyId),
+      };
+      const subjects = (body as { Request?: { AccessSubject?: unknown } }).Request?.AccessSubject;
+      for (const subject of Array.isArray(subjects) ? subjects : []) {
+        const attributes = (subject as { Attribute?: unknown } | null)?.Attribute;
+        for (const attribute of Array.isArray(attributes) ? attributes : []) {
+          const { AttributeId, Value } = (attribute ?? {}) as { AttributeId?: unknown; Value?: unknown };
+          const mine = typeof AttributeId === 'string' ? own[AttributeId] : undefined;
+          if (mine !== undefined && String(Value) !== mine) {
+            throw forbidden(`User ${principal.userId} may ask for decisions about themself only.`);
+          }
+        }
+      }
+    }
+    return c.json(await services.pdp.decide(body), 200);
   });
 
   api.openapi(parties, async (c) => {

@@ -1,5 +1,5 @@
-import type { UserPrincipal } from '../platform/auth/index.js';
 import type { Database } from '../platform/db/index.js';
+import type { PartyAccess } from '../storage/access.js';
 import { authorizationRepository, type Grant } from './repository.js';
 
 /** The role every person holds for their own party. */
@@ -82,11 +82,19 @@ export type Reportees = ReturnType<typeof createReportees>;
 
 /**
  * A `PartyAccess` (DataServices' "whom may a user act for") backed by roles and delegations: a user acts for their
- * own party and every party they hold a role or an active delegation for.
+ * own party and every party they hold a role for; delegated app rights reach only that app, for the actions named.
  */
-export function createPartyAccess(options: ReporteeOptions): {
-  mayRepresent(user: UserPrincipal, partyId: number): Promise<boolean>;
-} {
+export function createPartyAccess(options: ReporteeOptions): PartyAccess {
   const reportees = createReportees(options);
-  return { mayRepresent: (user, partyId) => reportees.mayRepresent(user.userId, partyId, user.partyId) };
+  return {
+    async mayRepresent(user, partyId, scope) {
+      if (user.partyId === partyId) return true;
+      const holdings = await reportees.holdings(user.userId, partyId, user.partyId);
+      if (holdings.roles.size > 0) return true;
+      if (!scope) return holdings.appRights.length > 0;
+      return holdings.appRights.some(
+        (rights) => rights.org === scope.org && rights.app === scope.app && rights.actions.includes(scope.action),
+      );
+    },
+  };
 }

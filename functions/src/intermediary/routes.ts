@@ -1,6 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { AUTHORIZATION_SCOPES } from '../authorization/access.js';
+import { authorizationRepository } from '../authorization/repository.js';
 import type { AuthorizationServices } from '../authorization/services.js';
 import type { PlatformApp } from '../platform/api/index.js';
 import { forbidden, hasScope, type Principal, principalOf } from '../platform/auth/index.js';
@@ -97,8 +98,19 @@ export function addDelegationRoutes(api: PlatformApp, services: AuthorizationSer
     if (isAdmin(principal)) return true;
     if (principal.kind !== 'user') return false;
     if (principal.partyId === partyId) return true;
-    const holdings = await services.reportees.holdings(principal.userId, partyId, principal.partyId);
-    return DELEGATING_ROLES.some((role) => holdings.roles.has(role));
+    // Only a role assigned as data counts here, never one received by delegation: otherwise a lent ADMAI could
+    // delegate itself onwards and outlive its own revocation.
+    const at = services.now().getTime();
+    const assignments = await authorizationRepository(services.db).listAssignments({
+      userId: principal.userId,
+      partyId,
+    });
+    return assignments.some(
+      (assignment) =>
+        (DELEGATING_ROLES as readonly string[]).includes(assignment.roleCode) &&
+        Date.parse(assignment.validFrom) <= at &&
+        (assignment.validTo === null || Date.parse(assignment.validTo) > at),
+    );
   }
 
   async function requireRepresentative(c: Context<PlatformEnv>, partyId: number): Promise<Principal> {

@@ -27,7 +27,19 @@ export const MIN_USER_AUTH_LEVEL = 2;
  * (reportees, roles and delegations) plugs in here when it runs.
  */
 export interface PartyAccess {
-  mayRepresent(user: UserPrincipal, partyId: number): Promise<boolean>;
+  /**
+   * Without `scope`: may the user act for the party at all (a role, or rights to some app)? With it: for that
+   * action on instances of `org/app` (a role, or delegated rights to that app and action); with `org` and `app`
+   * left out, only a role counts (e.g. a query across every app of the party).
+   */
+  mayRepresent(user: UserPrincipal, partyId: number, scope?: AccessScope): Promise<boolean>;
+}
+
+/** What a user wants to do with a party's instances. */
+export interface AccessScope {
+  org?: string;
+  app?: string;
+  action: 'read' | 'write' | 'instantiate' | 'delete';
 }
 
 /** A user acts for their own party only. */
@@ -67,10 +79,18 @@ function requireScope(principal: Principal, scope: string): void {
   if (!hasScope(principal, scope)) throw forbidden(`This call needs the scope ${scope}.`);
 }
 
-async function requireParty(access: PartyAccess, user: UserPrincipal, partyId: number): Promise<void> {
+async function requireParty(
+  access: PartyAccess,
+  user: UserPrincipal,
+  partyId: number,
+  scope?: AccessScope,
+): Promise<void> {
   requireUserLevel(user);
-  if (!(await access.mayRepresent(user, partyId))) {
-    throw forbidden(`User ${user.userId} may not act for party ${partyId}.`);
+  if (!(await access.mayRepresent(user, partyId, scope))) {
+    const what = scope
+      ? ` to ${scope.action}${scope.app ? ` instances of ${scope.org}/${scope.app}` : ' across its apps'}`
+      : '';
+    throw forbidden(`User ${user.userId} may not act for party ${partyId}${what}.`);
   }
 }
 
@@ -122,10 +142,12 @@ export function createStorageAccess(db: Database, partyAccess: PartyAccess = own
           }
           requireScope(principal, write ? SCOPES.instancesWrite : SCOPES.instancesRead);
           requireSameApp(identity, owner.org, owner.app);
-        } else if (write && !USER_DIRECT_WRITES.has(sub)) {
-          requireApp(identity, owner.org, owner.app);
         } else {
-          requireSameApp(identity, owner.org, owner.app);
+          // What the user may do with this app's instances: delegated app rights name actions.
+          const action = !write ? 'read' : c.req.method === 'DELETE' && sub === '' ? 'delete' : 'write';
+          await requireParty(partyAccess, principal, partyId, { org: owner.org, app: owner.app, action });
+          if (write && !USER_DIRECT_WRITES.has(sub)) requireApp(identity, owner.org, owner.app);
+          else requireSameApp(identity, owner.org, owner.app);
         }
         return next();
       };
@@ -157,7 +179,7 @@ export function createStorageAccess(db: Database, partyAccess: PartyAccess = own
         requireSameApp(identity, app.org, app.app);
         return;
       }
-      await requireParty(partyAccess, principal, partyId);
+      await requireParty(partyAccess, principal, partyId, { org: app.org, app: app.app, action: 'instantiate' });
       requireApp(identity, app.org, app.app);
     },
 
@@ -179,7 +201,11 @@ export function createStorageAccess(db: Database, partyAccess: PartyAccess = own
           'an end user queries the instances of one party: give instanceOwner.partyId',
         );
       }
-      await requireParty(partyAccess, principal, filter.partyId);
+      // Rights to one app reach only that app's instances; a query across apps needs a role.
+      await requireParty(partyAccess, principal, filter.partyId, {
+        ...(filter.app && filter.org ? { org: filter.org, app: filter.app } : {}),
+        action: 'read',
+      });
     },
   };
 }

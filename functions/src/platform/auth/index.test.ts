@@ -204,6 +204,22 @@ describe('tokens', () => {
   });
 });
 
+describe('verifier failures', () => {
+  it('lets a database failure through as an error, not as a refused token (so it answers 500, not 401)', async () => {
+    const { issuer } = stores();
+    const token = await issuer.userToken({ userId: 1, partyId: 2, authLevel: 2 });
+    const { verifier } = stores();
+    await db.close();
+    const error = await verifier.verify(token).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(Error);
+    expect(error).not.toBeInstanceOf(InvalidTokenError);
+    db = await openTestDatabase();
+  });
+});
+
 describe('authenticate middleware', () => {
   function app() {
     const { issuer, verifier } = stores();

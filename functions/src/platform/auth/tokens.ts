@@ -200,6 +200,10 @@ export function createTokenVerifier(options: TokenOptions): TokenVerifier {
       });
       return payload;
     } catch (error) {
+      // A database that cannot be read (the key lookup) is the platform's failure, not a bad token: a 500.
+      if (!(error instanceof InvalidTokenError || error instanceof errors.JOSEError || error instanceof TypeError)) {
+        throw error;
+      }
       throw new InvalidTokenError(reasonOf(error));
     }
   }
