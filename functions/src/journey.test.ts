@@ -69,6 +69,17 @@ describe('the whole access chain over HTTP', () => {
     expect(delegated.status).toBe(201);
     const { delegationId } = (await delegated.json()) as { delegationId: string };
     expect((await call(ola, 'GET', instancePath)).status).toBe(200);
+    const reportees = (await (await call(ola, 'GET', `/authorization/api/v1/parties?userId=${OLA.userId}`)).json()) as {
+      partyId: number;
+      name?: string;
+    }[];
+    // Register's parties: the seed's roles (REGN for DDG Fitness, DAGL for Nordlys), the delegation, his own.
+    expect(reportees.map((party) => [party.partyId, party.name])).toEqual([
+      [500000, 'DDG Fitness AS'],
+      [500100, 'Nordlys Regnskap AS'],
+      [SOPHIE.partyId, 'Sophie Salt'],
+      [510002, 'Ola Nordmann'],
+    ]);
     const page = (await (await call(ola, 'GET', partyQuery)).json()) as { instances: unknown[] };
     expect(page.instances).toHaveLength(1);
 

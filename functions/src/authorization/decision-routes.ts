@@ -1,6 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { PlatformApp } from '../platform/api/index.js';
 import { forbidden, principalOf } from '../platform/auth/index.js';
+import { partyRepository } from '../register/repository.js';
 import { problemContent } from '../storage/problems.js';
 import { ownPartyOf, requireReaderOf } from './access.js';
 import type { AuthorizationServices } from './services.js';
@@ -23,7 +24,9 @@ const decision = createRoute({
   },
 });
 
-const Party = z.object({ partyId: z.number().int() }).openapi('Reportee');
+const Party = z.object({ partyId: z.number().int() }).passthrough().openapi('Reportee', {
+  description: "Register's Party (with childParties) when Register knows it, else only partyId",
+});
 
 const parties = createRoute({
   method: 'get',
@@ -97,8 +100,10 @@ export function addDecisionRoutes(api: PlatformApp, services: AuthorizationServi
     const { userId } = c.req.valid('query');
     const principal = requireReaderOf(c, userId);
     const found = await services.reportees.parties(userId, ownPartyOf(principal, userId));
+    // Altinn answers Register's Party objects; a party Register does not know keeps only its id.
+    const registered = await partyRepository(services.db).byIds(found);
     return c.json(
-      found.map((partyId) => ({ partyId })),
+      found.map((partyId) => registered.find((party) => party.partyId === partyId) ?? { partyId }),
       200,
     );
   });
