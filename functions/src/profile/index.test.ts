@@ -97,17 +97,17 @@ describe('PUT users/current/profilesettingpreference', () => {
     h.profile('PUT', 'users/current/profilesettingpreference', headers, body);
 
   it('changes the named settings, keeps the others, and GET answers them', async () => {
-    const changed = await profileOf(await put(ola, { language: 'nn', preSelectedPartyId: 500000 }));
+    const changed = await profileOf(await put(ola, { language: 'nn', preSelectedPartyId: 510002 }));
     expect(changed.profileSettingPreference).toEqual({
       language: 'nn',
-      preSelectedPartyId: 500000,
+      preSelectedPartyId: 510002,
       doNotPromptForParty: false,
     });
     await profileOf(await put(ola, { doNotPromptForParty: true }));
     const read = await profileOf(await h.profile('GET', 'users/current', ola));
     expect(read.profileSettingPreference).toEqual({
       language: 'nn',
-      preSelectedPartyId: 500000,
+      preSelectedPartyId: 510002,
       doNotPromptForParty: true,
     });
     const cleared = await profileOf(await put(ola, { preSelectedPartyId: null, language: 'en' }));
@@ -124,6 +124,11 @@ describe('PUT users/current/profilesettingpreference', () => {
     const party = await put(sophie, { language: 'en', preSelectedPartyId: 999999 });
     expect(party.status).toBe(400);
     expect((await problemOf(party)).errors).toEqual([{ field: 'preSelectedPartyId', detail: 'no party 999999' }]);
+    // A party that exists but Sophie may not represent (Ola's).
+    const foreign = await put(sophie, { preSelectedPartyId: 510002 });
+    expect((await problemOf(foreign)).errors).toEqual([
+      { field: 'preSelectedPartyId', detail: 'not a party user 1001 may represent' },
+    ]);
     expect(await fieldsOf(await put(sophie, { theme: 'dark' }))).toEqual(['theme']);
     const read = await profileOf(await h.profile('GET', 'users/current', sophie));
     expect(read.profileSettingPreference.language).toBe('nb');

@@ -1,4 +1,5 @@
 import { createRoute } from '@hono/zod-openapi';
+import { createReportees } from '../authorization/grants.js';
 import type { PlatformApp } from '../platform/api/index.js';
 import { forbidden, type Principal, principalOf, type UserPrincipal } from '../platform/auth/index.js';
 import type { Database } from '../platform/db/index.js';
@@ -93,19 +94,24 @@ export function addUserRoutes(api: PlatformApp, options: { db: Database }): void
   api.openapi(settings, async (c) => {
     const user = requireUser(principalOf(c));
     const update = c.req.valid('json');
-    const profile = await db.transaction(async (tx) => {
-      const partyId = update.preSelectedPartyId;
-      if (partyId !== undefined && partyId !== null) {
-        const party = await partyRepository(tx).byId(partyId);
-        if (!party || party.isDeleted) {
-          throw new Problem(400, {
-            kind: 'validation',
-            title: 'Invalid request',
-            detail: `Invalid body: preSelectedPartyId (no party ${partyId}).`,
-            errors: [{ field: 'preSelectedPartyId', detail: `no party ${partyId}` }],
-          });
-        }
+    const partyId = update.preSelectedPartyId;
+    if (partyId !== undefined && partyId !== null) {
+      const invalid = (detail: string) =>
+        new Problem(400, {
+          kind: 'validation',
+          title: 'Invalid request',
+          detail: `Invalid body: preSelectedPartyId (${detail}).`,
+          errors: [{ field: 'preSelectedPartyId', detail }],
+        });
+      const party = await partyRepository(db).byId(partyId);
+      if (!party || party.isDeleted) throw invalid(`no party ${partyId}`);
+      // Only a party the user may represent (their own, a role or a delegation) can be preselected.
+      const reportees = createReportees({ db, now: () => new Date() });
+      if (!(await reportees.mayRepresent(user.userId, partyId, user.partyId))) {
+        throw invalid(`not a party user ${user.userId} may represent`);
       }
+    }
+    const profile = await db.transaction(async (tx) => {
       const repository = profileRepository(tx);
       if (!(await repository.updateSettings(user.userId, update))) throw userNotFound(`with id ${user.userId}`);
       return repository.byUserId(user.userId);
