@@ -1,13 +1,13 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { PlatformApp } from '../platform/api/index.js';
 import { forbidden, principalOf } from '../platform/auth/index.js';
+import { jsonContent as json } from '../platform/errors/openapi.js';
 import { partyRepository } from '../register/repository.js';
 import { problemContent } from '../storage/problems.js';
 import { ownPartyOf, requireReaderOf } from './access.js';
 import type { AuthorizationServices } from './services.js';
 import { XacmlRequestBody, XacmlResponseBody } from './xacml.js';
 
-const json = <T extends z.ZodType>(schema: T) => ({ 'application/json': { schema } });
 const Id = z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER);
 const invalid = { description: 'Invalid path or query; `errors` names each field', content: problemContent };
 const refused = { description: 'No token (401) or not allowed to read about this user (403)', content: problemContent };

@@ -2,13 +2,13 @@ import { createRoute, z } from '@hono/zod-openapi';
 import type { PlatformApp } from '../platform/api/index.js';
 import { principalOf } from '../platform/auth/index.js';
 import { Problem } from '../platform/errors/index.js';
+import { jsonContent as json } from '../platform/errors/openapi.js';
 import { mismatchedField, problemContent } from '../storage/problems.js';
 import { AUTHORIZATION_SCOPES, requireScope } from './access.js';
 import { RoleCode } from './policy.js';
 import { authorizationRepository } from './repository.js';
 import type { AuthorizationServices } from './services.js';
 
-const json = <T extends z.ZodType>(schema: T) => ({ 'application/json': { schema } });
 const Id = z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER);
 
 const RoleAssignmentInput = z

@@ -6,6 +6,7 @@ import type { AuthorizationServices } from '../authorization/services.js';
 import type { PlatformApp } from '../platform/api/index.js';
 import { forbidden, hasScope, type Principal, principalOf } from '../platform/auth/index.js';
 import { Problem } from '../platform/errors/index.js';
+import { jsonContent as json } from '../platform/errors/openapi.js';
 import type { PlatformEnv } from '../platform/request-context/index.js';
 import { invalidField, problemContent } from '../storage/problems.js';
 import { type Delegation, delegationRepository } from './repository.js';
@@ -14,7 +15,6 @@ import { DelegationAuditSchema, DelegationInput, DelegationSchema } from './sche
 /** Roles that let a user delegate on behalf of a party: the general manager and the access manager. */
 export const DELEGATING_ROLES = ['DAGL', 'ADMAI'] as const;
 
-const json = <T extends z.ZodType>(schema: T) => ({ 'application/json': { schema } });
 const Id = z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER);
 const IncludeRevoked = z.enum(['true', 'false']).optional();
 const errors = {

@@ -2,6 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import type { PlatformApp } from '../platform/api/index.js';
 import type { Database } from '../platform/db/index.js';
 import { Problem } from '../platform/errors/index.js';
+import { jsonContent as json } from '../platform/errors/openapi.js';
 import { applicationNotFound, mismatchedField, problemContent } from './problems.js';
 import { storageRepository } from './repository.js';
 import { AppId, Application, ApplicationInput, ApplicationList, AppParams, OrgParams } from './schemas.js';
@@ -15,7 +16,6 @@ export interface ApplicationRoutesOptions {
   now: () => Date;
 }
 
-const json = <T extends z.ZodType>(schema: T) => ({ 'application/json': { schema } });
 const body = { required: true, content: json(ApplicationInput) };
 const invalid = { description: 'Invalid path, query or body; `errors` names each field', content: problemContent };
 const missing = { description: 'No such application', content: problemContent };

@@ -1,11 +1,11 @@
 import { createRoute, z } from '@hono/zod-openapi';
+import { jsonContent as json } from '../platform/errors/openapi.js';
 import { DataElement, DataElementList, DataElementParams } from './data-element-schemas.js';
 import { InstanceParams } from './instance-schemas.js';
 import { problemContent } from './problems.js';
 
 // The OpenAPI routes of data elements; their handlers are in data-elements.ts.
 
-const json = <T extends z.ZodType>(schema: T) => ({ 'application/json': { schema } });
 const problem = (description: string) => ({ description, content: problemContent });
 const binary = { '*/*': { schema: z.string().openapi({ format: 'binary' }) } };
 /** The strong ETag answered with an element's JSON and content alike. */

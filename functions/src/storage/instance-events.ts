@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { createRoute, type z } from '@hono/zod-openapi';
+import { createRoute } from '@hono/zod-openapi';
 import type { PlatformApp } from '../platform/api/index.js';
 import type { Database } from '../platform/db/index.js';
+import { jsonContent as json } from '../platform/errors/openapi.js';
 import { instanceEventRepository } from './instance-event-repository.js';
 import {
   InstanceEvent,
@@ -25,7 +26,6 @@ export interface InstanceEventRoutesOptions {
 /** The prefix of the event types recorded by a process change; the process history lists these. */
 export const PROCESS_EVENT_PREFIX = 'process_';
 
-const json = <T extends z.ZodType>(schema: T) => ({ 'application/json': { schema } });
 const invalid = { description: 'Invalid path, query or body; `errors` names each field', content: problemContent };
 const missing = { description: 'No such instance (or it is hard deleted)', content: problemContent };
 

@@ -3,6 +3,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import type { PlatformApp } from '../platform/api/index.js';
 import { principalOf } from '../platform/auth/index.js';
 import type { Database, Transaction } from '../platform/db/index.js';
+import { jsonContent as json } from '../platform/errors/openapi.js';
 import { callerIdOf, type StorageAccess } from './access.js';
 import { IfMatchHeaders, IfNoneMatchHeaders, ifMatchHolds, ifNoneMatchFails, instanceEtag } from './instance-etag.js';
 import { instanceEventRepository } from './instance-event-repository.js';
@@ -24,7 +25,6 @@ export interface InstanceRoutesOptions {
   access: StorageAccess;
 }
 
-const json = <T extends z.ZodType>(schema: T) => ({ 'application/json': { schema } });
 const invalid = { description: 'Invalid path, query or body; `errors` names each field', content: problemContent };
 const missing = { description: 'No such instance (or it is hard deleted)', content: problemContent };
 const etagHeader = { ETag: { description: "The instance's strong ETag", schema: { type: 'string' as const } } };

@@ -1,7 +1,8 @@
-import { createRoute, type z } from '@hono/zod-openapi';
+import { createRoute } from '@hono/zod-openapi';
 import type { PlatformApp } from '../platform/api/index.js';
 import type { Database } from '../platform/db/index.js';
 import { Problem } from '../platform/errors/index.js';
+import { jsonContent as json } from '../platform/errors/openapi.js';
 import { applicationNotFound, mismatchedField, problemContent } from './problems.js';
 import { storageRepository } from './repository.js';
 import { AppParams, TextParams, TextResource, TextResourceInput } from './schemas.js';
@@ -15,7 +16,6 @@ export interface TextRoutesOptions {
   now: () => Date;
 }
 
-const json = <T extends z.ZodType>(schema: T) => ({ 'application/json': { schema } });
 const body = { required: true, content: json(TextResourceInput) };
 const invalid = { description: 'Invalid path or body; `errors` names each field', content: problemContent };
 const created = {
