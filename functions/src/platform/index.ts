@@ -24,7 +24,9 @@ export interface Platform {
   blob: BlobStore;
   /** Platform tokens: the signing keys, and the one issuer and verifier every API uses. */
   auth: PlatformAuth;
-  /** Releases what openPlatform opened (not what was passed in). */
+  /** Runs `fn` when the platform closes, before the database does, last registered first (e.g. stopping a loop). */
+  onClose(fn: () => Promise<void>): void;
+  /** Runs the `onClose` work, then releases what openPlatform opened (not what was passed in). */
   close(): Promise<void>;
 }
 
@@ -72,13 +74,20 @@ export async function openPlatform(config: Config, overrides: PlatformOverrides 
     if (!overrides.db) await db.close();
     throw error;
   }
+  const closers: (() => Promise<void>)[] = [];
   return {
     config,
     logger,
     db,
     blob,
     auth: createPlatformAuth(db, config.issuer),
+    onClose(fn) {
+      closers.push(fn);
+    },
     async close() {
+      for (const fn of closers.splice(0).reverse()) {
+        await fn().catch((error: unknown) => logger.error('closing a platform service failed', { error }));
+      }
       if (!overrides.db) await db.close();
     },
   };

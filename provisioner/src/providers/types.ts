@@ -132,6 +132,11 @@ export interface Provider {
   readonly name: string;
   /** Creates or updates the org's cluster; `state` is undefined on the first call of an operation. */
   ensureCluster(org: string, spec: ClusterSpec, state: ProviderState | undefined): Promise<Step<ClusterReady>>;
+  /**
+   * Whether the org's cluster still exists as last made (optional): the reconciler re-creates one
+   * that is gone, e.g. local ingresses after a restart of the host.
+   */
+  observeCluster?(org: string): Promise<boolean>;
   /** Deletes the org's cluster and everything in it; done when it is gone (absent is done). */
   deleteCluster(org: string, state: ProviderState | undefined): Promise<Step<null>>;
   /** Applies an app's release and scale (Namespace, Deployment, Service, ...); returns at once. */

@@ -284,4 +284,77 @@ CREATE TABLE service_owners (
 );
 `,
   },
+  {
+    version: 11,
+    name: 'provisioner',
+    sql: `
+-- Desired state of the provisioner: one cluster per org, its apps, each app's immutable releases,
+-- and the operations that drive actual state toward it (provisioner/).
+CREATE TABLE clusters (
+  org text PRIMARY KEY CHECK (org ~ '^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$'),
+  spec jsonb NOT NULL,
+  generation bigint NOT NULL DEFAULT 1,
+  observed_generation bigint NOT NULL DEFAULT 0,
+  phase text NOT NULL CHECK (phase IN ('Provisioning', 'Ready', 'Failed', 'Deleting')),
+  ingress_url text,
+  conditions jsonb NOT NULL DEFAULT '[]',
+  created_at timestamptz NOT NULL,
+  updated_at timestamptz NOT NULL
+);
+CREATE TABLE cluster_apps (
+  org text NOT NULL REFERENCES clusters (org),
+  app text NOT NULL CHECK (app ~ '^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$'),
+  generation bigint NOT NULL DEFAULT 1,
+  observed_generation bigint NOT NULL DEFAULT 0,
+  -- The release the operator wants, and the one whose rollout last completed (it serves traffic).
+  desired_revision integer NOT NULL,
+  serving_revision integer,
+  min_replicas integer NOT NULL CHECK (min_replicas >= 0),
+  max_replicas integer NOT NULL CHECK (max_replicas >= 1 AND max_replicas >= min_replicas),
+  replicas integer NOT NULL CHECK (replicas BETWEEN min_replicas AND max_replicas),
+  phase text NOT NULL CHECK (phase IN ('Deploying', 'Ready', 'Failed', 'Deleting')),
+  conditions jsonb NOT NULL DEFAULT '[]',
+  created_at timestamptz NOT NULL,
+  updated_at timestamptz NOT NULL,
+  PRIMARY KEY (org, app)
+);
+CREATE TABLE app_releases (
+  org text NOT NULL,
+  app text NOT NULL,
+  revision integer NOT NULL CHECK (revision >= 1),
+  spec jsonb NOT NULL,
+  created_at timestamptz NOT NULL,
+  created_by text NOT NULL,
+  PRIMARY KEY (org, app, revision),
+  FOREIGN KEY (org, app) REFERENCES cluster_apps (org, app) ON DELETE CASCADE
+);
+-- Long-running work. Rows outlive the cluster or app they acted on, as an audit trail.
+CREATE TABLE operations (
+  id uuid PRIMARY KEY,
+  kind text NOT NULL,
+  org text NOT NULL,
+  app text,
+  generation bigint NOT NULL,
+  status text NOT NULL CHECK (status IN ('NotStarted', 'Running', 'Succeeded', 'Failed', 'Canceled')),
+  phase text NOT NULL,
+  input jsonb NOT NULL,
+  provider_state jsonb,
+  conditions jsonb NOT NULL DEFAULT '[]',
+  error jsonb,
+  attempts integer NOT NULL DEFAULT 0,
+  next_attempt_at timestamptz NOT NULL,
+  lease_until timestamptz,
+  created_by text NOT NULL,
+  created_at timestamptz NOT NULL,
+  started_at timestamptz,
+  updated_at timestamptz NOT NULL,
+  completed_at timestamptz
+);
+-- At most one unfinished operation per cluster (app '') or app: a second one is a 409.
+CREATE UNIQUE INDEX operations_one_active ON operations (org, coalesce(app, ''))
+  WHERE status IN ('NotStarted', 'Running');
+CREATE INDEX operations_due ON operations (next_attempt_at) WHERE status IN ('NotStarted', 'Running');
+CREATE INDEX operations_target ON operations (org, app, created_at);
+`,
+  },
 ];

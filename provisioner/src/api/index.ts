@@ -1,0 +1,60 @@
+import type { OpenAPIHono } from '@hono/zod-openapi';
+import { createApi } from '../../../functions/src/platform/api/index.js';
+import type { TokenVerifier } from '../../../functions/src/platform/auth/index.js';
+import type { Database } from '../../../functions/src/platform/db/index.js';
+import type { Logger } from '../../../functions/src/platform/logging/index.js';
+import type { Provider } from '../providers/types.js';
+import { authenticateCaller, type ProvisionerEnv } from './access.js';
+import { provisionerCommands } from './commands.js';
+import { addProvisionerRoutes } from './routes.js';
+import { PROVISIONER_PREFIX } from './views.js';
+
+export { PROVISIONER_PREFIX } from './views.js';
+
+/** What the provisioner API needs. */
+export interface ProvisionerApiOptions {
+  db: Database;
+  logger: Logger;
+  verifier: TokenVerifier;
+  /** The operator's bearer token for clusters; without one, only org tokens work. */
+  adminToken: string | undefined;
+  /** Reads live rollouts for `GET .../apps/{app}`. */
+  provider?: Pick<Provider, 'rolloutStatus'>;
+  /** Called when an operation was started, so the local reconciler takes it at once. */
+  wake?: () => void;
+  now?: () => Date;
+}
+
+/**
+ * The provisioner's HTTP API (`/provisioner/api/v1`): clusters per org, apps, releases and
+ * operations. Writes store desired state and an operation and answer 202 with its `Location`; the
+ * reconciler does the work.
+ */
+export function createProvisionerApi(options: ProvisionerApiOptions): OpenAPIHono<ProvisionerEnv> {
+  const api = createApi({
+    prefix: PROVISIONER_PREFIX,
+    title: 'Provisioner',
+    version: '1.0.0',
+    description: 'Org clusters and app deployments: desired state in, long-running operations out.',
+    logger: options.logger,
+  }) as unknown as OpenAPIHono<ProvisionerEnv>;
+  api.use(
+    '*',
+    authenticateCaller({
+      adminToken: options.adminToken,
+      verifier: options.verifier,
+      openPaths: [`${PROVISIONER_PREFIX}/openapi.json`],
+    }),
+  );
+  const commands = provisionerCommands({
+    db: options.db,
+    ...(options.now ? { now: options.now } : {}),
+    ...(options.wake ? { wake: options.wake } : {}),
+  });
+  addProvisionerRoutes(api, {
+    db: options.db,
+    commands,
+    ...(options.provider ? { provider: options.provider } : {}),
+  });
+  return api;
+}

@@ -1,0 +1,99 @@
+import type { RolloutStatus } from '../providers/types.js';
+import type { AppRecord, ClusterRecord, OperationRecord, ReleaseRecord } from '../state/types.js';
+
+/** Public path prefix of the provisioner. */
+export const PROVISIONER_PREFIX = '/provisioner/api/v1';
+
+/** Path of an operation's status. */
+export const operationPath = (id: string): string => `${PROVISIONER_PREFIX}/operations/${id}`;
+
+/** How an operation is shown: ARM's status names, Kubernetes-style conditions, its error when it failed. */
+export function operationView(op: OperationRecord) {
+  return {
+    id: op.id,
+    kind: op.kind,
+    target: { org: op.org, ...(op.app === null ? {} : { app: op.app }) },
+    status: op.status,
+    phase: op.phase,
+    observedGeneration: op.generation,
+    ...(op.input.revision === undefined ? {} : { revision: op.input.revision }),
+    ...(op.input.force ? { force: true } : {}),
+    ...(op.input.cause ? { cause: op.input.cause } : {}),
+    conditions: op.conditions,
+    error: op.error,
+    attempts: op.attempts,
+    createdBy: op.createdBy,
+    createdAt: op.createdAt,
+    startedAt: op.startedAt,
+    updatedAt: op.updatedAt,
+    completedAt: op.completedAt,
+    ...(op.status === 'NotStarted' || op.status === 'Running' ? { nextAttemptAt: op.nextAttemptAt } : {}),
+    href: operationPath(op.id),
+  };
+}
+
+/** How a cluster is shown: spec as asked, status as observed. */
+export function clusterView(cluster: ClusterRecord, operation?: OperationRecord | null) {
+  return {
+    org: cluster.org,
+    generation: cluster.generation,
+    spec: cluster.spec,
+    status: {
+      phase: cluster.phase,
+      observedGeneration: cluster.observedGeneration,
+      ingressUrl: cluster.ingressUrl,
+      conditions: cluster.conditions,
+    },
+    createdAt: cluster.createdAt,
+    updatedAt: cluster.updatedAt,
+    ...(operation
+      ? { operation: { id: operation.id, status: operation.status, href: operationPath(operation.id) } }
+      : {}),
+  };
+}
+
+/** How an app is shown: the desired release and scale, which release serves now, and the live rollout. */
+export function appView(
+  app: AppRecord,
+  release: ReleaseRecord | null,
+  operation?: OperationRecord | null,
+  rollout?: RolloutStatus | null,
+) {
+  return {
+    org: app.org,
+    app: app.app,
+    generation: app.generation,
+    spec: {
+      revision: app.desiredRevision,
+      ...(release ? release.spec : {}),
+      minReplicas: app.scale.minReplicas,
+      maxReplicas: app.scale.maxReplicas,
+      replicas: app.scale.replicas,
+    },
+    status: {
+      phase: app.phase,
+      observedGeneration: app.observedGeneration,
+      desiredRevision: app.desiredRevision,
+      servingRevision: app.servingRevision,
+      conditions: app.conditions,
+      ...(rollout ? { rollout } : {}),
+    },
+    createdAt: app.createdAt,
+    updatedAt: app.updatedAt,
+    ...(operation
+      ? { operation: { id: operation.id, status: operation.status, href: operationPath(operation.id) } }
+      : {}),
+  };
+}
+
+/** How a release is shown in an app's history. */
+export function releaseView(release: ReleaseRecord, app: AppRecord) {
+  return {
+    revision: release.revision,
+    ...release.spec,
+    createdAt: release.createdAt,
+    createdBy: release.createdBy,
+    desired: release.revision === app.desiredRevision,
+    serving: release.revision === app.servingRevision,
+  };
+}

@@ -1,0 +1,91 @@
+import { z } from 'zod';
+
+const blankIsUnset = <T extends z.ZodType>(inner: T) =>
+  z.preprocess((value) => (typeof value === 'string' && value.trim() === '' ? undefined : value), inner);
+
+const httpUrl = z
+  .string()
+  .trim()
+  .regex(/^https?:\/\/[^\s/]+(\/\S*)?$/, 'must be an http:// or https:// URL');
+const positiveInt = z.coerce
+  .number({ error: 'must be a number' })
+  .int('must be a whole number')
+  .min(1, 'must be at least 1');
+
+const schema = z.object({
+  PROVISIONER_PROVIDER: blankIsUnset(z.enum(['local', 'aks'], { error: 'must be local or aks' }).optional()),
+  PROVISIONER_ADMIN_TOKEN: blankIsUnset(z.string().min(16, 'must be at least 16 characters').optional()),
+  EDGE_ADMIN_URL: blankIsUnset(httpUrl.optional()),
+  EDGE_ADMIN_TOKEN: blankIsUnset(z.string().min(16, 'must be at least 16 characters').optional()),
+  PLATFORM_URL: blankIsUnset(httpUrl.optional()),
+  PROVISIONER_POLL_MS: blankIsUnset(positiveInt.optional()),
+  PROVISIONER_PROGRESS_DEADLINE_SECONDS: blankIsUnset(positiveInt.optional()),
+  PROVISIONER_RECONCILE_INTERVAL_MS: blankIsUnset(positiveInt.optional()),
+  AZURE_SUBSCRIPTION_ID: blankIsUnset(z.uuid('must be a subscription id (a UUID)').optional()),
+  AZURE_RESOURCE_GROUP: blankIsUnset(
+    z
+      .string()
+      .regex(/^[-\w._()]{1,90}$/, 'must be a resource group name')
+      .optional(),
+  ),
+  AKS_INGRESS_DOMAIN: blankIsUnset(
+    z
+      .string()
+      .regex(/^[a-z0-9.-]+$/, 'must be a DNS domain')
+      .optional(),
+  ),
+});
+
+/** The provisioner's settings, read once at start. */
+export interface ProvisionerConfig {
+  /** `local` (processes on this machine, the default) or `aks` (PROVISIONER_PROVIDER). */
+  provider: 'local' | 'aks';
+  /** The operator's bearer token for clusters (PROVISIONER_ADMIN_TOKEN); without one only org tokens work. */
+  adminToken: string | undefined;
+  /** The edge's admin API (EDGE_ADMIN_URL and EDGE_ADMIN_TOKEN, both or neither); routes are not registered without. */
+  edge: { url: string; token: string } | undefined;
+  /** Base URL apps call the platform APIs at (PLATFORM_URL; the local host's by default). */
+  platformUrl: string;
+  /** How often rollouts are polled (PROVISIONER_POLL_MS; 250 local, 5000 aks). */
+  pollMs: number;
+  /** A rollout's deadline (PROVISIONER_PROGRESS_DEADLINE_SECONDS; 120 s local, 600 s aks as Kubernetes). */
+  progressDeadlineMs: number;
+  /** The local reconciler loop's idle interval (PROVISIONER_RECONCILE_INTERVAL_MS; 1000). */
+  reconcileIntervalMs: number;
+  /** For aks: where clusters are made. */
+  azure: { subscriptionId: string; resourceGroup: string; ingressDomain: string } | undefined;
+}
+
+/** Reads the provisioner's settings; throws one line per bad variable. */
+export function loadProvisionerConfig(env: NodeJS.ProcessEnv, defaults: { platformUrl: string }): ProvisionerConfig {
+  const parsed = schema.safeParse(env);
+  const problems = parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+  if (!parsed.success) throw new Error(`Invalid provisioner configuration:\n  ${problems.join('\n  ')}`);
+  const v = parsed.data;
+  if ((v.EDGE_ADMIN_URL === undefined) !== (v.EDGE_ADMIN_TOKEN === undefined)) {
+    problems.push('EDGE_ADMIN_URL, EDGE_ADMIN_TOKEN: set both or neither');
+  }
+  const provider = v.PROVISIONER_PROVIDER ?? 'local';
+  if (provider === 'aks' && (!v.AZURE_SUBSCRIPTION_ID || !v.AZURE_RESOURCE_GROUP)) {
+    problems.push('AZURE_SUBSCRIPTION_ID, AZURE_RESOURCE_GROUP: required with PROVISIONER_PROVIDER=aks');
+  }
+  if (problems.length > 0) throw new Error(`Invalid provisioner configuration:\n  ${problems.join('\n  ')}`);
+  const local = provider === 'local';
+  return {
+    provider,
+    adminToken: v.PROVISIONER_ADMIN_TOKEN,
+    edge: v.EDGE_ADMIN_URL && v.EDGE_ADMIN_TOKEN ? { url: v.EDGE_ADMIN_URL, token: v.EDGE_ADMIN_TOKEN } : undefined,
+    platformUrl: v.PLATFORM_URL ?? defaults.platformUrl,
+    pollMs: v.PROVISIONER_POLL_MS ?? (local ? 250 : 5_000),
+    progressDeadlineMs: (v.PROVISIONER_PROGRESS_DEADLINE_SECONDS ?? (local ? 120 : 600)) * 1000,
+    reconcileIntervalMs: v.PROVISIONER_RECONCILE_INTERVAL_MS ?? 1_000,
+    azure:
+      v.AZURE_SUBSCRIPTION_ID && v.AZURE_RESOURCE_GROUP
+        ? {
+            subscriptionId: v.AZURE_SUBSCRIPTION_ID,
+            resourceGroup: v.AZURE_RESOURCE_GROUP,
+            ingressDomain: v.AKS_INGRESS_DOMAIN ?? 'apps.example.net',
+          }
+        : undefined,
+  };
+}

@@ -1,0 +1,242 @@
+import type { Database } from '../../../functions/src/platform/db/index.js';
+import type { Provider, ProviderState } from '../providers/types.js';
+import { provisionerRepository } from '../state/repository.js';
+import type { OperationRecord } from '../state/types.js';
+import type { EdgeRoutes } from './edge-routes.js';
+
+/** What one step of an operation decided. */
+export type Transition =
+  | {
+      next: 'wait';
+      /** Phase to run next (the same one to poll again). */
+      phase: string;
+      /** How long until the next step; 0 runs it at once. */
+      delayMs: number;
+      reason: string;
+      message: string;
+      /** Provider state to keep; `undefined` keeps what is stored, `null` clears it. */
+      providerState?: ProviderState | null;
+    }
+  | { next: 'done'; reason: string; message: string }
+  | { next: 'fail'; code: string; message: string };
+
+/** What steps need. */
+export interface StepContext {
+  db: Database;
+  provider: Provider;
+  edge: EdgeRoutes;
+  now: () => Date;
+  /** How often a rollout is polled. */
+  pollMs: number;
+  /** How long a rollout may take before it fails with `ProgressDeadlineExceeded`. */
+  progressDeadlineMs: number;
+}
+
+const go = (phase: string, reason: string, message: string): Transition => ({
+  next: 'wait',
+  phase,
+  delayMs: 0,
+  reason,
+  message,
+  providerState: null,
+});
+
+/** Runs the step of `op` its phase names. Provider errors propagate to the reconciler's retry rules. */
+export async function runStep(op: OperationRecord, ctx: StepContext): Promise<Transition> {
+  switch (op.kind) {
+    case 'cluster.apply':
+      return clusterApply(op, ctx);
+    case 'cluster.delete':
+      return clusterDelete(op, ctx);
+    case 'app.deploy':
+    case 'app.rollback':
+    case 'app.scale':
+      return appRollout(op, ctx);
+    case 'app.delete':
+      return appDelete(op, ctx);
+  }
+}
+
+async function clusterApply(op: OperationRecord, ctx: StepContext): Promise<Transition> {
+  const repo = provisionerRepository(ctx.db);
+  const cluster = await repo.getCluster(op.org);
+  if (!cluster) return { next: 'fail', code: 'NotFound', message: `The cluster of ${op.org} no longer exists.` };
+  if (op.phase !== 'route') {
+    const step = await ctx.provider.ensureCluster(op.org, cluster.spec, op.providerState ?? undefined);
+    if (step.kind === 'pending') {
+      return {
+        next: 'wait',
+        phase: 'provision',
+        delayMs: step.retryAfterMs,
+        reason: 'Provisioning',
+        message: step.message,
+        providerState: step.state,
+      };
+    }
+    await repo.setClusterStatus(
+      op.org,
+      { phase: cluster.phase, conditions: cluster.conditions, ingressUrl: step.result.ingressUrl },
+      ctx.now(),
+    );
+    return go(
+      'route',
+      'RegisteringRoute',
+      `Cluster ready at ${step.result.ingressUrl}; registering its route at the edge`,
+    );
+  }
+  if (!cluster.ingressUrl) return go('provision', 'Provisioning', 'The cluster has no ingress yet');
+  await ctx.edge.putOrg(op.org, cluster.ingressUrl);
+  // Apps that served before (e.g. a cluster re-made after a restart) keep their listing.
+  for (const app of await repo.listApps(op.org)) {
+    if (app.servingRevision !== null && app.phase !== 'Deleting') await ctx.edge.putApp(op.org, app.app);
+  }
+  return {
+    next: 'done',
+    reason: 'ClusterReady',
+    message: `Cluster ready; the edge routes ${op.org} to ${cluster.ingressUrl}`,
+  };
+}
+
+async function clusterDelete(op: OperationRecord, ctx: StepContext): Promise<Transition> {
+  const repo = provisionerRepository(ctx.db);
+  if (op.phase === 'start' || op.phase === 'apps') {
+    const apps = await repo.listApps(op.org);
+    for (const app of apps) {
+      await ctx.edge.deleteApp(op.org, app.app);
+      const step = await ctx.provider.deleteApp(op.org, app.app, undefined);
+      if (step.kind === 'pending') {
+        return {
+          next: 'wait',
+          phase: 'apps',
+          delayMs: step.retryAfterMs,
+          reason: 'DeletingApps',
+          message: `Removing ${op.org}/${app.app}: ${step.message}`,
+        };
+      }
+      await repo.deleteApp(op.org, app.app);
+    }
+    return go('routes', 'RemovingRoute', 'Removing the org from the edge');
+  }
+  if (op.phase === 'routes') {
+    await ctx.edge.deleteOrg(op.org);
+    return go('provider', 'DeletingCluster', 'Deleting the cluster');
+  }
+  const step = await ctx.provider.deleteCluster(op.org, op.providerState ?? undefined);
+  if (step.kind === 'pending') {
+    return {
+      next: 'wait',
+      phase: 'provider',
+      delayMs: step.retryAfterMs,
+      reason: 'DeletingCluster',
+      message: step.message,
+      providerState: step.state,
+    };
+  }
+  await repo.deleteCluster(op.org);
+  return { next: 'done', reason: 'Deleted', message: `The cluster of ${op.org} is deleted` };
+}
+
+async function appRollout(op: OperationRecord, ctx: StepContext): Promise<Transition> {
+  const repo = provisionerRepository(ctx.db);
+  const app = op.app as string;
+  const record = await repo.getApp(op.org, app);
+  if (!record) return { next: 'fail', code: 'NotFound', message: `App ${op.org}/${app} no longer exists.` };
+  const revision = op.input.revision ?? record.desiredRevision;
+  if (op.phase === 'start') {
+    const cluster = await repo.getCluster(op.org);
+    if (!cluster || cluster.phase === 'Deleting') {
+      return { next: 'fail', code: 'ClusterNotReady', message: `The cluster of ${op.org} is gone or being deleted.` };
+    }
+    const clusterBusy = (await repo.activeOperations(op.org)).some((other) => other.app === null);
+    if (cluster.phase !== 'Ready' || clusterBusy) {
+      if (cluster.phase === 'Failed' && !clusterBusy) {
+        return {
+          next: 'fail',
+          code: 'ClusterNotReady',
+          message: `The cluster of ${op.org} failed to provision; fix it first.`,
+        };
+      }
+      return {
+        next: 'wait',
+        phase: 'start',
+        delayMs: ctx.pollMs,
+        reason: 'WaitingForCluster',
+        message: `Waiting for the cluster of ${op.org} to be ready`,
+      };
+    }
+    return go('apply', 'Applying', `Applying release ${revision}`);
+  }
+  if (op.phase === 'apply') {
+    if (op.kind === 'app.scale') {
+      await ctx.provider.scaleApp(op.org, app, record.scale);
+    } else {
+      const release = await repo.getRelease(op.org, app, revision);
+      if (!release)
+        return {
+          next: 'fail',
+          code: 'ReleaseNotFound',
+          message: `Release ${revision} of ${op.org}/${app} does not exist.`,
+        };
+      await ctx.provider.applyApp(op.org, app, {
+        release: { revision, ...release.spec },
+        scale: record.scale,
+        rollback: op.kind === 'app.rollback',
+      });
+    }
+    return {
+      next: 'wait',
+      phase: 'rollout',
+      delayMs: ctx.pollMs,
+      reason: 'RollingOut',
+      message: `Rolling out release ${revision} at ${record.scale.replicas} replica(s)`,
+      providerState: { rolloutStartedAt: ctx.now().toISOString() },
+    };
+  }
+  if (op.phase === 'rollout') {
+    const status = await ctx.provider.rolloutStatus(op.org, app);
+    if (status.failure) return { next: 'fail', code: status.failure.reason, message: status.failure.message };
+    if (status.complete && status.revision === revision && status.replicas === record.scale.replicas) {
+      return go('route', 'RegisteringRoute', `Release ${revision} is ready on ${status.readyReplicas} replica(s)`);
+    }
+    const started = Date.parse(String(op.providerState?.rolloutStartedAt ?? op.startedAt ?? op.createdAt));
+    if (ctx.now().getTime() - started > ctx.progressDeadlineMs) {
+      return {
+        next: 'fail',
+        code: 'ProgressDeadlineExceeded',
+        message: `Release ${revision} was not ready within ${Math.round(ctx.progressDeadlineMs / 1000)} s (${status.updatedReplicas}/${status.replicas} updated, ${status.readyReplicas} ready, ${status.oldReplicas} old).`,
+      };
+    }
+    return {
+      next: 'wait',
+      phase: 'rollout',
+      delayMs: ctx.pollMs,
+      reason: 'RollingOut',
+      message: `Release ${revision}: ${status.updatedReplicas}/${status.replicas} updated, ${status.readyReplicas} ready, ${status.oldReplicas} old replica(s) left`,
+    };
+  }
+  await ctx.edge.putApp(op.org, app);
+  return { next: 'done', reason: 'RolloutComplete', message: `Release ${revision} serves ${op.org}/${app}` };
+}
+
+async function appDelete(op: OperationRecord, ctx: StepContext): Promise<Transition> {
+  const repo = provisionerRepository(ctx.db);
+  const app = op.app as string;
+  if (op.phase === 'start') {
+    // Traffic stops first, so no request reaches a replica that is going away.
+    await ctx.edge.deleteApp(op.org, app);
+    return go('provider', 'DeletingWorkload', `Removing the workload of ${op.org}/${app}`);
+  }
+  const step = await ctx.provider.deleteApp(op.org, app, op.providerState ?? undefined);
+  if (step.kind === 'pending') {
+    return {
+      next: 'wait',
+      phase: 'provider',
+      delayMs: step.retryAfterMs,
+      reason: 'DeletingWorkload',
+      message: step.message,
+      providerState: step.state,
+    };
+  }
+  await repo.deleteApp(op.org, app);
+  return { next: 'done', reason: 'Deleted', message: `App ${op.org}/${app} is deleted` };
+}

@@ -1,0 +1,119 @@
+import type { AppRelease, AppScale, ClusterSpec, ProviderState } from '../providers/types.js';
+
+/** A Kubernetes-style status condition (`metav1.Condition`). */
+export interface Condition {
+  type: string;
+  status: 'True' | 'False' | 'Unknown';
+  reason: string;
+  message: string;
+  lastTransitionTime: string;
+  observedGeneration: number;
+}
+
+/** ARM's long-running operation states. */
+export type OperationStatus = 'NotStarted' | 'Running' | 'Succeeded' | 'Failed' | 'Canceled';
+
+/** What an operation does. */
+export type OperationKind =
+  | 'cluster.apply'
+  | 'cluster.delete'
+  | 'app.deploy'
+  | 'app.rollback'
+  | 'app.scale'
+  | 'app.delete';
+
+/** Statuses of an operation that has not ended. */
+export const ACTIVE_STATUSES: readonly OperationStatus[] = ['NotStarted', 'Running'];
+
+/** A cluster's lifecycle phase. */
+export type ClusterPhase = 'Provisioning' | 'Ready' | 'Failed' | 'Deleting';
+
+/** An app's lifecycle phase. */
+export type AppPhase = 'Deploying' | 'Ready' | 'Failed' | 'Deleting';
+
+/** An org's cluster, as stored. */
+export interface ClusterRecord {
+  org: string;
+  spec: ClusterSpec;
+  generation: number;
+  observedGeneration: number;
+  phase: ClusterPhase;
+  ingressUrl: string | null;
+  conditions: Condition[];
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** An app, as stored. */
+export interface AppRecord {
+  org: string;
+  app: string;
+  generation: number;
+  observedGeneration: number;
+  desiredRevision: number;
+  servingRevision: number | null;
+  scale: AppScale;
+  phase: AppPhase;
+  conditions: Condition[];
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** What a release fixes: everything of AppRelease but its revision number. */
+export type ReleaseSpec = Omit<AppRelease, 'revision'>;
+
+/** One immutable release of an app. */
+export interface ReleaseRecord {
+  revision: number;
+  spec: ReleaseSpec;
+  createdAt: string;
+  createdBy: string;
+}
+
+/** What an operation was asked to do, beside its kind and target. */
+export interface OperationInput {
+  /** Release to roll out (deploy, rollback). */
+  revision?: number;
+  /** Delete a cluster with its apps. */
+  force?: boolean;
+  /** Why the reconciler started it on its own (e.g. `Drift`), when no caller did. */
+  cause?: string;
+}
+
+/** A long-running operation. */
+export interface OperationRecord {
+  id: string;
+  kind: OperationKind;
+  org: string;
+  app: string | null;
+  generation: number;
+  status: OperationStatus;
+  /** Where the state machine stands, e.g. `apply`, `rollout`, `route`. */
+  phase: string;
+  input: OperationInput;
+  providerState: ProviderState | null;
+  conditions: Condition[];
+  error: { code: string; message: string } | null;
+  attempts: number;
+  nextAttemptAt: string;
+  createdBy: string;
+  createdAt: string;
+  startedAt: string | null;
+  updatedAt: string;
+  completedAt: string | null;
+}
+
+/**
+ * Sets condition `next.type` in `conditions`, keeping `lastTransitionTime` when the status did not
+ * change, as Kubernetes' `meta.SetStatusCondition` does.
+ */
+export function setCondition(
+  conditions: readonly Condition[],
+  next: Omit<Condition, 'lastTransitionTime'>,
+  now: Date,
+): Condition[] {
+  const previous = conditions.find((c) => c.type === next.type);
+  const lastTransitionTime =
+    previous && previous.status === next.status ? previous.lastTransitionTime : now.toISOString();
+  return [...conditions.filter((c) => c.type !== next.type), { ...next, lastTransitionTime }];
+}
