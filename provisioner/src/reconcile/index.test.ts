@@ -1,0 +1,190 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createLogger } from '../../../functions/src/platform/logging/index.js';
+import { openProvisionerHarness, type ProvisionerHarness } from '../../../test/support/provisioner.js';
+import { ProviderError } from '../providers/types.js';
+import { backoffMs, createReconciler } from './index.js';
+
+let h: ProvisionerHarness;
+beforeEach(async () => {
+  h = await openProvisionerHarness();
+});
+afterEach(async () => {
+  await h.close();
+});
+
+const app = { image: 'registry.test/ttd/forms:1.0.0', minReplicas: 1, maxReplicas: 3 };
+
+async function start(method: string, path: string, body?: unknown): Promise<string> {
+  const response = await h.call(method, path, body);
+  expect(response.status).toBe(202);
+  return ((await response.json()) as { id: string }).id;
+}
+
+async function operation(id: string): Promise<Record<string, any>> {
+  return (await (await h.call('GET', `/operations/${id}`)).json()) as Record<string, any>;
+}
+
+describe('retries and final errors', () => {
+  it('waits Retry-After on a 429 and then goes on', async () => {
+    h.provider.failures.set('ensureCluster', [new ProviderError('TooManyRequests', 'throttled', true, 30_000)]);
+    const id = await start('PUT', '/clusters/ttd', {});
+    const before = h.clock.now.getTime();
+    await h.provisioner.reconciler.pass();
+    const retrying = await operation(id);
+    expect(retrying).toMatchObject({ status: 'Running', attempts: 1 });
+    expect(Date.parse(retrying.nextAttemptAt) - before).toBe(30_000);
+    expect(retrying.conditions).toContainEqual(expect.objectContaining({ type: 'Progressing', reason: 'Retrying' }));
+    // Not due yet: a pass now does nothing.
+    expect(await h.provisioner.reconciler.pass()).toBe(0);
+    await h.settle();
+    expect(await operation(id)).toMatchObject({ status: 'Succeeded', attempts: 0 });
+  });
+
+  it('fails at once on a final error, with its code as the reason, and marks the cluster Failed', async () => {
+    h.provider.failures.set('ensureCluster', [
+      new ProviderError(
+        'QuotaExceeded',
+        'Operation could not be completed as it results in exceeding approved quota',
+        false,
+      ),
+    ]);
+    const id = await start('PUT', '/clusters/ttd', {});
+    await h.settle();
+    const failed = await operation(id);
+    expect(failed).toMatchObject({ status: 'Failed', error: { code: 'QuotaExceeded' } });
+    expect(failed.completedAt).not.toBeNull();
+    const cluster = (await (await h.call('GET', '/clusters/ttd')).json()) as Record<string, any>;
+    expect(cluster.status.phase).toBe('Failed');
+    expect(cluster.status.conditions).toContainEqual(
+      expect.objectContaining({ type: 'Ready', status: 'False', reason: 'QuotaExceeded' }),
+    );
+    // The same spec again retries a failed cluster.
+    const retry = await h.call('PUT', '/clusters/ttd', {});
+    expect(retry.status).toBe(202);
+    await h.settle();
+    expect(((await (await h.call('GET', '/clusters/ttd')).json()) as any).status.phase).toBe('Ready');
+  });
+
+  it('gives up after the configured attempts with a clear condition', async () => {
+    const errors = Array.from({ length: 20 }, () => new ProviderError('InternalServerError', 'ARM answered 500', true));
+    h.provider.failures.set('ensureCluster', errors);
+    const id = await start('PUT', '/clusters/ttd', {});
+    await h.settle(100);
+    const failed = await operation(id);
+    expect(failed.status).toBe('Failed');
+    expect(failed.attempts).toBe(12);
+    expect(failed.error.message).toContain('Gave up after 12 attempts');
+  });
+
+  it('retries an unexpected error (not a ProviderError) as InternalError', async () => {
+    h.provider.failures.set('applyApp', [new Error('socket hang up') as ProviderError]);
+    await start('PUT', '/clusters/ttd', {});
+    await h.settle();
+    const id = await start('PUT', '/clusters/ttd/apps/forms', app);
+    await h.provisioner.reconciler.pass();
+    expect((await operation(id)).conditions).toContainEqual(
+      expect.objectContaining({
+        reason: 'Retrying',
+        message: expect.stringContaining('InternalError: socket hang up'),
+      }),
+    );
+    await h.settle();
+    expect((await operation(id)).status).toBe('Succeeded');
+  });
+
+  it('fails a rollout that is not done within the progress deadline, keeping the serving release', async () => {
+    await start('PUT', '/clusters/ttd', {});
+    await h.settle();
+    await start('PUT', '/clusters/ttd/apps/forms', app);
+    await h.settle();
+    h.provider.rolloutPolls = Number.POSITIVE_INFINITY;
+    const id = await start('PUT', '/clusters/ttd/apps/forms', { ...app, image: 'registry.test/ttd/forms:2.0.0' });
+    await h.settle(400);
+    const failed = await operation(id);
+    expect(failed.error.code).toBe('ProgressDeadlineExceeded');
+    const view = (await (await h.call('GET', '/clusters/ttd/apps/forms')).json()) as Record<string, any>;
+    expect(view.status).toMatchObject({ phase: 'Failed', servingRevision: 1, desiredRevision: 2 });
+  });
+
+  it("fails with the provider's rollout failure reason", async () => {
+    await start('PUT', '/clusters/ttd', {});
+    await h.settle();
+    h.provider.failure = { reason: 'ImagePullFailed', message: 'no such image' };
+    const id = await start('PUT', '/clusters/ttd/apps/forms', app);
+    await h.settle();
+    expect((await operation(id)).error).toEqual({ code: 'ImagePullFailed', message: 'no such image' });
+  });
+});
+
+describe('resuming and sharing work', () => {
+  it('resumes a provider operation from its stored state in a new reconciler (a restart)', async () => {
+    h.provider.clusterPolls = 2;
+    const id = await start('PUT', '/clusters/ttd', {});
+    await h.provisioner.reconciler.pass();
+    expect((await operation(id)).phase).toBe('provision');
+    // A new process: a new reconciler on the same database, after the old one's lease ran out.
+    h.clock.advance(120_000);
+    const restarted = createReconciler({
+      db: h.db,
+      provider: h.provider,
+      edge: h.edge,
+      logger: createLogger({ level: 'error' }),
+      now: () => h.clock.now,
+      pollMs: 500,
+    });
+    await restarted.pass();
+    const states = h.provider.calls.filter((c) => c.method === 'ensureCluster').map((c) => c.arg);
+    expect(states).toEqual([undefined, { polls: 1, region: 'norwayeast' }]);
+    h.clock.advance(5_000);
+    await restarted.pass();
+    expect((await operation(id)).status).toBe('Succeeded');
+  });
+
+  it('never lets two reconcilers step the same operation at once', async () => {
+    h.provider.clusterPolls = 5;
+    await start('PUT', '/clusters/ttd', {});
+    await start('PUT', '/clusters/brg', {});
+    const second = createReconciler({
+      db: h.db,
+      provider: h.provider,
+      edge: h.edge,
+      logger: createLogger({ level: 'error' }),
+      now: () => h.clock.now,
+    });
+    const [a, b] = await Promise.all([h.provisioner.reconciler.pass(), second.pass()]);
+    expect(a + b).toBe(2);
+    const targets = h.provider.calls.filter((c) => c.method === 'ensureCluster').map((c) => c.target);
+    expect(targets.sort()).toEqual(['brg', 'ttd']);
+  });
+
+  it('repairs drift: a cluster or app that vanished is made again', async () => {
+    await start('PUT', '/clusters/ttd', {});
+    await h.settle();
+    await start('PUT', '/clusters/ttd/apps/forms', app);
+    await h.settle();
+    expect(await h.provisioner.reconciler.checkDrift()).toBe(0);
+    // The provider lost everything (the local host restarted).
+    h.provider.clusters.clear();
+    h.provider.apps.clear();
+    expect(await h.provisioner.reconciler.checkDrift()).toBe(1);
+    await h.settle();
+    expect(await h.provisioner.reconciler.checkDrift()).toBe(1);
+    await h.settle();
+    expect(h.provider.clusters.has('ttd')).toBe(true);
+    expect(h.provider.apps.get('ttd/forms')?.desired.release.revision).toBe(1);
+    const ops = (await (await h.call('GET', '/clusters/ttd/apps/forms/operations')).json()) as Record<string, any>;
+    expect(ops.operations[0]).toMatchObject({
+      kind: 'app.deploy',
+      cause: 'Drift',
+      status: 'Succeeded',
+      createdBy: 'reconciler',
+    });
+  });
+});
+
+describe('backoff', () => {
+  it('doubles from the base up to the cap, with at most 20 % jitter', () => {
+    expect([1, 2, 3, 4].map((n) => backoffMs(n, 1000, 5000, () => 0))).toEqual([1000, 2000, 4000, 5000]);
+    expect(backoffMs(1, 1000, 5000, () => 1)).toBe(800);
+  });
+});
