@@ -56,7 +56,8 @@ export async function call(
   workerEnv: Cloudflare.Env = egressEnv(),
 ): Promise<{ res: Response; text: string }> {
   const ctx = createExecutionContext();
-  const res = await worker.fetch(new Request(`https://edge.test${path}`, init), workerEnv as never, ctx);
+  const request = new Request(`https://edge.test${path}`, init) as Request<unknown, IncomingRequestCfProperties>;
+  const res = await worker.fetch(request, workerEnv as never, ctx);
   const text = await res.text();
   await waitOnExecutionContext(ctx);
   return { res, text };
@@ -123,7 +124,7 @@ export interface EgressProblem {
 
 /** Parses a response that must be a problem+json of `status`. */
 export function problemOf(res: Response, text: string, status: number): EgressProblem {
-  if (res.status !== status) throw new Error(`expected ${status}, got ${res.status}: ${text}`);
+  if (res.status !== status) throw new Error(`expected ${status}, got ${res.status}: ${text.slice(0, 500)}`);
   if (res.headers.get('content-type') !== 'application/problem+json') throw new Error(`not problem+json: ${text}`);
   return JSON.parse(text) as EgressProblem;
 }

@@ -86,15 +86,26 @@ export function ruleAllows(rule: TargetRule, ask: EgressAsk): boolean {
   );
 }
 
+/** How specific a rule that allows `ask` is: an exact host first, then the longest matching path prefix. */
+function specificity(rule: TargetRule, ask: EgressAsk): number {
+  const prefix = Math.max(...rule.pathPrefixes.filter((p) => ask.pathname.startsWith(p)).map((p) => p.length));
+  return (rule.host.includes('*') ? 0 : 10_000) + prefix;
+}
+
 /**
- * The target that allows `ask`, or null (deny by default). An exact host wins over a wildcard, so
- * that the credential of the exact target is the one injected.
+ * The target that allows `ask`, or null (deny by default). When several do, the most specific wins
+ * (exact host over wildcard, then longest path prefix), so its limits and credential are the ones used.
  */
 export function matchTarget<T extends TargetRule>(rules: readonly T[], ask: EgressAsk): T | null {
   let found: T | null = null;
+  let best = -1;
   for (const rule of rules) {
     if (!ruleAllows(rule, ask)) continue;
-    if (found === null || (found.host.includes('*') && !rule.host.includes('*'))) found = rule;
+    const score = specificity(rule, ask);
+    if (score > best) {
+      found = rule;
+      best = score;
+    }
   }
   return found;
 }
