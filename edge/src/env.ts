@@ -27,6 +27,8 @@ export interface Env {
   EGRESS_DEV_LOOPBACK_PORTS?: string;
   /** Hours the egress audit log keeps a call (default 720). */
   EGRESS_AUDIT_RETENTION_HOURS?: string;
+  /** Milliseconds an org's egress policy stays in the isolate's memory (default 5000). */
+  EGRESS_POLICY_CACHE_TTL_MS?: string;
   /** Largest request body an app may send through egress (default 10 MiB). */
   EGRESS_MAX_REQUEST_BYTES?: string;
 }

@@ -40,6 +40,9 @@ type AuditEnv = { EGRESS_AUDIT_RETENTION_HOURS?: string };
 
 /** The audit log of one org. */
 export class EgressAudit extends DurableObject<AuditEnv> {
+  /** Whether this instance has made sure the pruning alarm is set (a plain flag, no I/O object). */
+  private alarmSet = false;
+
   constructor(ctx: DurableObjectState, env: AuditEnv) {
     super(ctx, env);
     ctx.blockConcurrencyWhile(async () => {
@@ -77,7 +80,10 @@ export class EgressAudit extends DurableObject<AuditEnv> {
       entry.reason,
       entry.redirects,
     );
-    if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + HOUR_MS);
+    if (!this.alarmSet) {
+      if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + HOUR_MS);
+      this.alarmSet = true;
+    }
   }
 
   /** Calls matching `query`, newest first. */
@@ -125,5 +131,6 @@ export class EgressAudit extends DurableObject<AuditEnv> {
     await this.prune();
     const left = this.ctx.storage.sql.exec('SELECT COUNT(*) AS n FROM calls').one();
     if (Number(left.n) > 0) await this.ctx.storage.setAlarm(Date.now() + HOUR_MS);
+    else this.alarmSet = false;
   }
 }

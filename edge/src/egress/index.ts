@@ -1,5 +1,5 @@
 import { Hono } from 'hono';
-import type { EdgeEnv, Env } from '../env';
+import { type EdgeEnv, type Env, intSetting } from '../env';
 import type { AuditEntry } from './audit';
 import { ACCESS_TOKEN_HEADER, type AppIdentity, AppTokenError, verifyAppToken } from './identity';
 import { callTarget, outboundHeaders } from './proxy';
@@ -97,7 +97,9 @@ egress.all('/*', async (c) => {
         `At most ${settings.maxRequestBytes} bytes.`,
       );
     }
-    const policy = await new PolicyStore(c.env.ROUTES).get(identity.org);
+    const policy = await new PolicyStore(c.env.ROUTES, intSetting(c.env.EGRESS_POLICY_CACHE_TTL_MS, 5000)).cachedGet(
+      identity.org,
+    );
     const outcome = await callTarget(dest, {
       identity,
       method: c.req.method,

@@ -22,9 +22,22 @@ export interface OrgPolicy {
 
 const keyOf = (org: string) => `egress/${org}`;
 
+/** Policies read in this isolate, as plain JSON with an expiry (credentials stay sealed in it). */
+const cached = new Map<string, { policy: OrgPolicy; expiresAt: number }>();
+const MAX_CACHED = 10_000;
+
+/** Forgets the cached policy of `org` (after an admin write in this isolate). */
+export function forgetPolicy(org: string): void {
+  cached.delete(org);
+}
+
 /** Reads and writes org policies in the `ROUTES` KV namespace under the `egress/` prefix. */
 export class PolicyStore {
-  constructor(private readonly kv: KVNamespace) {}
+  /** `cacheTtlMs` > 0 lets `cachedGet` answer from isolate memory for that long (the egress hot path). */
+  constructor(
+    private readonly kv: KVNamespace,
+    private readonly cacheTtlMs = 0,
+  ) {}
 
   /** The org's policy; an org with none has no targets (everything denied). */
   async get(org: string): Promise<OrgPolicy> {
@@ -32,8 +45,22 @@ export class PolicyStore {
     return policy ?? { org, targets: [] };
   }
 
+  /** The org's policy, from isolate memory while fresh (as routing does with routes). */
+  async cachedGet(org: string): Promise<OrgPolicy> {
+    const now = Date.now();
+    const hit = cached.get(org);
+    if (hit !== undefined && hit.expiresAt > now) return hit.policy;
+    const policy = await this.get(org);
+    if (this.cacheTtlMs > 0) {
+      if (cached.size >= MAX_CACHED) cached.clear();
+      cached.set(org, { policy, expiresAt: now + this.cacheTtlMs });
+    }
+    return policy;
+  }
+
   /** Stores the policy, or deletes the record when it has no targets left. */
   async put(policy: OrgPolicy): Promise<void> {
+    forgetPolicy(policy.org);
     if (policy.targets.length === 0) await this.kv.delete(keyOf(policy.org));
     else await this.kv.put(keyOf(policy.org), JSON.stringify(policy));
   }
