@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { addressRefusal, parseIpv6 } from './address';
-import { mapResolver, resolverFrom } from './resolver';
+import { dohResolver, mapResolver, ResolveError, resolverFrom } from './resolver';
 import { matchTarget, type TargetRule } from './rules';
 
 /** The address classification and rule matching the egress proxy decides with. */
@@ -59,6 +59,44 @@ describe('egress resolver setting', () => {
     expect(await resolver.resolve('api.example')).toEqual(['10.0.0.1']);
     expect(await mapResolver({}).resolve('x.example')).toEqual([]);
     expect(() => resolverFrom('[1]', undefined)).toThrow();
+  });
+});
+
+describe('egress DNS-over-HTTPS resolver', () => {
+  function doh(answers: Record<string, unknown>): typeof fetch {
+    return (async (input: RequestInfo | URL) => {
+      const url = new URL(String(input));
+      const body = answers[`${url.searchParams.get('name')}/${url.searchParams.get('type')}`] ?? { Status: 3 };
+      return Response.json(body);
+    }) as typeof fetch;
+  }
+
+  it('collects A and AAAA answers, following a CNAME, and treats NXDOMAIN as no address', async () => {
+    const resolver = dohResolver(
+      'https://doh.test/dns-query',
+      doh({
+        'www.doh-a.example/A': {
+          Status: 0,
+          Answer: [
+            { type: 5, data: 'cdn.example.', TTL: 60 },
+            { type: 1, data: '10.0.0.7', TTL: 60 },
+          ],
+        },
+        'www.doh-a.example/AAAA': { Status: 0, Answer: [{ type: 28, data: '2606:4700::1', TTL: 60 }] },
+      }),
+    );
+    expect(await resolver.resolve('www.doh-a.example')).toEqual(['10.0.0.7', '2606:4700::1']);
+    expect(await resolver.resolve('nx.doh-a.example')).toEqual([]);
+  });
+
+  it('fails (does not answer "no address") when the resolver answers SERVFAIL or an HTTP error', async () => {
+    const servfail = dohResolver('https://doh.test/dns-query', doh({ 'sf.doh-b.example/A': { Status: 2 } }));
+    await expect(servfail.resolve('sf.doh-b.example')).rejects.toBeInstanceOf(ResolveError);
+    const down = dohResolver(
+      'https://doh.test/dns-query',
+      (async () => new Response('no', { status: 502 })) as typeof fetch,
+    );
+    await expect(down.resolve('down.doh-b.example')).rejects.toBeInstanceOf(ResolveError);
   });
 });
 

@@ -36,7 +36,8 @@ async function oauthIssued(): Promise<number> {
 
 beforeAll(async () => {
   const loopback = { scheme: 'http', host: '127.0.0.1', ports: [targetPort()] };
-  await putTarget(ORG, 'keyed', { ...loopback, methods: ['GET', 'POST'], pathPrefixes: ['/api/'], timeoutMs: 300 });
+  await putTarget(ORG, 'keyed', { ...loopback, methods: ['GET', 'POST'], pathPrefixes: ['/api/'] });
+  await putTarget(ORG, 'slow', { ...loopback, pathPrefixes: ['/api/slow'], timeoutMs: 300 });
   await putCredential(ORG, 'keyed', { type: 'header', name: 'X-Api-Key', value: 'secret-api-key-1' });
   await putTarget(ORG, 'basic', { ...loopback, pathPrefixes: ['/basic/'], apps: ['forms'] });
   await putCredential(ORG, 'basic', { type: 'basic', username: 'svc', password: 'pa:ss' });
@@ -233,7 +234,7 @@ describe('egress: redirects', () => {
 
 describe('egress: limits', () => {
   it("answers 504 target-timeout when the target is slower than the target's timeout", async () => {
-    const { res, text } = await egressCall('/api/slow?ms=3000');
+    const { res, text } = await egressCall('/api/slow?ms=5000');
     expect(problemOf(res, text, 504).reason).toBe('target-timeout');
   });
 
