@@ -2,6 +2,7 @@ import { Hono } from 'hono';
 import { invalid, parseBody, requireDnsLabels } from '../admin/validation';
 import type { EdgeEnv } from '../env';
 import { Problem } from '../problem';
+import { issueAppKey, revokeAppKey } from './app-keys';
 import { credentialBody, describe } from './credentials';
 import { defaultPort, targetBody } from './rules';
 import { currentKeyId, SealingKeyError, seal } from './sealing';
@@ -17,6 +18,8 @@ import { PolicyStore, type StoredTarget, targetView } from './store';
  *   PUT    /{org}/targets/{target}/credential   set or rotate the credential (write-only)
  *   DELETE /{org}/targets/{target}/credential
  *   GET    /{org}/audit?app=&target=&decision=&since=&until=&limit=
+ *   POST   /{org}/apps/{app}/keys                issue an egress key (the simpler app credential), shown once
+ *   DELETE /{org}/apps/{app}/keys/{keyId}        revoke it
  */
 export const egressAdmin = new Hono<EdgeEnv>();
 
@@ -121,6 +124,26 @@ egressAdmin.delete('/:org/targets/:target/credential', async (c) => {
   const { credential: _gone, ...rest } = existing;
   await store.put({ org, targets: policy.targets.map((t) => (t.name === target ? rest : t)) });
   log('credential deleted', { org, target });
+  return c.body(null, 204);
+});
+
+egressAdmin.post('/:org/apps/:app/keys', async (c) => {
+  const { org, app } = c.req.param();
+  requireDnsLabels({ org, app });
+  const { record, key } = await issueAppKey(c.env.ROUTES, { org, app });
+  log('app key issued', { org, app, keyId: record.keyId });
+  c.header('location', `/_edge/egress/${org}/apps/${app}/keys/${record.keyId}`);
+  c.header('cache-control', 'no-store');
+  const { sha256: _digest, ...shown } = record;
+  return c.json({ ...shown, key }, 201);
+});
+
+egressAdmin.delete('/:org/apps/:app/keys/:keyId', async (c) => {
+  const { org, app, keyId } = c.req.param();
+  requireDnsLabels({ org, app });
+  if (!(await revokeAppKey(c.env.ROUTES, { org, app }, keyId)))
+    throw notFound(`No egress key ${keyId} for ${org}/${app}.`);
+  log('app key revoked', { org, app, keyId });
   return c.body(null, 204);
 });
 

@@ -1,3 +1,4 @@
+import { env } from 'cloudflare:test';
 import { exportJWK, generateKeyPair } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -334,5 +335,36 @@ describe('egress: the audit log', () => {
     expect(String(calls[0]?.reason)).toMatch(/^not-allowed/);
     const denied = await egressAdmin('GET', `/${ORG}/audit?app=${app}&decision=denied`);
     expect((JSON.parse(denied.text) as { calls: unknown[] }).calls).toHaveLength(1);
+  });
+});
+
+describe('egress: the simpler app credential (X-Egress-Key)', () => {
+  it('issues a key shown once, authenticates the app with it, strips it, and stops accepting it once revoked', async () => {
+    const issued = await egressAdmin('POST', `/${ORG}/apps/keyed-app/keys`);
+    expect(issued.res.status, issued.text).toBe(201);
+    const { key, keyId, org, app } = JSON.parse(issued.text) as {
+      key: string;
+      keyId: string;
+      org: string;
+      app: string;
+    };
+    expect({ org, app }).toEqual({ org: ORG, app: 'keyed-app' });
+    expect(key).toMatch(/^egk_[0-9a-f]{16}_/);
+    expect(issued.text).not.toContain('sha256');
+    const stored = (await env.ROUTES.get(`egress-appkey/${keyId}`)) ?? '';
+    expect(stored).not.toContain(key.split('_')[2] ?? 'missing');
+
+    const path = `/_egress/http/127.0.0.1:${targetPort()}/api/echo`;
+    const ok = await call(path, { headers: { 'x-egress-key': key } }, devEnv());
+    expect(ok.res.status, ok.text).toBe(200);
+    expect(ok.text).not.toContain(key);
+    expect((JSON.parse(ok.text) as Received).headers['x-api-key']).toBe('secret-api-key-1');
+
+    const wrong = await call(path, { headers: { 'x-egress-key': `${key.slice(0, -2)}xx` } }, devEnv());
+    expect(problemOf(wrong.res, wrong.text, 401).reason).toBe('unauthenticated');
+    expect((await egressAdmin('DELETE', `/${ORG}/apps/other-app/keys/${keyId}`)).res.status).toBe(404);
+    expect((await egressAdmin('DELETE', `/${ORG}/apps/keyed-app/keys/${keyId}`)).res.status).toBe(204);
+    const revoked = await call(path, { headers: { 'x-egress-key': key } }, devEnv());
+    expect(problemOf(revoked.res, revoked.text, 401).reason).toBe('unauthenticated');
   });
 });

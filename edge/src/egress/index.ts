@@ -1,5 +1,6 @@
 import { Hono } from 'hono';
 import { type EdgeEnv, type Env, intSetting } from '../env';
+import { APP_KEY_HEADER, verifyAppKey } from './app-keys';
 import type { AuditEntry } from './audit';
 import { ACCESS_TOKEN_HEADER, type AppIdentity, AppTokenError, verifyAppToken } from './identity';
 import { callTarget, outboundHeaders } from './proxy';
@@ -23,19 +24,38 @@ function tokenOf(headers: Headers): string | null {
 }
 
 async function authenticate(headers: Headers, env: Env): Promise<AppIdentity> {
-  const jwksUrl = env.EGRESS_JWKS_URL;
-  if (!jwksUrl) {
-    throw new EgressRefusal(503, 'not-configured', 'Egress not configured', 'Set EGRESS_JWKS_URL to use egress.');
-  }
   const token = tokenOf(headers);
   const challenge = { 'www-authenticate': 'Bearer realm="egress"' };
+  const appKey = headers.get(APP_KEY_HEADER);
+  if (token === null && appKey !== null) {
+    const identity = await verifyAppKey(env.ROUTES, appKey);
+    if (identity === null) {
+      throw new EgressRefusal(
+        401,
+        'unauthenticated',
+        'Unauthorized',
+        'The egress key is unknown or revoked.',
+        challenge,
+      );
+    }
+    return identity;
+  }
   if (token === null) {
     throw new EgressRefusal(
       401,
       'unauthenticated',
       'Unauthorized',
-      'Send the app token as the PlatformAccessToken header.',
+      'Send the app token as the PlatformAccessToken header, or an egress key as X-Egress-Key.',
       challenge,
+    );
+  }
+  const jwksUrl = env.EGRESS_JWKS_URL;
+  if (!jwksUrl) {
+    throw new EgressRefusal(
+      503,
+      'not-configured',
+      'Egress not configured',
+      'Set EGRESS_JWKS_URL to verify app tokens.',
     );
   }
   try {

@@ -24,6 +24,7 @@ const APP_DROPPED: ReadonlySet<string> = new Set([
   'authorization',
   'cookie',
   'platformaccesstoken',
+  'x-egress-key',
   'via',
   'x-request-id',
   'cf-ray',
