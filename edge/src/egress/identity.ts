@@ -65,8 +65,20 @@ export interface AppTokenSettings {
 
 const NAME = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 
+/**
+ * Tokens verified in this isolate: the app they name, trusted until their `exp` but at most 60 s
+ * (plain values; a token is never trusted past its expiry, and a key dropped from the JWKS stops
+ * counting within a minute). Saves the signature check on an app's repeated calls.
+ */
+const verified = new Map<string, { identity: AppIdentity; until: number }>();
+const VERIFIED_MS = 60_000;
+const MAX_VERIFIED = 10_000;
+
 /** Verifies a PlatformAccessToken and answers the app it names; throws AppTokenError when refused. */
 export async function verifyAppToken(token: string, settings: AppTokenSettings): Promise<AppIdentity> {
+  const now = Date.now();
+  const hit = verified.get(`${settings.jwksUrl} ${token}`);
+  if (hit !== undefined && hit.until > now) return hit.identity;
   let kid: unknown;
   try {
     const header = decodeProtectedHeader(token);
@@ -92,7 +104,13 @@ export async function verifyAppToken(token: string, settings: AppTokenSettings):
     if (typeof org !== 'string' || typeof app !== 'string' || !NAME.test(org) || !NAME.test(app)) {
       throw new AppTokenError('a PlatformAccessToken needs urn:altinn:org and urn:altinn:app');
     }
-    return { org, app };
+    const identity = { org, app };
+    if (verified.size >= MAX_VERIFIED) verified.clear();
+    verified.set(`${settings.jwksUrl} ${token}`, {
+      identity,
+      until: Math.min(now + VERIFIED_MS, (payload.exp ?? 0) * 1000),
+    });
+    return identity;
   } catch (error) {
     if (error instanceof AppTokenError) throw error;
     if (error instanceof errors.JWTExpired) throw new AppTokenError('the token has expired');
