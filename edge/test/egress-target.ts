@@ -65,6 +65,15 @@ export async function startEgressTarget(): Promise<EgressTarget> {
           );
           return;
         }
+        case '/strict/echo':
+          // an API that accepts only the newest token the token endpoint issued
+          if (req.headers.authorization !== `Bearer oauth-token-${issued}`) {
+            res.writeHead(401, { 'www-authenticate': 'Bearer error="invalid_token"' }).end();
+            return;
+          }
+          res.writeHead(200, { 'content-type': 'application/json' });
+          res.end(JSON.stringify({ authorization: req.headers.authorization }));
+          return;
         case '/oauth/requests':
           res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ issued, tokenRequests }));
           return;

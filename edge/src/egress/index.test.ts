@@ -138,6 +138,29 @@ describe('egress: an allowed call', () => {
     expect(await oauthIssued()).toBe(before + 2);
   });
 
+  it('fetches a new OAuth2 token and retries once when the target refuses the cached one', async () => {
+    await putTarget(ORG, 'strict', {
+      scheme: 'http',
+      host: '127.0.0.1',
+      ports: [targetPort()],
+      pathPrefixes: ['/strict/'],
+    });
+    await putCredential(ORG, 'strict', {
+      type: 'oauth2',
+      tokenUrl: `${targetBase()}/oauth/token`,
+      clientId: 'egress-client',
+      clientSecret: 'client-secret-1',
+    });
+    expect((await egressCall('/strict/echo')).res.status).toBe(200);
+    // another client gets a token: the strict API now refuses the one the proxy has cached
+    const basic = `Basic ${btoa('egress-client:client-secret-1')}`;
+    await fetch(`${targetBase()}/oauth/token`, { method: 'POST', headers: { authorization: basic } });
+    const before = await oauthIssued();
+    const { res, text } = await egressCall('/strict/echo');
+    expect(res.status, text).toBe(200);
+    expect(JSON.parse(text)).toEqual({ authorization: `Bearer oauth-token-${before + 1}` });
+  });
+
   it('answers 502 credential-unavailable when the token endpoint refuses the client', async () => {
     await putTarget(ORG, 'bad-client', {
       scheme: 'http',
