@@ -1,5 +1,6 @@
 import { Hono } from 'hono';
 import { admin } from './admin';
+import { egress } from './egress';
 import type { EdgeEnv } from './env';
 import { onError, onNotFound } from './problem';
 import { requestId } from './request';
@@ -8,5 +9,6 @@ import { requestId } from './request';
 export const edgeApp = new Hono<EdgeEnv>();
 edgeApp.use('*', requestId);
 edgeApp.route('/_edge', admin);
+edgeApp.route('/_egress', egress);
 edgeApp.onError(onError);
 edgeApp.notFound(onNotFound);

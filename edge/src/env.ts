@@ -10,6 +10,27 @@ export interface Env {
   UPSTREAM_TIMEOUT_MS?: string;
   /** Milliseconds a route lookup stays in the isolate's memory. */
   ROUTE_CACHE_TTL_MS?: string;
+  /** Egress audit log, one Durable Object per org (egress/audit.ts). */
+  EGRESS_AUDIT?: DurableObjectNamespace<import('./egress/audit').EgressAudit>;
+  /** JWKS URL of the platform's token keys; PlatformAccessTokens are verified against it. */
+  EGRESS_JWKS_URL?: string;
+  /** Expected `iss` of PlatformAccessTokens (unchecked when unset). */
+  EGRESS_TOKEN_ISSUER?: string;
+  /** Secret: AES-256 key (32 bytes, base64) sealing egress credentials; `_PREVIOUS` still opens old ones. */
+  EGRESS_CREDENTIALS_KEY?: string;
+  EGRESS_CREDENTIALS_KEY_PREVIOUS?: string;
+  /** `doh` (default) or, for development and tests only, a JSON map of host name -> addresses. */
+  EGRESS_DNS?: string;
+  /** DNS-over-HTTPS endpoint (JSON API). */
+  EGRESS_DOH_URL?: string;
+  /** Development only, off by default: loopback ports egress may reach at the literal host 127.0.0.1. */
+  EGRESS_DEV_LOOPBACK_PORTS?: string;
+  /** Hours the egress audit log keeps a call (default 720). */
+  EGRESS_AUDIT_RETENTION_HOURS?: string;
+  /** Milliseconds an org's egress policy stays in the isolate's memory (default 5000). */
+  EGRESS_POLICY_CACHE_TTL_MS?: string;
+  /** Largest request body an app may send through egress (default 10 MiB). */
+  EGRESS_MAX_REQUEST_BYTES?: string;
 }
 
 /** Per-request values set by middleware. */

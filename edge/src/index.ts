@@ -1,4 +1,7 @@
 import { edgeApp } from './app';
+
+export { EgressAudit } from './egress/audit';
+
 import type { Env } from './env';
 import { errorResponse } from './problem';
 import { appTargetOf, proxyToApp } from './proxy';

@@ -6,5 +6,7 @@ declare namespace Cloudflare {
     EDGE_NAME?: string;
     UPSTREAM_TIMEOUT_MS?: string;
     ROUTE_CACHE_TTL_MS?: string;
+    EGRESS_AUDIT: DurableObjectNamespace<import('../src/egress/audit').EgressAudit>;
+    EGRESS_DNS?: string;
   }
 }

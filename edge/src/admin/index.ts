@@ -1,4 +1,5 @@
 import { Hono } from 'hono';
+import { egressAdmin } from '../egress/admin';
 import type { EdgeEnv } from '../env';
 import { adminAuth } from './auth';
 import { routesAdmin } from './routes';
@@ -10,3 +11,5 @@ admin.get('/health', (c) => c.json({ status: 'ok' }));
 admin.use('/routes', adminAuth);
 admin.use('/routes/*', adminAuth);
 admin.route('/routes', routesAdmin);
+admin.use('/egress/*', adminAuth);
+admin.route('/egress', egressAdmin);

@@ -1,0 +1,393 @@
+import { env } from 'cloudflare:test';
+import { exportJWK, generateKeyPair } from 'jose';
+import { beforeAll, describe, expect, it } from 'vitest';
+import {
+  appToken,
+  call,
+  devEnv,
+  egressAdmin,
+  problemOf,
+  putCredential,
+  putTarget,
+  targetBase,
+  targetPort,
+} from '../../test/egress';
+
+/** Egress calls that are allowed: what the target receives, credentials, redirects, limits, app authentication. */
+
+const ORG = 'egress';
+const APP = 'forms';
+
+interface Received {
+  method: string;
+  url: string;
+  headers: Record<string, string>;
+  body: string;
+}
+
+async function egressCall(path: string, init: RequestInit = {}, app = APP, org = ORG) {
+  const headers = new Headers(init.headers);
+  if (!headers.has('platformaccesstoken')) headers.set('PlatformAccessToken', await appToken(org, app));
+  return call(`/_egress/http/127.0.0.1:${targetPort()}${path}`, { ...init, headers }, devEnv());
+}
+
+async function oauthIssued(): Promise<number> {
+  return ((await (await fetch(`${targetBase()}/oauth/requests`)).json()) as { issued: number }).issued;
+}
+
+beforeAll(async () => {
+  const loopback = { scheme: 'http', host: '127.0.0.1', ports: [targetPort()] };
+  await putTarget(ORG, 'keyed', { ...loopback, methods: ['GET', 'POST'], pathPrefixes: ['/api/'] });
+  await putTarget(ORG, 'slow', { ...loopback, pathPrefixes: ['/api/slow'], timeoutMs: 300 });
+  await putCredential(ORG, 'keyed', { type: 'header', name: 'X-Api-Key', value: 'secret-api-key-1' });
+  await putTarget(ORG, 'basic', { ...loopback, pathPrefixes: ['/basic/'], apps: ['forms'] });
+  await putCredential(ORG, 'basic', { type: 'basic', username: 'svc', password: 'pa:ss' });
+  await putTarget(ORG, 'oauth', { ...loopback, pathPrefixes: ['/oauth-api/'] });
+  await putCredential(ORG, 'oauth', {
+    type: 'oauth2',
+    tokenUrl: `${targetBase()}/oauth/token`,
+    clientId: 'egress-client',
+    clientSecret: 'client-secret-1',
+    scope: 'read',
+  });
+  await putTarget(ORG, 'short-lived', { ...loopback, pathPrefixes: ['/short/'] });
+  await putCredential(ORG, 'short-lived', {
+    type: 'oauth2',
+    tokenUrl: `${targetBase()}/oauth/token?ttl=1`,
+    clientId: 'egress-client',
+    clientSecret: 'client-secret-1',
+  });
+  await putTarget(ORG, 'hops', { ...loopback, pathPrefixes: ['/redirect'], maxRedirects: 2 });
+  await putTarget(ORG, 'small', { ...loopback, pathPrefixes: ['/api/big'], maxResponseBytes: 4096 });
+});
+
+describe('egress: an allowed call', () => {
+  it('injects the credential, and the target never sees the app token, its Authorization or cookies', async () => {
+    const token = await appToken(ORG, APP);
+    const { res, text } = await egressCall('/api/echo?q=1', {
+      method: 'POST',
+      headers: {
+        PlatformAccessToken: token,
+        authorization: 'Bearer app-user-token',
+        cookie: 'AltinnStudioRuntime=user-session',
+        'x-api-key': 'app-chosen-key',
+        'proxy-authorization': 'Basic eA==',
+        'x-forwarded-for': '10.1.2.3',
+        connection: 'x-hop',
+        'x-hop': 'drop me',
+        'content-type': 'application/json',
+      },
+      body: '{"a":1}',
+    });
+    expect(res.status, text).toBe(200);
+    const received = JSON.parse(text) as Received;
+    expect(received).toMatchObject({ method: 'POST', url: '/api/echo?q=1', body: '{"a":1}' });
+    expect(received.headers['x-api-key']).toBe('secret-api-key-1');
+    expect(received.headers['content-type']).toBe('application/json');
+    for (const name of [
+      'authorization',
+      'cookie',
+      'platformaccesstoken',
+      'proxy-authorization',
+      'x-forwarded-for',
+      'x-hop',
+    ]) {
+      expect(received.headers[name], name).toBeUndefined();
+    }
+    expect(text).not.toContain(token);
+    expect(text).not.toContain('user-session');
+    // the target's hop-by-hop fields do not reach the app
+    expect(res.headers.get('x-target')).toBe('yes');
+    expect(res.headers.get('x-private')).toBeNull();
+  });
+
+  it("injects Basic credentials on a target limited to one app, and refuses the org's other apps", async () => {
+    const { res, text } = await egressCall('/basic/echo');
+    expect(res.status, text).toBe(200);
+    const auth = (JSON.parse(text) as Received).headers.authorization;
+    expect(auth).toBe(`Basic ${btoa('svc:pa:ss')}`);
+    const other = await egressCall('/basic/echo', {}, 'other-app');
+    expect(problemOf(other.res, other.text, 403).reason).toBe('not-allowed');
+  });
+
+  it('fetches an OAuth2 token once, reuses it, and fetches a new one after the credential is rotated', async () => {
+    const before = await oauthIssued();
+    const first = await egressCall('/oauth-api/echo');
+    expect(first.res.status, first.text).toBe(200);
+    const firstAuth = (JSON.parse(first.text) as Received).headers.authorization;
+    expect(firstAuth).toMatch(/^Bearer oauth-token-\d+$/);
+    const second = await egressCall('/oauth-api/echo');
+    expect((JSON.parse(second.text) as Received).headers.authorization).toBe(firstAuth);
+    expect(await oauthIssued()).toBe(before + 1);
+
+    await putCredential(ORG, 'oauth', {
+      type: 'oauth2',
+      tokenUrl: `${targetBase()}/oauth/token`,
+      clientId: 'egress-client',
+      clientSecret: 'client-secret-1',
+    });
+    const third = await egressCall('/oauth-api/echo');
+    expect((JSON.parse(third.text) as Received).headers.authorization).not.toBe(firstAuth);
+    expect(await oauthIssued()).toBe(before + 2);
+  });
+
+  it('refreshes an OAuth2 token that is about to expire', async () => {
+    const before = await oauthIssued();
+    await egressCall('/short/echo');
+    await egressCall('/short/echo');
+    expect(await oauthIssued()).toBe(before + 2);
+  });
+
+  it('fetches a new OAuth2 token and retries once when the target refuses the cached one', async () => {
+    await putTarget(ORG, 'strict', {
+      scheme: 'http',
+      host: '127.0.0.1',
+      ports: [targetPort()],
+      pathPrefixes: ['/strict/'],
+    });
+    await putCredential(ORG, 'strict', {
+      type: 'oauth2',
+      tokenUrl: `${targetBase()}/oauth/token`,
+      clientId: 'egress-client',
+      clientSecret: 'client-secret-1',
+    });
+    expect((await egressCall('/strict/echo')).res.status).toBe(200);
+    // another client gets a token: the strict API now refuses the one the proxy has cached
+    const basic = `Basic ${btoa('egress-client:client-secret-1')}`;
+    await fetch(`${targetBase()}/oauth/token`, { method: 'POST', headers: { authorization: basic } });
+    const before = await oauthIssued();
+    const { res, text } = await egressCall('/strict/echo');
+    expect(res.status, text).toBe(200);
+    expect(JSON.parse(text)).toEqual({ authorization: `Bearer oauth-token-${before + 1}` });
+  });
+
+  it('answers 502 credential-unavailable when the token endpoint refuses the client', async () => {
+    await putTarget(ORG, 'bad-client', {
+      scheme: 'http',
+      host: '127.0.0.1',
+      ports: [targetPort()],
+      pathPrefixes: ['/badclient/'],
+    });
+    await putCredential(ORG, 'bad-client', {
+      type: 'oauth2',
+      tokenUrl: `${targetBase()}/oauth/token`,
+      clientId: 'egress-client',
+      clientSecret: 'wrong',
+    });
+    const { res, text } = await egressCall('/badclient/x');
+    const problem = problemOf(res, text, 502);
+    expect(problem.reason).toBe('credential-unavailable');
+    expect(text).not.toContain('wrong');
+  });
+
+  it("passes the target's own errors through untouched", async () => {
+    const { res, text } = await egressCall('/api/status?code=503');
+    expect(res.status).toBe(503);
+    expect(res.headers.get('content-type')).toBe('application/json');
+    expect(JSON.parse(text)).toEqual({ error: 'from the target' });
+  });
+});
+
+describe('egress: deny by default', () => {
+  const cases: [string, string, RequestInit, string?][] = [
+    ['a path outside every prefix', '/admin/echo', {}],
+    ['a method the target does not allow', '/api/echo', { method: 'DELETE' }],
+    ['a port no target allows', '', {}, `/_egress/http/127.0.0.1:${1}/api/echo`],
+    ['https to an http-only target', '', {}, `/_egress/https/127.0.0.1:PORT/api/echo`],
+  ];
+  for (const [what, path, init, full] of cases) {
+    it(`refuses ${what} with 403 not-allowed`, async () => {
+      const target = (full ?? `/_egress/http/127.0.0.1:PORT${path}`).replace('PORT', String(targetPort()));
+      const headers = { PlatformAccessToken: await appToken(ORG, APP) };
+      const { res, text } = await call(target, { ...init, headers }, devEnv());
+      const problem = problemOf(res, text, 403);
+      expect(['not-allowed', 'forbidden-address']).toContain(problem.reason);
+    });
+  }
+
+  it('refuses every call of an org with no egress targets', async () => {
+    const { res, text } = await egressCall('/api/echo', {}, 'app', 'no-policy-org');
+    expect(problemOf(res, text, 403).reason).toBe('not-allowed');
+  });
+
+  it('answers 400-free 403 problems naming the reason in type and body', async () => {
+    const { res, text } = await egressCall('/nowhere');
+    const problem = problemOf(res, text, 403);
+    expect(problem.type).toBe('urn:altinn-platform:problem:egress-not-allowed');
+    expect(problem.detail).toContain('forms');
+  });
+});
+
+describe('egress: redirects', () => {
+  it("follows a redirect to an allowed target and injects that target's credential", async () => {
+    const { res, text } = await egressCall(`/redirect?to=${encodeURIComponent('/api/echo?hop=1')}`);
+    expect(res.status, text).toBe(200);
+    const received = JSON.parse(text) as Received;
+    expect(received.url).toBe('/api/echo?hop=1');
+    expect(received.headers['x-api-key']).toBe('secret-api-key-1');
+  });
+
+  const refused: [string, string][] = [
+    ['the metadata address', 'http://169.254.169.254/latest/meta-data/'],
+    ['localhost on the allowed port', `http://localhost:${0}/api/echo`],
+    ['a loopback port the allowance does not name', `http://127.0.0.1:${1}/api/echo`],
+    ['an IPv6 loopback', 'http://[::1]/'],
+    ['a host no rule allows', 'http://not-allowed.example/api/echo'],
+    ['a name resolving to a private address', 'http://rebind.example/api/echo'],
+    ['userinfo', `http://x@127.0.0.1:${0}/api/echo`],
+    ['another scheme', 'file:///etc/passwd'],
+  ];
+  for (const [what, location] of refused) {
+    it(`refuses a redirect to ${what} with 403 redirect-denied or an SSRF reason`, async () => {
+      const to = location.replace(':0/', `:${targetPort()}/`);
+      const { res, text } = await egressCall(`/redirect?to=${encodeURIComponent(to)}`);
+      const problem = problemOf(res, text, 403);
+      expect(['redirect-denied', 'forbidden-address', 'forbidden-name', 'resolves-to-forbidden-address']).toContain(
+        problem.reason,
+      );
+    });
+  }
+
+  it('stops after the hop limit with 502 too-many-redirects', async () => {
+    let to = '/redirect?to=/api/echo';
+    for (let i = 0; i < 3; i++) to = `/redirect?to=${encodeURIComponent(to)}`;
+    const { res, text } = await egressCall(to);
+    expect(problemOf(res, text, 502).reason).toBe('too-many-redirects');
+  });
+});
+
+describe('egress: limits', () => {
+  it("answers 504 target-timeout when the target is slower than the target's timeout", async () => {
+    const { res, text } = await egressCall('/api/slow?ms=5000');
+    expect(problemOf(res, text, 504).reason).toBe('target-timeout');
+  });
+
+  it('refuses a response whose Content-Length is over the limit with 502 response-too-large', async () => {
+    const { res, text } = await egressCall('/api/big?bytes=8192');
+    expect(problemOf(res, text, 502).reason).toBe('response-too-large');
+  });
+
+  it('passes a response under the limit, and cuts a streamed one that grows past it', async () => {
+    const ok = await egressCall('/api/big?bytes=4000&length=no');
+    expect(ok.res.status).toBe(200);
+    expect(ok.text.length).toBe(4000);
+    const cut = call(
+      `/_egress/http/127.0.0.1:${targetPort()}/api/big?bytes=65536&length=no`,
+      { headers: { PlatformAccessToken: await appToken(ORG, APP) } },
+      devEnv(),
+    );
+    await expect(cut).rejects.toThrow();
+  });
+});
+
+describe('egress: app authentication', () => {
+  it('answers 401 with a Bearer challenge when no app token is sent', async () => {
+    const { res, text } = await call(`/_egress/http/127.0.0.1:${targetPort()}/api/echo`, {}, devEnv());
+    expect(problemOf(res, text, 401).reason).toBe('unauthenticated');
+    expect(res.headers.get('www-authenticate')).toContain('Bearer');
+  });
+
+  it('accepts the token as Authorization: Bearer too, and strips it', async () => {
+    const token = await appToken(ORG, APP);
+    const { res, text } = await call(
+      `/_egress/http/127.0.0.1:${targetPort()}/api/echo`,
+      { headers: { authorization: `Bearer ${token}` } },
+      devEnv(),
+    );
+    expect(res.status, text).toBe(200);
+    expect(text).not.toContain(token);
+  });
+
+  it('refuses a token signed by a key the platform never published', async () => {
+    const { privateKey } = await generateKeyPair('RS256', { extractable: true });
+    const forged = await appToken(ORG, APP, {}, { ...(await exportJWK(privateKey)), kid: 'egress-test-key' });
+    const { res, text } = await egressCall('/api/echo', { headers: { PlatformAccessToken: forged } });
+    expect(problemOf(res, text, 401).detail).toContain('signature');
+  });
+
+  it('refuses an expired token, a caller token (wrong audience) and one naming no app', async () => {
+    const past = Math.floor(Date.now() / 1000) - 3600;
+    for (const claims of [{ exp: past }, { aud: 'some-api' }, { 'urn:altinn:app': undefined }]) {
+      const token = await appToken(ORG, APP, claims);
+      const { res, text } = await egressCall('/api/echo', { headers: { PlatformAccessToken: token } });
+      expect(problemOf(res, text, 401).reason).toBe('unauthenticated');
+    }
+  });
+
+  it('answers 503 when egress has no JWKS configured', async () => {
+    const { res, text } = await call(
+      `/_egress/http/127.0.0.1:${targetPort()}/api/echo`,
+      { headers: { PlatformAccessToken: await appToken(ORG, APP) } },
+      devEnv({ EGRESS_JWKS_URL: undefined }),
+    );
+    expect(problemOf(res, text, 503).reason).toBe('not-configured');
+  });
+});
+
+describe('egress: the audit log', () => {
+  it('records allowed and denied calls with org, app, target, method, status, bytes and decision', async () => {
+    const app = 'audited';
+    await putTarget(ORG, 'audited', {
+      scheme: 'http',
+      host: '127.0.0.1',
+      ports: [targetPort()],
+      pathPrefixes: ['/audit/'],
+      apps: [app],
+    });
+    const since = Date.now();
+    const ok = await egressCall('/audit/echo?secret=query', {}, app);
+    expect(ok.res.status).toBe(200);
+    const no = await egressCall('/audit/echo', { method: 'PUT' }, app);
+    expect(no.res.status).toBe(403);
+    const { res, text } = await egressAdmin('GET', `/${ORG}/audit?app=${app}&since=${since}`);
+    expect(res.status, text).toBe(200);
+    const calls = (JSON.parse(text) as { calls: Record<string, unknown>[] }).calls;
+    expect(calls).toHaveLength(2);
+    expect(text).not.toContain('secret=query');
+    expect(calls[1]).toMatchObject({
+      org: ORG,
+      app,
+      target: 'audited',
+      method: 'GET',
+      url: `http://127.0.0.1:${targetPort()}/audit/echo`,
+      status: 200,
+      bytes: ok.text.length,
+      decision: 'allowed',
+    });
+    expect(calls[0]).toMatchObject({ app, method: 'PUT', status: 403, decision: 'denied', target: null });
+    expect(String(calls[0]?.reason)).toMatch(/^not-allowed/);
+    const denied = await egressAdmin('GET', `/${ORG}/audit?app=${app}&decision=denied`);
+    expect((JSON.parse(denied.text) as { calls: unknown[] }).calls).toHaveLength(1);
+  });
+});
+
+describe('egress: the simpler app credential (X-Egress-Key)', () => {
+  it('issues a key shown once, authenticates the app with it, strips it, and stops accepting it once revoked', async () => {
+    const issued = await egressAdmin('POST', `/${ORG}/apps/keyed-app/keys`);
+    expect(issued.res.status, issued.text).toBe(201);
+    const { key, keyId, org, app } = JSON.parse(issued.text) as {
+      key: string;
+      keyId: string;
+      org: string;
+      app: string;
+    };
+    expect({ org, app }).toEqual({ org: ORG, app: 'keyed-app' });
+    expect(key).toMatch(/^egk_[0-9a-f]{16}_/);
+    expect(issued.text).not.toContain('sha256');
+    const stored = (await env.ROUTES.get(`egress-appkey/${keyId}`)) ?? '';
+    expect(stored).not.toContain(key.split('_')[2] ?? 'missing');
+
+    const path = `/_egress/http/127.0.0.1:${targetPort()}/api/echo`;
+    const ok = await call(path, { headers: { 'x-egress-key': key } }, devEnv());
+    expect(ok.res.status, ok.text).toBe(200);
+    expect(ok.text).not.toContain(key);
+    expect((JSON.parse(ok.text) as Received).headers['x-api-key']).toBe('secret-api-key-1');
+
+    const wrong = await call(path, { headers: { 'x-egress-key': `${key.slice(0, -2)}xx` } }, devEnv());
+    expect(problemOf(wrong.res, wrong.text, 401).reason).toBe('unauthenticated');
+    expect((await egressAdmin('DELETE', `/${ORG}/apps/other-app/keys/${keyId}`)).res.status).toBe(404);
+    expect((await egressAdmin('DELETE', `/${ORG}/apps/keyed-app/keys/${keyId}`)).res.status).toBe(204);
+    const revoked = await call(path, { headers: { 'x-egress-key': key } }, devEnv());
+    expect(problemOf(revoked.res, revoked.text, 401).reason).toBe('unauthenticated');
+  });
+});

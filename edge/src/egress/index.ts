@@ -1,0 +1,171 @@
+import { Hono } from 'hono';
+import { type EdgeEnv, type Env, intSetting } from '../env';
+import { APP_KEY_HEADER, verifyAppKey } from './app-keys';
+import type { AuditEntry } from './audit';
+import { ACCESS_TOKEN_HEADER, type AppIdentity, AppTokenError, verifyAppToken } from './identity';
+import { callTarget, outboundHeaders } from './proxy';
+import { EgressRefusal, refusalResponse } from './refusal';
+import { egressSettings } from './settings';
+import { PolicyStore } from './store';
+import { firstDestination } from './target';
+
+/**
+ * The egress proxy for apps, mounted at `/_egress`: `ANY /_egress/{http|https}/{host}[:{port}]/{path}`
+ * with the app's `PlatformAccessToken` (header, or `Authorization: Bearer`). Every call, allowed or
+ * not, is written to the org's audit log once its response body has been sent.
+ */
+export const egress = new Hono<EdgeEnv>();
+
+function tokenOf(headers: Headers): string | null {
+  const header = headers.get(ACCESS_TOKEN_HEADER);
+  if (header !== null && header.trim() !== '') return header.trim();
+  const match = /^Bearer +([A-Za-z0-9._~+/-]+=*) *$/i.exec(headers.get('authorization') ?? '');
+  return match?.[1] ?? null;
+}
+
+async function authenticate(headers: Headers, env: Env): Promise<AppIdentity> {
+  const token = tokenOf(headers);
+  const challenge = { 'www-authenticate': 'Bearer realm="egress"' };
+  const appKey = headers.get(APP_KEY_HEADER);
+  if (token === null && appKey !== null) {
+    const identity = await verifyAppKey(env.ROUTES, appKey);
+    if (identity === null) {
+      throw new EgressRefusal(
+        401,
+        'unauthenticated',
+        'Unauthorized',
+        'The egress key is unknown or revoked.',
+        challenge,
+      );
+    }
+    return identity;
+  }
+  if (token === null) {
+    throw new EgressRefusal(
+      401,
+      'unauthenticated',
+      'Unauthorized',
+      'Send the app token as the PlatformAccessToken header, or an egress key as X-Egress-Key.',
+      challenge,
+    );
+  }
+  const jwksUrl = env.EGRESS_JWKS_URL;
+  if (!jwksUrl) {
+    throw new EgressRefusal(
+      503,
+      'not-configured',
+      'Egress not configured',
+      'Set EGRESS_JWKS_URL to verify app tokens.',
+    );
+  }
+  try {
+    return await verifyAppToken(token, {
+      jwksUrl,
+      ...(env.EGRESS_TOKEN_ISSUER ? { issuer: env.EGRESS_TOKEN_ISSUER } : {}),
+    });
+  } catch (error) {
+    if (!(error instanceof AppTokenError)) throw error;
+    throw new EgressRefusal(401, 'unauthenticated', 'Unauthorized', `App token refused: ${error.message}.`, challenge);
+  }
+}
+
+function record(
+  env: Env,
+  ctx: { waitUntil(promise: Promise<unknown>): void },
+  entry: AuditEntry,
+  bytes: Promise<number>,
+): void {
+  const audit = env.EGRESS_AUDIT;
+  const write = bytes.then(async (n) => {
+    const done = { ...entry, bytes: n, durationMs: Date.now() - entry.at };
+    console.log(JSON.stringify({ level: 'info', msg: 'egress', ...done }));
+    if (audit !== undefined) await audit.get(audit.idFromName(entry.org)).record(done);
+  });
+  ctx.waitUntil(
+    write.catch((err: unknown) =>
+      console.error(JSON.stringify({ level: 'error', msg: 'egress audit failed', error: String(err) })),
+    ),
+  );
+}
+
+egress.all('/*', async (c) => {
+  const startedAt = Date.now();
+  const requestId = c.get('requestId');
+  const url = new URL(c.req.url);
+  const settings = egressSettings(c.env);
+  let identity: AppIdentity | null = null;
+  let auditedUrl = '';
+  try {
+    identity = await authenticate(c.req.raw.headers, c.env);
+    const dest = firstDestination(url);
+    auditedUrl = `${dest.scheme}://${dest.hostname}:${dest.port}${dest.url.pathname}`;
+    const declared = Number(c.req.header('content-length') ?? '0');
+    if (declared > settings.maxRequestBytes) {
+      throw new EgressRefusal(
+        413,
+        'request-too-large',
+        'Request too large',
+        `At most ${settings.maxRequestBytes} bytes.`,
+      );
+    }
+    const body = c.req.method === 'GET' || c.req.method === 'HEAD' ? null : await c.req.arrayBuffer();
+    if (body !== null && body.byteLength > settings.maxRequestBytes) {
+      throw new EgressRefusal(
+        413,
+        'request-too-large',
+        'Request too large',
+        `At most ${settings.maxRequestBytes} bytes.`,
+      );
+    }
+    const policy = await new PolicyStore(c.env.ROUTES, intSetting(c.env.EGRESS_POLICY_CACHE_TTL_MS, 5000)).cachedGet(
+      identity.org,
+    );
+    const outcome = await callTarget(dest, {
+      identity,
+      method: c.req.method,
+      headers: outboundHeaders(c.req.raw.headers),
+      body,
+      targets: policy.targets,
+      settings,
+    });
+    const entry: AuditEntry = {
+      at: startedAt,
+      requestId,
+      org: identity.org,
+      app: identity.app,
+      target: outcome.target,
+      method: c.req.method,
+      url: auditedUrl,
+      status: outcome.response.status,
+      bytes: 0,
+      durationMs: 0,
+      decision: 'allowed',
+      reason: null,
+      redirects: outcome.redirects,
+    };
+    record(c.env, c.executionCtx, entry, outcome.bytes);
+    outcome.response.headers.set('x-request-id', requestId);
+    return outcome.response;
+  } catch (error) {
+    if (!(error instanceof EgressRefusal)) throw error;
+    if (identity !== null) {
+      const entry: AuditEntry = {
+        at: startedAt,
+        requestId,
+        org: identity.org,
+        app: identity.app,
+        target: null,
+        method: c.req.method,
+        url: auditedUrl || url.pathname.slice(0, 512),
+        status: error.status,
+        bytes: 0,
+        durationMs: 0,
+        decision: error.status === 403 ? 'denied' : 'failed',
+        reason: `${error.reason}: ${error.detail}`.slice(0, 512),
+        redirects: 0,
+      };
+      record(c.env, c.executionCtx, entry, Promise.resolve(0));
+    }
+    return refusalResponse(error, url.pathname, requestId);
+  }
+});

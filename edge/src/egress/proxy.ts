@@ -1,0 +1,257 @@
+import { CLIENT_IDENTITY_FIELDS, dropFields, HOP_BY_HOP, RESPONSE_DROPPED } from '../proxy/headers';
+import type { AuditEntry } from './audit';
+import { type Credential, forgetToken, inject, injectedField, TokenError } from './credentials';
+import type { AppIdentity } from './identity';
+import { denied, EgressRefusal } from './refusal';
+import { matchTarget } from './rules';
+import { open, SealingKeyError } from './sealing';
+import type { EgressSettings } from './settings';
+import type { StoredTarget } from './store';
+import { checkHostLiteral, checkResolution, type Destination, redirectDestination } from './target';
+
+/**
+ * One egress call: check the destination against the SSRF defences and the org's allow-list, strip
+ * what the app sent that must not leave (its Authorization, cookies, token, hop-by-hop and identity
+ * fields), inject the target's credential, fetch with the target's timeout, follow redirects only to
+ * allowed destinations (each hop checked again, up to the target's hop limit), and cap the response size.
+ */
+
+/** Fields of the app's request that never reach a target. */
+const APP_DROPPED: ReadonlySet<string> = new Set([
+  ...HOP_BY_HOP,
+  ...CLIENT_IDENTITY_FIELDS,
+  'host',
+  'authorization',
+  'cookie',
+  'platformaccesstoken',
+  'x-egress-key',
+  'via',
+  'x-request-id',
+  'cf-ray',
+  'cf-ipcountry',
+  'cf-visitor',
+  'cf-worker',
+  'cdn-loop',
+]);
+
+/** An egress call in progress. */
+export interface EgressCall {
+  identity: AppIdentity;
+  method: string;
+  headers: Headers;
+  body: ArrayBuffer | null;
+  targets: readonly StoredTarget[];
+  settings: EgressSettings;
+}
+
+/** What the call came to, for the response and the audit log. */
+export interface EgressOutcome {
+  response: Response;
+  target: string;
+  redirects: number;
+  /** Resolves with the bytes sent to the app once the body has been streamed (or failed). */
+  bytes: Promise<number>;
+}
+
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+
+/** The allowed target of a destination, after the literal and resolution checks; refuses otherwise. */
+async function allowedTarget(
+  dest: Destination,
+  call: EgressCall,
+  method: string,
+  what: 'target' | 'redirect',
+): Promise<StoredTarget> {
+  checkHostLiteral(dest, call.settings);
+  const target = matchTarget(call.targets, {
+    app: call.identity.app,
+    scheme: dest.scheme,
+    hostname: dest.hostname,
+    port: dest.port,
+    method,
+    pathname: dest.url.pathname,
+  });
+  if (target === null) {
+    throw denied(
+      what === 'target' ? 'not-allowed' : 'redirect-denied',
+      `No egress rule of ${call.identity.org} allows ${call.identity.app} to ${method} ` +
+        `${dest.scheme}://${dest.hostname}:${dest.port}${dest.url.pathname}.`,
+    );
+  }
+  await checkResolution(dest, call.settings);
+  return target;
+}
+
+async function credentialOf(target: StoredTarget, call: EgressCall): Promise<Credential | null> {
+  if (target.credential === undefined) return null;
+  try {
+    const plain = await open(call.settings.keys, `${call.identity.org}/${target.name}`, target.credential.sealed);
+    return JSON.parse(plain) as Credential;
+  } catch (error) {
+    console.error(
+      JSON.stringify({
+        level: 'error',
+        msg: 'egress credential cannot be opened',
+        org: call.identity.org,
+        target: target.name,
+        error: error instanceof SealingKeyError ? error.message : 'decryption failed',
+      }),
+    );
+    throw new EgressRefusal(
+      503,
+      'credential-unavailable',
+      'Credential unavailable',
+      `The credential of target ${target.name} cannot be used; ask the platform operators.`,
+    );
+  }
+}
+
+/** The checked fetch OAuth2 token requests go through: same SSRF defences, no redirects. */
+function tokenFetcher(call: EgressCall, timeoutMs: number) {
+  return async (url: string, init: RequestInit): Promise<Response> => {
+    const parsed = new URL(url);
+    const dest = redirectDestination(url, parsed);
+    checkHostLiteral(dest, call.settings);
+    await checkResolution(dest, call.settings);
+    return fetch(parsed, { ...init, redirect: 'manual', signal: AbortSignal.timeout(timeoutMs) });
+  };
+}
+
+async function send(dest: Destination, method: string, target: StoredTarget, call: EgressCall, retry = true) {
+  const headers = new Headers(call.headers);
+  const credential = await credentialOf(target, call);
+  const cacheKey = `${call.identity.org}/${target.name}/${target.credential?.info.version ?? 0}`;
+  if (credential !== null) {
+    headers.delete(injectedField(credential));
+    try {
+      await inject(headers, credential, cacheKey, tokenFetcher(call, target.timeoutMs));
+    } catch (error) {
+      if (error instanceof EgressRefusal) throw error;
+      const detail = error instanceof TokenError ? error.message : 'token endpoint unreachable';
+      throw new EgressRefusal(502, 'credential-unavailable', 'Credential unavailable', `OAuth2: ${detail}.`);
+    }
+  }
+  const body = method === 'GET' || method === 'HEAD' ? null : call.body;
+  let res: Response;
+  try {
+    res = await fetch(dest.url, {
+      method,
+      headers,
+      body,
+      redirect: 'manual',
+      signal: AbortSignal.timeout(target.timeoutMs),
+    });
+  } catch (error) {
+    if (error instanceof DOMException && (error.name === 'TimeoutError' || error.name === 'AbortError')) {
+      throw new EgressRefusal(504, 'target-timeout', 'Target timed out', `No answer in ${target.timeoutMs} ms.`);
+    }
+    throw new EgressRefusal(502, 'target-unreachable', 'Target unreachable', `Could not connect to ${dest.hostname}.`);
+  }
+  if (res.status === 401 && credential?.type === 'oauth2' && retry) {
+    await res.body?.cancel();
+    forgetToken(cacheKey);
+    return send(dest, method, target, call, false);
+  }
+  return res;
+}
+
+/** A stream that counts bytes and errors once more than `limit` have passed; `settle` ends the count. */
+function capped(limit: number) {
+  let count = 0;
+  let done: (n: number) => void = () => {};
+  const bytes = new Promise<number>((resolve) => {
+    done = resolve;
+  });
+  const stream = new TransformStream<Uint8Array, Uint8Array>({
+    transform(chunk, controller) {
+      count += chunk.byteLength;
+      if (count > limit) controller.error(new Error(`response exceeds ${limit} bytes`));
+      else controller.enqueue(chunk);
+    },
+  });
+  return { stream, bytes, settle: () => done(count) };
+}
+
+/** Makes the call from its first destination; throws EgressRefusal for the proxy's own refusals. */
+export async function callTarget(first: Destination, call: EgressCall): Promise<EgressOutcome> {
+  let dest = first;
+  let method = call.method;
+  let target = await allowedTarget(dest, call, method, 'target');
+  const firstTarget = target;
+  let redirects = 0;
+  let res = await send(dest, method, target, call);
+  while (REDIRECTS.has(res.status) && res.headers.has('location')) {
+    await res.body?.cancel();
+    if (redirects >= firstTarget.maxRedirects) {
+      throw new EgressRefusal(
+        502,
+        'too-many-redirects',
+        'Too many redirects',
+        `The target redirected more than ${firstTarget.maxRedirects} times.`,
+      );
+    }
+    const next = redirectDestination(res.headers.get('location') ?? '', dest.url);
+    if (res.status === 303 || ((res.status === 301 || res.status === 302) && method === 'POST')) {
+      method = method === 'HEAD' ? 'HEAD' : 'GET';
+    }
+    target = await allowedTarget(next, call, method, 'redirect');
+    dest = next;
+    redirects += 1;
+    res = await send(dest, method, target, call);
+  }
+  const limit = firstTarget.maxResponseBytes;
+  const declared = Number(res.headers.get('content-length') ?? '');
+  if (Number.isFinite(declared) && declared > limit) {
+    await res.body?.cancel();
+    throw new EgressRefusal(
+      502,
+      'response-too-large',
+      'Response too large',
+      `The target's response is larger than ${limit} bytes.`,
+    );
+  }
+  const headers = new Headers(res.headers);
+  dropFields(headers, RESPONSE_DROPPED);
+  if (res.body === null) {
+    return {
+      response: new Response(null, { status: res.status, headers }),
+      target: target.name,
+      redirects,
+      bytes: Promise.resolve(0),
+    };
+  }
+  if (Number.isFinite(declared) && res.headers.has('content-length') && !res.headers.has('content-encoding')) {
+    // The runtime delivers at most Content-Length bytes: pass the body through natively, no JS per chunk.
+    return {
+      response: new Response(res.body, { status: res.status, statusText: res.statusText, headers }),
+      target: target.name,
+      redirects,
+      bytes: Promise.resolve(declared),
+    };
+  }
+  const { stream, bytes, settle } = capped(limit);
+  void res.body.pipeTo(stream.writable).then(settle, settle);
+  return {
+    response: new Response(stream.readable, { status: res.status, statusText: res.statusText, headers }),
+    target: target.name,
+    redirects,
+    bytes,
+  };
+}
+
+/** Copies the app's request headers minus everything that must not leave the platform. */
+export function outboundHeaders(incoming: Headers): Headers {
+  const headers = new Headers(incoming);
+  dropFields(headers, APP_DROPPED);
+  for (const name of [...headers.keys()]) if (name.startsWith('cf-') || name.startsWith('proxy-')) headers.delete(name);
+  return headers;
+}
+
+/** An audit entry for a call that ended with `status`. */
+export function auditEntry(
+  identity: AppIdentity,
+  fields: Omit<AuditEntry, 'org' | 'app' | 'at'> & { startedAt: number },
+): AuditEntry {
+  const { startedAt, ...rest } = fields;
+  return { ...rest, org: identity.org, app: identity.app, at: startedAt };
+}

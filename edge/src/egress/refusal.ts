@@ -1,0 +1,61 @@
+/**
+ * The egress proxy's own answers (as opposed to a target's, which pass through untouched): RFC 9457
+ * problem+json with a machine-readable `reason`, so an app can tell "denied by policy" from
+ * "target timed out".
+ */
+
+/** Why the proxy refused or failed a call. */
+export type EgressReason =
+  | 'unauthenticated'
+  | 'not-configured'
+  | 'malformed-target'
+  | 'forbidden-address'
+  | 'forbidden-name'
+  | 'resolves-to-forbidden-address'
+  | 'unresolvable'
+  | 'resolver-failed'
+  | 'not-allowed'
+  | 'redirect-denied'
+  | 'too-many-redirects'
+  | 'request-too-large'
+  | 'response-too-large'
+  | 'credential-unavailable'
+  | 'target-timeout'
+  | 'target-unreachable';
+
+/** A refusal: thrown inside the egress proxy, answered by `refusalResponse`. */
+export class EgressRefusal extends Error {
+  override name = 'EgressRefusal';
+  constructor(
+    readonly status: number,
+    readonly reason: EgressReason,
+    readonly title: string,
+    readonly detail: string,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(detail);
+  }
+}
+
+/** The problem+json response of a refusal. */
+export function refusalResponse(refusal: EgressRefusal, instance: string, requestId: string): Response {
+  const body = {
+    type: `urn:altinn-platform:problem:egress-${refusal.reason}`,
+    title: refusal.title,
+    status: refusal.status,
+    detail: refusal.detail,
+    reason: refusal.reason,
+    instance,
+    requestId,
+  };
+  const headers = new Headers(refusal.headers);
+  headers.set('content-type', 'application/problem+json');
+  headers.set('cache-control', 'no-store');
+  headers.set('x-request-id', requestId);
+  return new Response(JSON.stringify(body), { status: refusal.status, headers });
+}
+
+/** 403: the call is refused by the egress rules or the SSRF defences. */
+export function denied(reason: EgressReason, detail: string): EgressRefusal {
+  return new EgressRefusal(403, reason, 'Egress denied', detail);
+}
