@@ -4,6 +4,7 @@
  */
 import { runAuthorizationBench } from './authorization.js';
 import { runEdgeBench } from './edge.js';
+import { runEgressBench } from './egress.js';
 import { killAllNow, removeTempDirs, stopAll } from './processes.js';
 import { runStorageBench } from './storage.js';
 
@@ -11,6 +12,7 @@ const BENCHES: Record<string, () => Promise<number>> = {
   edge: runEdgeBench,
   storage: runStorageBench,
   authorization: runAuthorizationBench,
+  egress: runEgressBench,
 };
 
 /** The benches named on the command line or in BENCH_ONLY (comma-separated), all of them when none is. */
