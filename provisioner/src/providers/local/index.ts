@@ -131,6 +131,7 @@ export class LocalProvider implements Provider {
         this.stopCluster(org, cluster).finally(() => this.stopping.delete(org)),
       );
     }
+    await Promise.race([this.stopping.get(org), delay(20)]);
     if (this.clusters.has(org))
       return { kind: 'pending', state: {}, retryAfterMs: 250, message: `stopping ${org}'s apps` };
     return { kind: 'done', state: {}, result: null };
@@ -189,6 +190,8 @@ export class LocalProvider implements Provider {
         this.stopApp(org, app, cluster).finally(() => this.stopping.delete(key)),
       );
     }
+    // An app without running processes is gone in a moment: answer done rather than a needless pending.
+    await Promise.race([this.stopping.get(key), delay(20)]);
     if (cluster?.apps.has(app)) {
       return { kind: 'pending', state: {}, retryAfterMs: 250, message: `draining and stopping ${key}'s replicas` };
     }
@@ -295,4 +298,8 @@ function baseEnvironment(): Record<string, string> {
     if (value !== undefined) env[name] = value;
   }
   return env;
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -1,0 +1,85 @@
+import type { AppDesired, AppRelease } from '../types.js';
+import { LocalProvider } from './index.js';
+
+/** A LocalProvider with fast probes for tests; its apps call `platformUrl` (nothing listens by default). */
+export function testProvider(platformUrl = 'http://127.0.0.1:9'): LocalProvider {
+  return new LocalProvider({
+    platformUrl,
+    accessTokenFor: async (org, app) => `token-of-${org}-${app}`,
+    timings: { probePeriodMs: 100, probeTimeoutMs: 1000, failureThreshold: 2, terminationGraceMs: 5000 },
+  });
+}
+
+/** A release of the reference runtime. */
+export function release(revision: number, env: Record<string, string> = {}, image = `app-runtime:${revision}.0.0`) {
+  const value: AppRelease = {
+    revision,
+    image,
+    version: `${revision}.0.0`,
+    port: 5005,
+    env,
+    config: { revision },
+    resources: { requests: { cpu: '100m', memory: '64Mi' }, limits: { cpu: '500m', memory: '128Mi' } },
+  };
+  return value;
+}
+
+/** What to apply: `release` on `replicas` replicas. */
+export function desired(rel: AppRelease, replicas: number, rollback = false): AppDesired {
+  return { release: rel, scale: { minReplicas: 0, maxReplicas: 5, replicas }, rollback };
+}
+
+/** Polls `check` until it returns a truthy value (generous timeout: machines here are shared). */
+export async function until<T>(check: () => T | Promise<T>, what: string, timeoutMs = 25_000): Promise<NonNullable<T>> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value) return value as NonNullable<T>;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** Whether a process id is still alive. */
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Steady loopback load on `url` from `workers` concurrent clients, counting every answer that is not 200. */
+export function steadyLoad(url: string, workers = 2) {
+  let running = true;
+  const stats = { ok: 0, failed: 0, failures: [] as string[], releases: [] as string[], startedAt: Date.now() };
+  const worker = async () => {
+    while (running) {
+      try {
+        const res = await fetch(url);
+        const body = (await res.json()) as { release?: string };
+        if (res.status === 200) {
+          stats.ok++;
+          stats.releases.push(body.release ?? '?');
+        } else {
+          stats.failed++;
+          stats.failures.push(`${res.status} ${JSON.stringify(body)}`);
+        }
+      } catch (error) {
+        stats.failed++;
+        stats.failures.push(String((error as Error).cause ?? error));
+      }
+    }
+  };
+  const all = Promise.all(Array.from({ length: workers }, worker));
+  return {
+    stats,
+    /** Stops the load and returns the counts and requests per second. */
+    async stop() {
+      running = false;
+      await all;
+      return { ...stats, perSecond: Math.round((stats.ok + stats.failed) / ((Date.now() - stats.startedAt) / 1000)) };
+    },
+  };
+}
