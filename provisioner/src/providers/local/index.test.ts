@@ -1,3 +1,4 @@
+import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalProvider } from './index.js';
 import { alive, desired, release, steadyLoad, testProvider, until } from './test-support.js';
@@ -133,6 +134,30 @@ describe('local provider rollouts', () => {
     expect(firstKilling1).toBeGreaterThan(firstReady2);
   });
 
+  it('streams request bodies to a replica and strips hop-by-hop headers', async () => {
+    const body = Buffer.alloc(1024 * 1024, 7);
+    // fetch refuses a Connection header, so this one goes through node:http.
+    const echo = await new Promise<{ bodyBytes: number; headers: Record<string, string> }>((resolve, reject) => {
+      const req = http.request(
+        `${ingressUrl}/ttd/kill/api/echo`,
+        { method: 'POST', headers: { connection: 'x-hop', 'x-hop': 'one connection only', 'x-end-to-end': 'kept' } },
+        (res) => {
+          let text = '';
+          res.setEncoding('utf8');
+          res.on('data', (chunk: string) => {
+            text += chunk;
+          });
+          res.on('end', () => (res.statusCode === 200 ? resolve(JSON.parse(text)) : reject(new Error(text))));
+        },
+      );
+      req.on('error', reject);
+      req.end(body);
+    });
+    expect(echo.bodyBytes).toBe(body.byteLength);
+    expect(echo.headers['x-end-to-end']).toBe('kept');
+    expect(echo.headers['x-hop']).toBeUndefined();
+  });
+
   it('scales 1 -> 3 -> 1', async () => {
     await provider.scaleApp('ttd', 'kill', { minReplicas: 1, maxReplicas: 5, replicas: 3 });
     expect((await complete('kill')).readyReplicas).toBe(3);
@@ -159,6 +184,40 @@ describe('local provider rollouts', () => {
     expect(delays.slice(0, 3)).toEqual([250, 500, 1000]);
     expect(Object.values(provider.logs('ttd', 'crash'))[0]?.some((l) => l.stream === 'stderr')).toBe(true);
     await until(async () => (await provider.deleteApp('ttd', 'crash', undefined)).kind === 'done', 'crash deleted');
+  });
+
+  it('keeps all traffic on the running release while a new one crash-loops, and rolls back to it', async () => {
+    await provider.applyApp('ttd', 'guard', desired(release(1), 1));
+    await complete('guard');
+    const load = steadyLoad(`${ingressUrl}/ttd/guard/`);
+    await provider.applyApp('ttd', 'guard', desired(release(2, { RUNTIME_FAIL_AT_START: '1' }), 1));
+    const failed = await until(async () => {
+      const s = await provider.rolloutStatus('ttd', 'guard');
+      return s.failure ? s : undefined;
+    }, 'the rollout to fail');
+    expect(failed).toMatchObject({ revision: 2, updatedReplicas: 1, readyReplicas: 1, oldReplicas: 1 });
+    expect(failed.failure?.reason).toBe('CrashLoopBackOff');
+    await provider.applyApp('ttd', 'guard', desired(release(1), 1, true));
+    const back = await complete('guard');
+    expect(back).toMatchObject({ revision: 1, updatedReplicas: 1, oldReplicas: 0 });
+    const result = await load.stop();
+    expect(result.failures).toEqual([]);
+    expect(new Set(result.releases)).toEqual(new Set(['1']));
+    expect(provider.replicas('ttd', 'guard').map((r) => r.revision)).toEqual([1]);
+  });
+
+  it('fails a rollout that is not ready within its progress deadline with ProgressDeadlineExceeded', async () => {
+    await provider.applyApp('ttd', 'deadline', desired(release(1, { RUNTIME_READY_AFTER_MS: '600000' }), 1));
+    const status = await until(async () => {
+      const s = await provider.rolloutStatus('ttd', 'deadline');
+      return s.failure ? s : undefined;
+    }, 'the deadline to pass');
+    expect(status).toMatchObject({
+      complete: false,
+      readyReplicas: 0,
+      failure: { reason: 'ProgressDeadlineExceeded' },
+    });
+    expect((await fetch(`${ingressUrl}/ttd/deadline/`)).status).toBe(503);
   });
 
   it('deletes an app and the cluster leaving no replica process behind', async () => {

@@ -43,8 +43,11 @@ export interface LocalProviderOptions {
   timings?: Partial<ReplicaTimings>;
   /** Consecutive crashes of a new replica that fail its rollout as `CrashLoopBackOff`; 3 by default. */
   crashLoopThreshold?: number;
-  /** A rollout not complete by then fails as `ProgressDeadlineExceeded`; 600 000 ms (Kubernetes' 600 s) by default. */
-  progressDeadlineMs?: number;
+  /**
+   * A rollout not complete by then fails as `ProgressDeadlineExceeded` (traffic stays on the old release); 600 000 ms
+   * (Kubernetes' 600 s) by default, or per app when a function.
+   */
+  progressDeadlineMs?: number | ((org: string, app: string) => number);
   /** How often apps get a fresh PlatformAccessToken (they live 30 min); 10 min by default. */
   tokenRefreshMs?: number;
   /** How replicas are started; the reference runtime in `app-runtime/src/server.ts` through tsx by default. */
@@ -150,7 +153,10 @@ export class LocalProvider implements Provider {
         platformUrl: this.options.platformUrl,
         baseEnv: baseEnvironment(),
         crashLoopThreshold: this.options.crashLoopThreshold ?? 3,
-        progressDeadlineMs: this.options.progressDeadlineMs ?? 600_000,
+        progressDeadlineMs:
+          typeof this.options.progressDeadlineMs === 'function'
+            ? this.options.progressDeadlineMs(org, app)
+            : (this.options.progressDeadlineMs ?? 600_000),
         accessToken: () => token.token,
         onEvent: (event) => this.record(event),
       });

@@ -2,9 +2,10 @@ import type { AppDesired, AppRelease } from '../types.js';
 import { LocalProvider } from './index.js';
 
 /** A LocalProvider with fast probes for tests; its apps call `platformUrl` (nothing listens by default). */
-export function testProvider(platformUrl = 'http://127.0.0.1:9'): LocalProvider {
+export function testProvider(platformUrl = 'http://127.0.0.1:9', progressDeadlineMs = 60_000): LocalProvider {
   return new LocalProvider({
     platformUrl,
+    progressDeadlineMs: (_org, app) => (app === 'deadline' ? 1500 : progressDeadlineMs),
     accessTokenFor: async (org, app) => `token-of-${org}-${app}`,
     timings: { probePeriodMs: 100, probeTimeoutMs: 1000, failureThreshold: 2, terminationGraceMs: 5000 },
   });
