@@ -44,6 +44,17 @@ describe('local provider ingress', () => {
     const step = await provider.ensureCluster('ttd', spec, undefined);
     expect(step.kind === 'done' && step.result.ingressUrl).toBe(ingressUrl);
   });
+
+  it('listens again on the port in the state handed back, or on any free port when it is taken', async () => {
+    const taken = new URL(ingressUrl).port;
+    const elsewhere = await provider.ensureCluster('brg', spec, { ingressUrl: `http://127.0.0.1:${taken}` });
+    expect(elsewhere.kind === 'done' && new URL(elsewhere.result.ingressUrl).port).not.toBe(taken);
+    const freed = elsewhere.kind === 'done' ? elsewhere.result.ingressUrl : '';
+    await until(async () => (await provider.deleteCluster('brg', undefined)).kind === 'done', 'brg deleted');
+    const again = await provider.ensureCluster('brg', spec, { ingressUrl: freed });
+    expect(again.kind === 'done' && again.result.ingressUrl).toBe(freed);
+    await until(async () => (await provider.deleteCluster('brg', undefined)).kind === 'done', 'brg deleted');
+  });
 });
 
 describe('local provider rollouts', () => {

@@ -39,6 +39,11 @@ export interface LocalProviderOptions {
   accessTokenFor(org: string, app: string): Promise<string>;
   /** Interface the org ingresses listen on; 127.0.0.1 by default. */
   hostname?: string;
+  /**
+   * The port an org's ingress should listen on (when free), e.g. a fixed one for the demo org; otherwise the port
+   * of the `ingressUrl` in the state handed back (so a restarted provider keeps its edge routes valid), or any.
+   */
+  ingressPortFor?(org: string): number | undefined;
   /** Probe, backoff and grace timings; DEFAULT_TIMINGS for those not given. */
   timings?: Partial<ReplicaTimings>;
   /** Consecutive crashes of a new replica that fail its rollout as `CrashLoopBackOff`; 3 by default. */
@@ -99,7 +104,7 @@ export class LocalProvider implements Provider {
     this.hostname = options.hostname ?? '127.0.0.1';
   }
 
-  async ensureCluster(org: string, _spec: ClusterSpec, _state: ProviderState | undefined): Promise<Step<ClusterReady>> {
+  async ensureCluster(org: string, _spec: ClusterSpec, state: ProviderState | undefined): Promise<Step<ClusterReady>> {
     this.assertOpen();
     if (this.stopping.has(org)) {
       return { kind: 'pending', state: {}, retryAfterMs: 250, message: `waiting for ${org}'s earlier cluster to stop` };
@@ -110,6 +115,7 @@ export class LocalProvider implements Provider {
       const ingress = await startOrgIngress({
         org,
         hostname: this.hostname,
+        port: this.options.ingressPortFor?.(org) ?? portOf(state?.ingressUrl),
         backends: { replicasOf: (app) => apps.get(app)?.replicas },
       });
       // Another call may have raced this one while the ingress started.
@@ -278,6 +284,10 @@ export class LocalProvider implements Provider {
         this.clusters.get(org)?.apps.get(app)?.refreshAccessToken(entry.token);
       } catch (error) {
         this.options.logger?.error('could not mint the app access token', { org, app, error: String(error) });
+        // Try again soon rather than at the next refresh: the app's platform calls fail without it.
+        setTimeout(() => {
+          if (this.tokens.get(key) === entry) void refresh();
+        }, 5000).unref();
       }
     };
     const entry: AppToken = { token: undefined, timer: setInterval(refresh, this.options.tokenRefreshMs ?? 600_000) };
@@ -308,4 +318,15 @@ function baseEnvironment(): Record<string, string> {
 
 function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** The port of a URL kept in provider state, if any. */
+function portOf(url: unknown): number | undefined {
+  if (typeof url !== 'string') return undefined;
+  try {
+    const port = Number(new URL(url).port);
+    return port > 0 ? port : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -78,6 +78,7 @@ export async function startOrgIngress(options: {
   org: string;
   hostname: string;
   backends: IngressBackends;
+  /** Port to listen on when free (else any free port); any free port when absent. */
   port?: number;
 }): Promise<OrgIngress> {
   const { org, backends } = options;
@@ -183,10 +184,22 @@ export async function startOrgIngress(options: {
   });
   server.keepAliveTimeout = 65_000;
 
-  const port = await new Promise<number>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, options.hostname, () => resolve((server.address() as AddressInfo).port));
-  });
+  const listen = (port: number) =>
+    new Promise<number>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, options.hostname, () => {
+        server.off('error', reject);
+        resolve((server.address() as AddressInfo).port);
+      });
+    });
+  let port: number;
+  try {
+    port = await listen(options.port ?? 0);
+  } catch (error) {
+    // The port asked for (the one the org had before a restart) is taken: any free port will do.
+    if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE' || !options.port) throw error;
+    port = await listen(0);
+  }
   return {
     url: `http://${options.hostname}:${port}`,
     port,

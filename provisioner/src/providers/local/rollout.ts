@@ -42,7 +42,9 @@ export class AppController {
   private completeReported = false;
   private sequence = 0;
   private planning = false;
+  private replan = false;
   private deleting = false;
+  private deadlineTimer: NodeJS.Timeout | null = null;
 
   constructor(private readonly options: AppControllerOptions) {}
 
@@ -55,6 +57,10 @@ export class AppController {
       this.rolloutStartedAt = Date.now();
       this.failure = undefined;
       this.completeReported = false;
+      if (this.deadlineTimer) clearTimeout(this.deadlineTimer);
+      // Judge the rollout when its deadline passes, so a stuck rollout is reported even if nobody asks.
+      this.deadlineTimer = setTimeout(() => this.status(), this.options.progressDeadlineMs + 1);
+      this.deadlineTimer.unref();
       if (!runsReferenceRuntime(desired.release.image)) {
         this.failure = {
           reason: 'ImagePullFailed',
@@ -116,6 +122,7 @@ export class AppController {
   /** Drains and stops every replica; resolves when all processes have exited. */
   async delete(): Promise<void> {
     this.deleting = true;
+    if (this.deadlineTimer) clearTimeout(this.deadlineTimer);
     await Promise.all(this.replicas.map((r) => this.remove(r)));
   }
 
@@ -160,42 +167,53 @@ export class AppController {
    * something.
    */
   private plan(): void {
-    if (this.planning || this.deleting || !this.desired) return;
+    if (this.planning) {
+      this.replan = true;
+      return;
+    }
     this.planning = true;
     try {
-      const target = this.desired.scale.replicas;
-      const live = this.replicas.filter((r) => !r.terminating);
-      const current = live.filter((r) => this.isCurrent(r));
-      const old = live.filter((r) => !this.isCurrent(r));
-      // An image that cannot run leaves everything as it is: traffic stays on the running release.
-      if (!runsReferenceRuntime(this.desired.release.image)) return;
-
-      if (old.length === 0) {
-        for (let i = current.length; i < target; i++) this.add(this.desired.release);
-        const excess = current.length - target;
-        if (excess > 0) {
-          const byReadiness = [...current].sort((a, b) => Number(a.ready) - Number(b.ready) || b.inflight - a.inflight);
-          for (const replica of byReadiness.slice(0, excess)) void this.remove(replica);
-        }
-        return;
-      }
-
-      // Old replicas that serve nothing can go now; old ready ones only as new ones are ready beyond target.
-      const unreadyOld = old.filter((r) => !r.ready);
-      const readyOld = old.filter((r) => r.ready);
-      const readyCurrent = current.filter((r) => r.ready).length;
-      const canTake = Math.min(readyOld.length, Math.max(0, readyCurrent + readyOld.length - target));
-      for (const replica of [...unreadyOld, ...readyOld.slice(0, canTake)]) void this.remove(replica);
-
-      const excess = current.length - target;
-      if (excess > 0) for (const replica of current.filter((r) => !r.ready).slice(0, excess)) void this.remove(replica);
-      const remainingOld = readyOld.length - canTake;
-      const starting = current.some((r) => !r.ready);
-      if (!starting && current.length < target && current.length + remainingOld < target + 1) {
-        this.add(this.desired.release);
-      }
+      do {
+        this.replan = false;
+        this.planOnce();
+      } while (this.replan);
     } finally {
       this.planning = false;
+    }
+  }
+
+  private planOnce(): void {
+    if (this.deleting || !this.desired) return;
+    const target = this.desired.scale.replicas;
+    const live = this.replicas.filter((r) => !r.terminating);
+    const current = live.filter((r) => this.isCurrent(r));
+    const old = live.filter((r) => !this.isCurrent(r));
+    // An image that cannot run leaves everything as it is: traffic stays on the running release.
+    if (!runsReferenceRuntime(this.desired.release.image)) return;
+
+    if (old.length === 0) {
+      for (let i = current.length; i < target; i++) this.add(this.desired.release);
+      const excess = current.length - target;
+      if (excess > 0) {
+        const byReadiness = [...current].sort((a, b) => Number(a.ready) - Number(b.ready) || b.inflight - a.inflight);
+        for (const replica of byReadiness.slice(0, excess)) void this.remove(replica);
+      }
+      return;
+    }
+
+    // Old replicas that serve nothing can go now; old ready ones only as new ones are ready beyond target.
+    const unreadyOld = old.filter((r) => !r.ready);
+    const readyOld = old.filter((r) => r.ready);
+    const readyCurrent = current.filter((r) => r.ready).length;
+    const canTake = Math.min(readyOld.length, Math.max(0, readyCurrent + readyOld.length - target));
+    for (const replica of [...unreadyOld, ...readyOld.slice(0, canTake)]) void this.remove(replica);
+
+    const excess = current.length - target;
+    if (excess > 0) for (const replica of current.filter((r) => !r.ready).slice(0, excess)) void this.remove(replica);
+    const remainingOld = readyOld.length - canTake;
+    const starting = current.some((r) => !r.ready);
+    if (!starting && current.length < target && current.length + remainingOld < target + 1) {
+      this.add(this.desired.release);
     }
   }
 
@@ -219,7 +237,11 @@ export class AppController {
       accessToken: this.options.accessToken,
       onEvent: (event) => {
         this.options.onEvent({ ...event, org, app });
-        if (event.type === 'Ready' || event.type === 'Unready' || event.type === 'Exited') this.plan();
+        if (event.type === 'Ready' || event.type === 'Unready' || event.type === 'Exited') {
+          this.plan();
+          // Judge the rollout now, so a failure is in the event list when it happens.
+          this.status();
+        }
       },
     });
     this.replicas.push(replica);

@@ -7,7 +7,7 @@ export function testProvider(platformUrl = 'http://127.0.0.1:9', progressDeadlin
     platformUrl,
     progressDeadlineMs: (_org, app) => (app === 'deadline' ? 1500 : progressDeadlineMs),
     accessTokenFor: async (org, app) => `token-of-${org}-${app}`,
-    timings: { probePeriodMs: 100, probeTimeoutMs: 1000, failureThreshold: 2, terminationGraceMs: 5000 },
+    timings: { probePeriodMs: 100, probeTimeoutMs: 2000, failureThreshold: 3, terminationGraceMs: 5000 },
   });
 }
 
