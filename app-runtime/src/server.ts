@@ -14,6 +14,7 @@ import { createServiceApp } from './app.js';
  * - `RUNTIME_FAIL_AT_START=1`: exit with code 1 before listening (a crash loop).
  * - `RUNTIME_EXIT_AFTER_MS=n`: exit with code 1 n ms after listening (a crash later on).
  * - `RUNTIME_READY_AFTER_MS=n`: `/health` answers 503 until n ms after listening (slow readiness).
+ * - `RUNTIME_UNHEALTHY_AFTER_MS=n`: `/health` answers 503 from n ms after listening on (a hung app for liveness).
  */
 
 /** Messages the parent sends a replica. */
@@ -31,6 +32,7 @@ const org = env.ORG ?? 'ttd';
 const app = env.APP ?? 'demo';
 let accessToken: string | undefined;
 let readyAt = Number.POSITIVE_INFINITY;
+let unhealthyAt = Number.POSITIVE_INFINITY;
 
 process.on('message', (message: ParentMessage) => {
   if (message?.type === 'access-token') accessToken = message.token;
@@ -39,8 +41,9 @@ process.on('message', (message: ParentMessage) => {
 const root = new Hono({ strict: false });
 const health = (ready: boolean) =>
   ready ? Response.json({ status: 'ok' }) : Response.json({ status: 'starting' }, { status: 503 });
-root.get('/health', () => health(Date.now() >= readyAt));
-root.get(`/${org}/${app}/health`, () => health(Date.now() >= readyAt));
+const healthy = () => Date.now() >= readyAt && Date.now() < unhealthyAt;
+root.get('/health', () => health(healthy()));
+root.get(`/${org}/${app}/health`, () => health(healthy()));
 root.route(
   '/',
   createServiceApp({
@@ -56,6 +59,7 @@ root.route(
 const server: ServerType = serve({ fetch: root.fetch, port: Number(env.PORT ?? 0), hostname: '127.0.0.1' }, (info) => {
   const { port } = info as AddressInfo;
   readyAt = Date.now() + Number(env.RUNTIME_READY_AFTER_MS ?? 0);
+  if (env.RUNTIME_UNHEALTHY_AFTER_MS) unhealthyAt = Date.now() + Number(env.RUNTIME_UNHEALTHY_AFTER_MS);
   console.log(`${org}/${app} release ${env.RELEASE ?? 'dev'} listening on ${port}`);
   process.send?.({ type: 'listening', port } satisfies ReplicaMessage);
   const exitAfter = Number(env.RUNTIME_EXIT_AFTER_MS ?? 0);

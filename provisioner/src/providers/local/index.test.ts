@@ -197,6 +197,16 @@ describe('local provider rollouts', () => {
     await until(async () => (await provider.deleteApp('ttd', 'crash', undefined)).kind === 'done', 'crash deleted');
   });
 
+  it('restarts a replica that stops answering its liveness probe after having been ready', async () => {
+    await provider.applyApp('ttd', 'hang', desired(release(1, { RUNTIME_UNHEALTHY_AFTER_MS: '500' }), 1));
+    await until(() => provider.replicas('ttd', 'hang')[0]?.restarts, 'the replica to be restarted');
+    const types = provider.events('ttd', 'hang').map((e) => e.type);
+    expect(types.indexOf('Unhealthy')).toBeGreaterThan(types.indexOf('Unready'));
+    expect(types.indexOf('Unready')).toBeGreaterThan(types.indexOf('Ready'));
+    expect(provider.events('ttd', 'hang').find((e) => e.type === 'Exited')?.signal).toBe('SIGKILL');
+    await until(async () => (await provider.deleteApp('ttd', 'hang', undefined)).kind === 'done', 'hang deleted');
+  });
+
   it('keeps all traffic on the running release while a new one crash-loops, and rolls back to it', async () => {
     await provider.applyApp('ttd', 'guard', desired(release(1), 1));
     await complete('guard');
@@ -238,5 +248,21 @@ describe('local provider rollouts', () => {
     expect(running.filter(alive)).toEqual([]);
     await expect(fetch(`${ingressUrl}/ttd/kill/`)).rejects.toThrow();
     expect(await provider.rolloutStatus('ttd', 'kill')).toMatchObject({ revision: null, complete: false });
+  });
+});
+
+describe('closing the local provider', () => {
+  it('stops every replica and ingress and refuses further work', async () => {
+    const closing = testProvider();
+    const step = await closing.ensureCluster('ttd', spec, undefined);
+    await closing.applyApp('ttd', 'last', desired(release(1), 1));
+    await until(() => closing.replicas('ttd', 'last')[0]?.pid, 'the replica to start');
+    const pid = closing.replicas('ttd', 'last')[0]!.pid!;
+    await closing.close();
+    expect(alive(pid)).toBe(false);
+    await expect(fetch(`${step.kind === 'done' ? step.result.ingressUrl : ''}/ttd/last/`)).rejects.toThrow();
+    await expect(closing.applyApp('ttd', 'last', desired(release(1), 1))).rejects.toMatchObject({
+      code: 'ProviderClosed',
+    });
   });
 });
