@@ -1,11 +1,14 @@
 import http from 'node:http';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { LocalProvider } from './index.js';
 import { alive, desired, release, steadyLoad, testProvider, until } from './test-support.js';
 
 let provider: LocalProvider;
 let ingressUrl: string;
 const figures: Record<string, unknown> = {};
+
+// Replicas are real processes on a shared machine: give every test room beyond the project's 30 s.
+vi.setConfig({ testTimeout: 120_000 });
 
 beforeAll(async () => {
   provider = testProvider();

@@ -21,6 +21,9 @@ const HOP_BY_HOP = new Set([
   'upgrade',
 ]);
 
+/** Methods a request may be sent twice with (RFC 9110 9.2.2), when a replica failed before answering. */
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
+
 /** Copies headers without hop-by-hop ones (also those the Connection header names). */
 export function endToEndHeaders(headers: http.IncomingHttpHeaders): http.OutgoingHttpHeaders {
   const named = new Set(
@@ -71,8 +74,8 @@ export interface OrgIngress {
  * replicas, least in-flight requests first and round robin among equals, streaming bodies both ways over
  * keep-alive connections. Unknown apps answer 404 and apps without a ready replica 503 with Retry-After, as
  * problem+json. A request whose connection fails before any answer is retried once per other ready replica
- * when it can be replayed: it has no body, or the connection was refused before any of the body was sent
- * (Envoy's `connect-failure` / `reset` retry).
+ * when that is safe: the connection was refused (nothing was sent; the body is only sent once connected), or
+ * the request is idempotent and has no body (Envoy's `connect-failure` and `reset` retries).
  */
 export async function startOrgIngress(options: {
   org: string;
@@ -156,7 +159,8 @@ export async function startOrgIngress(options: {
         }
         const refused = error.code === 'ECONNREFUSED';
         if (refused) replica.connectFailed();
-        if (!hasBody || (refused && !bodySent)) {
+        // Refused: nothing reached the replica. Otherwise only a bodyless idempotent request may run twice.
+        if ((refused && !bodySent) || (!hasBody && IDEMPOTENT.has(req.method ?? 'GET'))) {
           attempt();
           return;
         }

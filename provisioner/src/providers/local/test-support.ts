@@ -31,7 +31,7 @@ export function desired(rel: AppRelease, replicas: number, rollback = false): Ap
 }
 
 /** Polls `check` until it returns a truthy value (generous timeout: machines here are shared). */
-export async function until<T>(check: () => T | Promise<T>, what: string, timeoutMs = 25_000): Promise<NonNullable<T>> {
+export async function until<T>(check: () => T | Promise<T>, what: string, timeoutMs = 60_000): Promise<NonNullable<T>> {
   const end = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();
