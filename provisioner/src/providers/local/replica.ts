@@ -44,7 +44,7 @@ export interface ReplicaEvent {
   at: string;
   replica: string;
   revision: number;
-  type: 'Started' | 'Ready' | 'Unready' | 'Exited' | 'BackOff' | 'Unhealthy' | 'Killing' | 'Stopped';
+  type: 'Created' | 'Started' | 'Ready' | 'Unready' | 'Exited' | 'BackOff' | 'Unhealthy' | 'Killing' | 'Stopped';
   message: string;
   /** For `BackOff`: the restart delay. */
   backoffMs?: number;
@@ -202,6 +202,7 @@ export class Replica {
     this.probeFailures = 0;
     this.everReadyThisRun = false;
     this.startedAt = Date.now();
+    this.emit('Created', `forked pid ${child.pid ?? '?'}`);
     this.capture(child, 'stdout');
     this.capture(child, 'stderr');
     this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
