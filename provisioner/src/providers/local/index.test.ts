@@ -76,7 +76,9 @@ describe('local provider rollouts', () => {
 
   it('sends a replica no traffic until its readiness probe passes', async () => {
     const started = Date.now();
-    await provider.applyApp('ttd', 'slow', desired(release(1, { RUNTIME_READY_AFTER_MS: '1500' }), 1));
+    // Applied twice at once, as two reconciler passes might: still one app with one replica.
+    const slow = desired(release(1, { RUNTIME_READY_AFTER_MS: '1500' }), 1);
+    await Promise.all([provider.applyApp('ttd', 'slow', slow), provider.applyApp('ttd', 'slow', slow)]);
     await until(() => provider.events('ttd', 'slow').some((e) => e.type === 'Started'), 'the replica to listen');
     // The process listens and answers, but is not ready: the ingress keeps it out.
     const early = await fetch(`${ingressUrl}/ttd/slow/`);
@@ -86,6 +88,7 @@ describe('local provider rollouts', () => {
     figures.slowReplicaStartToReadyMs = Date.now() - started;
     const res = await fetch(`${ingressUrl}/ttd/slow/`);
     expect(res.status).toBe(200);
+    expect(provider.replicas('ttd', 'slow')).toHaveLength(1);
     const gone = pids('slow');
     await until(async () => (await provider.deleteApp('ttd', 'slow', undefined)).kind === 'done', 'slow deleted');
     expect(gone.filter(alive)).toEqual([]);

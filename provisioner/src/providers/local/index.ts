@@ -148,9 +148,11 @@ export class LocalProvider implements Provider {
 
   async applyApp(org: string, app: string, desired: AppDesired): Promise<void> {
     const cluster = this.clusterOf(org, app);
+    if (!cluster.apps.has(app)) await this.startTokens(org, app);
+    // Looked up after the await: a concurrent applyApp may have made the controller while the token was minted.
     let controller = cluster.apps.get(app);
     if (!controller) {
-      const token = await this.startTokens(org, app);
+      const key = `${org}/${app}`;
       controller = new AppController({
         org,
         app,
@@ -163,7 +165,7 @@ export class LocalProvider implements Provider {
           typeof this.options.progressDeadlineMs === 'function'
             ? this.options.progressDeadlineMs(org, app)
             : (this.options.progressDeadlineMs ?? 600_000),
-        accessToken: () => token.token,
+        accessToken: () => this.tokens.get(key)?.token,
         onEvent: (event) => this.record(event),
       });
       cluster.apps.set(app, controller);
