@@ -121,7 +121,7 @@ describe('local provider rollouts', () => {
   });
 
   it('rolls 1 -> 2 and back to 1 under steady load with no failed request, traffic moving only to ready replicas', async () => {
-    const load = steadyLoad(`${ingressUrl}/ttd/kill/`);
+    const load = steadyLoad(`${ingressUrl}/ttd/kill/`, 2, { posts: true });
     await until(() => load.stats.ok > 20, 'load to run');
     const before = pids('kill');
     // Release 2 takes a while to be ready: traffic must stay on release 1 until it is.
@@ -140,7 +140,13 @@ describe('local provider rollouts', () => {
     const afterRollback = load.stats.releases.length;
     await until(() => load.stats.releases.length > afterRollback + 50, 'answers after the rollback');
     const result = await load.stop();
-    figures.rollingLoad = { ok: result.ok, failed: result.failed, requestsPerSecond: result.perSecond };
+    figures.rollingLoad = {
+      ok: result.ok,
+      posts: result.posts,
+      failed: result.failed,
+      requestsPerSecond: result.perSecond,
+    };
+    expect(result.posts).toBeGreaterThan(0);
     expect(result.failures).toEqual([]);
     expect(new Set(result.releases.slice(afterRollback))).toEqual(new Set(['1']));
     // maxSurge 1: never more than 3 replicas at once (2 desired + 1 new) besides those draining.

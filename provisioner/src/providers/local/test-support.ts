@@ -51,21 +51,35 @@ export function alive(pid: number): boolean {
   }
 }
 
-/** Steady loopback load on `url` from `workers` concurrent clients, counting every answer that is not 200. */
-export function steadyLoad(url: string, workers = 2) {
+/**
+ * Steady loopback load on `url` (an app's base URL ending in `/`) from `workers` concurrent clients, counting every
+ * answer that is not 200. With `posts`, every other request is a POST of 4 KiB to `api/echo`.
+ */
+export function steadyLoad(url: string, workers = 2, options: { posts?: boolean } = {}) {
   let running = true;
-  const stats = { ok: 0, failed: 0, failures: [] as string[], releases: [] as string[], startedAt: Date.now() };
+  const stats = {
+    ok: 0,
+    failed: 0,
+    posts: 0,
+    failures: [] as string[],
+    releases: [] as string[],
+    startedAt: Date.now(),
+  };
+  const body = new Uint8Array(4096).fill(1);
   const worker = async () => {
+    let turn = 0;
     while (running) {
+      const post = options.posts === true && turn++ % 2 === 1;
       try {
-        const res = await fetch(url);
-        const body = (await res.json()) as { release?: string };
-        if (res.status === 200) {
+        const res = post ? await fetch(`${url}api/echo`, { method: 'POST', body }) : await fetch(url);
+        const answer = (await res.json()) as { release?: string; bodyBytes?: number };
+        if (res.status === 200 && (!post || answer.bodyBytes === body.byteLength)) {
           stats.ok++;
-          stats.releases.push(body.release ?? '?');
+          if (post) stats.posts++;
+          else stats.releases.push(answer.release ?? '?');
         } else {
           stats.failed++;
-          stats.failures.push(`${res.status} ${JSON.stringify(body)}`);
+          stats.failures.push(`${res.status} ${JSON.stringify(answer)}`);
         }
       } catch (error) {
         stats.failed++;
