@@ -41,6 +41,7 @@ describe('local provider ingress', () => {
     expect(res.headers.get('content-type')).toBe('application/problem+json');
     expect(((await res.json()) as { type: string }).type).toBe('urn:altinn-platform:problem:not-found');
     expect((await fetch(`${ingressUrl}/other/nothing/`)).status).toBe(404);
+    expect((await fetch(`${ingressUrl}/ttd/%E0%A4%A/`)).status).toBe(404);
   });
 
   it('returns the same ingress for the org on a second ensureCluster', async () => {
@@ -179,6 +180,19 @@ describe('local provider rollouts', () => {
     expect(echo.bodyBytes).toBe(body.byteLength);
     expect(echo.headers['x-end-to-end']).toBe('kept');
     expect(echo.headers['x-hop']).toBeUndefined();
+  });
+
+  it('forgets a request whose client went away mid-body, so draining never waits for it', async () => {
+    const req = http.request(`${ingressUrl}/ttd/kill/api/echo`, {
+      method: 'POST',
+      headers: { 'content-length': '100000' },
+    });
+    req.on('error', () => {});
+    req.write(Buffer.alloc(1000));
+    await until(() => provider.replicas('ttd', 'kill').some((r) => r.inflight > 0), 'the request to arrive');
+    req.destroy();
+    await until(() => provider.replicas('ttd', 'kill').every((r) => r.inflight === 0), 'the request to be forgotten');
+    expect((await fetch(`${ingressUrl}/ttd/kill/`)).status).toBe(200);
   });
 
   it('scales 1 -> 3 -> 1', async () => {

@@ -62,6 +62,15 @@ function sendProblem(
   res.end(body);
 }
 
+/** A path segment decoded, or undefined when it is not valid percent-encoding. */
+function safeDecode(segment: string): string | undefined {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return undefined;
+  }
+}
+
 /** A running org ingress. */
 export interface OrgIngress {
   url: string;
@@ -105,7 +114,8 @@ export async function startOrgIngress(options: {
     const url = req.url ?? '/';
     const path = url.split('?')[0]!;
     const [, first, app] = path.split('/');
-    const replicas = first === org && app ? backends.replicasOf(decodeURIComponent(app)) : undefined;
+    const name = app ? safeDecode(app) : undefined;
+    const replicas = first === org && name ? backends.replicasOf(name) : undefined;
     if (!replicas) {
       sendProblem(res, 404, 'not-found', 'Not found', `No app serves ${path} in ${org}'s cluster`, path);
       return;
@@ -170,6 +180,8 @@ export async function startOrgIngress(options: {
         if (!res.writableFinished) upstream.destroy();
         done();
       });
+      // A client that goes away mid-body ends the upstream request too.
+      req.on('error', () => upstream.destroy());
       if (!hasBody) {
         upstream.end();
         return;
