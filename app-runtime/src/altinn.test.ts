@@ -82,6 +82,11 @@ describe('the reference runtime against the real platform APIs, through the loca
     expect(uploaded.status).toBe(201);
     expect(await uploaded.json()).toMatchObject({ dataType: 'attachment', filename: 'hello.txt', size: 18 });
 
+    const read = await fetch(`${appUrl}/instances/${instance.id}`, { headers: { authorization: `Bearer ${sophie}` } });
+    expect(((await read.json()) as { data: { filename: string }[] }).data.map((d) => d.filename)).toEqual([
+      'hello.txt',
+    ]);
+
     const party = await fetch(`${appUrl}/api/v1/parties/current`, { headers: { authorization: `Bearer ${sophie}` } });
     expect(party.status).toBe(200);
     expect(await party.json()).toMatchObject({ partyId: SOPHIE.partyId, name: 'Sophie Salt' });

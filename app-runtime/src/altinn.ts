@@ -85,6 +85,19 @@ export function createAltinnRoutes(org: string, app: string, link: PlatformLink)
     return passOn(upstream);
   });
 
+  routes.get('/instances/:partyId/:instanceGuid', async (c) => {
+    const headers = headersFor(c);
+    if (headers instanceof Response) return headers;
+    const { partyId, instanceGuid } = c.req.param();
+    const upstream = await fetch(
+      `${storage}/instances/${encodeURIComponent(partyId)}/${encodeURIComponent(instanceGuid)}`,
+      {
+        headers,
+      },
+    );
+    return passOn(upstream);
+  });
+
   routes.post('/instances/:partyId/:instanceGuid/data', async (c) => {
     const headers = headersFor(c);
     if (headers instanceof Response) return headers;
