@@ -195,7 +195,7 @@ export class AppController {
       for (let i = current.length; i < target; i++) this.add(this.desired.release);
       const excess = current.length - target;
       if (excess > 0) {
-        const byReadiness = [...current].sort((a, b) => Number(a.ready) - Number(b.ready) || b.inflight - a.inflight);
+        const byReadiness = [...current].sort((a, b) => Number(a.ready) - Number(b.ready) || a.inflight - b.inflight);
         for (const replica of byReadiness.slice(0, excess)) void this.remove(replica);
       }
       return;
