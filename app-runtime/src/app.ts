@@ -1,16 +1,24 @@
 import { Hono } from 'hono';
+import { createAltinnRoutes, type PlatformLink } from './altinn.js';
 
 /** Which org and app a service container serves, and which release of it. */
 export interface AppIdentity {
   org: string;
   app: string;
   release?: string;
+  /** The app's own version label. */
+  version?: string;
+  /** Where the platform APIs are; without it the Altinn-app-like endpoints are not served. */
+  platformUrl?: string;
+  /** The app's current PlatformAccessToken. */
+  accessToken?: PlatformLink['accessToken'];
 }
 
 /**
  * The reference service container's HTTP surface, mounted at `/{org}/{app}` as Altinn apps are:
- * a front page that tells who answered and what the edge told it, `/health` for probes, and
- * `/api/echo` that answers with the request it received.
+ * a front page that tells who answered and what the edge told it, `/health` for probes,
+ * `/api/echo` that answers with the request it received, and (with a `platformUrl`) the
+ * Altinn-app-like endpoints of altinn.ts.
  */
 export function createServiceApp(id: AppIdentity): Hono {
   const base = `/${id.org}/${id.app}`;
@@ -23,6 +31,7 @@ export function createServiceApp(id: AppIdentity): Hono {
       message: `Hello from ${id.org}/${id.app}`,
       app: `${id.org}/${id.app}`,
       release: id.release ?? 'dev',
+      version: id.version ?? null,
       receivedFromEdge: {
         via: c.req.header('via') ?? null,
         forwarded: c.req.header('forwarded') ?? null,
@@ -43,6 +52,11 @@ export function createServiceApp(id: AppIdentity): Hono {
       bodyBytes: body.byteLength,
     });
   });
+
+  if (id.platformUrl) {
+    const link = { platformUrl: id.platformUrl.replace(/\/+$/, ''), accessToken: id.accessToken ?? (() => undefined) };
+    app.route('/', createAltinnRoutes(id.org, id.app, link));
+  }
 
   app.notFound((c) => notFoundProblem(c.req.url, 'Not found'));
   return app;

@@ -1,0 +1,229 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Replica } from './replica.js';
+
+/** Where the ingress finds an app's replicas. */
+export interface IngressBackends {
+  /** The replicas of `app` (all of them; the ingress picks serving ones), or undefined for an unknown app. */
+  replicasOf(app: string): Replica[] | undefined;
+}
+
+/** Headers that belong to one connection and are never forwarded (RFC 9110 7.6.1). */
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+]);
+
+/** Methods a request may be sent twice with (RFC 9110 9.2.2), when a replica failed before answering. */
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
+
+/** Copies headers without hop-by-hop ones (also those the Connection header names). */
+export function endToEndHeaders(headers: http.IncomingHttpHeaders): http.OutgoingHttpHeaders {
+  const named = new Set(
+    String(headers.connection ?? '')
+      .split(',')
+      .map((name) => name.trim().toLowerCase())
+      .filter(Boolean),
+  );
+  const out: http.OutgoingHttpHeaders = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === undefined || HOP_BY_HOP.has(name) || named.has(name)) continue;
+    out[name] = value;
+  }
+  return out;
+}
+
+function sendProblem(
+  res: http.ServerResponse,
+  status: number,
+  kind: string,
+  title: string,
+  detail: string,
+  instance: string,
+  headers: Record<string, string> = {},
+): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const body = JSON.stringify({ type: `urn:altinn-platform:problem:${kind}`, title, status, detail, instance });
+  res.writeHead(status, {
+    'content-type': 'application/problem+json',
+    'content-length': Buffer.byteLength(body),
+    ...headers,
+  });
+  res.end(body);
+}
+
+/** A path segment decoded, or undefined when it is not valid percent-encoding. */
+function safeDecode(segment: string): string | undefined {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return undefined;
+  }
+}
+
+/** A running org ingress. */
+export interface OrgIngress {
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+/**
+ * One org cluster's ingress: a reverse proxy on loopback that routes `/{org}/{app}/...` to the app's ready
+ * replicas, least in-flight requests first and round robin among equals, streaming bodies both ways over
+ * keep-alive connections. Unknown apps answer 404 and apps without a ready replica 503 with Retry-After, as
+ * problem+json. A request whose connection fails before any answer is retried once per other ready replica
+ * when that is safe: the connection was refused (nothing was sent; the body is only sent once connected), or
+ * the request is idempotent and has no body (Envoy's `connect-failure` and `reset` retries).
+ */
+export async function startOrgIngress(options: {
+  org: string;
+  hostname: string;
+  backends: IngressBackends;
+  /** Port to listen on when free (else any free port); any free port when absent. */
+  port?: number;
+}): Promise<OrgIngress> {
+  const { org, backends } = options;
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 256, maxFreeSockets: 64, timeout: 30_000 });
+  const cursor = new Map<string, number>();
+
+  function pick(app: string, replicas: Replica[], tried: Set<Replica>): Replica | undefined {
+    const serving = replicas.filter((r) => r.serving && !tried.has(r));
+    if (serving.length === 0) return undefined;
+    const start = (cursor.get(app) ?? 0) % serving.length;
+    cursor.set(app, start + 1);
+    let best: Replica | undefined;
+    for (let i = 0; i < serving.length; i++) {
+      const candidate = serving[(start + i) % serving.length]!;
+      if (!best || candidate.inflight < best.inflight) best = candidate;
+    }
+    return best;
+  }
+
+  const server = http.createServer((req, res) => {
+    const url = req.url ?? '/';
+    const path = url.split('?')[0]!;
+    const [, first, app] = path.split('/');
+    const name = app ? safeDecode(app) : undefined;
+    const replicas = first === org && name ? backends.replicasOf(name) : undefined;
+    if (!replicas) {
+      sendProblem(res, 404, 'not-found', 'Not found', `No app serves ${path} in ${org}'s cluster`, path);
+      return;
+    }
+    const hasBody =
+      (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0') ||
+      req.headers['transfer-encoding'] !== undefined;
+    const headers = endToEndHeaders(req.headers);
+    const tried = new Set<Replica>();
+
+    const attempt = (): void => {
+      const replica = pick(app!, replicas, tried);
+      if (!replica || replica.port === null) {
+        if (tried.size === 0) {
+          sendProblem(res, 503, 'unavailable', 'Service unavailable', `${org}/${app} has no ready replica`, path, {
+            'retry-after': '1',
+          });
+        } else {
+          sendProblem(res, 502, 'bad-gateway', 'Bad gateway', `No replica of ${org}/${app} answered`, path);
+        }
+        return;
+      }
+      tried.add(replica);
+      replica.inflight++;
+      let finished = false;
+      const done = () => {
+        if (finished) return;
+        finished = true;
+        replica.inflight--;
+      };
+      let bodySent = false;
+      let answered = false;
+      const upstream = http.request(
+        { host: '127.0.0.1', port: replica.port, method: req.method, path: url, headers, agent },
+        (upstreamRes) => {
+          answered = true;
+          res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.statusMessage, endToEndHeaders(upstreamRes.headers));
+          upstreamRes.pipe(res);
+          upstreamRes.on('end', done);
+          upstreamRes.on('error', () => {
+            done();
+            res.destroy();
+          });
+        },
+      );
+      upstream.on('error', (error: NodeJS.ErrnoException) => {
+        done();
+        if (answered) {
+          res.destroy();
+          return;
+        }
+        const refused = error.code === 'ECONNREFUSED';
+        if (refused) replica.connectFailed();
+        // Refused: nothing reached the replica. Otherwise only a bodyless idempotent request may run twice.
+        if ((refused && !bodySent) || (!hasBody && IDEMPOTENT.has(req.method ?? 'GET'))) {
+          attempt();
+          return;
+        }
+        sendProblem(res, 502, 'bad-gateway', 'Bad gateway', `The replica of ${org}/${app} failed: ${error.code}`, path);
+      });
+      res.on('close', () => {
+        if (!res.writableFinished) upstream.destroy();
+        done();
+      });
+      // A client that goes away mid-body ends the upstream request too.
+      req.on('error', () => upstream.destroy());
+      if (!hasBody) {
+        upstream.end();
+        return;
+      }
+      // Send the body only once connected, so a refused connection leaves the request replayable.
+      upstream.once('socket', (socket) => {
+        const send = () => {
+          bodySent = true;
+          req.pipe(upstream);
+        };
+        if (socket.connecting) socket.once('connect', send);
+        else send();
+      });
+    };
+    attempt();
+  });
+  server.keepAliveTimeout = 65_000;
+
+  const listen = (port: number) =>
+    new Promise<number>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, options.hostname, () => {
+        server.off('error', reject);
+        resolve((server.address() as AddressInfo).port);
+      });
+    });
+  let port: number;
+  try {
+    port = await listen(options.port ?? 0);
+  } catch (error) {
+    // The port asked for (the one the org had before a restart) is taken: any free port will do.
+    if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE' || !options.port) throw error;
+    port = await listen(0);
+  }
+  return {
+    url: `http://${options.hostname}:${port}`,
+    port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+        agent.destroy();
+      }),
+  };
+}
