@@ -6,6 +6,7 @@ import { runAuthorizationBench } from './authorization.js';
 import { runEdgeBench } from './edge.js';
 import { runEgressBench } from './egress.js';
 import { killAllNow, removeTempDirs, stopAll } from './processes.js';
+import { runProvisionerBench } from './provisioner.js';
 import { runStorageBench } from './storage.js';
 
 const BENCHES: Record<string, () => Promise<number>> = {
@@ -13,6 +14,7 @@ const BENCHES: Record<string, () => Promise<number>> = {
   storage: runStorageBench,
   authorization: runAuthorizationBench,
   egress: runEgressBench,
+  provisioner: runProvisionerBench,
 };
 
 /** The benches named on the command line or in BENCH_ONLY (comma-separated), all of them when none is. */

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DNS_LABEL } from '../edge/src/routing/schema.js';
+import { TEST_SERVICE_OWNERS } from '../functions/src/register/service-owners.js';
 
 const port = (fallback: number) => z.coerce.number().int().min(1).max(65_535).default(fallback);
 const label = (fallback: string) => z.string().regex(DNS_LABEL, 'must be a DNS-1123 label').default(fallback);
@@ -8,10 +9,13 @@ const schema = z.object({
   EDGE_PORT: port(8787),
   FUNCTIONS_PORT: port(7071),
   AZURITE_PORT: port(10000),
-  INGRESS_PORT: port(8380),
   DATA_DIR: z.string().min(1).default('.data'),
   EDGE_ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
-  DEMO_ORG: label('ttd'),
+  PROVISIONER_ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  DEMO_ORG: label('ttd').refine(
+    (org) => TEST_SERVICE_OWNERS.some((owner) => owner.org === org),
+    `must be a seeded service owner (${TEST_SERVICE_OWNERS.map((o) => o.org).join(', ')})`,
+  ),
   DEMO_APP: label('demo'),
   START_VERBOSE: z.enum(['0', '1', 'true', 'false']).default('0'),
 });
@@ -21,10 +25,12 @@ export interface LauncherConfig {
   edgePort: number;
   functionsPort: number;
   azuritePort: number;
-  ingressPort: number;
   dataDir: string;
   edgeAdminToken: string | undefined;
+  provisionerAdminToken: string | undefined;
   demoOrg: string;
+  /** The demo org's organisation number, for its Maskinporten-style sign-in. */
+  demoOrgNumber: string;
   demoApp: string;
   verbose: boolean;
 }
@@ -41,10 +47,11 @@ export function loadLauncherConfig(env: NodeJS.ProcessEnv): LauncherConfig {
     edgePort: e.EDGE_PORT,
     functionsPort: e.FUNCTIONS_PORT,
     azuritePort: e.AZURITE_PORT,
-    ingressPort: e.INGRESS_PORT,
     dataDir: e.DATA_DIR,
     edgeAdminToken: e.EDGE_ADMIN_TOKEN,
+    provisionerAdminToken: e.PROVISIONER_ADMIN_TOKEN,
     demoOrg: e.DEMO_ORG,
+    demoOrgNumber: TEST_SERVICE_OWNERS.find((o) => o.org === e.DEMO_ORG)?.orgNumber ?? '',
     demoApp: e.DEMO_APP,
     verbose: e.START_VERBOSE === '1' || e.START_VERBOSE === 'true',
   };

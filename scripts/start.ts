@@ -1,15 +1,16 @@
 /**
  * `npm start`: the whole local platform on embedded defaults. Starts Azurite, the functions host
- * and the edge (`wrangler dev`, offline), plus a stand-in ingress for the demo org's cluster,
- * registers the demo route at the edge through its admin API, prints the URLs to try, and on
- * Ctrl-C (SIGINT) or SIGTERM stops every child process group it started.
+ * (platform APIs and the provisioner with its `local` provider) and the edge (`wrangler dev`,
+ * offline); then provisions the demo org's cluster and app through the provisioner's HTTP API (the
+ * provisioner registers their routes at the edge), prints the URLs to try, and on Ctrl-C (SIGINT)
+ * or SIGTERM stops every child process group it started (the app replicas end with the host).
  */
 import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { startStandInIngress } from '../app-runtime/src/ingress.js';
 import { azuriteConnectionString } from '../functions/src/platform/config/index.js';
 import { loadLauncherConfig } from './config.js';
+import { provisionDemo } from './demo.js';
 import { freePort, killChildrenNow, type Supervised, startChild, stopChildren, waitForHttp } from './processes.js';
 
 const config = (() => {
@@ -33,7 +34,6 @@ async function shutdown(code: number, why: string): Promise<void> {
   stopping = true;
   process.stdout.write(`\nStopping the local platform (${why})...\n`);
   await stopChildren(children);
-  await ingress?.close();
   process.stdout.write('Stopped.\n');
   process.exit(code);
 }
@@ -57,15 +57,25 @@ function launch(...args: Parameters<typeof startChild>): Supervised {
   return child;
 }
 
-let ingress: Awaited<ReturnType<typeof startStandInIngress>> | undefined;
-
 async function main(): Promise<void> {
   const dataDir = resolve(config.dataDir);
   mkdirSync(resolve(dataDir, 'azurite'), { recursive: true });
   const adminToken = config.edgeAdminToken ?? randomBytes(24).toString('base64url');
-  // The token reaches wrangler through a file only this user can read, not its command line.
+  const provisionerToken = config.provisionerAdminToken ?? randomBytes(24).toString('base64url');
+  const edgeUrl = `http://127.0.0.1:${config.edgePort}`;
+  const functionsUrl = `http://127.0.0.1:${config.functionsPort}`;
+  // Secrets reach wrangler through a file only this user can read, not its command line.
   const edgeEnvFile = resolve(dataDir, 'edge.env');
-  writeFileSync(edgeEnvFile, `EDGE_ADMIN_TOKEN=${adminToken}\n`, { mode: 0o600 });
+  writeFileSync(
+    edgeEnvFile,
+    [
+      `EDGE_ADMIN_TOKEN=${adminToken}`,
+      `EGRESS_CREDENTIALS_KEY=${randomBytes(32).toString('base64')}`,
+      `EGRESS_JWKS_URL=${functionsUrl}/authentication/api/v1/openid/.well-known/openid-configuration/jwks`,
+      '',
+    ].join('\n'),
+    { mode: 0o600 },
+  );
   chmodSync(edgeEnvFile, 0o600);
   const inspectorPort = await freePort();
   const blobEndpoint = `http://127.0.0.1:${config.azuritePort}/devstoreaccount1`;
@@ -93,6 +103,10 @@ async function main(): Promise<void> {
       PORT: String(config.functionsPort),
       DATA_DIR: dataDir,
       BLOB_CONNECTION_STRING: blobConnectionString,
+      PROVISIONER_ADMIN_TOKEN: provisionerToken,
+      EDGE_ADMIN_URL: edgeUrl,
+      EDGE_ADMIN_TOKEN: adminToken,
+      PLATFORM_URL: functionsUrl,
     },
   });
   const edge = launch(
@@ -117,34 +131,31 @@ async function main(): Promise<void> {
       quiet: !config.verbose,
     },
   );
-  ingress = await startStandInIngress({
-    apps: [{ org: config.demoOrg, app: config.demoApp }],
-    port: config.ingressPort,
-  });
-
-  const edgeUrl = `http://127.0.0.1:${config.edgePort}`;
-  const functionsUrl = `http://127.0.0.1:${config.functionsPort}`;
   await waitForHttp(`${blobEndpoint}?comp=list`, azurite);
   await Promise.all([
     waitForHttp(`${functionsUrl}/ready`, functions, { ready: (s) => s === 200 }),
     waitForHttp(`${edgeUrl}/_edge/health`, edge, { ready: (s) => s === 200, timeoutMs: 120_000 }),
   ]);
 
-  const registered = await fetch(`${edgeUrl}/_edge/routes/${config.demoOrg}`, {
-    method: 'PUT',
-    headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ clusterBase: ingress.url }),
+  process.stdout.write(`Provisioning ${config.demoOrg}/${config.demoApp} through the provisioner...\n`);
+  const demo = await provisionDemo({
+    functionsUrl,
+    provisionerAdminToken: provisionerToken,
+    org: config.demoOrg,
+    orgNumber: config.demoOrgNumber,
+    app: config.demoApp,
+    image: 'app-runtime:1.0.0',
   });
-  if (!registered.ok)
-    throw new Error(`registering the demo route failed: ${registered.status} ${await registered.text()}`);
 
-  const demo = `http://localhost:${config.edgePort}/${config.demoOrg}/${config.demoApp}/`;
+  const demoUrl = `http://localhost:${config.edgePort}/${config.demoOrg}/${config.demoApp}/`;
   const rows: [string, string][] = [
-    ['Demo app through the edge', demo],
+    ['Demo app through the edge', demoUrl],
     ['Edge (wrangler dev)', `${edgeUrl}   admin API: ${edgeUrl}/_edge/routes`],
     ['Edge admin token', adminToken],
     ['Functions host', `${functionsUrl}   (/health, /ready, /openapi.json)`],
-    [`Stand-in ${config.demoOrg} ingress`, ingress.url],
+    ['Provisioner', `${functionsUrl}/provisioner/api/v1/clusters`],
+    ['Provisioner admin token', provisionerToken],
+    [`${config.demoOrg} cluster ingress (local)`, demo.clusterIngress],
     ['Azurite (blob)', blobEndpoint],
     ['Data folder', dataDir],
   ];
@@ -155,8 +166,9 @@ async function main(): Promise<void> {
       'Local platform is ready.',
       ...rows.map(([label, value]) => `  ${label.padEnd(width)}${value}`),
       '',
-      `Try:  curl -i ${demo}`,
+      `Try:  curl -i ${demoUrl}`,
       `      curl -H "Authorization: Bearer ${adminToken}" ${edgeUrl}/_edge/routes`,
+      `      curl -H "Authorization: Bearer ${provisionerToken}" ${functionsUrl}/provisioner/api/v1/clusters/${config.demoOrg}/apps/${config.demoApp}`,
       'Press Ctrl-C to stop.',
       '',
     ].join('\n'),

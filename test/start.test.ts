@@ -57,13 +57,12 @@ const dataDir = mkdtempSync(join(tmpdir(), 'start-test-'));
 let launcher: ChildProcess;
 let output = '';
 let exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-const ports = { edge: 0, functions: 0, azurite: 0, ingress: 0 };
+const ports = { edge: 0, functions: 0, azurite: 0 };
 
 beforeAll(async () => {
   ports.edge = await freePort();
   ports.functions = await freePort();
   ports.azurite = await freePort();
-  ports.ingress = await freePort();
   // `npm start` exactly as a newcomer runs it, in a process group of its own like a terminal's job.
   launcher = spawn('npm', ['start', '--silent'], {
     env: {
@@ -71,7 +70,6 @@ beforeAll(async () => {
       EDGE_PORT: String(ports.edge),
       FUNCTIONS_PORT: String(ports.functions),
       AZURITE_PORT: String(ports.azurite),
-      INGRESS_PORT: String(ports.ingress),
       DATA_DIR: dataDir,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -122,6 +120,29 @@ describe('npm start', () => {
     expect(body.receivedFromEdge.xForwardedFor).toBe('127.0.0.1');
   });
 
+  it('provisioned the demo cluster and app through the provisioner, two replicas serving behind the edge', async () => {
+    const token = /Provisioner admin token\s+(\S+)/.exec(output)?.[1];
+    expect(token).toBeDefined();
+    const app = await fetch(`http://127.0.0.1:${ports.functions}/provisioner/api/v1/clusters/ttd/apps/demo`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(app.status).toBe(200);
+    const view = (await app.json()) as { status: Record<string, any> };
+    expect(view.status).toMatchObject({ phase: 'Ready', servingRevision: 1 });
+    expect(view.status.rollout).toMatchObject({ complete: true, readyReplicas: 2 });
+    const operations = (await (
+      await fetch(`http://127.0.0.1:${ports.functions}/provisioner/api/v1/clusters/ttd/apps/demo/operations`, {
+        headers: { authorization: `Bearer ${token}` },
+      })
+    ).json()) as { operations: { kind: string; status: string; createdBy: string }[] };
+    // The app was deployed by the org's own token, not the operator's.
+    expect(operations.operations.at(-1)).toMatchObject({
+      kind: 'app.deploy',
+      status: 'Succeeded',
+      createdBy: 'org:ttd',
+    });
+  });
+
   it('serves the functions host with a ready database and blob store', async () => {
     const res = await fetch(`http://127.0.0.1:${ports.functions}/ready`);
     expect(res.status).toBe(200);
@@ -148,7 +169,7 @@ describe('npm start', () => {
 });
 
 describe('npm start when a part cannot start', () => {
-  it('stops the children it already started and exits 1 when the ingress port is taken', async () => {
+  it('stops the children it already started and exits 1 when the functions port is taken', async () => {
     const blocker = createServer();
     const taken = await freePort();
     await new Promise<void>((resolve) => blocker.listen(taken, '127.0.0.1', resolve));
@@ -157,9 +178,8 @@ describe('npm start when a part cannot start', () => {
       env: {
         ...process.env,
         EDGE_PORT: String(await freePort()),
-        FUNCTIONS_PORT: String(await freePort()),
+        FUNCTIONS_PORT: String(taken),
         AZURITE_PORT: String(await freePort()),
-        INGRESS_PORT: String(taken),
         DATA_DIR: dir,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -182,7 +202,7 @@ describe('npm start when a part cannot start', () => {
     try {
       expect(code).toBe(1);
       expect(text).toContain('EADDRINUSE');
-      // azurite, the functions host and wrangler had been started before the ingress failed.
+      // azurite, the functions host and wrangler had been started before the functions host failed.
       expect(seen.size).toBeGreaterThanOrEqual(4);
       const deadline = Date.now() + 15_000;
       while ([...seen].some(alive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));

@@ -1,3 +1,5 @@
+import { provisionerOf } from '../../provisioner/src/host.js';
+import { PROVISIONER_PREFIX } from '../../provisioner/src/index.js';
 import { registerDirectory } from './authentication/directory.js';
 import { AUTHENTICATION_PREFIX, createAuthenticationApi } from './authentication/index.js';
 import { createTestIdentityProvider, remoteIssuer, type TrustedIssuer } from './authentication/providers.js';
@@ -142,6 +144,15 @@ export const apiDefinitions: readonly ApiDefinition[] = [
         logger: platform.logger,
         verifier: platform.auth.verifier,
       }),
+  },
+  {
+    name: 'provisioner',
+    prefix: PROVISIONER_PREFIX,
+    // Made once per platform (its provider holds local processes), on first use or in prepare.
+    create: (platform) => ({ fetch: async (request) => (await provisionerOf(platform)).api.fetch(request) }),
+    async prepare(platform) {
+      await provisionerOf(platform);
+    },
   },
 ];
 

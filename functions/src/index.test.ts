@@ -12,6 +12,8 @@ let dataDir: string;
 let handlers: Readonly<Record<string, fx.HttpHandler>>;
 let blobSweepTimer: typeof import('./index.js').blobSweepTimer;
 let sharedPlatform: typeof import('./index.js').sharedPlatform;
+let provisionerReconcileTimer: typeof import('./index.js').provisionerReconcileTimer;
+const ADMIN = 'index-test-provisioner-admin';
 const timerRegistrations = vi.spyOn(fx.app, 'timer');
 
 beforeAll(async () => {
@@ -22,10 +24,13 @@ beforeAll(async () => {
   process.env.DATABASE_URL = '';
   process.env.LOG_LEVEL = 'error';
   process.env.BLOB_SWEEP_INTERVAL_MINUTES = '30';
-  ({ handlers, blobSweepTimer, sharedPlatform } = await import('./index.js'));
+  process.env.PROVISIONER_ADMIN_TOKEN = ADMIN;
+  process.env.PROVISIONER_RECONCILE_SLICE_MS = '300';
+  ({ handlers, blobSweepTimer, sharedPlatform, provisionerReconcileTimer } = await import('./index.js'));
 });
 
 afterAll(async () => {
+  await (await sharedPlatform()).close();
   await rm(dataDir, { recursive: true, force: true });
 });
 
@@ -58,6 +63,7 @@ describe('Azure Functions entry (functions/src/index.ts)', () => {
       'profile',
       'authorization',
       'intermediary',
+      'provisioner',
     ]);
   });
 
@@ -119,5 +125,29 @@ describe('Azure Functions entry (functions/src/index.ts)', () => {
     expect(report.skippedYoung).toBeGreaterThanOrEqual(1);
     expect(report.deleted).toBe(0);
     expect(await blob.exists(DATA_CONTAINER, orphan)).toBe(true);
+  });
+
+  it("registers the provisioner's reconciler as a timer trigger every 10 s", () => {
+    expect(timerRegistrations).toHaveBeenCalledWith('provisionerReconcile', {
+      schedule: '*/10 * * * * *',
+      handler: provisionerReconcileTimer,
+      runOnStartup: false,
+    });
+  });
+
+  it('answers a cluster PUT with 202 at once, and timer ticks take the operation to Succeeded', async () => {
+    const auth = { authorization: `Bearer ${ADMIN}` };
+    const put = await call('provisioner', '/provisioner/api/v1/clusters/azure', 'PUT', {}, auth);
+    expect(put.status).toBe(202);
+    const location = put.headers.get('location') as string;
+    expect(location).toMatch(/^\/provisioner\/api\/v1\/operations\//);
+    const timer = { isPastDue: false, schedule: { adjustForDST: false }, scheduleStatus: {} } as fx.Timer;
+    let status = '';
+    for (let tick = 0; tick < 20 && status !== 'Succeeded'; tick++) {
+      await provisionerReconcileTimer(timer, new fx.InvocationContext({ invocationId: `reconcile-${tick}` }));
+      status = ((await (await call('provisioner', location, 'GET', undefined, auth)).json()) as { status: string })
+        .status;
+    }
+    expect(status).toBe('Succeeded');
   });
 });

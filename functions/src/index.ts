@@ -1,4 +1,5 @@
 import fx from '@azure/functions';
+import { provisionerOf } from '../../provisioner/src/host.js';
 import { apiDefinitions, azureRouteOf, prepareApis } from './apis.js';
 import { azureHandler } from './platform/azure/index.js';
 import { loadConfig } from './platform/config/index.js';
@@ -57,3 +58,27 @@ export async function blobSweepTimer(timer: fx.Timer, context: fx.InvocationCont
 }
 
 fx.app.timer('blobSweep', { schedule: config.blobSweep.schedule, handler: blobSweepTimer, runOnStartup: false });
+
+/**
+ * The provisioner's timer trigger (every 10 s): repairs drift, then steps due operations until the slice
+ * is used up, so no long operation ever sits in one invocation. Answers how many steps it ran (for tests).
+ */
+export async function provisionerReconcileTimer(timer: fx.Timer, context: fx.InvocationContext): Promise<number> {
+  if (timer.isPastDue) context.warn('provisioner reconcile running late: a scheduled occurrence was missed');
+  const { reconciler, config: settings } = await provisionerOf(await sharedPlatform());
+  await reconciler.checkDrift();
+  let stepped = 0;
+  const until = Date.now() + settings.reconcileSliceMs;
+  do {
+    const count = await reconciler.pass();
+    stepped += count;
+    if (count === 0) await new Promise((resolve) => setTimeout(resolve, Math.min(1_000, settings.pollMs)));
+  } while (Date.now() < until);
+  return stepped;
+}
+
+fx.app.timer('provisionerReconcile', {
+  schedule: '*/10 * * * * *',
+  handler: provisionerReconcileTimer,
+  runOnStartup: false,
+});

@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import { serve } from '@hono/node-server';
+import { provisionerOf } from '../../provisioner/src/host.js';
 import { createApis, dispatchApis, prepareApis } from './apis.js';
 import { type Config, ConfigError, loadConfig } from './platform/config/index.js';
 import { openPlatform, type Platform, type PlatformOverrides } from './platform/index.js';
@@ -61,6 +62,11 @@ export async function startFunctionsHost(options: FunctionsHostOptions = {}): Pr
     run: () => sweepPlatformBlobs(platform),
     logger: platform.logger,
   });
+  // The provisioner's reconciler runs as a loop here (a timer trigger in Azure). This host is the only
+  // reconciler on its database, so leases a previous run left are released at once.
+  const provisioner = await provisionerOf(platform);
+  await provisioner.reconciler.releaseLeases();
+  provisioner.reconciler.start({ intervalMs: provisioner.config.reconcileIntervalMs });
   let closing: Promise<void> | undefined;
   return {
     url: `http://${hostname.includes(':') ? `[${hostname}]` : hostname}:${port}`,

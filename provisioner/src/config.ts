@@ -21,6 +21,7 @@ const schema = z.object({
   PROVISIONER_POLL_MS: blankIsUnset(positiveInt.optional()),
   PROVISIONER_PROGRESS_DEADLINE_SECONDS: blankIsUnset(positiveInt.optional()),
   PROVISIONER_RECONCILE_INTERVAL_MS: blankIsUnset(positiveInt.optional()),
+  PROVISIONER_RECONCILE_SLICE_MS: blankIsUnset(positiveInt.optional()),
   AZURE_SUBSCRIPTION_ID: blankIsUnset(z.uuid('must be a subscription id (a UUID)').optional()),
   AZURE_RESOURCE_GROUP: blankIsUnset(
     z
@@ -52,6 +53,8 @@ export interface ProvisionerConfig {
   progressDeadlineMs: number;
   /** The local reconciler loop's idle interval (PROVISIONER_RECONCILE_INTERVAL_MS; 1000). */
   reconcileIntervalMs: number;
+  /** How long one Azure timer run of the reconciler steps operations (PROVISIONER_RECONCILE_SLICE_MS; 8000, under the 10 s schedule). */
+  reconcileSliceMs: number;
   /** For aks: where clusters are made. */
   azure: { subscriptionId: string; resourceGroup: string; ingressDomain: string } | undefined;
 }
@@ -79,6 +82,7 @@ export function loadProvisionerConfig(env: NodeJS.ProcessEnv, defaults: { platfo
     pollMs: v.PROVISIONER_POLL_MS ?? (local ? 250 : 5_000),
     progressDeadlineMs: (v.PROVISIONER_PROGRESS_DEADLINE_SECONDS ?? (local ? 120 : 600)) * 1000,
     reconcileIntervalMs: v.PROVISIONER_RECONCILE_INTERVAL_MS ?? 1_000,
+    reconcileSliceMs: v.PROVISIONER_RECONCILE_SLICE_MS ?? 8_000,
     azure:
       v.AZURE_SUBSCRIPTION_ID && v.AZURE_RESOURCE_GROUP
         ? {

@@ -25,6 +25,7 @@ export interface ProvisionerDeps {
 
 /** A provisioner: its HTTP API, its reconciler and the provider they drive. */
 export interface Provisioner {
+  config: ProvisionerConfig;
   api: OpenAPIHono<ProvisionerEnv>;
   reconciler: Reconciler;
   provider: Provider;
@@ -63,6 +64,7 @@ export function createProvisioner(deps: ProvisionerDeps): Provisioner {
     ...(deps.now ? { now: deps.now } : {}),
   });
   return {
+    config,
     api,
     reconciler,
     provider: deps.provider,

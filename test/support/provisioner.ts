@@ -206,6 +206,7 @@ export async function openProvisionerHarness(config: Partial<ProvisionerConfig> 
       pollMs: 500,
       progressDeadlineMs: 60_000,
       reconcileIntervalMs: 1000,
+      reconcileSliceMs: 1000,
       azure: undefined,
       ...config,
     },

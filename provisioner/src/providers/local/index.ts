@@ -132,6 +132,11 @@ export class LocalProvider implements Provider {
     return { kind: 'done', state: { ingressUrl: cluster.ingress.url }, result: { ingressUrl: cluster.ingress.url } };
   }
 
+  /** Whether the org's ingress runs in this process (after a restart of the host it does not, until re-made). */
+  async observeCluster(org: string): Promise<boolean> {
+    return this.clusters.has(org) && !this.stopping.has(org);
+  }
+
   async deleteCluster(org: string, _state: ProviderState | undefined): Promise<Step<null>> {
     const cluster = this.clusters.get(org);
     if (cluster && !this.stopping.has(org)) {
