@@ -6,5 +6,9 @@ declare namespace Cloudflare {
     EDGE_NAME?: string;
     UPSTREAM_TIMEOUT_MS?: string;
     ROUTE_CACHE_TTL_MS?: string;
+    SLA_LIMITER: DurableObjectNamespace<import('../src/sla/limiter').SlaLimiter>;
+    SLA_BREAKER: DurableObjectNamespace<import('../src/sla/breaker').CircuitBreaker>;
+    SLA_METRICS: DurableObjectNamespace<import('../src/sla/metrics').SlaMetrics>;
+    BREAKER_CACHE_MS?: string;
   }
 }

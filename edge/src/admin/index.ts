@@ -1,5 +1,6 @@
 import { Hono } from 'hono';
 import type { EdgeEnv } from '../env';
+import { consumersAdmin, metricsAdmin, plansAdmin } from '../sla/admin';
 import { adminAuth } from './auth';
 import { routesAdmin } from './routes';
 
@@ -10,3 +11,11 @@ admin.get('/health', (c) => c.json({ status: 'ok' }));
 admin.use('/routes', adminAuth);
 admin.use('/routes/*', adminAuth);
 admin.route('/routes', routesAdmin);
+admin.use('/plans', adminAuth);
+admin.use('/plans/*', adminAuth);
+admin.route('/plans', plansAdmin);
+admin.use('/consumers', adminAuth);
+admin.use('/consumers/*', adminAuth);
+admin.route('/consumers', consumersAdmin);
+admin.use('/metrics', adminAuth);
+admin.route('/metrics', metricsAdmin);
