@@ -160,6 +160,12 @@ export class SlaLimiter extends DurableObject {
     }
   }
 
+  /** Calls and bytes counted in the quota period `now` falls in. */
+  quotaUsed(period: 'day' | 'month'): { calls: number; bytes: number } {
+    const { calls, bytes } = this.quota(periodOf(period, this.clock()).name);
+    return { calls, bytes };
+  }
+
   /** Slots held now (tests and metrics). */
   inFlight(): number {
     this.expireSlots(this.clock());
