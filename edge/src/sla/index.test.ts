@@ -180,10 +180,13 @@ describe('when the limiter cannot be reached', () => {
 
   async function viaBrokenLimiter(path: string, key: string): Promise<Response> {
     const ctx = createExecutionContext();
-    const req = new Request(`https://edge.test${path}`, { headers: { 'ocp-apim-subscription-key': key } });
+    const req = new Request<unknown, IncomingRequestCfProperties>(`https://edge.test${path}`, {
+      headers: { 'ocp-apim-subscription-key': key },
+    });
     const res = await worker.fetch(req, { ...env, SLA_LIMITER: unreachable }, ctx);
+    const body = await res.arrayBuffer(); // the body's end is awaited in waitUntil
     await waitOnExecutionContext(ctx);
-    return res;
+    return new Response(body, res);
   }
 
   it('fails open by default: the request goes through and the failure is logged', async () => {

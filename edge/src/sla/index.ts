@@ -86,7 +86,8 @@ export async function enforce(
     const ttl = intSetting(env.SLA_CACHE_TTL_MS, DEFAULT_CACHE_TTL_MS);
     const caller = await callerOf(request, url, env, ttl);
     if (!caller.valid) {
-      metricsRecorder.rejected(org, app, 'invalid-key', 'auth');
+      consumerLabel = 'invalid-key';
+      metricsRecorder.rejected(org, app, consumerLabel, 'auth');
       throw refuse(401, 'subscription-key-invalid', 'Access denied', 'The subscription key is invalid or revoked.', {
         'www-authenticate': 'SubscriptionKey header="Ocp-Apim-Subscription-Key"',
       });
@@ -225,11 +226,7 @@ export async function enforce(
     );
   };
   flushWhenDue(env, ctx);
-  if (lease === undefined && !countBytes) {
-    release(0);
-    return response;
-  }
-  return watchBody(response, ctx, Number.isFinite(known) && known >= 0 ? known : undefined, release);
+  return watchBody(response, ctx, Number.isFinite(known) && known >= 0 ? known : undefined, countBytes, release);
 }
 
 /**
@@ -240,6 +237,7 @@ function watchBody(
   response: Response,
   ctx: ExecutionContext,
   known: number | undefined,
+  count: boolean,
   done: (bytes: number) => void,
 ): Response {
   const body = response.body;
@@ -249,7 +247,7 @@ function watchBody(
   }
   let bytes = 0;
   const pipe =
-    known !== undefined
+    known !== undefined || !count
       ? new IdentityTransformStream()
       : new TransformStream<Uint8Array, Uint8Array>({
           transform(chunk, controller) {
