@@ -65,7 +65,8 @@ function addInto(into: Series, from: Series): void {
  * to the metrics object at most once per flush interval. Only plain data is kept between requests.
  */
 export class MetricsRecorder {
-  readonly isolate = crypto.randomUUID();
+  /** This isolate's id, made on first use (random values are refused at global scope). */
+  private isolate: string | undefined;
   private pending = new Map<string, Series>();
   private readonly inFlight = new Map<string, number>();
   private lastFlush = 0;
