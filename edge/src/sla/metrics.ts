@@ -129,7 +129,8 @@ export class MetricsRecorder {
   /** Takes the deltas gathered so far (and the in-flight gauge) as one batch. */
   take(now = Date.now()): MetricsBatch {
     this.lastFlush = now;
-    const batch = {
+    this.isolate ??= crypto.randomUUID();
+    const batch: MetricsBatch = {
       isolate: this.isolate,
       series: [...this.pending.values()],
       inFlight: Object.fromEntries(this.inFlight),
