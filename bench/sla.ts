@@ -9,7 +9,7 @@
  *   breaker only; a rate limit; rate + quota + concurrency cap), side by side in the same rounds.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -122,6 +122,24 @@ async function countingUpstream(): Promise<{ server: Server; port: number; count
       hits = 0;
     },
   };
+}
+
+/** CPU seconds (user + system) a process has used so far, from /proc (Linux). */
+function cpuSeconds(child: Child): number {
+  try {
+    const stat = readFileSync(`/proc/${child.process.pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/** Runs wrk and measures the edge's CPU time per request during it: steadier than req/s on a shared machine. */
+async function measured(url: string, load: WrkLoad, edge: Child): Promise<WrkResult & { cpuUsPerRequest: number }> {
+  const before = cpuSeconds(edge);
+  const r = await runWrk(url, load);
+  return { ...r, cpuUsPerRequest: ((cpuSeconds(edge) - before) * 1e6) / r.requests };
 }
 
 function check(edgeChild: Child): void {
@@ -239,7 +257,12 @@ export async function runSlaBench(): Promise<number> {
       console.log(`  ${t.name}: ${Math.round(r.requestsPerSecond)} req/s`);
     }
     const results = new Map<string, WrkResult[]>(targets.map((t) => [t.id, []]));
+    const cpu = new Map<string, number[]>(targets.map((t) => [t.id, []]));
     const decisions = new Map<string, WrkResult[]>([
+      ['one', []],
+      ['sharded', []],
+    ]);
+    const decisionCpu = new Map<string, number[]>([
       ['one', []],
       ['sharded', []],
     ]);
@@ -250,11 +273,12 @@ export async function runSlaBench(): Promise<number> {
       for (const t of order) {
         check(t.child);
         await sleep(300);
-        const r = await runWrk(t.url, load);
+        const r = await measured(t.url, load, t.child);
         results.get(t.id)?.push(r);
+        cpu.get(t.id)?.push(r.cpuUsPerRequest);
         const errors = r.non2xx + r.socketErrors > 0 ? `  !! ${r.non2xx} non-2xx, ${r.socketErrors} socket errors` : '';
         console.log(
-          `  ${t.name.padEnd(width)}  ${Math.round(r.requestsPerSecond).toString().padStart(7)} req/s  p50 ${r.p50Ms.toFixed(2)} ms  p99 ${r.p99Ms.toFixed(2)} ms${errors}`,
+          `  ${t.name.padEnd(width)}  ${Math.round(r.requestsPerSecond).toString().padStart(7)} req/s  p50 ${r.p50Ms.toFixed(2)} ms  p99 ${r.p99Ms.toFixed(2)} ms  edge CPU ${r.cpuUsPerRequest.toFixed(0)} us/request${errors}`,
         );
       }
       for (const [id, key] of [
@@ -262,8 +286,9 @@ export async function runSlaBench(): Promise<number> {
         ['sharded', decideShardedKey],
       ] as const) {
         await sleep(300);
-        const r = await runWrk(`${on.base}${path}?subscription-key=${key}`, load);
+        const r = await measured(`${on.base}${path}?subscription-key=${key}`, load, on.child);
         decisions.get(id)?.push(r);
+        decisionCpu.get(id)?.push(r.cpuUsPerRequest);
         console.log(
           `  limiter decisions (${id === 'one' ? '1 object' : '8 shards'})  ${Math.round(r.requestsPerSecond)} /s  p50 ${r.p50Ms.toFixed(2)} ms  p99 ${r.p99Ms.toFixed(2)} ms  (${r.non2xx}/${r.requests} refused)`,
         );
@@ -314,7 +339,18 @@ export async function runSlaBench(): Promise<number> {
     const summaries = summarise(names, results, new Map(targets.map((t) => [t.id, t.baselines])));
     console.log(`\nmedians of ${config.rounds} rounds:`);
     for (const s of summaries) console.log(summaryLine(s, width));
+    const offCpu = median(cpu.get('off') ?? []);
+    console.log('\nedge CPU per request (medians; steadier than req/s when other work shares the cores):');
+    for (const t of targets) {
+      const us = median(cpu.get(t.id) ?? []);
+      console.log(
+        `  ${t.name.padEnd(width)}  ${us.toFixed(0).padStart(5)} us  ${t.id === 'off' ? '' : `x${(us / offCpu).toFixed(2)} of SLA off; throughput bound ${(offCpu / us).toFixed(2)} of SLA off`}`,
+      );
+    }
     for (const [id, runs] of decisions) {
+      console.log(
+        `limiter decision CPU (${id}): ${median(decisionCpu.get(id) ?? []).toFixed(0)} us (edge + object, one process)`,
+      );
       console.log(
         `limiter decisions/s, ${id === 'one' ? 'one object' : 'key sharded over 8'}: ${Math.round(median(runs.map((r) => r.requestsPerSecond)))} (HTTP through the edge, all refused, no upstream)`,
       );

@@ -172,11 +172,10 @@ describe('callers and keys', () => {
 });
 
 describe('when the limiter cannot be reached', () => {
-  const unreachable = {
-    getByName: () => {
-      throw new Error('limiter unreachable');
-    },
-  } as unknown as typeof env.SLA_LIMITER;
+  const fail = () => {
+    throw new Error('limiter unreachable');
+  };
+  const unreachable = { getByName: fail, idFromName: fail, get: fail } as unknown as typeof env.SLA_LIMITER;
 
   async function viaBrokenLimiter(path: string, key: string): Promise<Response> {
     const ctx = createExecutionContext();

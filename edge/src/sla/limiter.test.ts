@@ -118,7 +118,43 @@ describe('rate limits', () => {
     // each of the 4 shards holds 3; with 120 random picks every shard is reached (p(miss) < 1e-13)
     expect(admitted).toBe(12);
     expect(results[0]?.policy).toBe('"rate-60s";q=12;w=60');
+  }, 20_000);
+});
+
+describe('batched reservations', () => {
+  it('grants up to the batch, and holds reserved admissions in the window for the hold as well', async () => {
+    const name = 'batch-hold#0';
+    await setLimiterClock(name, T0);
+    const stub = env.SLA_LIMITER.getByName(name);
+    const a = { rate: [{ limit: 5, windowSeconds: 1 }], slotTimeoutMs: 1_000, want: 3, holdMs: 100 };
+    expect(await stub.admit(a)).toMatchObject({ allowed: true, granted: 3 });
+    expect(await stub.admit(a)).toMatchObject({ allowed: true, granted: 2 });
+    expect(await stub.admit(a)).toMatchObject({ allowed: false, reason: 'rate' });
+    // an admission reserved at T0 may be used until T0 + 100 ms: it counts until T0 + 1100 ms
+    await setLimiterClock(name, T0 + 1_000);
+    expect((await stub.admit(a)).allowed).toBe(false);
+    await setLimiterClock(name, T0 + 1_100);
+    expect(await stub.admit(a)).toMatchObject({ allowed: true, granted: 3 });
   });
+
+  it('never admits more than the limit through the edge when the plan batches', async () => {
+    await putPlan('batched', { rate: [{ limit: 10, windowSeconds: 60 }], batch: 8 });
+    const { primary } = await newConsumer('rate-batched', 'batched');
+    const statuses = await Promise.all(
+      Array.from({ length: 40 }, () =>
+        call('/slaorg/app/', primary, { headers: { 'x-test-marker': 'rate-batched' } }).then(async (r) => {
+          await drain(r);
+          return r.status;
+        }),
+      ),
+    );
+    const admitted = statuses.filter((s) => s === 200).length;
+    expect(admitted).toBeGreaterThan(0);
+    expect(admitted).toBeLessThanOrEqual(10);
+    expect(statuses.filter((s) => s !== 200 && s !== 429)).toEqual([]);
+    expect(await upstreamHits('rate-batched')).toBe(admitted);
+    for (let i = 0; i < 5; i++) await expectProblem(await call('/slaorg/app/', primary), 429);
+  }, 20_000);
 });
 
 describe('quotas', () => {

@@ -8,6 +8,13 @@ export interface Admission {
   concurrency?: number;
   /** How long a concurrency slot is held at most before it expires. */
   slotTimeoutMs: number;
+  /**
+   * Admissions to reserve at once (default 1). The caller uses them within `holdMs` or drops
+   * them; every window then keeps each admission `holdMs` longer, so that uses spread over the
+   * hold still never put more than the limit in any interval of the window's length.
+   */
+  want?: number;
+  holdMs?: number;
 }
 
 /** One limit's state after a decision, for the RateLimit headers. */
@@ -31,6 +38,8 @@ export interface Decision {
   policies: PolicyState[];
   /** Concurrency slot to release with `release()`. */
   lease?: string;
+  /** Admissions granted (1 unless more were asked for with `want`). */
+  granted?: number;
 }
 
 interface QuotaState {
@@ -89,7 +98,8 @@ export class SlaLimiter extends DurableObject {
       }
     }
 
-    const logs = a.rate.map((r) => this.log(r.limit, r.windowSeconds * 1000));
+    const hold = a.holdMs ?? 0;
+    const logs = a.rate.map((r) => this.log(r.limit, r.windowSeconds * 1000 + hold));
     if (reason === undefined) {
       for (const log of logs) {
         if (!log.fits(now)) {
@@ -105,10 +115,14 @@ export class SlaLimiter extends DurableObject {
     }
 
     let lease: string | undefined;
+    let granted = 0;
     if (reason === undefined) {
-      for (const log of logs) log.add(now);
+      granted = a.concurrency === undefined ? Math.max(a.want ?? 1, 1) : 1;
+      for (const log of logs) granted = Math.min(granted, log.remaining(now));
+      if (a.quota?.calls !== undefined && quota !== undefined) granted = Math.min(granted, a.quota.calls - quota.calls);
+      for (const log of logs) for (let i = 0; i < granted; i++) log.add(now);
       if (quota !== undefined) {
-        quota.calls += 1;
+        quota.calls += granted;
         this.ctx.storage.kv.put('quota', quota);
       }
       if (a.concurrency !== undefined) {
@@ -117,10 +131,10 @@ export class SlaLimiter extends DurableObject {
       }
     }
 
-    const policies: PolicyState[] = logs.map((log) => ({
-      name: `rate-${log.windowMs / 1000}s`,
+    const policies: PolicyState[] = logs.map((log, i) => ({
+      name: `rate-${a.rate[i]?.windowSeconds}s`,
       limit: log.limit,
-      windowSeconds: log.windowMs / 1000,
+      windowSeconds: a.rate[i]?.windowSeconds ?? 0,
       remaining: log.remaining(now),
       resetSeconds: seconds(log.remaining(now) > 0 ? log.msUntilEmpty(now) : log.msUntilFree(now)),
     }));
@@ -147,7 +161,7 @@ export class SlaLimiter extends DurableObject {
     if (reason !== undefined) {
       return { allowed: false, reason, retryAfterSeconds: Math.max(seconds(retryMs), 1), policies };
     }
-    return lease === undefined ? { allowed: true, policies } : { allowed: true, policies, lease };
+    return lease === undefined ? { allowed: true, policies, granted } : { allowed: true, policies, granted, lease };
   }
 
   /** Frees a concurrency slot (the response has ended or the client left) and counts the bytes. */

@@ -46,8 +46,10 @@ describe('usage metrics', () => {
     expect(JSON.stringify(report)).not.toContain(primary);
   });
 
-  it('shows in-flight requests per app while they stream', async () => {
-    const res = await SELF.fetch('https://edge.test/metorg/busy/?mode=stream&chunks=3&interval=100');
+  it("shows in-flight requests per app while a capped caller's body streams", async () => {
+    await putPlan('capped', { concurrency: 10 });
+    const { primary } = await newConsumer('streamer', 'capped');
+    const res = await call('/metorg/busy/?mode=stream&chunks=3&interval=100', primary);
     const during = (await (await admin('GET', '/metrics?org=metorg')).json()) as Report;
     expect(during.apps.find((a) => a.app === 'busy')?.inFlight).toBe(1);
     await res.text();

@@ -50,6 +50,14 @@ export const planBody = z.strictObject({
   slotTimeoutSeconds: z.number().int().min(1).max(86_400).optional(),
   /** Limiter objects per key: each holds 1/n of every limit. Hot keys use more than 1. */
   shards: z.number().int().min(1).max(64).optional(),
+  /**
+   * Admissions an isolate may reserve from the limiter at once (default 1: every request asks it).
+   * Above 1, rate and call-quota checks cost one RPC per batch instead of per request; reserved
+   * admissions are used within 100 ms or dropped, and each window holds them 100 ms longer, so the
+   * limit still holds exactly in every interval (at saturation slightly fewer are admitted).
+   * Ignored when a concurrency cap applies (each request needs its own slot).
+   */
+  batch: z.number().int().min(1).max(1_000).optional(),
   /** When the limiter cannot be reached: admit (open, the default) or refuse with 503 (closed). */
   failMode: z.enum(['open', 'closed']).optional(),
   apps: z.record(z.string().regex(appKeyPattern, 'keys must be "org" or "org/app"'), appOverride).optional(),
