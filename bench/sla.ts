@@ -198,6 +198,7 @@ export async function runSlaBench(): Promise<number> {
     await adminCall(on, 'PUT', '/routes/acc', { clusterBase: `http://127.0.0.1:${counting.port}` });
 
     const rateKey = await consumerOn(on, 'bench-rate', { rate: [{ limit: 100_000, windowSeconds: 1 }] });
+    const batchKey = await consumerOn(on, 'bench-batch', { rate: [{ limit: 100_000, windowSeconds: 1 }], batch: 64 });
     const fullKey = await consumerOn(on, 'bench-full', {
       rate: [
         { limit: 100_000, windowSeconds: 1 },
@@ -226,6 +227,13 @@ export async function runSlaBench(): Promise<number> {
         id: 'rate',
         name: 'edge, SLA on, rate limit',
         url: `${on.base}${path}?subscription-key=${rateKey}`,
+        child: on.child,
+        baselines: [OFF],
+      },
+      {
+        id: 'batch',
+        name: 'edge, SLA on, rate limit, batch 64',
+        url: `${on.base}${path}?subscription-key=${batchKey}`,
         child: on.child,
         baselines: [OFF],
       },
@@ -300,13 +308,14 @@ export async function runSlaBench(): Promise<number> {
     const limit = 500;
     const windowSeconds = 2;
     const seconds = 5;
-    for (const [name, shards] of [
-      ['1 object', 1],
-      ['4 shards', 4],
+    for (const [name, shards, batch] of [
+      ['1 object', 1, 1],
+      ['4 shards', 4, 1],
+      ['1 object, batch 32', 1, 32],
     ] as const) {
       for (let run = 0; run < config.rounds; run++) {
-        const id = `acc-${shards}-${run}`;
-        const key = await consumerOn(on, id, { rate: [{ limit, windowSeconds }], shards });
+        const id = `acc-${shards}-${batch}-${run}`;
+        const key = await consumerOn(on, id, { rate: [{ limit, windowSeconds }], shards, batch });
         counting.reset();
         const r = await runWrk(`${on.base}/acc/app/x?subscription-key=${key}`, {
           seconds,

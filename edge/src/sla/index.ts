@@ -113,6 +113,9 @@ function refuse(
   return new Problem({ status, kind, title, detail, headers });
 }
 
+/** SHA-256 of keys seen lately, in memory only (never logged): saves a digest per request. */
+const keyHashes = new Map<string, string>();
+
 /** Who is calling: a consumer by key, or an anonymous end user; null when the key is bad. */
 async function callerOf(
   request: Request,
@@ -123,7 +126,14 @@ async function callerOf(
   let key = request.headers.get(KEY_HEADER);
   if (key === null && url.search !== '') key = url.searchParams.get(KEY_QUERY);
   if (key === null) return { consumer: null, keyGiven: false, valid: true };
-  const consumer = key === '' ? null : await policyCache.consumerByKeyHash(env.ROUTES, await hashKey(key), ttl);
+  if (key === '') return { consumer: null, keyGiven: true, valid: false };
+  let hash = keyHashes.get(key);
+  if (hash === undefined) {
+    hash = await hashKey(key);
+    if (keyHashes.size >= 10_000) keyHashes.clear();
+    keyHashes.set(key, hash);
+  }
+  const consumer = await policyCache.consumerByKeyHash(env.ROUTES, hash, ttl);
   return { consumer, keyGiven: true, valid: consumer !== null };
 }
 
