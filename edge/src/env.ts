@@ -18,6 +18,8 @@ export interface Env {
   SLA_METRICS?: DurableObjectNamespace<import('./sla/metrics').SlaMetrics>;
   /** Plan of callers without a plan (anonymous end users, consumers whose plan is gone); default `default`. */
   SLA_DEFAULT_PLAN?: string;
+  /** JWKS (JSON) of the platform's token keys: verified tokens identify org and user callers for the SLA. */
+  PLATFORM_JWKS?: string;
   /** Milliseconds a plan or key lookup stays in the isolate's memory. */
   SLA_CACHE_TTL_MS?: string;
   /** Consecutive 5xx/timeouts that open an upstream's circuit (default 5), and its first opening in ms (30000). */

@@ -1,25 +1,16 @@
 import { createExecutionContext, env, SELF, waitOnExecutionContext } from 'cloudflare:test';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { admin, expectProblem, routeOrg } from '../../test/helpers';
 import type { Received } from '../../test/upstream';
 import worker from '../index';
-import { call, drain, eventually, inFlight, newConsumer, putPlan, setLimiterClock } from './testing';
+import { call, drain, eventually, inFlight, newConsumer, putPlan, setLimiterClock, TEST_DEFAULT_PLAN } from './testing';
 
 beforeAll(async () => {
   await routeOrg('conc');
   await routeOrg('anonorg');
   await routeOrg('keyorg');
   // The default plan limits only these orgs' apps, so other test files are not affected.
-  await putPlan('default', {
-    apps: {
-      anonorg: { rate: [{ limit: 2, windowSeconds: 60 }] },
-      'anonorg/keyed': { requireSubscription: true },
-    },
-  });
-});
-
-afterAll(async () => {
-  await admin('DELETE', '/plans/default');
+  await putPlan('default', TEST_DEFAULT_PLAN);
 });
 
 describe('concurrency caps', () => {

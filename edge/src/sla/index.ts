@@ -8,6 +8,7 @@ import { metricsRecorder, type Rejection } from './metrics';
 import { DEFAULT_SLOT_TIMEOUT_S, effectiveLimits, limitsAnything, shardAdmission, wholeLimits } from './policy';
 import type { Consumer, Plan } from './schema';
 import { hashKey, policyCache } from './store';
+import { tokenCaller } from './token';
 
 /** Header and query parameter that carry a subscription key, as in Azure API Management. */
 export const KEY_HEADER = 'ocp-apim-subscription-key';
@@ -172,7 +173,16 @@ export async function enforce(
         'www-authenticate': 'SubscriptionKey header="Ocp-Apim-Subscription-Key"',
       });
     }
-    const consumer = caller.consumer;
+    let consumer = caller.consumer;
+    let limiterKey = consumer === null ? undefined : `c:${consumer.id}`;
+    if (consumer === null && !caller.keyGiven && env.PLATFORM_JWKS !== undefined) {
+      const byToken = await tokenCaller(request.headers, env.PLATFORM_JWKS);
+      if (byToken !== null) {
+        consumerLabel = byToken.id;
+        consumer = await policyCache.consumer(env.ROUTES, byToken.id, ttl);
+        limiterKey = consumer === null ? `t:${byToken.id}` : `c:${consumer.id}`;
+      }
+    }
     if (consumer !== null) consumerLabel = consumer.id;
     if (caller.keyGiven) {
       if (url.search !== '') url.searchParams.delete(KEY_QUERY);
@@ -220,9 +230,9 @@ export async function enforce(
         shards = plan.shards ?? 1;
         const shard = shards === 1 ? 0 : Math.floor(Math.random() * shards);
         const key =
-          consumer === null
+          limiterKey === undefined
             ? `ip:${org}/${app}:${request.headers.get('cf-connecting-ip') ?? 'unknown'}`
-            : `c:${consumer.id}${overridden ? `@${org}/${app}` : ''}`;
+            : `${limiterKey}${overridden ? `@${org}/${app}` : ''}`;
         limiterName = `${key}#${shard}`;
         quotaPeriod = limits.quota?.bytes === undefined ? undefined : limits.quota.period;
         countBytes = quotaPeriod !== undefined;

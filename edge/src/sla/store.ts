@@ -123,6 +123,14 @@ export class PolicyCache {
     });
   }
 
+  /** The consumer `id` when it exists and is not disabled, or null. */
+  consumer(kv: KVNamespace, id: string, ttlMs: number): Promise<Consumer | null> {
+    return this.get(`c:${id}`, ttlMs, async () => {
+      const consumer = await new SlaStore(kv).getConsumer(id);
+      return consumer === null || consumer.disabled ? null : consumer;
+    });
+  }
+
   /** Forgets everything (after an admin write). */
   clear(): void {
     this.generation += 1;

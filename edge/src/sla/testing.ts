@@ -57,3 +57,16 @@ export async function eventually<T>(probe: () => Promise<T>, want: T, attempts =
 export async function drain(res: Response): Promise<void> {
   await res.arrayBuffer();
 }
+
+/**
+ * The default plan every SLA test file puts (files may share KV): it limits only the test orgs
+ * named here, so other tests are not affected, and it is never deleted (another file may use it).
+ */
+export const TEST_DEFAULT_PLAN = {
+  apps: {
+    anonorg: { rate: [{ limit: 2, windowSeconds: 60 }] },
+    'anonorg/keyed': { requireSubscription: true },
+    tokorg: { rate: [{ limit: 1, windowSeconds: 60 }] },
+    'tokorg/members': { requireSubscription: true },
+  },
+};
