@@ -118,7 +118,8 @@ export class SlaLimiter extends DurableObject {
     let granted = 0;
     if (reason === undefined) {
       granted = a.concurrency === undefined ? Math.max(a.want ?? 1, 1) : 1;
-      for (const log of logs) granted = Math.min(granted, log.remaining(now));
+      // near a limit, reservations shrink (a quarter of what is left), so fewer expire unused
+      for (const log of logs) granted = Math.min(granted, Math.max(Math.ceil(log.remaining(now) / 4), 1));
       if (a.quota?.calls !== undefined && quota !== undefined) granted = Math.min(granted, a.quota.calls - quota.calls);
       for (const log of logs) for (let i = 0; i < granted; i++) log.add(now);
       if (quota !== undefined) {
