@@ -48,6 +48,17 @@ describe('concurrency caps', () => {
     await drain(next);
   });
 
+  it('a caller capped at 1 may send requests back to back: the ended slot is freed with the next admission', async () => {
+    await putPlan('one-at-once', { concurrency: 1 });
+    const { primary } = await newConsumer('conc-serial', 'one-at-once');
+    for (let i = 0; i < 10; i++) {
+      const res = await call('/conc/app/?mode=sized', primary);
+      expect(res.status).toBe(200);
+      expect(await res.text()).toBe('hello world');
+    }
+    expect(await eventually(() => inFlight('c:conc-serial#0'), 0)).toBe(0);
+  });
+
   it('releases the slot when the client goes away in the middle of the body', async () => {
     await putPlan('one-at-once', { concurrency: 1 });
     const { primary } = await newConsumer('conc-abort', 'one-at-once');

@@ -101,6 +101,34 @@ function keepReserved(name: string, decision: Decision, sent: number): Decision 
   return { ...decision, policies: withUnused(decision.policies, left) };
 }
 
+/** How long an ended request's slot may wait to ride along with the next admission of its limiter. */
+const RELEASE_DELAY_MS = 20;
+
+/** Slots of requests that have ended, per limiter, not yet released (plain data). */
+const endedSlots = new Map<string, string[]>();
+
+/**
+ * Releases a slot: the next admission of the same limiter from this isolate carries it (no RPC of
+ * its own), or, if none comes within RELEASE_DELAY_MS, one RPC releases every ended slot. The slot
+ * is freed at most that much later than the response ended: never early, so the cap still holds.
+ */
+async function releaseSoon(limiter: NonNullable<Env['SLA_LIMITER']>, name: string, lease: string): Promise<void> {
+  const list = endedSlots.get(name);
+  if (list === undefined) endedSlots.set(name, [lease]);
+  else list.push(lease);
+  await new Promise((resolve) => setTimeout(resolve, RELEASE_DELAY_MS));
+  const still = endedSlots.get(name);
+  if (still === undefined || !still.includes(lease)) return;
+  endedSlots.delete(name);
+  try {
+    await limiterStub(limiter, name).releaseSlots(still);
+  } catch (err) {
+    console.warn(
+      JSON.stringify({ level: 'warn', msg: 'slot release failed', slots: still.length, error: String(err) }),
+    );
+  }
+}
+
 /** What this isolate last heard from each upstream's circuit; closed and clean ones cost no RPC. */
 const circuits = new Map<string, { view: CircuitView; trustUntil: number }>();
 
@@ -247,6 +275,11 @@ export async function enforce(
               admission.want = batch;
               admission.holdMs = RESERVATION_HOLD_MS;
             }
+            const ended = endedSlots.get(limiterName);
+            if (ended !== undefined) {
+              endedSlots.delete(limiterName);
+              admission.release = ended;
+            }
             const sent = Date.now();
             decision = await limiterStub(env.SLA_LIMITER, limiterName).admit(admission);
             if (batch > 1) decision = keepReserved(limiterName, decision, sent);
@@ -313,6 +346,10 @@ export async function enforce(
   const release = (bytesOut: number) => {
     metricsRecorder.ended(org, app);
     if (name === undefined || limiter === undefined || (lease === undefined && quotaPeriod === undefined)) return;
+    if (lease !== undefined && quotaPeriod === undefined) {
+      ctx.waitUntil(releaseSoon(limiter, name, lease));
+      return;
+    }
     ctx.waitUntil(
       limiterStub(limiter, name)
         .release(lease ?? null, bytesIn + bytesOut, quotaPeriod)

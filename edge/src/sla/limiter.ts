@@ -15,6 +15,8 @@ export interface Admission {
    */
   want?: number;
   holdMs?: number;
+  /** Slots whose requests have ended, released before deciding. */
+  release?: string[];
 }
 
 /** One limit's state after a decision, for the RateLimit headers. */
@@ -84,6 +86,7 @@ export class SlaLimiter extends DurableObject {
   /** Decides on one request, and when admitted counts it in every window and the quota. */
   admit(a: Admission): Decision {
     const now = this.clock();
+    if (a.release !== undefined) for (const lease of a.release) this.slots.delete(lease);
     let reason: RejectReason | undefined;
     let retryMs = 0;
 
@@ -173,6 +176,11 @@ export class SlaLimiter extends DurableObject {
       quota.bytes += bytes;
       this.ctx.storage.kv.put('quota', quota);
     }
+  }
+
+  /** Frees the slots of requests that have ended. */
+  releaseSlots(leases: string[]): void {
+    for (const lease of leases) this.slots.delete(lease);
   }
 
   /** Calls and bytes counted in the quota period `now` falls in. */
