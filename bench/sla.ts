@@ -199,6 +199,8 @@ export async function runSlaBench(): Promise<number> {
 
     const rateKey = await consumerOn(on, 'bench-rate', { rate: [{ limit: 100_000, windowSeconds: 1 }] });
     const batchKey = await consumerOn(on, 'bench-batch', { rate: [{ limit: 100_000, windowSeconds: 1 }], batch: 64 });
+    const capKey = await consumerOn(on, 'bench-cap', { concurrency: 10_000 });
+    const quotaKey = await consumerOn(on, 'bench-quota', { quota: { period: 'month', calls: 1_000_000_000 } });
     const fullKey = await consumerOn(on, 'bench-full', {
       rate: [
         { limit: 100_000, windowSeconds: 1 },
@@ -234,6 +236,20 @@ export async function runSlaBench(): Promise<number> {
         id: 'batch',
         name: 'edge, SLA on, rate limit, batch 64',
         url: `${on.base}${path}?subscription-key=${batchKey}`,
+        child: on.child,
+        baselines: [OFF],
+      },
+      {
+        id: 'cap',
+        name: 'edge, SLA on, concurrency cap',
+        url: `${on.base}${path}?subscription-key=${capKey}`,
+        child: on.child,
+        baselines: [OFF],
+      },
+      {
+        id: 'quota',
+        name: 'edge, SLA on, call quota',
+        url: `${on.base}${path}?subscription-key=${quotaKey}`,
         child: on.child,
         baselines: [OFF],
       },

@@ -1,6 +1,7 @@
-import { env } from 'cloudflare:test';
+import { env, runInDurableObject } from 'cloudflare:test';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { expectProblem, routeOrg, upstreamHits } from '../../test/helpers';
+import type { SlaLimiter } from './limiter';
 import { call, drain, eventually, newConsumer, putPlan, setLimiterClock } from './testing';
 
 const T0 = Date.UTC(2026, 10, 25, 12, 0, 0);
@@ -179,6 +180,16 @@ describe('quotas', () => {
     const next = await call('/slaorg/app/', primary);
     expect(next.status).toBe(200);
     expect(next.headers.get('ratelimit')).toBe('"quota-day";r=1;t=86400');
+  });
+
+  it('stores the quota counts, so an object that restarts keeps them', async () => {
+    await putPlan('stored-quota', { quota: { period: 'day', calls: 100 } });
+    const { primary } = await newConsumer('quota-stored', 'stored-quota');
+    for (let i = 0; i < 3; i++) await drain(await call('/slaorg/app/', primary));
+    const stub = env.SLA_LIMITER.getByName('c:quota-stored#0');
+    const stored = () =>
+      runInDurableObject(stub, (_: SlaLimiter, state) => state.storage.kv.get<{ calls: number }>('quota')?.calls ?? 0);
+    expect(await eventually(stored, 3)).toBe(3);
   });
 
   it('counts response bytes against a bandwidth quota', async () => {

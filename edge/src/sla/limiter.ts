@@ -66,6 +66,9 @@ export function periodOf(kind: 'day' | 'month', now: number): { name: string; st
   return { name: d.toISOString().slice(0, 10), startsAt: Date.UTC(y, m, day), endsAt: Date.UTC(y, m, day + 1) };
 }
 
+/** How often changed quota counts are stored. */
+const QUOTA_SAVE_MS = 100;
+
 const seconds = (ms: number): number => Math.max(Math.ceil(ms / 1000), 0);
 
 /**
@@ -82,6 +85,7 @@ export class SlaLimiter extends DurableObject {
   private readonly slots = new Map<string, number>();
   private nextLease = 0;
   private quotaState: QuotaState | undefined;
+  private saveScheduled = false;
 
   /** Decides on one request, and when admitted counts it in every window and the quota. */
   admit(a: Admission): Decision {
@@ -127,7 +131,7 @@ export class SlaLimiter extends DurableObject {
       for (const log of logs) for (let i = 0; i < granted; i++) log.add(now);
       if (quota !== undefined) {
         quota.calls += granted;
-        this.ctx.storage.kv.put('quota', quota);
+        this.saveQuotaSoon();
       }
       if (a.concurrency !== undefined) {
         lease = String(++this.nextLease);
@@ -174,7 +178,7 @@ export class SlaLimiter extends DurableObject {
     if (bytes > 0 && quotaPeriod !== undefined) {
       const quota = this.quota(periodOf(quotaPeriod, this.clock()).name);
       quota.bytes += bytes;
-      this.ctx.storage.kv.put('quota', quota);
+      this.saveQuotaSoon();
     }
   }
 
@@ -214,6 +218,20 @@ export class SlaLimiter extends DurableObject {
       log = fresh;
     }
     return log;
+  }
+
+  /**
+   * Stores the quota counts at most every QUOTA_SAVE_MS, not on every call: a write per call
+   * holds each answer until it is durable (measured: the single largest cost of a quota). Only a
+   * crash of the object can lose the counts of that last interval.
+   */
+  private saveQuotaSoon(): void {
+    if (this.saveScheduled) return;
+    this.saveScheduled = true;
+    setTimeout(() => {
+      this.saveScheduled = false;
+      if (this.quotaState !== undefined) this.ctx.storage.kv.put('quota', this.quotaState);
+    }, QUOTA_SAVE_MS);
   }
 
   private quota(period: string): QuotaState {
