@@ -1,11 +1,12 @@
 import { type Env, intSetting } from '../env';
 import { errorResponse, Problem, type ProblemKind } from '../problem';
 import type { AppTarget } from '../proxy';
-import type { BreakerConfig, CircuitView } from './breaker';
+import { checkCircuit, reportCircuit } from './circuit';
 import { scalePolicies, setRateLimitHeaders } from './headers';
-import type { Decision, PolicyState } from './limiter';
+import type { Decision } from './limiter';
 import { metricsRecorder, type Rejection } from './metrics';
 import { DEFAULT_SLOT_TIMEOUT_S, effectiveLimits, limitsAnything, shardAdmission, wholeLimits } from './policy';
+import { endedSlots, keepReserved, limiterStub, RESERVATION_HOLD_MS, releaseSoon, takeReserved } from './reservations';
 import type { Consumer, Plan } from './schema';
 import { hashKey, policyCache } from './store';
 import { tokenCaller } from './token';
@@ -20,117 +21,6 @@ const UPSTREAM_FAILURES = new Set<ProblemKind>(['upstream-timeout', 'upstream-un
 
 /** Sends the request upstream (the proxy), with the URL it should use. */
 export type Forward = (request: Request, url: URL) => Promise<Response>;
-
-/** The breaker thresholds from the environment (Envoy's defaults). */
-export function breakerConfig(env: Env): BreakerConfig {
-  return {
-    consecutiveFailures: intSetting(env.BREAKER_FAILURES, 5),
-    baseOpenMs: intSetting(env.BREAKER_OPEN_MS, 30_000),
-    maxOpenMs: 300_000,
-    probeTimeoutMs: intSetting(env.UPSTREAM_TIMEOUT_MS, 30_000) + 1_000,
-  };
-}
-
-/**
- * Ids of limiter objects by name, kept in the isolate (an id is a value, not I/O: the stub made
- * from it is new for every request). Saves hashing the name on every request.
- */
-const limiterIds = new Map<string, DurableObjectId>();
-
-function limiterStub(ns: NonNullable<Env['SLA_LIMITER']>, name: string) {
-  let id = limiterIds.get(name);
-  if (id === undefined) {
-    if (limiterIds.size >= 10_000) limiterIds.clear();
-    id = ns.idFromName(name);
-    limiterIds.set(name, id);
-  }
-  return ns.get(id);
-}
-
-/** How long reserved admissions may be used (and how much longer the limiter's windows hold them). */
-export const RESERVATION_HOLD_MS = 100;
-
-/** Admissions this isolate has reserved from a limiter and not used yet (plain data), or its last refusal. */
-const reserved = new Map<string, { left: number; until: number; policies: PolicyState[]; denied?: Decision }>();
-
-/** Policies as the caller sees them with `left` reserved admissions still unused. */
-function withUnused(policies: PolicyState[], left: number): PolicyState[] {
-  if (left === 0) return policies;
-  return policies.map((p) => (p.unit === undefined ? { ...p, remaining: p.remaining + left } : p));
-}
-
-/** Takes one reserved admission (or repeats a recent refusal) without asking the limiter. */
-function takeReserved(name: string, now: number): Decision | undefined {
-  const r = reserved.get(name);
-  if (r === undefined) return undefined;
-  if (now >= r.until || (r.denied === undefined && r.left === 0)) {
-    reserved.delete(name);
-    return undefined;
-  }
-  if (r.denied !== undefined) return r.denied;
-  r.left -= 1;
-  return { allowed: true, policies: withUnused(r.policies, r.left) };
-}
-
-/**
- * Keeps what a reservation granted beyond this request (usable until `sent` + the hold). A
- * refusal first looks for admissions another request of this isolate reserved meanwhile (so a
- * burst uses every one), and is otherwise remembered for the hold, so refused callers do not
- * each ask the limiter again.
- */
-function keepReserved(name: string, decision: Decision, sent: number): Decision {
-  const now = Date.now();
-  const r = reserved.get(name);
-  const usable = r !== undefined && r.denied === undefined && r.left > 0 && now < r.until ? r : undefined;
-  if (!decision.allowed) {
-    if (usable !== undefined) {
-      usable.left -= 1;
-      return { allowed: true, policies: withUnused(usable.policies, usable.left) };
-    }
-    const ms = Math.min((decision.retryAfterSeconds ?? 1) * 1000, RESERVATION_HOLD_MS);
-    reserved.set(name, { left: 0, until: sent + ms, policies: decision.policies, denied: decision });
-    return decision;
-  }
-  let left = (decision.granted ?? 1) - 1;
-  if (left > 0 || usable !== undefined) {
-    if (reserved.size >= 10_000) reserved.clear();
-    left += usable?.left ?? 0;
-    const until = Math.min(sent + RESERVATION_HOLD_MS, usable?.until ?? Number.POSITIVE_INFINITY);
-    reserved.set(name, { left, until, policies: decision.policies });
-  }
-  return { ...decision, policies: withUnused(decision.policies, left) };
-}
-
-/** How long an ended request's slot may wait to ride along with the next admission of its limiter. */
-const RELEASE_DELAY_MS = 20;
-
-/** Slots of requests that have ended, per limiter, not yet released (plain data). */
-const endedSlots = new Map<string, string[]>();
-
-/**
- * Releases a slot: the next admission of the same limiter from this isolate carries it (no RPC of
- * its own), or, if none comes within RELEASE_DELAY_MS, one RPC releases every ended slot. The slot
- * is freed at most that much later than the response ended: never early, so the cap still holds.
- */
-async function releaseSoon(limiter: NonNullable<Env['SLA_LIMITER']>, name: string, lease: string): Promise<void> {
-  const list = endedSlots.get(name);
-  if (list === undefined) endedSlots.set(name, [lease]);
-  else list.push(lease);
-  await new Promise((resolve) => setTimeout(resolve, RELEASE_DELAY_MS));
-  const still = endedSlots.get(name);
-  if (still === undefined || !still.includes(lease)) return;
-  endedSlots.delete(name);
-  try {
-    await limiterStub(limiter, name).releaseSlots(still);
-  } catch (err) {
-    console.warn(
-      JSON.stringify({ level: 'warn', msg: 'slot release failed', slots: still.length, error: String(err) }),
-    );
-  }
-}
-
-/** What this isolate last heard from each upstream's circuit; closed and clean ones cost no RPC. */
-const circuits = new Map<string, { view: CircuitView; trustUntil: number }>();
 
 function refuse(
   status: number,
@@ -443,48 +333,6 @@ function rejection(
     'The rate limit is exceeded; retry after the given seconds.',
     headers,
   );
-}
-
-/** The circuit's answer for this request, or null when this isolate knows it closed and clean (no RPC). */
-async function checkCircuit(env: Env, upstream: string): Promise<CircuitView | null> {
-  if (env.SLA_BREAKER === undefined) return null;
-  const known = circuits.get(upstream);
-  if (known === undefined || (known.view.state === 'closed' && known.view.failures === 0)) return null;
-  if (!known.view.allowed && Date.now() < known.trustUntil) return known.view;
-  try {
-    const view = await env.SLA_BREAKER.getByName(upstream).admit(breakerConfig(env));
-    remember(env, upstream, view);
-    return view;
-  } catch {
-    return null; // a breaker that cannot be reached never blocks traffic
-  }
-}
-
-/** Tells the circuit about a failure, or about a success when this isolate knows of trouble. */
-async function reportCircuit(env: Env, upstream: string, ok: boolean): Promise<void> {
-  if (env.SLA_BREAKER === undefined) return;
-  const known = circuits.get(upstream);
-  if (ok && (known === undefined || (known.view.state === 'closed' && known.view.failures === 0))) return;
-  try {
-    remember(env, upstream, await env.SLA_BREAKER.getByName(upstream).record(ok, breakerConfig(env)));
-  } catch {
-    // the next failure reports again
-  }
-}
-
-function remember(env: Env, upstream: string, view: CircuitView): void {
-  if (view.state === 'closed' && view.failures === 0) {
-    circuits.delete(upstream);
-    return;
-  }
-  const cacheMs = Number(env.BREAKER_CACHE_MS ?? 1_000);
-  const trust = Math.min((view.retryAfterSeconds ?? 0) * 1000, Number.isFinite(cacheMs) ? cacheMs : 1_000);
-  circuits.set(upstream, { view, trustUntil: Date.now() + trust });
-}
-
-/** Forgets what this isolate knows of circuits (tests). */
-export function forgetCircuits(): void {
-  circuits.clear();
 }
 
 function flushWhenDue(env: Env, ctx: ExecutionContext): void {
