@@ -182,7 +182,7 @@ describe('quotas', () => {
     expect(next.headers.get('ratelimit')).toBe('"quota-day";r=1;t=86400');
   });
 
-  it('stores the quota counts, so an object that restarts keeps them', async () => {
+  it("writes the quota counts to the object's storage within the save interval", async () => {
     await putPlan('stored-quota', { quota: { period: 'day', calls: 100 } });
     const { primary } = await newConsumer('quota-stored', 'stored-quota');
     for (let i = 0; i < 3; i++) await drain(await call('/slaorg/app/', primary));
