@@ -10,7 +10,7 @@ export default defineConfig({
             main: './edge/src/index.ts',
             wrangler: { configPath: './wrangler.toml' },
             miniflare: {
-              bindings: { EDGE_ADMIN_TOKEN: 'test-admin-token', UPSTREAM_TIMEOUT_MS: '400' },
+              bindings: { EDGE_ADMIN_TOKEN: 'test-admin-token', UPSTREAM_TIMEOUT_MS: '400', BREAKER_CACHE_MS: '0' },
             },
           }),
         ],

@@ -7,6 +7,7 @@ import { runEdgeBench } from './edge.js';
 import { runEgressBench } from './egress.js';
 import { killAllNow, removeTempDirs, stopAll } from './processes.js';
 import { runProvisionerBench } from './provisioner.js';
+import { runSlaBench } from './sla.js';
 import { runStorageBench } from './storage.js';
 
 const BENCHES: Record<string, () => Promise<number>> = {
@@ -15,6 +16,7 @@ const BENCHES: Record<string, () => Promise<number>> = {
   authorization: runAuthorizationBench,
   egress: runEgressBench,
   provisioner: runProvisionerBench,
+  sla: runSlaBench,
 };
 
 /** The benches named on the command line or in BENCH_ONLY (comma-separated), all of them when none is. */

@@ -51,9 +51,15 @@ export async function bundleEdge(root: string, outDir: string): Promise<string> 
 const text = (value: string): string => JSON.stringify(value); // capnp text literals take JSON's escapes
 
 /** One Worker binding in a workerd config. */
-type Binding = { name: string; text: string } | { name: string; kvNamespace: string };
+type Binding =
+  | { name: string; text: string }
+  | { name: string; kvNamespace: string }
+  | { name: string; durableObjectClass: string };
 
 function binding(b: Binding): string {
+  if ('durableObjectClass' in b) {
+    return `(name = ${text(b.name)}, durableObjectNamespace = (className = ${text(b.durableObjectClass)}))`;
+  }
   return 'text' in b
     ? `(name = ${text(b.name)}, text = ${text(b.text)})`
     : `(name = ${text(b.name)}, kvNamespace = ${text(b.kvNamespace)})`;
@@ -67,6 +73,16 @@ export interface WorkerService {
   compatibilityDate: string;
   compatibilityFlags: string[];
   bindings: Binding[];
+  /** Durable Object classes the module exports, kept in memory (SQLite-backed API). */
+  durableObjects?: string[];
+}
+
+function durableObjectLines(w: WorkerService): string {
+  if (w.durableObjects === undefined || w.durableObjects.length === 0) return '';
+  const namespaces = w.durableObjects.map(
+    (className) => `(className = ${text(className)}, uniqueKey = ${text(`${w.name}-${className}`)}, enableSql = true)`,
+  );
+  return `  durableObjectNamespaces = [${namespaces.join(', ')}],\n  durableObjectStorage = (inMemory = void),\n`;
 }
 
 /**
@@ -83,7 +99,7 @@ export function workerdConfig(port: number, entry: string, workers: WorkerServic
   bindings = [
 ${w.bindings.map((b) => `    ${binding(b)},`).join('\n')}
   ],
-);`,
+${durableObjectLines(w)});`,
   );
   return `using Workerd = import "/workerd/workerd.capnp";
 

@@ -31,6 +31,23 @@ export interface Env {
   EGRESS_POLICY_CACHE_TTL_MS?: string;
   /** Largest request body an app may send through egress (default 10 MiB). */
   EGRESS_MAX_REQUEST_BYTES?: string;
+  /** SLA limiters, one per consumer key or shard (sla/limiter.ts); without it nothing is enforced. */
+  SLA_LIMITER?: DurableObjectNamespace<import('./sla/limiter').SlaLimiter>;
+  /** Circuit breakers, one per upstream app (sla/breaker.ts). */
+  SLA_BREAKER?: DurableObjectNamespace<import('./sla/breaker').CircuitBreaker>;
+  /** The edge's usage metrics (sla/metrics.ts). */
+  SLA_METRICS?: DurableObjectNamespace<import('./sla/metrics').SlaMetrics>;
+  /** Plan of callers without a plan (anonymous end users, consumers whose plan is gone); default `default`. */
+  SLA_DEFAULT_PLAN?: string;
+  /** JWKS (JSON) of the platform's token keys: verified tokens identify org and user callers for the SLA. */
+  PLATFORM_JWKS?: string;
+  /** Milliseconds a plan or key lookup stays in the isolate's memory. */
+  SLA_CACHE_TTL_MS?: string;
+  /** Consecutive 5xx/timeouts that open an upstream's circuit (default 5), and its first opening in ms (30000). */
+  BREAKER_FAILURES?: string;
+  BREAKER_OPEN_MS?: string;
+  /** Milliseconds an isolate trusts a cached open circuit before asking its object again (default 1000). */
+  BREAKER_CACHE_MS?: string;
 }
 
 /** Per-request values set by middleware. */

@@ -6,6 +6,11 @@ import type { Env } from './env';
 import { errorResponse } from './problem';
 import { appTargetOf, proxyToApp } from './proxy';
 import { requestIdOf } from './request';
+import { enforce } from './sla';
+
+export { CircuitBreaker } from './sla/breaker';
+export { SlaLimiter } from './sla/limiter';
+export { SlaMetrics } from './sla/metrics';
 
 /**
  * The edge Worker. App paths `/{org}/{app}/...` go straight to the proxy: the hot path skips the
@@ -18,6 +23,9 @@ export default {
     const target = appTargetOf(url.pathname);
     if (target === null) return edgeApp.fetch(request, env, ctx);
     const id = requestIdOf(request.headers);
+    if (env.SLA_LIMITER !== undefined) {
+      return enforce(request, url, target, env, ctx, id, (req, u) => proxyToApp(req, u, target, env, id));
+    }
     try {
       return await proxyToApp(request, url, target, env, id);
     } catch (err) {

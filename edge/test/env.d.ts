@@ -8,5 +8,9 @@ declare namespace Cloudflare {
     ROUTE_CACHE_TTL_MS?: string;
     EGRESS_AUDIT: DurableObjectNamespace<import('../src/egress/audit').EgressAudit>;
     EGRESS_DNS?: string;
+    SLA_LIMITER: DurableObjectNamespace<import('../src/sla/limiter').SlaLimiter>;
+    SLA_BREAKER: DurableObjectNamespace<import('../src/sla/breaker').CircuitBreaker>;
+    SLA_METRICS: DurableObjectNamespace<import('../src/sla/metrics').SlaMetrics>;
+    BREAKER_CACHE_MS?: string;
   }
 }

@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import { egressAdmin } from '../egress/admin';
 import type { EdgeEnv } from '../env';
+import { consumersAdmin, metricsAdmin, plansAdmin } from '../sla/admin';
 import { adminAuth } from './auth';
 import { routesAdmin } from './routes';
 
@@ -13,3 +14,11 @@ admin.use('/routes/*', adminAuth);
 admin.route('/routes', routesAdmin);
 admin.use('/egress/*', adminAuth);
 admin.route('/egress', egressAdmin);
+admin.use('/plans', adminAuth);
+admin.use('/plans/*', adminAuth);
+admin.route('/plans', plansAdmin);
+admin.use('/consumers', adminAuth);
+admin.use('/consumers/*', adminAuth);
+admin.route('/consumers', consumersAdmin);
+admin.use('/metrics', adminAuth);
+admin.route('/metrics', metricsAdmin);

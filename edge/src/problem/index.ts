@@ -15,7 +15,14 @@ export type ProblemKind =
   | 'not-found'
   | 'method-not-allowed'
   | 'unsupported-media-type'
-  | 'internal';
+  | 'internal'
+  | 'rate-limited'
+  | 'quota-exceeded'
+  | 'concurrency-limited'
+  | 'subscription-key-invalid'
+  | 'subscription-required'
+  | 'circuit-open'
+  | 'limiter-unavailable';
 
 /** A field-level validation error, listed in the `errors` member of a 400 problem. */
 export interface FieldError {

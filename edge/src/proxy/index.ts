@@ -118,7 +118,7 @@ interface TimedBody {
 /**
  * The upstream timeout runs from the moment the whole request has been sent until the response
  * headers arrive (as Envoy's route timeout does), so a slow client upload is not cut off as if
- * the cluster were slow. Without a body that moment is now: a native timeout signal, no JS timer.
+ * the cluster were slow. Without a body that moment is now (a timer cleared when the headers arrive).
  * A body is piped through a stream (of fixed length when `Content-Length` is known, so that the
  * upstream still gets it) whose end starts the clock. workerd applies a fetch's signal until the
  * response headers arrive; the response body may stream for longer (tested).
@@ -126,7 +126,11 @@ interface TimedBody {
 function timedBody(request: Request, timeoutMs: number): TimedBody {
   const method = request.method;
   if (request.body === null || method === 'GET' || method === 'HEAD') {
-    return { body: null, signal: AbortSignal.timeout(timeoutMs), headersArrived: () => {} };
+    // A signal that fires after the headers arrived errors the body as soon as JS reads it (the SLA
+    // layer pipes it to see its end), so the timer is cleared once the headers are in.
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(new DOMException('upstream timeout', 'TimeoutError')), timeoutMs);
+    return { body: null, signal: controller.signal, headersArrived: () => clearTimeout(timer) };
   }
   const controller = new AbortController();
   let timer: ReturnType<typeof setTimeout> | undefined;

@@ -1,0 +1,124 @@
+import { DurableObject } from 'cloudflare:workers';
+
+/** Thresholds of the circuit breaker (defaults follow Envoy's outlier detection). */
+export interface BreakerConfig {
+  /** Consecutive 5xx or timeouts that open the circuit (Envoy: consecutive_5xx = 5). */
+  consecutiveFailures: number;
+  /** How long the first opening lasts (Envoy: base_ejection_time = 30 s); each reopening adds as much. */
+  baseOpenMs: number;
+  /** The longest an opening lasts (Envoy: max_ejection_time = 300 s). */
+  maxOpenMs: number;
+  /** How long one half-open probe may take before another is let through. */
+  probeTimeoutMs: number;
+}
+
+/** State of one upstream's circuit. */
+export type CircuitState = 'closed' | 'open' | 'half-open';
+
+/** What the breaker answers: the state, and whether this request may go upstream. */
+export interface CircuitView {
+  state: CircuitState;
+  failures: number;
+  allowed: boolean;
+  /** When refused: seconds until a probe may go. */
+  retryAfterSeconds?: number;
+}
+
+interface Stored {
+  state: CircuitState;
+  failures: number;
+  openUntil: number;
+  openings: number;
+}
+
+/**
+ * The circuit of one upstream (`org/app`). Closed: everything passes and consecutive failures
+ * are counted. Open (after `consecutiveFailures`): everything is refused until the opening ends.
+ * Half-open: one probe at a time goes upstream; a success closes the circuit, a failure opens it
+ * again for longer (base x openings, capped). State changes are stored, so an evicted object
+ * comes back in the same state.
+ */
+export class CircuitBreaker extends DurableObject {
+  /** The clock; tests replace it to move time without waiting. */
+  clock: () => number = Date.now;
+  private s: Stored | undefined;
+  private probeUntil = 0;
+
+  private get stored(): Stored {
+    this.s ??= this.ctx.storage.kv.get<Stored>('circuit') ?? {
+      state: 'closed',
+      failures: 0,
+      openUntil: 0,
+      openings: 0,
+    };
+    return this.s;
+  }
+
+  private save(): void {
+    this.ctx.storage.kv.put('circuit', this.stored);
+  }
+
+  /** Whether a request may go upstream now; lets one probe through once an opening has ended. */
+  admit(config: BreakerConfig): CircuitView {
+    const s = this.stored;
+    const now = this.clock();
+    if (s.state === 'closed') return { state: s.state, failures: s.failures, allowed: true };
+    if (s.state === 'open') {
+      if (now < s.openUntil) return this.refused(s.openUntil - now);
+      s.state = 'half-open';
+      this.save();
+    }
+    if (now < this.probeUntil) return this.refused(this.probeUntil - now);
+    this.probeUntil = now + config.probeTimeoutMs;
+    return { state: s.state, failures: s.failures, allowed: true };
+  }
+
+  /** Records an upstream outcome: a 5xx or a timeout is a failure. */
+  record(ok: boolean, config: BreakerConfig): CircuitView {
+    const s = this.stored;
+    const now = this.clock();
+    const before = s.state;
+    if (ok) {
+      if (s.state === 'half-open') {
+        s.state = 'closed';
+        s.openings = 0;
+        this.probeUntil = 0;
+      }
+      if (s.state === 'closed') s.failures = 0;
+    } else {
+      s.failures += 1;
+      const trips = s.state === 'half-open' || (s.state === 'closed' && s.failures >= config.consecutiveFailures);
+      if (trips) {
+        s.openings += 1;
+        s.state = 'open';
+        s.openUntil = now + Math.min(config.baseOpenMs * s.openings, config.maxOpenMs);
+        this.probeUntil = 0;
+      }
+    }
+    if (s.state !== before || !ok) this.save();
+    if (s.state !== before) {
+      console.log(
+        JSON.stringify({ level: 'warn', msg: 'circuit changed', from: before, to: s.state, failures: s.failures }),
+      );
+    }
+    return s.state === 'open'
+      ? this.refused(s.openUntil - now)
+      : { state: s.state, failures: s.failures, allowed: true };
+  }
+
+  /** The circuit's state, for tests and the admin API. */
+  status(): { state: CircuitState; failures: number; openings: number } {
+    const { state, failures, openings } = this.stored;
+    return { state, failures, openings };
+  }
+
+  private refused(ms: number): CircuitView {
+    const s = this.stored;
+    return {
+      state: s.state,
+      failures: s.failures,
+      allowed: false,
+      retryAfterSeconds: Math.max(Math.ceil(ms / 1000), 1),
+    };
+  }
+}

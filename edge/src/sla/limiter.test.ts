@@ -1,0 +1,217 @@
+import { env, runInDurableObject } from 'cloudflare:test';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { expectProblem, routeOrg, upstreamHits } from '../../test/helpers';
+import type { SlaLimiter } from './limiter';
+import { call, drain, eventually, newConsumer, putPlan, setLimiterClock } from './testing';
+
+const T0 = Date.UTC(2026, 10, 25, 12, 0, 0);
+
+beforeAll(async () => {
+  await routeOrg('slaorg');
+});
+
+describe('rate limits', () => {
+  it('admits the limit with RateLimit headers counting down, then answers 429 with Retry-After', async () => {
+    await putPlan('three-per-10s', { rate: [{ limit: 3, windowSeconds: 10 }] });
+    const { primary } = await newConsumer('rate-basic', 'three-per-10s');
+    await setLimiterClock('c:rate-basic#0', T0);
+    for (const remaining of [2, 1, 0]) {
+      const res = await call('/slaorg/app/', primary);
+      expect(res.status).toBe(200);
+      expect(res.headers.get('ratelimit-policy')).toBe('"rate-10s";q=3;w=10');
+      expect(res.headers.get('ratelimit')).toBe(`"rate-10s";r=${remaining};t=10`);
+      expect(res.headers.get('ratelimit-limit')).toBe('3');
+      expect(res.headers.get('ratelimit-remaining')).toBe(String(remaining));
+      expect(res.headers.get('ratelimit-reset')).toBe('10');
+      await drain(res);
+    }
+    const refused = await call('/slaorg/app/', primary);
+    const problem = await expectProblem(refused, 429);
+    expect(problem.type).toBe('urn:altinn-platform:problem:rate-limited');
+    expect(refused.headers.get('retry-after')).toBe('10');
+    expect(refused.headers.get('ratelimit')).toBe('"rate-10s";r=0;t=10');
+    expect(refused.headers.get('ratelimit-remaining')).toBe('0');
+  });
+
+  it('slides: a window admits again only when its oldest admission has left it', async () => {
+    await putPlan('two-per-60s', { rate: [{ limit: 2, windowSeconds: 60 }] });
+    const { primary } = await newConsumer('rate-slide', 'two-per-60s');
+    const name = 'c:rate-slide#0';
+    await setLimiterClock(name, T0);
+    await drain(await call('/slaorg/app/', primary));
+    await setLimiterClock(name, T0 + 30_000);
+    await drain(await call('/slaorg/app/', primary));
+    await setLimiterClock(name, T0 + 59_999);
+    const early = await call('/slaorg/app/', primary);
+    await expectProblem(early, 429);
+    expect(early.headers.get('retry-after')).toBe('1');
+    // a fixed window starting at T0 would admit two more here; the sliding window admits one
+    await setLimiterClock(name, T0 + 60_000);
+    expect((await call('/slaorg/app/', primary)).status).toBe(200);
+    await expectProblem(await call('/slaorg/app/', primary), 429);
+    await setLimiterClock(name, T0 + 90_000);
+    expect((await call('/slaorg/app/', primary)).status).toBe(200);
+  });
+
+  it('enforces several windows at once and reports the tightest in RateLimit-Remaining', async () => {
+    await putPlan('sec-and-min', {
+      rate: [
+        { limit: 2, windowSeconds: 1 },
+        { limit: 3, windowSeconds: 60 },
+      ],
+    });
+    const { primary } = await newConsumer('rate-multi', 'sec-and-min');
+    const name = 'c:rate-multi#0';
+    await setLimiterClock(name, T0);
+    const first = await call('/slaorg/app/', primary);
+    expect(first.headers.get('ratelimit-policy')).toBe('"rate-1s";q=2;w=1, "rate-60s";q=3;w=60');
+    expect(first.headers.get('ratelimit')).toBe('"rate-1s";r=1;t=1, "rate-60s";r=2;t=60');
+    await drain(first);
+    await drain(await call('/slaorg/app/', primary));
+    const perSecond = await call('/slaorg/app/', primary);
+    await expectProblem(perSecond, 429);
+    expect(perSecond.headers.get('retry-after')).toBe('1');
+    await setLimiterClock(name, T0 + 1_000);
+    await drain(await call('/slaorg/app/', primary));
+    const perMinute = await call('/slaorg/app/', primary);
+    await expectProblem(perMinute, 429);
+    expect(perMinute.headers.get('retry-after')).toBe('59');
+  });
+
+  it('a limit of 0 blocks every request and nothing reaches the upstream', async () => {
+    await putPlan('blocked', { rate: [{ limit: 0, windowSeconds: 60 }] });
+    const { primary } = await newConsumer('rate-zero', 'blocked');
+    const res = await call('/slaorg/app/', primary, { headers: { 'x-test-marker': 'rate-zero' } });
+    await expectProblem(res, 429);
+    expect(res.headers.get('retry-after')).toBe('60');
+    expect(await upstreamHits('rate-zero')).toBe(0);
+  });
+
+  it('admits exactly the limit when many more requests than the limit arrive at once', async () => {
+    await putPlan('ten-per-min', { rate: [{ limit: 10, windowSeconds: 60 }] });
+    const { primary } = await newConsumer('rate-burst', 'ten-per-min');
+    const results = await Promise.all(
+      Array.from({ length: 60 }, () =>
+        call('/slaorg/app/', primary, { headers: { 'x-test-marker': 'rate-burst' } }).then(async (r) => {
+          await drain(r);
+          return r.status;
+        }),
+      ),
+    );
+    expect(results.filter((s) => s === 200)).toHaveLength(10);
+    expect(results.filter((s) => s === 429)).toHaveLength(50);
+    expect(await upstreamHits('rate-burst')).toBe(10);
+  });
+
+  it('a sharded key never admits more than its limit in total', async () => {
+    await putPlan('sharded', { rate: [{ limit: 12, windowSeconds: 60 }], shards: 4 });
+    const { primary } = await newConsumer('rate-sharded', 'sharded');
+    const results = await Promise.all(
+      Array.from({ length: 120 }, () =>
+        call('/slaorg/app/', primary).then(async (r) => {
+          await drain(r);
+          return { status: r.status, policy: r.headers.get('ratelimit-policy') };
+        }),
+      ),
+    );
+    const admitted = results.filter((r) => r.status === 200).length;
+    expect(admitted).toBeLessThanOrEqual(12);
+    // each of the 4 shards holds 3; with 120 random picks every shard is reached (p(miss) < 1e-13)
+    expect(admitted).toBe(12);
+    expect(results[0]?.policy).toBe('"rate-60s";q=12;w=60');
+  }, 20_000);
+});
+
+describe('batched reservations', () => {
+  it('grants up to the batch, and holds reserved admissions in the window for the hold as well', async () => {
+    const name = 'batch-hold#0';
+    await setLimiterClock(name, T0);
+    const stub = env.SLA_LIMITER.getByName(name);
+    const a = { rate: [{ limit: 8, windowSeconds: 1 }], slotTimeoutMs: 1_000, want: 4, holdMs: 100 };
+    const grants: number[] = [];
+    for (let d = await stub.admit(a); d.allowed; d = await stub.admit(a)) grants.push(d.granted ?? 0);
+    // a quarter of what is left at most, never more than asked, and never more than the limit in all
+    expect(grants).toEqual([2, 2, 1, 1, 1, 1]);
+    // an admission reserved at T0 may be used until T0 + 100 ms: it counts until T0 + 1100 ms
+    await setLimiterClock(name, T0 + 1_000);
+    expect((await stub.admit(a)).allowed).toBe(false);
+    await setLimiterClock(name, T0 + 1_100);
+    expect(await stub.admit(a)).toMatchObject({ allowed: true, granted: 2 });
+  });
+
+  it('never admits more than the limit through the edge when the plan batches', async () => {
+    await putPlan('batched', { rate: [{ limit: 10, windowSeconds: 60 }], batch: 8 });
+    const { primary } = await newConsumer('rate-batched', 'batched');
+    const statuses = await Promise.all(
+      Array.from({ length: 40 }, () =>
+        call('/slaorg/app/', primary, { headers: { 'x-test-marker': 'rate-batched' } }).then(async (r) => {
+          await drain(r);
+          return r.status;
+        }),
+      ),
+    );
+    const admitted = statuses.filter((s) => s === 200).length;
+    expect(admitted).toBeGreaterThan(0);
+    expect(admitted).toBeLessThanOrEqual(10);
+    expect(statuses.filter((s) => s !== 200 && s !== 429)).toEqual([]);
+    expect(await upstreamHits('rate-batched')).toBe(admitted);
+    for (let i = 0; i < 5; i++) await expectProblem(await call('/slaorg/app/', primary), 429);
+  }, 20_000);
+});
+
+describe('quotas', () => {
+  it('answers 403 with Retry-After to the period end once the call quota is used, and resets next day', async () => {
+    await putPlan('two-a-day', { quota: { period: 'day', calls: 2 } });
+    const { primary } = await newConsumer('quota-day', 'two-a-day');
+    const name = 'c:quota-day#0';
+    await setLimiterClock(name, Date.UTC(2026, 10, 25, 23, 0, 0));
+    const first = await call('/slaorg/app/', primary);
+    expect(first.headers.get('ratelimit-policy')).toBe('"quota-day";q=2;w=86400');
+    expect(first.headers.get('ratelimit')).toBe('"quota-day";r=1;t=3600');
+    await drain(first);
+    await drain(await call('/slaorg/app/', primary));
+    const refused = await call('/slaorg/app/', primary);
+    const problem = await expectProblem(refused, 403);
+    expect(problem.type).toBe('urn:altinn-platform:problem:quota-exceeded');
+    expect(refused.headers.get('retry-after')).toBe('3600');
+    expect(refused.headers.get('ratelimit-remaining')).toBe('0');
+
+    await setLimiterClock(name, Date.UTC(2026, 10, 26, 0, 0, 0));
+    const next = await call('/slaorg/app/', primary);
+    expect(next.status).toBe(200);
+    expect(next.headers.get('ratelimit')).toBe('"quota-day";r=1;t=86400');
+  });
+
+  it("writes the quota counts to the object's storage within the save interval", async () => {
+    await putPlan('stored-quota', { quota: { period: 'day', calls: 100 } });
+    const { primary } = await newConsumer('quota-stored', 'stored-quota');
+    for (let i = 0; i < 3; i++) await drain(await call('/slaorg/app/', primary));
+    const stub = env.SLA_LIMITER.getByName('c:quota-stored#0');
+    const stored = () =>
+      runInDurableObject(stub, (_: SlaLimiter, state) => state.storage.kv.get<{ calls: number }>('quota')?.calls ?? 0);
+    expect(await eventually(stored, 3)).toBe(3);
+  });
+
+  it('counts response bytes against a bandwidth quota', async () => {
+    await putPlan('tiny-bytes', { quota: { period: 'month', bytes: 20 } });
+    const { primary } = await newConsumer('quota-bytes', 'tiny-bytes');
+    const name = 'c:quota-bytes#0';
+    await setLimiterClock(name, Date.UTC(2026, 10, 25));
+    const first = await call('/slaorg/app/?mode=sized', primary);
+    expect(await first.text()).toBe('hello world');
+    expect(first.headers.get('ratelimit-policy')).toBe('"bytes-month";q=20;w=2592000;qu="content-bytes"');
+    // the release (with the byte count) lands in waitUntil, after the response
+    const used = () =>
+      env.SLA_LIMITER.getByName(name)
+        .quotaUsed('month')
+        .then((u) => u.bytes);
+    expect(await eventually(used, 11)).toBe(11);
+    expect((await call('/slaorg/app/?mode=sized', primary)).status).toBe(200);
+    expect(await eventually(used, 22)).toBe(22);
+    const refused = await call('/slaorg/app/?mode=sized', primary);
+    await expectProblem(refused, 403);
+    expect(refused.headers.get('retry-after')).toBe(
+      String(Date.UTC(2026, 11, 1) / 1000 - Date.UTC(2026, 10, 25) / 1000),
+    );
+  });
+});

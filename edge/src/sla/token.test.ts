@@ -1,0 +1,64 @@
+import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:test';
+import { exportJWK, generateKeyPair, SignJWT } from 'jose';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { expectProblem, routeOrg } from '../../test/helpers';
+import worker from '../index';
+import { newConsumer, putPlan, TEST_DEFAULT_PLAN } from './testing';
+
+let jwks: string;
+let sign: (claims: Record<string, unknown>) => Promise<string>;
+let forge: (claims: Record<string, unknown>) => Promise<string>;
+
+beforeAll(async () => {
+  await routeOrg('tokorg');
+  const platform = await generateKeyPair('RS256', { extractable: true });
+  const other = await generateKeyPair('RS256', { extractable: true });
+  jwks = JSON.stringify({ keys: [{ ...(await exportJWK(platform.publicKey)), kid: 'platform-1', alg: 'RS256' }] });
+  const signer = (key: CryptoKey) => (claims: Record<string, unknown>) =>
+    new SignJWT(claims).setProtectedHeader({ alg: 'RS256', kid: 'platform-1' }).setExpirationTime('30m').sign(key);
+  sign = signer(platform.privateKey);
+  forge = signer(other.privateKey);
+  await putPlan('default', TEST_DEFAULT_PLAN);
+});
+
+/** Calls the Worker with PLATFORM_JWKS set, from one client IP. */
+async function asToken(path: string, token: string, how: 'bearer' | 'cookie' = 'bearer'): Promise<Response> {
+  const ctx = createExecutionContext();
+  const headers: Record<string, string> = { 'cf-connecting-ip': '198.51.100.7' };
+  if (how === 'bearer') headers.authorization = `Bearer ${token}`;
+  else headers.cookie = `lang=nb; AltinnStudioRuntime=${token}`;
+  const req = new Request<unknown, IncomingRequestCfProperties>(`https://edge.test${path}`, { headers });
+  const res = await worker.fetch(req, { ...env, PLATFORM_JWKS: jwks }, ctx);
+  const body = await res.arrayBuffer();
+  await waitOnExecutionContext(ctx);
+  return new Response(body, res);
+}
+
+describe('callers identified by platform-token claims', () => {
+  it('limits each user of a verified token separately, though all come from one IP', async () => {
+    const alice = await sign({ 'urn:altinn:userid': '1001' });
+    const bob = await sign({ 'urn:altinn:userid': 1002 });
+    expect((await asToken('/tokorg/app/', alice)).status).toBe(200);
+    await expectProblem(await asToken('/tokorg/app/', alice), 429);
+    expect((await asToken('/tokorg/app/', bob, 'cookie')).status).toBe(200);
+  });
+
+  it('puts an org token on the plan of the consumer named org-{org}', async () => {
+    await putPlan('org-plan', { rate: [{ limit: 3, windowSeconds: 60 }] });
+    await newConsumer('org-skd', 'org-plan');
+    const skd = await sign({ 'urn:altinn:org': 'skd', 'urn:altinn:orgNumber': '974761076' });
+    const res = await asToken('/tokorg/app/', skd);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('ratelimit-policy')).toBe('"rate-60s";q=3;w=60');
+    // a registered consumer counts as a subscriber where one is required
+    expect((await asToken('/tokorg/members/', skd)).status).toBe(200);
+    await expectProblem(await asToken('/tokorg/members/', await sign({ 'urn:altinn:userid': '1003' })), 401);
+  });
+
+  it('treats a token that does not verify as no token: the caller is limited by IP', async () => {
+    const forged = await forge({ 'urn:altinn:userid': '1004' });
+    const forged2 = await forge({ 'urn:altinn:userid': '1005' });
+    expect((await asToken('/tokorg/forged/', forged)).status).toBe(200);
+    await expectProblem(await asToken('/tokorg/forged/', forged2), 429);
+  });
+});
