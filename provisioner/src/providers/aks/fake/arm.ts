@@ -88,13 +88,13 @@ export class FakeArm implements HttpClient {
 
   /** Queues answers for a route. */
   on(route: ArmRoute, ...responses: ArmResponse[]): this {
-    (this.script[route] ??= []).push(...responses);
+    this.queue(route).push(...responses);
     return this;
   }
 
   /** Answers the next request of a route with `response`, before its scripted answers. */
   failNext(route: ArmRoute, response: ArmResponse): this {
-    (this.script[route] ??= []).unshift(response);
+    this.queue(route).unshift(response);
     return this;
   }
 
@@ -152,6 +152,12 @@ export class FakeArm implements HttpClient {
       status: 200,
       body: { kubeconfigs: [{ name: 'clusterUser', value: Buffer.from(kubeconfig).toString('base64') }] },
     });
+  }
+
+  private queue(route: ArmRoute): ArmResponse[] {
+    const q = this.script[route] ?? [];
+    this.script[route] = q;
+    return q;
   }
 
   private operation(status: string): ArmResponse {
