@@ -297,7 +297,8 @@ export function kubeconfigFor(url: string, name = 'fake'): string {
   return [
     'apiVersion: v1',
     'kind: Config',
-    `clusters: [{ name: ${name}, cluster: { server: "${url}" } }]`,
+    // client-node refuses plain http unless TLS verification is (trivially) skipped.
+    `clusters: [{ name: ${name}, cluster: { server: "${url}", insecure-skip-tls-verify: true } }]`,
     `users: [{ name: ${name}-user, user: { token: fake-token } }]`,
     `contexts: [{ name: ${name}, context: { cluster: ${name}, user: ${name}-user } }]`,
     `current-context: ${name}`,
