@@ -43,12 +43,11 @@ async function rolledOut(app = 'forms') {
   throw new Error('rollout never finished');
 }
 
-const image = () =>
-  (
-    kube.store.get(findType('apps', 'v1', 'deployments')!, 'ttd-forms', 'forms')?.spec?.template as {
-      spec: { containers: { image: string }[] };
-    }
-  ).spec.containers[0]?.image;
+function image(): string | undefined {
+  const d = kube.store.get(findType('apps', 'v1', 'deployments')!, 'ttd-forms', 'forms');
+  const template = d?.spec?.template as { spec: { containers: { image: string }[] } } | undefined;
+  return template?.spec.containers[0]?.image;
+}
 
 beforeAll(async () => {
   kube = await startFakeApiServer({
