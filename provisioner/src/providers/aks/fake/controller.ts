@@ -92,9 +92,11 @@ export class DeploymentController {
   }
 
   private owned(d: KubeObject): KubeObject[] {
-    return this.store
-      .list(REPLICASETS, d.metadata.namespace)
-      .filter((rs) => rs.metadata.ownerReferences?.some((o) => o.uid === d.metadata.uid && o.controller));
+    return this.store.select(
+      REPLICASETS,
+      d.metadata.namespace,
+      (rs) => rs.metadata.ownerReferences?.some((o) => o.uid === d.metadata.uid && o.controller) ?? false,
+    );
   }
 
   /** Brings the ReplicaSets and status of one Deployment in line with its spec. */

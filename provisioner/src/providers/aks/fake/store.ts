@@ -155,6 +155,13 @@ export class ObjectStore {
       .map((o) => structuredClone(o));
   }
 
+  /** Copies of the objects in `namespace` that satisfy `keep`, without copying the others. */
+  select(t: ResourceType, namespace: string | undefined, keep: (o: KubeObject) => boolean): KubeObject[] {
+    return [...this.table(t).values()]
+      .filter((o) => o.metadata.namespace === namespace && keep(o))
+      .map((o) => structuredClone(o));
+  }
+
   /** Stores a new object; 409 AlreadyExists when the name is taken. */
   create(t: ResourceType, obj: KubeObject): KubeObject {
     const key = `${obj.metadata.namespace ?? ''}/${obj.metadata.name}`;
