@@ -99,6 +99,22 @@ describe('real kubectl against the fake API server', () => {
     expect(out).not.toMatch(/^1\s/m);
   });
 
+  it('shows one revision of the history with its pod template', async () => {
+    const out = await kubectl('-n', 'demo', 'rollout', 'history', 'deploy/web', '--revision=2');
+    expect(out).toContain('nginx:1.2');
+    expect(out).not.toContain('nginx:1.1');
+  });
+
+  it('takes a server-side apply from kubectl and rolls the new image out', async () => {
+    const file = join(dir, 'ssa.yaml');
+    writeFileSync(file, manifest('nginx:1.3', 'release 4'));
+    expect(await kubectl('apply', '--server-side', '-f', file)).toContain('deployment.apps/web serverside-applied');
+    expect(await kubectl('-n', 'demo', 'rollout', 'status', 'deploy/web', '--timeout=20s')).toContain('successfully rolled out');
+    const d = await deployment();
+    expect(d.spec.template.spec.containers[0].image).toBe('nginx:1.3');
+    expect(d.metadata.generation).toBe(4);
+  });
+
   it('answers kubectl with NotFound for an absent object', async () => {
     await expect(kubectl('-n', 'demo', 'get', 'deploy', 'nope')).rejects.toThrow(/deployments.apps "nope" not found/);
   });
