@@ -51,10 +51,10 @@ function image(): string | undefined {
 
 beforeAll(async () => {
   kube = await startFakeApiServer({
-    readyDelayMs: 30,
+    readyDelayMs: 250,
     namespaceDeleteDelayMs: 30,
     neverReady: (t) => JSON.stringify(t).includes(':broken'),
-    progressDeadlineMs: () => 150,
+    progressDeadlineMs: () => 300,
   });
   arm = new FakeArm().createSucceeds('aks-ttd', 1).credentials(kube.kubeconfig).deleteSucceeds('aks-ttd', 1);
   aks = new AksProvider({
@@ -124,6 +124,14 @@ describe('AksProvider end to end against fake ARM and a fake cluster', () => {
     const running = sets.find((rs) => Number(rs.spec?.replicas) > 0);
     expect(running?.metadata.labels?.release).toBe('1');
     expect(running?.metadata.annotations?.['deployment.kubernetes.io/revision']).toBe('3');
+  });
+
+  it('drops an environment variable a later release no longer sets (server-side apply prunes it)', async () => {
+    await aks.applyApp('ttd', 'envs', desired({ ...release(1, '1.0.0'), env: { A: '1', B: '2' } }));
+    await aks.applyApp('ttd', 'envs', desired({ ...release(2, '2.0.0'), env: { A: '1' } }));
+    const d = kube.store.get(findType('apps', 'v1', 'deployments')!, 'ttd-envs', 'envs');
+    const template = d?.spec?.template as { spec: { containers: { env: { name: string }[] }[] } } | undefined;
+    expect(template?.spec.containers[0]?.env.map((e) => e.name)).toEqual(['A']);
   });
 
   it('refuses to roll back to a release no ReplicaSet ran', async () => {

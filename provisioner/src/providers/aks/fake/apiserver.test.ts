@@ -109,7 +109,9 @@ describe('real kubectl against the fake API server', () => {
     const file = join(dir, 'ssa.yaml');
     writeFileSync(file, manifest('nginx:1.3', 'release 4'));
     expect(await kubectl('apply', '--server-side', '-f', file)).toContain('deployment.apps/web serverside-applied');
-    expect(await kubectl('-n', 'demo', 'rollout', 'status', 'deploy/web', '--timeout=20s')).toContain('successfully rolled out');
+    expect(await kubectl('-n', 'demo', 'rollout', 'status', 'deploy/web', '--timeout=20s')).toContain(
+      'successfully rolled out',
+    );
     const d = await deployment();
     expect(d.spec.template.spec.containers[0].image).toBe('nginx:1.3');
     expect(d.metadata.generation).toBe(4);

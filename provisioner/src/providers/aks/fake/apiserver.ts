@@ -6,6 +6,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { loadYaml } from '@kubernetes/client-node';
+import { serverSideApply } from './apply.js';
 import { type ControllerOptions, DeploymentController } from './controller.js';
 import { openApiGroupVersion, openApiIndex } from './openapi.js';
 import { type Json, jsonPatch, mergePatch, PatchError, strategicMerge } from './patch.js';
@@ -78,6 +79,8 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
   const store = new ObjectStore();
   const controller = new DeploymentController(store, { readyDelayMs: 50, ...options });
   const terminations = new Set<NodeJS.Timeout>();
+  /** What each field manager last applied to each object, to drop the fields it stops applying. */
+  const appliedBy = new Map<string, Json>();
 
   const withKind = (t: ResourceType, o: KubeObject): KubeObject => ({
     apiVersion: apiVersionOf(t),
@@ -160,13 +163,19 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
     return gone;
   }
 
-  function patch(t: Target & { name: string }, text: string, contentType: string, force: boolean): KubeObject {
+  function patch(t: Target & { name: string }, text: string, contentType: string, manager: string): KubeObject {
     const live = store.get(t.type, t.namespace, t.name);
     if (contentType.startsWith('application/apply-patch')) {
       const applied = parseObject(text, 'yaml');
+      const key = `${t.type.resource}/${t.namespace ?? ''}/${t.name}/${manager}`;
+      const previous = live ? appliedBy.get(key) : undefined;
+      appliedBy.set(key, applied as unknown as Json);
       if (!live) return create(t, applied);
-      const merged = strategicMerge(live as unknown as Json, applied as unknown as Json) as unknown as KubeObject;
-      void force;
+      const merged = serverSideApply(
+        live as unknown as Json,
+        applied as unknown as Json,
+        previous,
+      ) as unknown as KubeObject;
       return store.update(t.type, { ...merged, metadata: { ...merged.metadata, resourceVersion: undefined } });
     }
     if (!live) throw notFound(t.type, t.name);
@@ -247,7 +256,7 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
       case 'PATCH': {
         const body = await readBody(req);
         const before = store.get(t.type, t.namespace, named.name);
-        const out = patch(named, body, contentType, q.get('force') === 'true');
+        const out = patch(named, body, contentType, q.get('fieldManager') ?? '');
         return send(res, before ? 200 : 201, out);
       }
       case 'DELETE':

@@ -13,7 +13,7 @@ export class PatchError extends Error {}
 const isObject = (v: unknown): v is JsonObject => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** List fields merged by key in a strategic merge patch (from the Kubernetes types' patchMergeKey tags). */
-const MERGE_KEYS: Record<string, string> = {
+export const MERGE_KEYS: Record<string, string> = {
   containers: 'name',
   initContainers: 'name',
   env: 'name',
