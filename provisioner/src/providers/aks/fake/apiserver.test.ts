@@ -117,6 +117,14 @@ describe('real kubectl against the fake API server', () => {
     expect(d.metadata.generation).toBe(4);
   });
 
+  it('scales through the /scale subresource with kubectl scale', async () => {
+    expect(await kubectl('-n', 'demo', 'scale', 'deploy/web', '--replicas=3')).toContain('deployment.apps/web scaled');
+    expect(await kubectl('-n', 'demo', 'rollout', 'status', 'deploy/web', '--timeout=20s')).toContain(
+      'successfully rolled out',
+    );
+    expect((await deployment()).status).toMatchObject({ replicas: 3, availableReplicas: 3 });
+  });
+
   it('answers kubectl with NotFound for an absent object', async () => {
     await expect(kubectl('-n', 'demo', 'get', 'deploy', 'nope')).rejects.toThrow(/deployments.apps "nope" not found/);
   });
