@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { loadYaml } from '@kubernetes/client-node';
 import { serverSideApply } from './apply.js';
 import { type ControllerOptions, DeploymentController } from './controller.js';
+import { readBody, send } from './http.js';
 import { openApiGroupVersion, openApiIndex } from './openapi.js';
 import { type Json, jsonPatch, mergePatch, PatchError, strategicMerge } from './patch.js';
 import {
@@ -20,6 +21,7 @@ import {
   resourceList,
   VERSION_INFO,
 } from './resources.js';
+import { scale } from './scale.js';
 import { type KubeObject, notFound, ObjectStore, StatusError } from './store.js';
 import { watch } from './watch.js';
 
@@ -60,18 +62,6 @@ function parseTarget(parts: string[]): Target | undefined {
   if (!type || rest.length > 3) return undefined;
   if (type === NAMESPACES && namespace === undefined && rest[1]) return { type, name: rest[1], subresource: rest[2] };
   return { type, namespace, name: rest[1], subresource: rest[2] };
-}
-
-async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const c of req) chunks.push(c as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-function send(res: ServerResponse, code: number, body: unknown) {
-  const text = JSON.stringify(body);
-  res.writeHead(code, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
-  res.end(text);
 }
 
 /** Starts the fake API server on a random port of 127.0.0.1. */
@@ -239,7 +229,7 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
     }
     const named = t as Target & { name: string };
     if (t.subresource === 'scale' && t.type.subresources.includes('scale'))
-      return scale(res, named, method, req, contentType);
+      return scale(store, res, named, method, req, contentType);
     if (t.subresource && t.subresource !== 'status')
       throw new StatusError(404, 'NotFound', 'the server could not find the requested resource');
     switch (method) {
@@ -270,55 +260,6 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
           'the server does not allow this method on the requested resource',
         );
     }
-  }
-
-  /** The `/scale` subresource (autoscaling/v1 Scale) of a Deployment or ReplicaSet, as `kubectl scale` uses it. */
-  async function scale(
-    res: ServerResponse,
-    t: Target & { name: string },
-    method: string,
-    req: IncomingMessage,
-    contentType: string,
-  ) {
-    const live = store.get(t.type, t.namespace, t.name);
-    if (!live) throw notFound(t.type, t.name);
-    const view = (o: KubeObject) => ({
-      kind: 'Scale',
-      apiVersion: 'autoscaling/v1',
-      metadata: {
-        name: o.metadata.name,
-        namespace: o.metadata.namespace,
-        uid: o.metadata.uid,
-        resourceVersion: o.metadata.resourceVersion,
-      },
-      spec: { replicas: o.spec?.replicas ?? 1 },
-      status: { replicas: o.status?.replicas ?? 0 },
-    });
-    if (method === 'GET') return send(res, 200, view(live));
-    const body = await readBody(req);
-    let next: { spec?: { replicas?: number } };
-    try {
-      const current = view(live) as unknown as Json;
-      const parsed = JSON.parse(body) as Json;
-      next = (
-        method === 'PUT'
-          ? parsed
-          : contentType.startsWith('application/json-patch')
-            ? jsonPatch(current, parsed)
-            : mergePatch(current, parsed)
-      ) as typeof next;
-    } catch (e) {
-      throw new StatusError(400, 'BadRequest', (e as Error).message);
-    }
-    const replicas = next.spec?.replicas;
-    if (!Number.isInteger(replicas) || (replicas as number) < 0)
-      throw new StatusError(422, 'Invalid', `Scale.autoscaling "${t.name}" is invalid: spec.replicas: Invalid value`);
-    const updated = store.update(t.type, {
-      ...live,
-      metadata: { ...live.metadata, resourceVersion: undefined },
-      spec: { ...live.spec, replicas },
-    });
-    return send(res, 200, view(updated));
   }
 
   function discovery(res: ServerResponse, group: string, version: string) {
