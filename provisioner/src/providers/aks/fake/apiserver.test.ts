@@ -51,7 +51,11 @@ async function deployment() {
 }
 
 beforeAll(async () => {
-  server = await startFakeApiServer({ readyDelayMs: 200 });
+  server = await startFakeApiServer({
+    readyDelayMs: 200,
+    neverReady: (t) => JSON.stringify(t).includes('never-ready'),
+    progressDeadlineMs: () => 300,
+  });
   dir = mkdtempSync(join(tmpdir(), 'fake-kube-'));
   writeFileSync(join(dir, 'config'), server.kubeconfig);
 });
@@ -125,6 +129,16 @@ describe('real kubectl against the fake API server', () => {
     expect((await deployment()).status).toMatchObject({ replicas: 3, availableReplicas: 3 });
   });
 
+  it('makes kubectl rollout status fail when the new template never becomes ready (ProgressDeadlineExceeded)', async () => {
+    const file = join(dir, 'stuck.yaml');
+    writeFileSync(file, manifest('never-ready:1', 'stuck').replaceAll('web', 'stuck'));
+    await kubectl('apply', '-f', file);
+    const e = await kubectl('-n', 'demo', 'rollout', 'status', 'deploy/stuck', '--timeout=20s').catch(
+      (err: { stderr: string }) => err.stderr,
+    );
+    expect(e).toContain('deployment "stuck" exceeded its progress deadline');
+  });
+
   it('answers kubectl with NotFound for an absent object', async () => {
     await expect(kubectl('-n', 'demo', 'get', 'deploy', 'nope')).rejects.toThrow(/deployments.apps "nope" not found/);
   });
@@ -132,6 +146,8 @@ describe('real kubectl against the fake API server', () => {
   it('deleting the Deployment garbage-collects its ReplicaSets', async () => {
     await kubectl('-n', 'demo', 'delete', 'deploy', 'web');
     const rs = JSON.parse(await kubectl('-n', 'demo', 'get', 'rs', '-o', 'json'));
-    expect(rs.items).toHaveLength(0);
+    const names = (rs.items as { metadata: { name: string } }[]).map((r) => r.metadata.name);
+    expect(names.filter((n) => n.startsWith('web-'))).toEqual([]);
+    expect(names.filter((n) => n.startsWith('stuck-'))).toHaveLength(1);
   });
 });
