@@ -1,0 +1,38 @@
+/**
+ * Server-side apply as far as the fake needs it: the applied configuration is merged into the live
+ * object (keyed lists by their merge keys), and fields the same field manager applied last time but
+ * left out now are removed, as the real server does for fields a manager stops owning.
+ */
+import { type Json, MERGE_KEYS, strategicMerge } from './patch.js';
+
+type JsonObject = { [key: string]: Json };
+const isObject = (v: unknown): v is JsonObject => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** The object after `manager` applies `applied`, given what it applied before (`previous`). */
+export function serverSideApply(live: Json, applied: Json, previous: Json | undefined): Json {
+  const merged = strategicMerge(live, applied);
+  if (previous !== undefined) prune(merged, previous, applied, '');
+  return merged;
+}
+
+/** Removes from `target` what `previous` set and `applied` no longer does. */
+function prune(target: Json, previous: Json, applied: Json, field: string) {
+  if (isObject(target) && isObject(previous) && isObject(applied)) {
+    for (const key of Object.keys(previous)) {
+      if (!(key in applied)) delete target[key];
+      else prune(target[key] ?? null, previous[key] ?? null, applied[key] ?? null, key);
+    }
+    return;
+  }
+  const mergeKey = MERGE_KEYS[field];
+  if (!mergeKey || !Array.isArray(target) || !Array.isArray(previous) || !Array.isArray(applied)) return;
+  const keyOf = (v: Json) => (isObject(v) ? JSON.stringify(v[mergeKey] ?? null) : undefined);
+  for (const old of previous) {
+    const key = keyOf(old);
+    const now = applied.find((a) => keyOf(a) === key);
+    const at = target.findIndex((t) => keyOf(t) === key);
+    if (at < 0) continue;
+    if (now === undefined) target.splice(at, 1);
+    else prune(target[at] ?? null, old, now, '');
+  }
+}

@@ -1,0 +1,105 @@
+/**
+ * The `aks` provider: one AKS cluster per org through Azure Resource Manager, and each app as
+ * Kubernetes objects in namespace `{org}-{app}` of that cluster. Clients are injected; the cluster's
+ * Kubernetes API is reached with the kubeconfig ARM hands out (`listClusterUserCredentials`).
+ */
+import type { ContainerServiceClient } from '@azure/arm-containerservice';
+import { KubeConfig, KubernetesObjectApi } from '@kubernetes/client-node';
+import type {
+  AppDesired,
+  AppScale,
+  ClusterReady,
+  ClusterSpec,
+  Provider,
+  ProviderState,
+  RolloutStatus,
+  Step,
+} from '../types.js';
+import { type ClusterTarget, clusterKubeconfig, deleteClusterStep, ensureClusterStep } from './cluster.js';
+import { namespaceOf } from './manifests.js';
+import { applyWorkload, deleteWorkload, scaleWorkload, workloadRollout } from './workload.js';
+
+/** What the aks provider is given. */
+export interface AksProviderOptions {
+  /** ARM client for the subscription the clusters live in. */
+  client: ContainerServiceClient;
+  resourceGroup: string;
+  /** Base URL of an org's ingress; `{org}` is replaced, e.g. `https://{org}.apps.example.net`. */
+  ingressUrlTemplate: string;
+  /** Makes a KubeConfig of the kubeconfig YAML ARM returns (default: `KubeConfig.loadFromString`). */
+  kubeConfigFrom?: (kubeconfig: string) => KubeConfig;
+  /** Poll interval when ARM sends no `Retry-After` (default 15 s). */
+  pollIntervalMs?: number;
+}
+
+/** Makes a KubeConfig of kubeconfig YAML, as ARM's `listClusterUserCredentials` returns it. */
+export function kubeConfigFromString(kubeconfig: string): KubeConfig {
+  const kc = new KubeConfig();
+  kc.loadFromString(kubeconfig);
+  return kc;
+}
+
+/** The provider that makes clusters and apps real on Azure Kubernetes Service. */
+export class AksProvider implements Provider {
+  readonly name = 'aks';
+  private readonly target: ClusterTarget;
+  private readonly apis = new Map<string, Promise<KubernetesObjectApi>>();
+
+  constructor(private readonly options: AksProviderOptions) {
+    this.target = {
+      client: options.client,
+      resourceGroup: options.resourceGroup,
+      pollIntervalMs: options.pollIntervalMs ?? 15_000,
+    };
+  }
+
+  /** The org's cluster's ingress base URL. */
+  ingressUrl(org: string): string {
+    return this.options.ingressUrlTemplate.replaceAll('{org}', org);
+  }
+
+  async ensureCluster(org: string, spec: ClusterSpec, state: ProviderState | undefined): Promise<Step<ClusterReady>> {
+    const step = await ensureClusterStep(this.target, org, spec, state);
+    if (step.kind === 'pending') return step;
+    this.apis.delete(org);
+    return { kind: 'done', state: step.state, result: { ingressUrl: this.ingressUrl(org) } };
+  }
+
+  async deleteCluster(org: string, state: ProviderState | undefined): Promise<Step<null>> {
+    this.apis.delete(org);
+    return deleteClusterStep(this.target, org, state);
+  }
+
+  async applyApp(org: string, app: string, desired: AppDesired): Promise<void> {
+    await applyWorkload(await this.api(org, app), org, app, desired);
+  }
+
+  async scaleApp(org: string, app: string, scale: AppScale): Promise<void> {
+    await scaleWorkload(await this.api(org, app), org, app, scale);
+  }
+
+  async rolloutStatus(org: string, app: string): Promise<RolloutStatus> {
+    return workloadRollout(await this.api(org, app), org, app);
+  }
+
+  async deleteApp(org: string, app: string, state: ProviderState | undefined): Promise<Step<null>> {
+    return deleteWorkload(await this.api(org, app), org, app, state);
+  }
+
+  async close(): Promise<void> {
+    this.apis.clear();
+  }
+
+  /** The Kubernetes client of the org's cluster, made once from its credentials (validating names first). */
+  private api(org: string, app: string): Promise<KubernetesObjectApi> {
+    namespaceOf(org, app);
+    let api = this.apis.get(org);
+    if (!api) {
+      const make = this.options.kubeConfigFrom ?? kubeConfigFromString;
+      api = clusterKubeconfig(this.target, org).then((yaml) => KubernetesObjectApi.makeApiClient(make(yaml)));
+      api.catch(() => this.apis.delete(org));
+      this.apis.set(org, api);
+    }
+    return api;
+  }
+}

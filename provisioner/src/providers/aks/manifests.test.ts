@@ -1,0 +1,68 @@
+import { describe, expect, it } from 'vitest';
+import type { AppRelease } from '../types.js';
+import { appManifests, namespaceOf } from './manifests.js';
+
+const release: AppRelease = {
+  revision: 3,
+  image: 'altinncr.azurecr.io/ttd/forms:3.1.0',
+  version: '3.1.0',
+  port: 5005,
+  env: { A: 'b' },
+  config: { x: 1 },
+  resources: { requests: { cpu: '250m', memory: '256Mi' }, limits: { cpu: '1', memory: '512Mi' } },
+};
+const scale = { minReplicas: 2, maxReplicas: 6, replicas: 3 };
+// biome-ignore lint/suspicious/noExplicitAny: manifests are plain JSON here
+const byKind = (kind: string): any => appManifests('ttd', 'forms', release, scale).find((m) => m.kind === kind);
+
+describe('app manifests', () => {
+  it('make a Deployment with release labels, probes on /health, resources and a zero-downtime rolling update', () => {
+    const d = byKind('Deployment');
+    expect(d.metadata.namespace).toBe('ttd-forms');
+    expect(d.spec.selector.matchLabels).toEqual({ org: 'ttd', app: 'forms' });
+    expect(d.spec.template.metadata.labels).toMatchObject({ org: 'ttd', app: 'forms', release: '3', version: '3.1.0' });
+    expect(d.spec.strategy.rollingUpdate).toEqual({ maxSurge: '25%', maxUnavailable: 0 });
+    expect(d.spec.replicas).toBe(3);
+    const c = d.spec.template.spec.containers[0];
+    expect(c.readinessProbe.httpGet).toEqual({ path: '/health', port: 5005 });
+    expect(c.livenessProbe.httpGet).toEqual({ path: '/health', port: 5005 });
+    expect(c.resources.limits.memory).toBe('512Mi');
+    expect(d.metadata.annotations['kubernetes.io/change-cause']).toBe('release 3 (version 3.1.0)');
+  });
+
+  it('roll the pods when only the config changes (checksum on the template)', () => {
+    const a = byKind('Deployment').spec.template.metadata.annotations['checksum/config'];
+    const other = appManifests('ttd', 'forms', { ...release, config: { x: 2 } }, scale).find(
+      (m) => m.kind === 'Deployment',
+    ) as never as {
+      spec: { template: { metadata: { annotations: Record<string, string> } } };
+    };
+    expect(other.spec.template.metadata.annotations['checksum/config']).not.toBe(a);
+  });
+
+  it('route /{org}/{app} by prefix and autoscale on CPU 75 % within the scale bounds', () => {
+    const path = byKind('Ingress').spec.rules[0].http.paths[0];
+    expect(path).toMatchObject({ path: '/ttd/forms', pathType: 'Prefix' });
+    const hpa = byKind('HorizontalPodAutoscaler');
+    expect(hpa.apiVersion).toBe('autoscaling/v2');
+    expect(hpa.spec).toMatchObject({ minReplicas: 2, maxReplicas: 6 });
+    expect(hpa.spec.metrics[0].resource.target.averageUtilization).toBe(75);
+    expect(hpa.spec.behavior.scaleDown).toEqual({
+      stabilizationWindowSeconds: 300,
+      policies: [{ type: 'Pods', value: 1, periodSeconds: 60 }],
+    });
+    expect(byKind('PodDisruptionBudget').apiVersion).toBe('policy/v1');
+  });
+
+  it('reject a manifest the Kubernetes schema rejects, before anything is sent', () => {
+    expect(() => appManifests('ttd', 'forms', { ...release, port: 5005.5 }, scale)).toThrow(
+      expect.objectContaining({ code: 'InvalidParameter', retryable: false }),
+    );
+  });
+
+  it('reject org and app names that do not make a DNS label', () => {
+    expect(() => namespaceOf('TTD', 'forms')).toThrow(expect.objectContaining({ code: 'InvalidParameter' }));
+    expect(() => namespaceOf('ttd', 'a'.repeat(60))).toThrow(expect.objectContaining({ code: 'InvalidParameter' }));
+    expect(namespaceOf('ttd', 'forms')).toBe('ttd-forms');
+  });
+});
