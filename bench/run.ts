@@ -5,6 +5,7 @@
 import { runAuthorizationBench } from './authorization.js';
 import { runEdgeBench } from './edge.js';
 import { runEgressBench } from './egress.js';
+import { runKubeBench } from './kube.js';
 import { killAllNow, removeTempDirs, stopAll } from './processes.js';
 import { runProvisionerBench } from './provisioner.js';
 import { runSlaBench } from './sla.js';
@@ -15,6 +16,7 @@ const BENCHES: Record<string, () => Promise<number>> = {
   storage: runStorageBench,
   authorization: runAuthorizationBench,
   egress: runEgressBench,
+  kube: runKubeBench,
   provisioner: runProvisionerBench,
   sla: runSlaBench,
 };

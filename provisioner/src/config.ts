@@ -22,7 +22,7 @@ const schema = z.object({
   PROVISIONER_PROGRESS_DEADLINE_SECONDS: blankIsUnset(positiveInt.optional()),
   PROVISIONER_RECONCILE_INTERVAL_MS: blankIsUnset(positiveInt.optional()),
   PROVISIONER_RECONCILE_SLICE_MS: blankIsUnset(positiveInt.optional()),
-  AZURE_SUBSCRIPTION_ID: blankIsUnset(z.uuid('must be a subscription id (a UUID)').optional()),
+  AZURE_SUBSCRIPTION_ID: blankIsUnset(z.guid('must be a subscription id (a GUID)').optional()),
   AZURE_RESOURCE_GROUP: blankIsUnset(
     z
       .string()

@@ -9,7 +9,9 @@ const provisioners = new WeakMap<Platform, Provisioner>();
 /** The provider the configuration names; `aks` needs an Azure credential, see providers/aks. */
 async function providerFor(config: ProvisionerConfig, platform: Platform): Promise<Provider> {
   if (config.provider === 'aks') {
-    throw new Error('PROVISIONER_PROVIDER=aks is not wired into the host yet');
+    // Loaded only when chosen, so a local host never loads the Azure SDKs.
+    const { aksProviderFromConfig } = await import('./providers/aks/environment.js');
+    return aksProviderFromConfig(config);
   }
   return new LocalProvider({
     platformUrl: config.platformUrl,

@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import { loadProvisionerConfig } from './config.js';
+import { aksProviderFromConfig } from './providers/aks/environment.js';
+
+const defaults = { platformUrl: 'http://127.0.0.1:7071' };
+
+describe('provisioner configuration', () => {
+  it('defaults to the local provider with local timings and no edge', () => {
+    expect(loadProvisionerConfig({}, defaults)).toMatchObject({
+      provider: 'local',
+      adminToken: undefined,
+      edge: undefined,
+      platformUrl: 'http://127.0.0.1:7071',
+      pollMs: 250,
+      progressDeadlineMs: 120_000,
+    });
+  });
+
+  it('names each bad variable', () => {
+    expect(() =>
+      loadProvisionerConfig(
+        { PROVISIONER_PROVIDER: 'gke', PROVISIONER_ADMIN_TOKEN: 'short', PROVISIONER_POLL_MS: '-1' },
+        defaults,
+      ),
+    ).toThrow(/PROVISIONER_PROVIDER[\s\S]*PROVISIONER_ADMIN_TOKEN[\s\S]*PROVISIONER_POLL_MS/);
+    expect(() => loadProvisionerConfig({ EDGE_ADMIN_URL: 'http://127.0.0.1:8787' }, defaults)).toThrow(
+      /set both or neither/,
+    );
+    expect(() => loadProvisionerConfig({ PROVISIONER_PROVIDER: 'aks' }, defaults)).toThrow(/AZURE_SUBSCRIPTION_ID/);
+  });
+
+  it('builds the aks provider from its Azure settings, with Kubernetes timings', () => {
+    const config = loadProvisionerConfig(
+      {
+        PROVISIONER_PROVIDER: 'aks',
+        AZURE_SUBSCRIPTION_ID: '00000000-0000-0000-0000-000000000001',
+        AZURE_RESOURCE_GROUP: 'rg-apps',
+        AKS_INGRESS_DOMAIN: 'apps.example.no',
+      },
+      defaults,
+    );
+    expect(config).toMatchObject({ provider: 'aks', pollMs: 5_000, progressDeadlineMs: 600_000 });
+    expect(config.azure).toEqual({
+      subscriptionId: '00000000-0000-0000-0000-000000000001',
+      resourceGroup: 'rg-apps',
+      ingressDomain: 'apps.example.no',
+    });
+    expect(aksProviderFromConfig(config).name).toBe('aks');
+  });
+});
