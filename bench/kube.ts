@@ -43,6 +43,7 @@ async function rate(count: number, apply: (i: number) => Promise<unknown>): Prom
 
 /** Runs the bench and prints deployments/s, apps/s and ratios; 0 on success. */
 export async function runKubeBench(): Promise<number> {
+  let conflicts = 0;
   const rows: Record<string, number[]> = {
     'apply (create)': [],
     'apply (new image)': [],
@@ -60,14 +61,24 @@ export async function runKubeBench(): Promise<number> {
       rows['apply (new image)']?.push(await rate(DEPLOYMENTS, (i) => ssa(deployment(i, 'app:2'))));
       rows['read + replace']?.push(
         await rate(DEPLOYMENTS, async (i) => {
-          const live = await api.read({
-            apiVersion: 'apps/v1',
-            kind: 'Deployment',
-            metadata: { name: `app-${i}`, namespace: NAMESPACE },
-          });
-          const next = deployment(i, 'app:3');
-          next.metadata = { ...next.metadata, resourceVersion: live.metadata?.resourceVersion };
-          await api.replace(next);
+          // The controller writes status between a read and a replace now and then; like any client
+          // (client-go's RetryOnConflict), read again and retry on 409.
+          for (let attempt = 0; ; attempt++) {
+            const live = await api.read({
+              apiVersion: 'apps/v1',
+              kind: 'Deployment',
+              metadata: { name: `app-${i}`, namespace: NAMESPACE },
+            });
+            const next = deployment(i, 'app:3');
+            next.metadata = { ...next.metadata, resourceVersion: live.metadata?.resourceVersion };
+            try {
+              await api.replace(next);
+              return;
+            } catch (error) {
+              if ((error as { code?: number }).code !== 409 || attempt >= 5) throw error;
+              conflicts++;
+            }
+          }
         }),
       );
       const arm = new FakeArm().credentials(server.kubeconfig);
@@ -113,5 +124,6 @@ export async function runKubeBench(): Promise<number> {
   console.log(
     `ratios to apply (create): new image ${ratio('apply (new image)')}x  read+replace ${ratio('read + replace')}x  applyApp ${ratio('applyApp (7 objects)')}x`,
   );
+  console.log(`read + replace: ${conflicts} optimistic-concurrency conflict(s) (409) retried after a fresh read`);
   return 0;
 }
