@@ -11,6 +11,7 @@ import type {
   Provider,
   ProviderError,
   ProviderState,
+  ReplicaLogs,
   RolloutStatus,
   Step,
 } from '../../provisioner/src/providers/types.js';
@@ -34,6 +35,8 @@ export class ScriptedProvider implements Provider {
   readonly clusters = new Set<string>();
   readonly apps = new Map<string, { desired: AppDesired; polls: number; scale: AppScale }>();
   failure: RolloutStatus['failure'];
+  /** Rollout failures of particular release revisions. */
+  readonly revisionFailures = new Map<number, NonNullable<RolloutStatus['failure']>>();
 
   /** `journal` receives `provider <method> <target>` lines, shared with a RecordingEdge to show order. */
   constructor(readonly journal: string[] = []) {}
@@ -114,7 +117,23 @@ export class ScriptedProvider implements Provider {
       oldReplicas: complete ? 0 : replicas,
       complete,
       ...(this.failure ? { failure: this.failure } : {}),
+      ...(this.revisionFailures.has(entry.desired.release.revision)
+        ? { failure: this.revisionFailures.get(entry.desired.release.revision), complete: false }
+        : {}),
     };
+  }
+
+  async appLogs(org: string, app: string): Promise<ReplicaLogs[]> {
+    const entry = this.apps.get(`${org}/${app}`);
+    if (!entry) return [];
+    const revision = entry.desired.release.revision;
+    return [
+      {
+        replica: `${app}-r${revision}-a`,
+        revision,
+        lines: [{ at: new Date(0).toISOString(), stream: 'stderr', line: `revision ${revision} failed to start` }],
+      },
+    ];
   }
 
   async deleteApp(org: string, app: string): Promise<Step<null>> {

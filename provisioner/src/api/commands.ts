@@ -24,6 +24,8 @@ export interface Outcome<T> {
 export interface AppRequest {
   release: ReleaseSpec;
   scale: Omit<AppScale, 'replicas'> & { replicas?: number };
+  /** Rollout settings; changing only these starts no operation. */
+  settings: { autoRollback: boolean; progressDeadlineSeconds: number | null };
 }
 
 /** What commands need. */
@@ -60,7 +62,7 @@ const pendingConditions = (generation: number, reason: string, message: string, 
   setCondition([], { type: 'Progressing', status: 'True', reason, message, observedGeneration: generation }, now);
 
 /** Stores a new operation for the reconciler, with an `Accepted` condition. */
-export function startOperation(
+export async function startOperation(
   repo: ProvisionerRepository,
   kind: OperationKind,
   target: { org: string; app: string | null; generation: number },
@@ -68,16 +70,23 @@ export function startOperation(
   createdBy: string,
   at: Date,
 ): Promise<OperationRecord> {
-  return repo.insertOperation(
-    {
-      kind,
-      ...target,
-      input,
-      createdBy,
-      conditions: pendingConditions(target.generation, 'Accepted', `${kind} accepted`, at),
-    },
+  const message = `${kind} accepted from ${createdBy}${input.revision === undefined ? '' : ` for release ${input.revision}`}`;
+  const operation = await repo.insertOperation(
+    { kind, ...target, input, createdBy, conditions: pendingConditions(target.generation, 'Accepted', message, at) },
     at,
   );
+  await repo.appendEvents(operation.id, [
+    {
+      at: at.toISOString(),
+      source: 'reconciler',
+      type: 'Normal',
+      reason: 'Accepted',
+      message,
+      replica: null,
+      revision: null,
+    },
+  ]);
+  return operation;
 }
 
 /** The replica target after new bounds: the current one kept when it still fits, else clamped, at least 1 when allowed. */
@@ -197,7 +206,9 @@ export function provisionerCommands(options: CommandOptions) {
           replicas: replicasWithin(request.scale.replicas ?? current?.scale.replicas, minReplicas, maxReplicas),
         };
         if (!current) {
-          const created = await repo.insertApp(org, app, scale, at);
+          const inserted = await repo.insertApp(org, app, scale, at);
+          await repo.setAppSettings(org, app, request.settings, at);
+          const created = { ...inserted, ...request.settings };
           await repo.insertRelease(org, app, {
             revision: 1,
             spec: request.release,
@@ -215,6 +226,13 @@ export function provisionerCommands(options: CommandOptions) {
           return { status: 202, resource: created, operation };
         }
         if (current.phase === 'Deleting') throw conflict(`App ${org}/${app} is being deleted.`, running);
+        if (
+          current.autoRollback !== request.settings.autoRollback ||
+          current.progressDeadlineSeconds !== request.settings.progressDeadlineSeconds
+        ) {
+          await repo.setAppSettings(org, app, request.settings, at);
+          Object.assign(current, request.settings);
+        }
         const release = await repo.getRelease(org, app, current.desiredRevision);
         const sameRelease = release !== null && sameJson(release.spec, request.release);
         const sameScale =

@@ -18,7 +18,7 @@ import {
   RollbackInput,
   ScaleInput,
 } from './schemas.js';
-import { appView, clusterView, operationPath, operationView, releaseView } from './views.js';
+import { appView, clusterView, eventView, operationPath, operationView, releaseView } from './views.js';
 
 const errors = {
   400: { description: 'Invalid input; `errors` names each field', content: problemContent },
@@ -119,6 +119,13 @@ const routes = {
     request: { params: AppParams, query: LimitQuery },
     responses: { ...errors, ...{ 200: ok('Operations') } },
   }),
+  appEvents: createRoute({
+    method: 'get',
+    path: '/clusters/{org}/apps/{app}/events',
+    summary: "The timeline of an app's operations (reconciler steps, replica and pod events), newest first",
+    request: { params: AppParams, query: LimitQuery },
+    responses: { ...errors, ...{ 200: ok('Events') } },
+  }),
   operation: createRoute({
     method: 'get',
     path: '/operations/{id}',
@@ -213,6 +220,7 @@ export function addProvisionerRoutes(api: OpenAPIHono<ProvisionerEnv>, options: 
           limits: { cpu: '1', memory: '1Gi', ...body.resources.limits },
         },
       },
+      settings: { autoRollback: body.autoRollback, progressDeadlineSeconds: body.progressDeadlineSeconds ?? null },
       scale: {
         minReplicas: body.minReplicas,
         maxReplicas: body.maxReplicas,
@@ -292,6 +300,13 @@ export function addProvisionerRoutes(api: OpenAPIHono<ProvisionerEnv>, options: 
     const operations = await repo.listOperations(org, app, c.req.valid('query').limit ?? 50);
     return c.json({ operations: operations.map(operationView) }, 200);
   });
+  api.openapi(routes.appEvents, async (c) => {
+    const { org, app } = c.req.valid('param');
+    requireAccess(c, org);
+    if (!(await repo.getApp(org, app))) throw notFound(`App ${org}/${app} does not exist.`);
+    const events = await repo.appEvents(org, app, c.req.valid('query').limit ?? 100);
+    return c.json({ events: events.map(eventView) }, 200);
+  });
   api.openapi(routes.operation, async (c) => {
     const { id } = c.req.valid('param');
     const operation = await repo.getOperation(id);
@@ -300,7 +315,8 @@ export function addProvisionerRoutes(api: OpenAPIHono<ProvisionerEnv>, options: 
     if (!operation || (caller.kind === 'org' && caller.org !== operation.org))
       throw notFound(`Operation ${id} does not exist.`);
     if (operation.status === 'NotStarted' || operation.status === 'Running') c.header('Retry-After', '1');
-    return c.json(operationView(operation), 200);
+    const events = await repo.operationEvents(id);
+    return c.json({ ...operationView(operation), events: events.map(eventView), logs: operation.logs ?? [] }, 200);
   });
 }
 

@@ -68,6 +68,10 @@ export const AppInput = z
       .default({}),
     config: z.record(z.string(), z.unknown()).default({}),
     resources: z.strictObject({ requests: resourceList.optional(), limits: resourceList.optional() }).default({}),
+    /** Roll back to the serving release when a rollout fails. */
+    autoRollback: z.boolean().default(true),
+    /** The rollout's deadline (Kubernetes' progressDeadlineSeconds); the provisioner's default when absent. */
+    progressDeadlineSeconds: z.number().int().min(1, 'must be at least 1').max(3600, 'must be at most 3600').optional(),
   })
   .superRefine((spec, ctx) => {
     if (spec.minReplicas > spec.maxReplicas) {

@@ -1,5 +1,5 @@
 import type { RolloutStatus } from '../providers/types.js';
-import type { AppRecord, ClusterRecord, OperationRecord, ReleaseRecord } from '../state/types.js';
+import type { AppRecord, ClusterRecord, OperationEvent, OperationRecord, ReleaseRecord } from '../state/types.js';
 
 /** Public path prefix of the provisioner. */
 export const PROVISIONER_PREFIX = '/provisioner/api/v1';
@@ -69,6 +69,8 @@ export function appView(
       minReplicas: app.scale.minReplicas,
       maxReplicas: app.scale.maxReplicas,
       replicas: app.scale.replicas,
+      autoRollback: app.autoRollback,
+      ...(app.progressDeadlineSeconds === null ? {} : { progressDeadlineSeconds: app.progressDeadlineSeconds }),
     },
     status: {
       phase: app.phase,
@@ -95,5 +97,19 @@ export function releaseView(release: ReleaseRecord, app: AppRecord) {
     createdBy: release.createdBy,
     desired: release.revision === app.desiredRevision,
     serving: release.revision === app.servingRevision,
+  };
+}
+
+/** How a timeline entry is shown. */
+export function eventView(event: OperationEvent) {
+  return {
+    at: event.at,
+    operationId: event.operationId,
+    source: event.source,
+    type: event.type,
+    reason: event.reason,
+    message: event.message,
+    ...(event.replica === null ? {} : { replica: event.replica }),
+    ...(event.revision === null ? {} : { revision: event.revision }),
   };
 }

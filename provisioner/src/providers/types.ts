@@ -62,6 +62,28 @@ export interface AppDesired {
    * ReplicaSet that ran `release.revision` (as `kubectl rollout undo` does) instead of a new one.
    */
   rollback: boolean;
+  /** How long the rollout may take before it fails (Kubernetes' progressDeadlineSeconds); the provider's default when absent. */
+  progressDeadlineMs?: number;
+}
+
+/** Something that happened to an app's workload, as the provider saw it (a Kubernetes Event, a process start or exit). */
+export interface ProviderEvent {
+  at: string;
+  /** `Normal` or `Warning`, as Kubernetes Events. */
+  type: 'Normal' | 'Warning';
+  /** CamelCase cause, e.g. `Started`, `BackOff`, `Unhealthy`, `ScalingReplicaSet`. */
+  reason: string;
+  message: string;
+  /** The replica (pod) it concerns, if one. */
+  replica?: string | null;
+  revision?: number | null;
+}
+
+/** The last output lines of one replica. */
+export interface ReplicaLogs {
+  replica: string;
+  revision: number;
+  lines: { at: string; stream: 'stdout' | 'stderr'; line: string }[];
 }
 
 /** A step of a long operation that is not finished: call again after `retryAfterMs` with `state`. */
@@ -147,6 +169,10 @@ export interface Provider {
   rolloutStatus(org: string, app: string): Promise<RolloutStatus>;
   /** Removes the app; done when nothing of it is left (absent is done). */
   deleteApp(org: string, app: string, state: ProviderState | undefined): Promise<Step<null>>;
+  /** Events of the app's workload, oldest first (optional: providers that can see them). */
+  appEvents?(org: string, app: string): Promise<ProviderEvent[]>;
+  /** The last output lines of the app's replicas (optional). */
+  appLogs?(org: string, app: string): Promise<ReplicaLogs[]>;
   /** Stops background work (local processes, watches); the provider is unusable afterwards. */
   close(): Promise<void>;
 }

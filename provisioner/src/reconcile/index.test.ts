@@ -116,6 +116,92 @@ describe('retries and final errors', () => {
   });
 });
 
+describe('failed rollouts', () => {
+  async function deployedTwice(body: Record<string, unknown> = {}): Promise<string> {
+    await start('PUT', '/clusters/ttd', {});
+    await h.settle();
+    await start('PUT', '/clusters/ttd/apps/forms', { ...app, ...body });
+    await h.settle();
+    h.provider.revisionFailures.set(2, { reason: 'CrashLoopBackOff', message: 'replica forms-2 crashed 3 times' });
+    return start('PUT', '/clusters/ttd/apps/forms', { ...app, ...body, image: 'registry.test/ttd/forms:2.0.0' });
+  }
+
+  it('rolls back to the serving release by itself, recording the failure, the rollback, events and logs', async () => {
+    const id = await deployedTwice();
+    await h.settle();
+    const failed = await operation(id);
+    expect(failed.status).toBe('Failed');
+    expect(failed.error).toMatchObject({ code: 'CrashLoopBackOff', rolledBackTo: 1 });
+    expect(failed.error.message).toContain('Rolled back to release 1');
+    expect(failed.logs).toEqual([
+      expect.objectContaining({
+        revision: 2,
+        lines: [expect.objectContaining({ line: 'revision 2 failed to start' })],
+      }),
+    ]);
+    const reasons = failed.events.map((e: { reason: string }) => e.reason);
+    expect(reasons).toEqual([
+      'Accepted',
+      'Applying',
+      'RollingOut',
+      'CrashLoopBackOff',
+      'RollingBack',
+      'CrashLoopBackOff',
+    ]);
+    expect(failed.events.at(-1)).toMatchObject({ type: 'Warning', source: 'reconciler' });
+    const applied = h.provider.calls.filter((c) => c.method === 'applyApp').map((c) => c.arg as Record<string, any>);
+    expect(applied.at(-1)).toMatchObject({ rollback: true, release: { revision: 1 } });
+    const view = (await (await h.call('GET', '/clusters/ttd/apps/forms')).json()) as Record<string, any>;
+    expect(view.status).toMatchObject({ phase: 'Failed', desiredRevision: 2, servingRevision: 1 });
+    expect(view.status.conditions).toContainEqual(
+      expect.objectContaining({ type: 'Available', status: 'True', reason: 'RolledBack' }),
+    );
+    expect(view.status.conditions).toContainEqual(
+      expect.objectContaining({ type: 'Ready', status: 'False', reason: 'CrashLoopBackOff' }),
+    );
+    // The app's timeline holds both operations' events, newest first.
+    const events = (await (await h.call('GET', '/clusters/ttd/apps/forms/events')).json()) as Record<string, any>;
+    expect(events.events[0]).toMatchObject({ operationId: id, reason: 'CrashLoopBackOff' });
+    expect(new Set(events.events.map((e: { operationId: string }) => e.operationId)).size).toBe(2);
+    // A failed app is not "repaired" back to the failing release by the drift check.
+    expect(await h.provisioner.reconciler.checkDrift()).toBe(0);
+  });
+
+  it('leaves the failure in place without rolling back when autoRollback is off', async () => {
+    const id = await deployedTwice({ autoRollback: false });
+    await h.settle();
+    const failed = await operation(id);
+    expect(failed.error).toEqual({ code: 'CrashLoopBackOff', message: 'replica forms-2 crashed 3 times' });
+    expect(h.provider.calls.filter((c) => c.method === 'applyApp')).toHaveLength(2);
+    const view = (await (await h.call('GET', '/clusters/ttd/apps/forms')).json()) as Record<string, any>;
+    expect(view.spec.autoRollback).toBe(false);
+  });
+
+  it('reports a rollback that fails too, naming both failures', async () => {
+    const id = await deployedTwice();
+    h.provider.revisionFailures.set(1, { reason: 'ImagePullFailed', message: 'image gone' });
+    await h.settle();
+    const failed = await operation(id);
+    expect(failed.error.code).toBe('CrashLoopBackOff');
+    expect(failed.error.message).toContain('The rollback to release 1 failed too: ImagePullFailed');
+    expect(failed.error.rolledBackTo).toBeUndefined();
+  });
+
+  it("uses the app's own progress deadline", async () => {
+    await start('PUT', '/clusters/ttd', {});
+    await h.settle();
+    h.provider.rolloutPolls = Number.POSITIVE_INFINITY;
+    const id = await start('PUT', '/clusters/ttd/apps/forms', { ...app, progressDeadlineSeconds: 2 });
+    await h.settle(100);
+    const failed = await operation(id);
+    expect(failed.error.code).toBe('ProgressDeadlineExceeded');
+    // Two seconds plus the grace the provider gets to name the cause, not the default minute.
+    expect(Date.parse(failed.completedAt) - Date.parse(failed.startedAt)).toBeLessThan(10_000);
+    const applied = h.provider.calls.find((c) => c.method === 'applyApp')?.arg as Record<string, any>;
+    expect(applied.progressDeadlineMs).toBe(2000);
+  });
+});
+
 describe('resuming and sharing work', () => {
   it('resumes a provider operation from its stored state in a new reconciler (a restart)', async () => {
     h.provider.clusterPolls = 2;

@@ -5,7 +5,7 @@ import { type Provider, ProviderError } from '../providers/types.js';
 import { type ProvisionerRepository, provisionerRepository } from '../state/repository.js';
 import { type Condition, type OperationRecord, setCondition } from '../state/types.js';
 import type { EdgeRoutes } from './edge-routes.js';
-import { runStep, type StepContext, type Transition } from './steps.js';
+import { type NewEvent, runStep, type StepContext, type Transition } from './steps.js';
 
 /** Settings of the reconciler. */
 export interface ReconcilerOptions {
@@ -51,6 +51,11 @@ export interface Reconciler {
 export function backoffMs(attempt: number, baseMs: number, maxMs: number, random = Math.random): number {
   const exponential = Math.min(maxMs, baseMs * 2 ** Math.max(0, attempt - 1));
   return Math.round(exponential * (1 - 0.2 * random()));
+}
+
+/** A timeline entry of the reconciler's own. */
+function timeline(at: Date, type: 'Normal' | 'Warning', reason: string, message: string): NewEvent {
+  return { at: at.toISOString(), source: 'reconciler', type, reason, message, replica: null, revision: null };
 }
 
 /** Creates a reconciler over the provisioner's state. */
@@ -109,12 +114,28 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
     }
     const app = await repo.getApp(op.org, op.app);
     if (!app) return;
+    const rolledBackTo = outcome.next === 'fail' ? outcome.rolledBackTo : undefined;
+    let conditions = ready(app.conditions);
+    if (ok || rolledBackTo !== undefined) {
+      const serving = ok ? (op.input.revision ?? app.desiredRevision) : (rolledBackTo as number);
+      conditions = setCondition(
+        conditions,
+        {
+          type: 'Available',
+          status: 'True',
+          reason: ok ? 'RolloutComplete' : 'RolledBack',
+          message: `Release ${serving} serves traffic`,
+          observedGeneration: op.generation,
+        },
+        at,
+      );
+    }
     await repo.setAppStatus(
       op.org,
       op.app,
       {
         phase: ok ? 'Ready' : 'Failed',
-        conditions: ready(app.conditions),
+        conditions,
         ...(ok ? { observedGeneration: op.generation, servingRevision: op.input.revision ?? app.desiredRevision } : {}),
       },
       at,
@@ -142,8 +163,17 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
         return;
       }
       const at = now();
+      const lastReason = op.conditions.find((c) => c.type === 'Progressing')?.reason;
       if (transition.next === 'wait') {
         const providerState = transition.providerState === undefined ? op.providerState : transition.providerState;
+        // The timeline gets what the provider saw, and a line whenever the reconciler's step changes.
+        const changed = transition.phase !== op.phase || transition.reason !== lastReason;
+        await repo.appendEvents(op.id, [
+          ...(transition.events ?? []),
+          ...(changed
+            ? [timeline(at, transition.warning ? 'Warning' : 'Normal', transition.reason, transition.message)]
+            : []),
+        ]);
         const update = {
           status: 'Running' as const,
           phase: transition.phase,
@@ -152,6 +182,7 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
           startedAt,
           attempts: 0,
           nextAttemptAt: new Date(at.getTime() + transition.delayMs).toISOString(),
+          ...(transition.logs ? { logs: transition.logs } : {}),
         };
         if (transition.delayMs > 0 || steps === maxSteps - 1) {
           await repo.updateOperation(op.id, update, at);
@@ -164,9 +195,20 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
       const end = transition;
       const ok = end.next === 'done';
       const reason = end.next === 'done' ? end.reason : end.code;
-      const error = end.next === 'fail' ? { code: end.code, message: end.message } : null;
+      const error =
+        end.next === 'fail'
+          ? {
+              code: end.code,
+              message: end.message,
+              ...(end.rolledBackTo === undefined ? {} : { rolledBackTo: end.rolledBackTo }),
+            }
+          : null;
       await options.db.transaction(async (tx) => {
         const inTx = provisionerRepository(tx);
+        await inTx.appendEvents(op.id, [
+          ...(end.events ?? []),
+          timeline(at, ok ? 'Normal' : 'Warning', reason, end.message),
+        ]);
         await finishTarget(inTx, op, transition, at);
         await inTx.updateOperation(
           op.id,
@@ -175,6 +217,7 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
             phase: ok ? 'done' : op.phase,
             conditions: progressing(op, 'False', reason, end.message, at),
             error,
+            ...(end.logs ? { logs: end.logs } : {}),
             startedAt,
             completedAt: at.toISOString(),
           },
@@ -205,6 +248,7 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
       const finalMessage = retryable ? `Gave up after ${attempts} attempts: ${message}` : message;
       await options.db.transaction(async (tx) => {
         const inTx = provisionerRepository(tx);
+        await inTx.appendEvents(op.id, [timeline(at, 'Warning', code, finalMessage)]);
         await finishTarget(inTx, op, { next: 'fail', code, message: finalMessage }, at);
         await inTx.updateOperation(
           op.id,
@@ -224,6 +268,14 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
     }
     const delay = providerError?.retryAfterMs ?? backoffMs(attempts, backoffBase, backoffMax);
     const retryAt = new Date(at.getTime() + delay);
+    await repo.appendEvents(op.id, [
+      timeline(
+        at,
+        'Warning',
+        'Retrying',
+        `${code}: ${message}; attempt ${attempts + 1} in ${Math.round(delay / 1000)} s`,
+      ),
+    ]);
     await repo.updateOperation(
       op.id,
       {

@@ -1,12 +1,21 @@
 import type { Database } from '../../../functions/src/platform/db/index.js';
-import type { Provider, ProviderState } from '../providers/types.js';
+import type { Provider, ProviderState, ReplicaLogs } from '../providers/types.js';
 import { provisionerRepository } from '../state/repository.js';
-import type { OperationRecord } from '../state/types.js';
+import type { OperationEvent, OperationRecord } from '../state/types.js';
 import type { EdgeRoutes } from './edge-routes.js';
 
 /** What one step of an operation decided. */
+/** A timeline entry a step reports. */
+export type NewEvent = Omit<OperationEvent, 'operationId' | 'seq'>;
+
+/** What a step may add to any transition: provider events to record, failing replicas' log lines. */
+interface Extras {
+  events?: NewEvent[];
+  logs?: ReplicaLogs[];
+}
+
 export type Transition =
-  | {
+  | (Extras & {
       next: 'wait';
       /** Phase to run next (the same one to poll again). */
       phase: string;
@@ -16,9 +25,11 @@ export type Transition =
       message: string;
       /** Provider state to keep; `undefined` keeps what is stored, `null` clears it. */
       providerState?: ProviderState | null;
-    }
-  | { next: 'done'; reason: string; message: string }
-  | { next: 'fail'; code: string; message: string };
+      /** Record the step as a Warning (a failure being handled, e.g. an automatic rollback). */
+      warning?: boolean;
+    })
+  | (Extras & { next: 'done'; reason: string; message: string })
+  | (Extras & { next: 'fail'; code: string; message: string; rolledBackTo?: number });
 
 /** What steps need. */
 export interface StepContext {
@@ -32,7 +43,7 @@ export interface StepContext {
   progressDeadlineMs: number;
 }
 
-const go = (phase: string, reason: string, message: string): Transition => ({
+const go = (phase: string, reason: string, message: string): Extract<Transition, { next: 'wait' }> => ({
   next: 'wait',
   phase,
   delayMs: 0,
@@ -136,12 +147,46 @@ async function clusterDelete(op: OperationRecord, ctx: StepContext): Promise<Tra
   return { next: 'done', reason: 'Deleted', message: `The cluster of ${op.org} is deleted` };
 }
 
+/** Extra time the reconciler gives a provider past the app's deadline, so the provider names the cause first. */
+const DEADLINE_GRACE_MS = 5_000;
+
+/** Provider events after `after`, as timeline entries, and the new cursor. */
+async function providerEvents(
+  ctx: StepContext,
+  org: string,
+  app: string,
+  after: string,
+): Promise<{ events: NewEvent[]; cursor: string }> {
+  const seen = (await ctx.provider.appEvents?.(org, app).catch(() => [])) ?? [];
+  const fresh = seen.filter((e) => e.at > after);
+  return {
+    events: fresh.map((e) => ({
+      at: e.at,
+      source: 'provider',
+      type: e.type,
+      reason: e.reason,
+      message: e.message,
+      replica: e.replica ?? null,
+      revision: e.revision ?? null,
+    })),
+    cursor: fresh.at(-1)?.at ?? after,
+  };
+}
+
+/** The last lines of the replicas running `revision` (the ones that failed). */
+async function failingLogs(ctx: StepContext, org: string, app: string, revision: number) {
+  const logs = (await ctx.provider.appLogs?.(org, app).catch(() => [])) ?? [];
+  return logs.filter((r) => r.revision === revision).map((r) => ({ ...r, lines: r.lines.slice(-50) }));
+}
+
 async function appRollout(op: OperationRecord, ctx: StepContext): Promise<Transition> {
   const repo = provisionerRepository(ctx.db);
   const app = op.app as string;
   const record = await repo.getApp(op.org, app);
   if (!record) return { next: 'fail', code: 'NotFound', message: `App ${op.org}/${app} no longer exists.` };
   const revision = op.input.revision ?? record.desiredRevision;
+  const deadlineMs = record.progressDeadlineSeconds ? record.progressDeadlineSeconds * 1000 : ctx.progressDeadlineMs;
+  const state = op.providerState ?? {};
   if (op.phase === 'start') {
     const cluster = await repo.getCluster(op.org);
     if (!cluster || cluster.phase === 'Deleting') {
@@ -171,39 +216,102 @@ async function appRollout(op: OperationRecord, ctx: StepContext): Promise<Transi
       await ctx.provider.scaleApp(op.org, app, record.scale);
     } else {
       const release = await repo.getRelease(op.org, app, revision);
-      if (!release)
+      if (!release) {
         return {
           next: 'fail',
           code: 'ReleaseNotFound',
           message: `Release ${revision} of ${op.org}/${app} does not exist.`,
         };
+      }
       await ctx.provider.applyApp(op.org, app, {
         release: { revision, ...release.spec },
         scale: record.scale,
         rollback: op.kind === 'app.rollback',
+        progressDeadlineMs: deadlineMs,
       });
     }
+    const at = ctx.now().toISOString();
     return {
       next: 'wait',
       phase: 'rollout',
       delayMs: ctx.pollMs,
       reason: 'RollingOut',
       message: `Rolling out release ${revision} at ${record.scale.replicas} replica(s)`,
-      providerState: { rolloutStartedAt: ctx.now().toISOString() },
+      providerState: { rolloutStartedAt: at, eventsAfter: at },
     };
   }
-  if (op.phase === 'rollout') {
+  if (op.phase === 'rollout' || op.phase === 'rollback-wait') {
+    const rollingBack = op.phase === 'rollback-wait';
+    const target = rollingBack ? Number(state.rollbackTo) : revision;
+    const { events, cursor } = await providerEvents(ctx, op.org, app, String(state.eventsAfter ?? ''));
     const status = await ctx.provider.rolloutStatus(op.org, app);
-    if (status.failure) return { next: 'fail', code: status.failure.reason, message: status.failure.message };
-    if (status.complete && status.revision === revision && status.replicas === record.scale.replicas) {
-      return go('route', 'RegisteringRoute', `Release ${revision} is ready on ${status.readyReplicas} replica(s)`);
-    }
-    const started = Date.parse(String(op.providerState?.rolloutStartedAt ?? op.startedAt ?? op.createdAt));
-    if (ctx.now().getTime() - started > ctx.progressDeadlineMs) {
+    const started = Date.parse(String(state.rolloutStartedAt ?? op.startedAt ?? op.createdAt));
+    const overdue = ctx.now().getTime() - started > deadlineMs + DEADLINE_GRACE_MS;
+    const failure =
+      status.failure ??
+      (overdue
+        ? {
+            reason: 'ProgressDeadlineExceeded',
+            message: `Release ${target} was not ready within ${Math.round(deadlineMs / 1000)} s (${status.updatedReplicas}/${status.replicas} updated, ${status.readyReplicas} ready, ${status.oldReplicas} old).`,
+          }
+        : undefined);
+    if (rollingBack) {
+      const original = state.failure as { code: string; message: string };
+      if (status.complete && status.revision === target) {
+        return {
+          next: 'fail',
+          code: original.code,
+          message: `${original.message} Rolled back to release ${target}, which serves again.`,
+          rolledBackTo: target,
+          events,
+        };
+      }
+      if (failure) {
+        return {
+          next: 'fail',
+          code: original.code,
+          message: `${original.message} The rollback to release ${target} failed too: ${failure.reason}: ${failure.message}`,
+          events,
+        };
+      }
       return {
-        next: 'fail',
-        code: 'ProgressDeadlineExceeded',
-        message: `Release ${revision} was not ready within ${Math.round(ctx.progressDeadlineMs / 1000)} s (${status.updatedReplicas}/${status.replicas} updated, ${status.readyReplicas} ready, ${status.oldReplicas} old).`,
+        next: 'wait',
+        phase: 'rollback-wait',
+        delayMs: ctx.pollMs,
+        reason: 'RollingBack',
+        message: `Rolling back to release ${target}: ${status.readyReplicas} ready, ${status.oldReplicas} old replica(s) left`,
+        providerState: { ...state, eventsAfter: cursor },
+        events,
+      };
+    }
+    if (failure) {
+      const logs = await failingLogs(ctx, op.org, app, revision);
+      const code = failure.reason;
+      const serving = record.servingRevision;
+      if (op.kind === 'app.deploy' && record.autoRollback && serving !== null && serving !== revision) {
+        return {
+          next: 'wait',
+          phase: 'rollback',
+          delayMs: 0,
+          reason: code,
+          message: `${failure.message}; rolling back to release ${serving}`,
+          warning: true,
+          providerState: {
+            ...state,
+            eventsAfter: cursor,
+            failure: { code, message: failure.message },
+            rollbackTo: serving,
+          },
+          events,
+          logs,
+        };
+      }
+      return { next: 'fail', code, message: failure.message, events, logs };
+    }
+    if (status.complete && status.revision === revision && status.replicas === record.scale.replicas) {
+      return {
+        ...go('route', 'RegisteringRoute', `Release ${revision} is ready on ${status.readyReplicas} replica(s)`),
+        events,
       };
     }
     return {
@@ -212,6 +320,35 @@ async function appRollout(op: OperationRecord, ctx: StepContext): Promise<Transi
       delayMs: ctx.pollMs,
       reason: 'RollingOut',
       message: `Release ${revision}: ${status.updatedReplicas}/${status.replicas} updated, ${status.readyReplicas} ready, ${status.oldReplicas} old replica(s) left`,
+      providerState: { ...state, eventsAfter: cursor },
+      events,
+    };
+  }
+  if (op.phase === 'rollback') {
+    const target = Number(state.rollbackTo);
+    const release = await repo.getRelease(op.org, app, target);
+    if (!release) {
+      const original = state.failure as { code: string; message: string };
+      return {
+        next: 'fail',
+        code: original.code,
+        message: `${original.message} Release ${target} to roll back to is gone.`,
+      };
+    }
+    await ctx.provider.applyApp(op.org, app, {
+      release: { revision: target, ...release.spec },
+      scale: record.scale,
+      rollback: true,
+      progressDeadlineMs: deadlineMs,
+    });
+    return {
+      next: 'wait',
+      phase: 'rollback-wait',
+      delayMs: ctx.pollMs,
+      reason: 'RollingBack',
+      message: `Rolling back to release ${target}, the last one that served`,
+      warning: true,
+      providerState: { ...state, rolloutStartedAt: ctx.now().toISOString() },
     };
   }
   await ctx.edge.putApp(op.org, app);

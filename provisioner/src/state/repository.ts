@@ -7,6 +7,7 @@ import type {
   ClusterPhase,
   ClusterRecord,
   Condition,
+  OperationEvent,
   OperationInput,
   OperationKind,
   OperationRecord,
@@ -46,6 +47,8 @@ function appOf(row: Row): AppRecord {
       maxReplicas: Number(row.max_replicas),
       replicas: Number(row.replicas),
     },
+    autoRollback: row.auto_rollback !== false,
+    progressDeadlineSeconds: row.progress_deadline_seconds === null ? null : Number(row.progress_deadline_seconds),
     phase: row.phase as AppPhase,
     conditions: row.conditions as Condition[],
     createdAt: iso(row.created_at),
@@ -66,6 +69,7 @@ function operationOf(row: Row): OperationRecord {
     providerState: (row.provider_state as ProviderState | null) ?? null,
     conditions: row.conditions as Condition[],
     error: (row.error as OperationRecord['error']) ?? null,
+    logs: (row.logs as OperationRecord['logs']) ?? null,
     attempts: Number(row.attempts),
     nextAttemptAt: iso(row.next_attempt_at),
     createdBy: String(row.created_by),
@@ -112,6 +116,7 @@ export type OperationUpdate = Partial<
     | 'providerState'
     | 'conditions'
     | 'error'
+    | 'logs'
     | 'attempts'
     | 'nextAttemptAt'
     | 'startedAt'
@@ -125,6 +130,7 @@ const OPERATION_COLUMNS: Record<keyof OperationUpdate, string> = {
   providerState: 'provider_state',
   conditions: 'conditions',
   error: 'error',
+  logs: 'logs',
   attempts: 'attempts',
   nextAttemptAt: 'next_attempt_at',
   startedAt: 'started_at',
@@ -214,6 +220,19 @@ export function provisionerRepository(q: Queryable) {
         [org, app, desired.revision, desired.scale.minReplicas, desired.scale.maxReplicas, desired.scale.replicas, now],
       );
       return appOf(rows[0] as Row);
+    },
+    /** Sets an app's rollout settings; they take effect at its next rollout. */
+    async setAppSettings(
+      org: string,
+      app: string,
+      settings: { autoRollback: boolean; progressDeadlineSeconds: number | null },
+      now: Date,
+    ): Promise<void> {
+      await q.query(
+        `UPDATE cluster_apps SET auto_rollback = $3, progress_deadline_seconds = $4, updated_at = $5
+         WHERE org = $1 AND app = $2`,
+        [org, app, settings.autoRollback, settings.progressDeadlineSeconds, now],
+      );
     },
     async markAppDeleting(org: string, app: string, now: Date): Promise<void> {
       await q.query(`UPDATE cluster_apps SET phase = 'Deleting', updated_at = $3 WHERE org = $1 AND app = $2`, [
@@ -347,6 +366,39 @@ export function provisionerRepository(q: Queryable) {
       if (releaseLease) sets.push('lease_until = NULL');
       await q.query(`UPDATE operations SET ${sets.join(', ')} WHERE id = $1`, params);
     },
+    /** Appends events to an operation's timeline, numbered after the ones it has. */
+    async appendEvents(operationId: string, events: Omit<OperationEvent, 'operationId' | 'seq'>[]): Promise<void> {
+      if (events.length === 0) return;
+      const rows = await q.query<{ max: unknown }>(
+        'SELECT max(seq) AS max FROM operation_events WHERE operation_id = $1',
+        [operationId],
+      );
+      let seq = rows[0]?.max === null || rows[0]?.max === undefined ? 0 : Number(rows[0].max);
+      for (const e of events) {
+        seq++;
+        await q.query(
+          `INSERT INTO operation_events (operation_id, seq, at, source, type, reason, message, replica, revision)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+          [operationId, seq, e.at, e.source, e.type, e.reason, e.message.slice(0, 2000), e.replica, e.revision],
+        );
+      }
+    },
+    /** An operation's timeline, oldest first. */
+    async operationEvents(operationId: string): Promise<OperationEvent[]> {
+      const rows = await q.query('SELECT * FROM operation_events WHERE operation_id = $1 ORDER BY seq', [operationId]);
+      return rows.map(eventOf);
+    },
+    /** The events of an app's operations, newest first. */
+    async appEvents(org: string, app: string, limit: number): Promise<OperationEvent[]> {
+      const rows = await q.query(
+        `SELECT e.* FROM operation_events e JOIN operations o ON o.id = e.operation_id
+         WHERE o.org = $1 AND o.app = $2
+           AND o.created_at >= (SELECT created_at FROM cluster_apps WHERE org = $1 AND app = $2)
+         ORDER BY e.at DESC, e.seq DESC LIMIT $3`,
+        [org, app, limit],
+      );
+      return rows.map(eventOf);
+    },
     /** The latest succeeded rollout (deploy or rollback) of a revision other than `except`, if any. */
     async previousServedRevision(org: string, app: string, except: number): Promise<number | null> {
       const rows = await q.query<{ revision: unknown }>(
@@ -359,6 +411,20 @@ export function provisionerRepository(q: Queryable) {
       );
       return rows[0] ? Number(rows[0].revision) : null;
     },
+  };
+}
+
+function eventOf(row: Row): OperationEvent {
+  return {
+    operationId: String(row.operation_id),
+    seq: Number(row.seq),
+    at: iso(row.at),
+    source: row.source as OperationEvent['source'],
+    type: row.type as OperationEvent['type'],
+    reason: String(row.reason),
+    message: String(row.message),
+    replica: (row.replica as string | null) ?? null,
+    revision: row.revision === null || row.revision === undefined ? null : Number(row.revision),
   };
 }
 

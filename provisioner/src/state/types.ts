@@ -1,4 +1,4 @@
-import type { AppRelease, AppScale, ClusterSpec, ProviderState } from '../providers/types.js';
+import type { AppRelease, AppScale, ClusterSpec, ProviderState, ReplicaLogs } from '../providers/types.js';
 
 /** A Kubernetes-style status condition (`metav1.Condition`). */
 export interface Condition {
@@ -53,6 +53,10 @@ export interface AppRecord {
   desiredRevision: number;
   servingRevision: number | null;
   scale: AppScale;
+  /** Roll back to the serving release when a rollout fails (default true). */
+  autoRollback: boolean;
+  /** The app's own rollout deadline; the provisioner's default when null. */
+  progressDeadlineSeconds: number | null;
   phase: AppPhase;
   conditions: Condition[];
   createdAt: string;
@@ -93,7 +97,9 @@ export interface OperationRecord {
   input: OperationInput;
   providerState: ProviderState | null;
   conditions: Condition[];
-  error: { code: string; message: string } | null;
+  error: { code: string; message: string; rolledBackTo?: number } | null;
+  /** The last output lines of the replicas that made the rollout fail. */
+  logs: ReplicaLogs[] | null;
   attempts: number;
   nextAttemptAt: string;
   createdBy: string;
@@ -116,4 +122,18 @@ export function setCondition(
   const lastTransitionTime =
     previous && previous.status === next.status ? previous.lastTransitionTime : now.toISOString();
   return [...conditions.filter((c) => c.type !== next.type), { ...next, lastTransitionTime }];
+}
+
+/** One entry of an operation's timeline. */
+export interface OperationEvent {
+  operationId: string;
+  seq: number;
+  at: string;
+  /** `reconciler` (what the provisioner did) or `provider` (what the cluster or processes did). */
+  source: 'reconciler' | 'provider';
+  type: 'Normal' | 'Warning';
+  reason: string;
+  message: string;
+  replica: string | null;
+  revision: number | null;
 }

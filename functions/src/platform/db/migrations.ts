@@ -357,4 +357,28 @@ CREATE INDEX operations_due ON operations (next_attempt_at) WHERE status IN ('No
 CREATE INDEX operations_target ON operations (org, app, created_at);
 `,
   },
+  {
+    version: 12,
+    name: 'provisioner_deploy_truth',
+    sql: `
+-- Each operation's timeline: what the reconciler did and what the provider saw (process or pod events).
+CREATE TABLE operation_events (
+  operation_id uuid NOT NULL REFERENCES operations (id) ON DELETE CASCADE,
+  seq integer NOT NULL,
+  at timestamptz NOT NULL,
+  source text NOT NULL CHECK (source IN ('reconciler', 'provider')),
+  type text NOT NULL CHECK (type IN ('Normal', 'Warning')),
+  reason text NOT NULL,
+  message text NOT NULL,
+  replica text,
+  revision integer,
+  PRIMARY KEY (operation_id, seq)
+);
+-- The last output lines of the replicas that made a rollout fail.
+ALTER TABLE operations ADD COLUMN logs jsonb;
+-- Per app: roll back to the last good release when a rollout fails, and the rollout's deadline.
+ALTER TABLE cluster_apps ADD COLUMN auto_rollback boolean NOT NULL DEFAULT true;
+ALTER TABLE cluster_apps ADD COLUMN progress_deadline_seconds integer CHECK (progress_deadline_seconds > 0);
+`,
+  },
 ];

@@ -253,7 +253,7 @@ describe('local provider rollouts', () => {
     expect(provider.replicas('ttd', 'guard').map((r) => r.revision)).toEqual([1]);
   });
 
-  it('fails a rollout that is not ready within its progress deadline with ProgressDeadlineExceeded', async () => {
+  it('fails a rollout whose replica runs but never passes readiness within the deadline with ReadinessFailed', async () => {
     await provider.applyApp('ttd', 'deadline', desired(release(1, { RUNTIME_READY_AFTER_MS: '600000' }), 1));
     const status = await until(async () => {
       const s = await provider.rolloutStatus('ttd', 'deadline');
@@ -262,7 +262,7 @@ describe('local provider rollouts', () => {
     expect(status).toMatchObject({
       complete: false,
       readyReplicas: 0,
-      failure: { reason: 'ProgressDeadlineExceeded' },
+      failure: { reason: 'ReadinessFailed' },
     });
     expect((await fetch(`${ingressUrl}/ttd/deadline/`)).status).toBe(503);
   });

@@ -6,7 +6,9 @@ import {
   type ClusterSpec,
   type Provider,
   ProviderError,
+  type ProviderEvent,
   type ProviderState,
+  type ReplicaLogs,
   type RolloutStatus,
   type Step,
 } from '../types.js';
@@ -61,6 +63,9 @@ export interface LocalProviderOptions {
 }
 
 const EVENTS_KEPT = 1000;
+
+/** Event types Kubernetes would report as `Warning`. */
+const WARNINGS = new Set(['Exited', 'BackOff', 'Unhealthy', 'Unready', 'ImagePullFailed', 'RolloutFailed']);
 
 /** The reference runtime's entry, run through tsx from the repository root. */
 export function defaultRuntimeCommand(): RuntimeCommand {
@@ -229,6 +234,24 @@ export class LocalProvider implements Provider {
   /** What happened to the org's (or one app's) replicas and rollouts, oldest first (the last 1000). */
   events(org?: string, app?: string): AppEvent[] {
     return this.eventLog.filter((e) => (!org || e.org === org) && (!app || e.app === app));
+  }
+
+  /** The app's events in the provider contract's shape: Kubernetes' `Normal` / `Warning` and reason. */
+  async appEvents(org: string, app: string): Promise<ProviderEvent[]> {
+    return this.events(org, app).map((e) => ({
+      at: e.at,
+      type: WARNINGS.has(e.type) ? 'Warning' : 'Normal',
+      reason: e.type,
+      message: e.message,
+      replica: e.replica,
+      revision: e.revision,
+    }));
+  }
+
+  /** The last output lines of each of the app's replicas, with the release each runs. */
+  async appLogs(org: string, app: string): Promise<ReplicaLogs[]> {
+    const replicas = this.clusters.get(org)?.apps.get(app)?.replicas ?? [];
+    return replicas.map((r) => ({ replica: r.id, revision: r.release.revision, lines: [...r.logs] }));
   }
 
   /** The app's replicas as they stand: release revision, pid, port, phase, restarts, in-flight requests. */

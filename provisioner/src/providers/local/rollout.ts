@@ -38,6 +38,8 @@ export class AppController {
   readonly replicas: Replica[] = [];
   private desired: AppDesired | undefined;
   private rolloutStartedAt = 0;
+  /** The current rollout's deadline: the app's own, else the provider's. */
+  private deadlineMs = 0;
   private failure: RolloutStatus['failure'];
   private completeReported = false;
   private sequence = 0;
@@ -59,7 +61,8 @@ export class AppController {
       this.completeReported = false;
       if (this.deadlineTimer) clearTimeout(this.deadlineTimer);
       // Judge the rollout when its deadline passes, so a stuck rollout is reported even if nobody asks.
-      this.deadlineTimer = setTimeout(() => this.status(), this.options.progressDeadlineMs + 1);
+      this.deadlineMs = desired.progressDeadlineMs ?? this.options.progressDeadlineMs;
+      this.deadlineTimer = setTimeout(() => this.status(), this.deadlineMs + 1);
       this.deadlineTimer.unref();
       if (!runsReferenceRuntime(desired.release.image)) {
         this.failure = {
@@ -151,11 +154,20 @@ export class AppController {
         reason: 'CrashLoopBackOff',
         message: `replica ${looping.id} of revision ${this.desired.release.revision} crashed ${looping.crashes} times${last ? `: ${last}` : ''}`,
       };
-    } else if (Date.now() - this.rolloutStartedAt > this.options.progressDeadlineMs) {
-      this.failure = {
-        reason: 'ProgressDeadlineExceeded',
-        message: `revision ${this.desired.release.revision} did not become ready within ${this.options.progressDeadlineMs} ms`,
-      };
+    } else if (Date.now() - this.rolloutStartedAt > this.deadlineMs) {
+      // Running but never passing its readiness probe is ReadinessFailed; anything else (too slow to start,
+      // waiting for capacity) is the general ProgressDeadlineExceeded, as Kubernetes reports it.
+      const unready = this.replicas.find((r) => this.isCurrent(r) && !r.terminating && !r.ready && r.port !== null);
+      const revision = this.desired.release.revision;
+      this.failure = unready
+        ? {
+            reason: 'ReadinessFailed',
+            message: `replica ${unready.id} of revision ${revision} runs but did not pass its readiness probe (/health) within ${this.deadlineMs} ms`,
+          }
+        : {
+            reason: 'ProgressDeadlineExceeded',
+            message: `revision ${revision} did not become ready within ${this.deadlineMs} ms`,
+          };
     }
     if (this.failure) this.event('RolloutFailed', `${this.failure.reason}: ${this.failure.message}`, null);
   }
