@@ -1,0 +1,190 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../scripts/processes.js';
+
+/**
+ * Deploys that tell the truth, on the whole local platform as `npm start` runs it (edge in wrangler
+ * dev, functions host, provisioner with the local provider): releases that crash at start, never
+ * become ready, cannot be pulled, or become ready late, each deployed by the org's own token while a
+ * steady load goes through the edge. Each failure is named, rolled back automatically, and told
+ * with events and the failing replicas' log lines; the edge sees no failed request throughout.
+ */
+const ADMIN = 'deploy-truth-provisioner-admin';
+const dataDir = mkdtempSync(join(tmpdir(), 'deploy-truth-'));
+const ports = { edge: 0, functions: 0, azurite: 0 };
+let launcher: ChildProcess;
+let output = '';
+let orgToken = '';
+
+beforeAll(async () => {
+  ports.edge = await freePort();
+  ports.functions = await freePort();
+  ports.azurite = await freePort();
+  launcher = spawn('npm', ['start', '--silent'], {
+    env: {
+      ...process.env,
+      EDGE_PORT: String(ports.edge),
+      FUNCTIONS_PORT: String(ports.functions),
+      AZURITE_PORT: String(ports.azurite),
+      DATA_DIR: dataDir,
+      PROVISIONER_ADMIN_TOKEN: ADMIN,
+      PROVISIONER_POLL_MS: '200',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`not ready in time:\n${output}`)), 150_000);
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      if (output.includes('Local platform is ready.')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    };
+    launcher.stdout?.on('data', onData);
+    launcher.stderr?.on('data', onData);
+    launcher.once('exit', (code) => reject(new Error(`npm start exited (${code}):\n${output}`)));
+  });
+  const token = await fetch(
+    `http://127.0.0.1:${ports.functions}/authentication/api/v1/testidp/token?orgNumber=310500003&scope=altinn:appdeploy&exchange=true`,
+  );
+  orgToken = (await token.text()).trim();
+}, 180_000);
+
+afterAll(async () => {
+  if (launcher?.pid !== undefined) {
+    const exited = new Promise((resolve) => launcher.once('exit', resolve));
+    try {
+      process.kill(-launcher.pid, 'SIGINT');
+      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 30_000))]);
+      process.kill(-launcher.pid, 'SIGKILL');
+    } catch {
+      // Already gone.
+    }
+  }
+  rmSync(dataDir, { recursive: true, force: true });
+}, 60_000);
+
+const api = (path: string) => `http://127.0.0.1:${ports.functions}/provisioner/api/v1/clusters/ttd/apps/demo${path}`;
+
+/** Deploys `body` as ttd's CI would and waits for the operation to end; answers the operation. */
+async function deploy(body: Record<string, unknown>): Promise<Record<string, any>> {
+  const response = await fetch(api(''), {
+    method: 'PUT',
+    headers: { authorization: `Bearer ${orgToken}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ minReplicas: 2, maxReplicas: 6, ...body }),
+  });
+  expect(response.status, await response.clone().text()).toBe(202);
+  const location = `http://127.0.0.1:${ports.functions}${response.headers.get('location')}`;
+  const deadline = Date.now() + 90_000;
+  for (;;) {
+    const op = (await (await fetch(location, { headers: { authorization: `Bearer ${orgToken}` } })).json()) as Record<
+      string,
+      any
+    >;
+    if (op.status === 'Succeeded' || op.status === 'Failed') return op;
+    if (Date.now() > deadline) throw new Error(`operation still ${op.status}: ${JSON.stringify(op.conditions)}`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+async function appView(): Promise<Record<string, any>> {
+  return (await (await fetch(api(''), { headers: { authorization: `Bearer ${orgToken}` } })).json()) as Record<
+    string,
+    any
+  >;
+}
+
+/** Two clients calling the demo app through the edge until stopped; every non-200 or network error is kept. */
+function edgeLoad() {
+  let running = true;
+  const errors: string[] = [];
+  const releases = new Map<string, number>();
+  const loops = [0, 1].map(async () => {
+    while (running) {
+      try {
+        const response = await fetch(`http://127.0.0.1:${ports.edge}/ttd/demo/`);
+        const text = await response.text();
+        if (response.status !== 200) errors.push(`${response.status} ${text.slice(0, 200)}`);
+        else {
+          const release = String((JSON.parse(text) as { release?: string }).release);
+          releases.set(release, (releases.get(release) ?? 0) + 1);
+        }
+      } catch (error) {
+        errors.push(String(error));
+      }
+    }
+  });
+  return {
+    errors,
+    releases,
+    async stop() {
+      running = false;
+      await Promise.all(loops);
+    },
+  };
+}
+
+describe('deploys that tell the truth, under load at the edge', () => {
+  it('names each failure, rolls back, records events and logs, and never fails a request at the edge', async () => {
+    const load = edgeLoad();
+    try {
+      // 1. Crashes at start: CrashLoopBackOff, rolled back to release 1, the crash's stderr line kept.
+      const crash = await deploy({ image: 'app-runtime:1.1.0', env: { RUNTIME_FAIL_AT_START: '1' } });
+      expect(crash.status).toBe('Failed');
+      expect(crash.error).toMatchObject({ code: 'CrashLoopBackOff', rolledBackTo: 1 });
+      const crashLines = crash.logs.flatMap((r: { lines: { line: string }[] }) => r.lines.map((l) => l.line));
+      expect(crashLines).toContain('RUNTIME_FAIL_AT_START is set: exiting before listening');
+      const crashReasons = crash.events.map((e: { reason: string }) => e.reason);
+      expect(crashReasons).toEqual(
+        expect.arrayContaining(['Accepted', 'RollingOut', 'Exited', 'BackOff', 'RollingBack']),
+      );
+      expect(crash.events.filter((e: { source: string }) => e.source === 'provider').length).toBeGreaterThan(0);
+      let view = await appView();
+      expect(view.status).toMatchObject({ phase: 'Failed', servingRevision: 1, desiredRevision: 2 });
+      expect(view.status.rollout).toMatchObject({ revision: 1, complete: true });
+
+      // 2. Never ready: ReadinessFailed at the app's deadline, rolled back.
+      const unready = await deploy({
+        image: 'app-runtime:1.2.0',
+        env: { RUNTIME_READY_AFTER_MS: '600000' },
+        progressDeadlineSeconds: 6,
+      });
+      expect(unready.error).toMatchObject({ code: 'ReadinessFailed', rolledBackTo: 1 });
+      expect(unready.logs.length).toBeGreaterThan(0);
+      expect(unready.logs[0].lines.map((l: { line: string }) => l.line).join('\n')).toContain('release 3 listening');
+
+      // 3. An image that cannot be pulled: ImagePullFailed at once, nothing half-rolled.
+      const missing = await deploy({ image: 'registry.example/nope/missing:1' });
+      expect(missing.error).toMatchObject({ code: 'ImagePullFailed', rolledBackTo: 1 });
+      view = await appView();
+      expect(view.status.rollout).toMatchObject({ revision: 1, complete: true, oldReplicas: 0, readyReplicas: 2 });
+
+      // 4. Ready late but within the deadline: succeeds and serves.
+      const late = await deploy({
+        image: 'app-runtime:1.3.0',
+        env: { RUNTIME_READY_AFTER_MS: '3000' },
+        progressDeadlineSeconds: 60,
+      });
+      expect(late.status).toBe('Succeeded');
+      expect(late.error).toBeNull();
+      view = await appView();
+      expect(view.status).toMatchObject({ phase: 'Ready', servingRevision: 5, desiredRevision: 5 });
+      const events = (await (
+        await fetch(api('/events'), { headers: { authorization: `Bearer ${orgToken}` } })
+      ).json()) as {
+        events: { operationId: string }[];
+      };
+      expect(new Set(events.events.map((e) => e.operationId)).size).toBeGreaterThanOrEqual(4);
+    } finally {
+      await load.stop();
+    }
+    expect(load.errors).toEqual([]);
+    // Traffic stayed on release 1 through the failures and moved to release 5 at the end.
+    expect([...load.releases.keys()].sort()).toEqual(['1', '5']);
+  }, 300_000);
+});
