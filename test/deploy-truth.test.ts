@@ -145,7 +145,10 @@ describe('deploys that tell the truth, under load at the edge', () => {
       );
       expect(crash.events.filter((e: { source: string }) => e.source === 'provider').length).toBeGreaterThan(0);
       let view = await appView();
-      expect(view.status).toMatchObject({ phase: 'Failed', servingRevision: 1, desiredRevision: 2 });
+      expect(view.status).toMatchObject({ phase: 'Ready', servingRevision: 1, desiredRevision: 1 });
+      expect(view.status.conditions).toContainEqual(
+        expect.objectContaining({ type: 'Progressing', status: 'False', reason: 'CrashLoopBackOff' }),
+      );
       expect(view.status.rollout).toMatchObject({ revision: 1, complete: true });
 
       // 2. Never ready: ReadinessFailed at the app's deadline, rolled back.

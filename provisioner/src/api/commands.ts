@@ -126,18 +126,17 @@ export function provisionerCommands(options: CommandOptions) {
     /** Creates or updates an org's cluster; the same spec again starts nothing new. */
     putCluster(org: string, spec: ClusterSpec, actor: string): Promise<Outcome<ClusterRecord>> {
       return committed(async (repo, at) => {
-        const { cluster, active } = await lockedCluster(repo, org);
+        let { cluster, active } = await lockedCluster(repo, org);
         if (!cluster) {
           const created = await repo.insertCluster(org, spec, at);
-          const operation = await startOperation(
-            repo,
-            'cluster.apply',
-            { org, app: null, generation: 1 },
-            {},
-            actor,
-            at,
-          );
-          return { status: 202, resource: created, operation };
+          if (created) {
+            const first = { org, app: null, generation: 1 };
+            const operation = await startOperation(repo, 'cluster.apply', first, {}, actor, at);
+            return { status: 202, resource: created, operation };
+          }
+          // A concurrent first PUT made it (PostgreSQL): take its lock and go on as for an existing cluster.
+          ({ cluster, active } = await lockedCluster(repo, org));
+          if (!cluster) throw new Error(`cluster ${org} vanished while being created`);
         }
         if (cluster.phase === 'Deleting') throw conflict(`The cluster of ${org} is being deleted.`);
         const running = active.find((op) => op.app === null);
@@ -307,13 +306,13 @@ export function provisionerCommands(options: CommandOptions) {
           replicas: replicasWithin(request.replicas ?? current.scale.replicas, minReplicas, maxReplicas),
         };
         const running = active.find((op) => op.app === app);
+        if (current.phase === 'Deleting') throw conflict(`App ${org}/${app} is being deleted.`, running);
         if (sameJson(scale, current.scale)) {
           if (running) return { status: 202, resource: current, operation: running };
           return { status: 200, resource: current, operation: null };
         }
         if (running)
           throw conflict(`Operation ${running.id} (${running.kind}) is still running on ${org}/${app}.`, running);
-        if (current.phase === 'Deleting') throw conflict(`App ${org}/${app} is being deleted.`);
         const updated = await repo.updateAppDesired(org, app, { revision: current.desiredRevision, scale }, at);
         const kind = current.phase === 'Failed' ? 'app.deploy' : 'app.scale';
         const operation = await startOperation(

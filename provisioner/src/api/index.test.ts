@@ -220,6 +220,9 @@ describe('apps', () => {
       [{ ...app, replicas: 9 }, 'replicas'],
       [{ ...app, image: 'Not An Image' }, 'image'],
       [{ ...app, env: { 'BAD-NAME': 'x' } }, 'env.BAD-NAME'],
+      [{ ...app, env: { NODE_OPTIONS: '--import data:text/javascript,process.exit()' } }, 'env.NODE_OPTIONS'],
+      [{ ...app, env: { PLATFORM_URL: 'http://evil.test' } }, 'env.PLATFORM_URL'],
+      [{ ...app, minReplicas: 0 }, 'minReplicas'],
       [{ ...app, resources: { requests: { cpu: 'lots' } } }, 'resources.requests.cpu'],
       [{ minReplicas: 1 }, 'image'],
     ];

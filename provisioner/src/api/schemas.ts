@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi';
+import { isReservedEnvName } from '../providers/env.js';
 
 /** A DNS-1123 label, as Kubernetes requires of namespaces and services: org and app names are both. */
 export const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
@@ -60,11 +61,20 @@ export const AppInput = z
       .regex(/^[\w][\w.+-]{0,127}$/, 'must be a version label such as 1.2.3')
       .optional(),
     port: z.number().int().min(1).max(65_535).default(5005),
-    minReplicas: replicaCount('minReplicas').default(2),
+    minReplicas: replicaCount('minReplicas').min(1, 'minReplicas must be at least 1').default(2),
     maxReplicas: replicaCount('maxReplicas').min(1, 'maxReplicas must be at least 1').default(6),
-    replicas: replicaCount('replicas').optional(),
+    replicas: replicaCount('replicas').min(1, 'replicas must be at least 1').optional(),
     env: z
-      .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/, 'must be an environment variable name'), z.string())
+      .record(
+        z
+          .string()
+          .regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/, 'must be an environment variable name')
+          .refine(
+            (name) => !isReservedEnvName(name),
+            'is reserved: set by the platform or changes how the runtime starts',
+          ),
+        z.string(),
+      )
       .default({}),
     config: z.record(z.string(), z.unknown()).default({}),
     resources: z.strictObject({ requests: resourceList.optional(), limits: resourceList.optional() }).default({}),
@@ -86,8 +96,8 @@ export const AppInput = z
 /** Body of `POST .../scale`: a replica target and/or new bounds. */
 export const ScaleInput = z
   .strictObject({
-    replicas: replicaCount('replicas').optional(),
-    minReplicas: replicaCount('minReplicas').optional(),
+    replicas: replicaCount('replicas').min(1, 'replicas must be at least 1').optional(),
+    minReplicas: replicaCount('minReplicas').min(1, 'minReplicas must be at least 1').optional(),
     maxReplicas: replicaCount('maxReplicas').min(1, 'maxReplicas must be at least 1').optional(),
   })
   .refine((body) => Object.keys(body).length > 0, { message: 'give replicas, minReplicas or maxReplicas' })

@@ -152,19 +152,28 @@ describe('failed rollouts', () => {
     const applied = h.provider.calls.filter((c) => c.method === 'applyApp').map((c) => c.arg as Record<string, any>);
     expect(applied.at(-1)).toMatchObject({ rollback: true, release: { revision: 1 } });
     const view = (await (await h.call('GET', '/clusters/ttd/apps/forms')).json()) as Record<string, any>;
-    expect(view.status).toMatchObject({ phase: 'Failed', desiredRevision: 2, servingRevision: 1 });
+    // The app runs the good release again and says why the new one is not serving.
+    expect(view.status).toMatchObject({ phase: 'Ready', desiredRevision: 1, servingRevision: 1 });
     expect(view.status.conditions).toContainEqual(
       expect.objectContaining({ type: 'Available', status: 'True', reason: 'RolledBack' }),
     );
     expect(view.status.conditions).toContainEqual(
-      expect.objectContaining({ type: 'Ready', status: 'False', reason: 'CrashLoopBackOff' }),
+      expect.objectContaining({ type: 'Ready', status: 'True', reason: 'RolledBack' }),
+    );
+    expect(view.status.conditions).toContainEqual(
+      expect.objectContaining({ type: 'Progressing', status: 'False', reason: 'CrashLoopBackOff' }),
     );
     // The app's timeline holds both operations' events, newest first.
     const events = (await (await h.call('GET', '/clusters/ttd/apps/forms/events')).json()) as Record<string, any>;
     expect(events.events[0]).toMatchObject({ operationId: id, reason: 'CrashLoopBackOff' });
     expect(new Set(events.events.map((e: { operationId: string }) => e.operationId)).size).toBe(2);
-    // A failed app is not "repaired" back to the failing release by the drift check.
+    // Neither the drift check nor a scale brings the failed release back.
     expect(await h.provisioner.reconciler.checkDrift()).toBe(0);
+    const scaled = (await (await h.call('POST', '/clusters/ttd/apps/forms/scale', { replicas: 2 })).json()) as Record<
+      string,
+      any
+    >;
+    expect(scaled).toMatchObject({ kind: 'app.scale', revision: 1 });
   });
 
   it('leaves the failure in place without rolling back when autoRollback is off', async () => {

@@ -5,7 +5,7 @@ import { type Provider, ProviderError } from '../providers/types.js';
 import { type ProvisionerRepository, provisionerRepository } from '../state/repository.js';
 import { type Condition, type OperationRecord, setCondition } from '../state/types.js';
 import type { EdgeRoutes } from './edge-routes.js';
-import { type NewEvent, runStep, type StepContext, type Transition } from './steps.js';
+import { type NewEvent, replicasFit, runStep, type StepContext, type Transition } from './steps.js';
 
 /** Settings of the reconciler. */
 export interface ReconcilerOptions {
@@ -53,9 +53,35 @@ export function backoffMs(attempt: number, baseMs: number, maxMs: number, random
   return Math.round(exponential * (1 - 0.2 * random()));
 }
 
+/** How long one step may take before it counts as a transient failure (a hung provider or cluster call). */
+const STEP_TIMEOUT_MS = 120_000;
+
 /** A timeline entry of the reconciler's own. */
 function timeline(at: Date, type: 'Normal' | 'Warning', reason: string, message: string): NewEvent {
   return { at: at.toISOString(), source: 'reconciler', type, reason, message, replica: null, revision: null };
+}
+
+/** Fails a step that has not answered in STEP_TIMEOUT_MS with a retryable error, so one hung call stalls nothing else. */
+async function withStepTimeout<T>(work: Promise<T>, op: OperationRecord): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(
+          new ProviderError(
+            'StepTimeout',
+            `step ${op.phase} of ${op.kind} took over ${STEP_TIMEOUT_MS / 1000} s`,
+            true,
+          ),
+        ),
+      STEP_TIMEOUT_MS,
+    );
+  });
+  try {
+    return await Promise.race([work, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** Creates a reconciler over the provisioner's state. */
@@ -130,6 +156,45 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
         at,
       );
     }
+    if (rolledBackTo !== undefined && outcome.next === 'fail') {
+      // The failed release is recorded (operation, Progressing condition); the app runs the good one again,
+      // so it is Ready with that as its desired release, and neither drift repair nor a later scale
+      // brings the failed release back.
+      conditions = setCondition(
+        setCondition(
+          conditions,
+          {
+            type: 'Ready',
+            status: 'True',
+            reason: 'RolledBack',
+            message: `Release ${op.input.revision} failed (${outcome.code}); release ${rolledBackTo} serves again`,
+            observedGeneration: op.generation,
+          },
+          at,
+        ),
+        {
+          type: 'Progressing',
+          status: 'False',
+          reason: outcome.code,
+          message: outcome.message,
+          observedGeneration: op.generation,
+        },
+        at,
+      );
+      await repo.setAppStatus(
+        op.org,
+        op.app,
+        {
+          phase: 'Ready',
+          conditions,
+          servingRevision: rolledBackTo,
+          desiredRevision: rolledBackTo,
+          observedGeneration: op.generation,
+        },
+        at,
+      );
+      return;
+    }
     await repo.setAppStatus(
       op.org,
       op.app,
@@ -157,7 +222,7 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
     for (let steps = 0; steps < maxSteps; steps++) {
       let transition: Transition;
       try {
-        transition = await runStep({ ...op, startedAt }, ctx);
+        transition = await withStepTimeout(runStep({ ...op, startedAt }, ctx), op);
       } catch (error) {
         await retryOrFail(op, startedAt, error);
         return;
@@ -342,7 +407,7 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
       if (app.phase !== 'Ready') continue;
       const status = await options.provider.rolloutStatus(app.org, app.app).catch(() => undefined);
       if (!status) continue;
-      if (status.revision !== app.desiredRevision || status.replicas !== app.scale.replicas) {
+      if (status.revision !== app.desiredRevision || !replicasFit(status.replicas, app.scale)) {
         await begin(app.org, app.app, app.generation, 'app.deploy', app.desiredRevision);
       }
     }

@@ -1,8 +1,17 @@
 import type { Database } from '../../../functions/src/platform/db/index.js';
-import type { Provider, ProviderState, ReplicaLogs } from '../providers/types.js';
+import type { AppScale, Provider, ProviderState, ReplicaLogs } from '../providers/types.js';
 import { provisionerRepository } from '../state/repository.js';
 import type { OperationEvent, OperationRecord } from '../state/types.js';
 import type { EdgeRoutes } from './edge-routes.js';
+
+/**
+ * Whether running `replicas` matches the app's scale: exactly its target when the bounds are equal,
+ * else anywhere within them, since an autoscaler (the HPA on aks) moves the count between the bounds.
+ */
+export function replicasFit(replicas: number, scale: AppScale): boolean {
+  if (scale.minReplicas === scale.maxReplicas) return replicas === scale.replicas;
+  return replicas >= scale.minReplicas && replicas <= scale.maxReplicas;
+}
 
 /** What one step of an operation decided. */
 /** A timeline entry a step reports. */
@@ -308,7 +317,7 @@ async function appRollout(op: OperationRecord, ctx: StepContext): Promise<Transi
       }
       return { next: 'fail', code, message: failure.message, events, logs };
     }
-    if (status.complete && status.revision === revision && status.replicas === record.scale.replicas) {
+    if (status.complete && status.revision === revision && replicasFit(status.replicas, record.scale)) {
       return {
         ...go('route', 'RegisteringRoute', `Release ${revision} is ready on ${status.readyReplicas} replica(s)`),
         events,

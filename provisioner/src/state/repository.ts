@@ -93,6 +93,8 @@ export interface AppStatusUpdate {
   phase: AppPhase;
   conditions: Condition[];
   servingRevision?: number | null;
+  /** After an automatic rollback the release rolled back to is what the app should run again. */
+  desiredRevision?: number;
   observedGeneration?: number;
 }
 
@@ -147,13 +149,14 @@ export function provisionerRepository(q: Queryable) {
     async listClusters(): Promise<ClusterRecord[]> {
       return (await q.query('SELECT * FROM clusters ORDER BY org')).map(clusterOf);
     },
-    async insertCluster(org: string, spec: ClusterSpec, now: Date): Promise<ClusterRecord> {
+    /** Inserts a new cluster; null when another transaction made it first (then lock and read it). */
+    async insertCluster(org: string, spec: ClusterSpec, now: Date): Promise<ClusterRecord | null> {
       const rows = await q.query(
         `INSERT INTO clusters (org, spec, phase, created_at, updated_at)
-         VALUES ($1, $2, 'Provisioning', $3, $3) RETURNING *`,
+         VALUES ($1, $2, 'Provisioning', $3, $3) ON CONFLICT (org) DO NOTHING RETURNING *`,
         [org, json(spec), now],
       );
-      return clusterOf(rows[0] as Row);
+      return rows[0] ? clusterOf(rows[0]) : null;
     },
     async updateClusterSpec(org: string, spec: ClusterSpec, now: Date): Promise<ClusterRecord> {
       const rows = await q.query(
@@ -245,7 +248,8 @@ export function provisionerRepository(q: Queryable) {
       await q.query(
         `UPDATE cluster_apps SET phase = $3, conditions = $4, updated_at = $5,
            serving_revision = CASE WHEN $6::boolean THEN $7 ELSE serving_revision END,
-           observed_generation = COALESCE($8, observed_generation)
+           observed_generation = COALESCE($8, observed_generation),
+           desired_revision = COALESCE($9, desired_revision)
          WHERE org = $1 AND app = $2`,
         [
           org,
@@ -256,6 +260,7 @@ export function provisionerRepository(q: Queryable) {
           status.servingRevision !== undefined,
           status.servingRevision ?? null,
           status.observedGeneration ?? null,
+          status.desiredRevision ?? null,
         ],
       );
     },

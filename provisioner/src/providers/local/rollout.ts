@@ -1,3 +1,4 @@
+import { isReservedEnvName } from '../env.js';
 import type { AppDesired, AppRelease, AppScale, RolloutStatus } from '../types.js';
 import { runsReferenceRuntime } from './image.js';
 import { Replica, type ReplicaEvent, type ReplicaTimings, type RuntimeCommand } from './replica.js';
@@ -55,7 +56,8 @@ export class AppController {
     const previous = this.desired;
     this.desired = structuredClone(desired);
     const sameRelease = previous && releaseKey(previous.release) === releaseKey(desired.release);
-    if (!sameRelease) {
+    // A new release, or the same one again after it failed (a retry), starts a rollout with a fresh deadline.
+    if (!sameRelease || this.failure) {
       this.rolloutStartedAt = Date.now();
       this.failure = undefined;
       this.completeReported = false;
@@ -232,9 +234,12 @@ export class AppController {
   private add(release: AppRelease): void {
     const { org, app, command, timings, platformUrl, baseEnv } = this.options;
     const id = `${app}-r${release.revision}-${++this.sequence}`;
+    // The release's variables cannot change how Node or the loader runs (NODE_OPTIONS, LD_PRELOAD ...) nor
+    // what the platform sets: those would run other code than the reference runtime on this host.
+    const appEnv = Object.fromEntries(Object.entries(release.env).filter(([name]) => !isReservedEnvName(name)));
     const env = {
+      ...appEnv,
       ...baseEnv,
-      ...release.env,
       ORG: org,
       APP: app,
       RELEASE: String(release.revision),
