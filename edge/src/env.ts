@@ -43,6 +43,8 @@ export interface Env {
   PLATFORM_JWKS?: string;
   /** Milliseconds a plan or key lookup stays in the isolate's memory. */
   SLA_CACHE_TTL_MS?: string;
+  /** Milliseconds a limiter may take to decide before the plan's fail mode applies (default 1000). */
+  SLA_LIMITER_TIMEOUT_MS?: string;
   /** Consecutive 5xx/timeouts that open an upstream's circuit (default 5), and its first opening in ms (30000). */
   BREAKER_FAILURES?: string;
   BREAKER_OPEN_MS?: string;

@@ -16,6 +16,21 @@ export const KEY_HEADER = 'ocp-apim-subscription-key';
 export const KEY_QUERY = 'subscription-key';
 
 const DEFAULT_CACHE_TTL_MS = 5_000;
+/** How long a limiter may take to decide before it counts as unreachable (then the plan's fail mode applies). */
+const DEFAULT_LIMITER_TIMEOUT_MS = 1_000;
+
+/** `work`, or a rejection after `ms`: a hung limiter object must not hang the request. */
+async function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`limiter did not answer within ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([work, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 const METRICS_FLUSH_MS = 1_000;
 const UPSTREAM_FAILURES = new Set<ProblemKind>(['upstream-timeout', 'upstream-unreachable']);
 
@@ -171,7 +186,16 @@ export async function enforce(
               admission.release = ended;
             }
             const sent = Date.now();
-            decision = await limiterStub(env.SLA_LIMITER, limiterName).admit(admission);
+            try {
+              decision = await withTimeout(
+                limiterStub(env.SLA_LIMITER, limiterName).admit(admission),
+                intSetting(env.SLA_LIMITER_TIMEOUT_MS, DEFAULT_LIMITER_TIMEOUT_MS),
+              );
+            } catch (err) {
+              // The slots that rode along were not released: keep them for the next call (release is idempotent).
+              if (ended !== undefined) endedSlots.set(limiterName, [...(endedSlots.get(limiterName) ?? []), ...ended]);
+              throw err;
+            }
             if (batch > 1) decision = keepReserved(limiterName, decision, sent);
           }
         } catch (err) {
@@ -228,8 +252,18 @@ export async function enforce(
   if (decision !== undefined) setRateLimitHeaders(response.headers, scalePolicies(decision.policies, shards, whole));
 
   const bytesIn = Number(request.headers.get('content-length')) || 0;
-  const known = Number(response.headers.get('content-length'));
-  metricsRecorder.answered(org, app, consumerLabel, response.status, Date.now() - started, bytesIn, known || 0);
+  // No Content-Length (chunked, streamed): the body is counted as it passes, never taken as 0.
+  const lengthHeader = response.headers.get('content-length');
+  const known = lengthHeader === null ? Number.NaN : Number(lengthHeader);
+  metricsRecorder.answered(
+    org,
+    app,
+    consumerLabel,
+    response.status,
+    Date.now() - started,
+    bytesIn,
+    Number.isFinite(known) ? known : 0,
+  );
   const lease = decision?.lease;
   const name = limiterName;
   const limiter = env.SLA_LIMITER;

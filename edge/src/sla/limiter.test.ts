@@ -192,6 +192,20 @@ describe('quotas', () => {
     expect(await eventually(stored, 3)).toBe(3);
   });
 
+  it('counts the bytes of a streamed response without Content-Length against a bandwidth quota', async () => {
+    await putPlan('stream-bytes', { quota: { period: 'month', bytes: 1000 } });
+    const { primary } = await newConsumer('quota-stream', 'stream-bytes');
+    const name = 'c:quota-stream#0';
+    const streamed = await call('/slaorg/app/?mode=stream&chunks=3&interval=5', primary);
+    expect(streamed.headers.get('content-length')).toBeNull();
+    expect(await streamed.text()).toBe('chunk 0\nchunk 1\nchunk 2\n');
+    const used = () =>
+      env.SLA_LIMITER.getByName(name)
+        .quotaUsed('month')
+        .then((u) => u.bytes);
+    expect(await eventually(used, 24)).toBe(24);
+  });
+
   it('counts response bytes against a bandwidth quota', async () => {
     await putPlan('tiny-bytes', { quota: { period: 'month', bytes: 20 } });
     const { primary } = await newConsumer('quota-bytes', 'tiny-bytes');

@@ -55,6 +55,19 @@ describe('callers identified by platform-token claims', () => {
     await expectProblem(await asToken('/tokorg/members/', await sign({ 'urn:altinn:userid': '1003' })), 401);
   });
 
+  it("does not take an app's PlatformAccessToken for its org: the caller is limited by IP", async () => {
+    await putPlan('org-unlimited', { rate: [{ limit: 1000, windowSeconds: 60 }] });
+    await newConsumer('org-appaccess', 'org-unlimited');
+    const access = await sign({
+      'urn:altinn:org': 'appaccess',
+      'urn:altinn:app': 'forms',
+      aud: 'urn:altinn-platform:access-token',
+    });
+    const first = await asToken('/tokorg/access/', access);
+    expect(first.status).toBe(200);
+    expect(first.headers.get('ratelimit-policy')).not.toContain('q=1000');
+  });
+
   it('treats a token that does not verify as no token: the caller is limited by IP', async () => {
     const forged = await forge({ 'urn:altinn:userid': '1004' });
     const forged2 = await forge({ 'urn:altinn:userid': '1005' });

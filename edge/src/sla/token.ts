@@ -1,5 +1,8 @@
 import { type CryptoKey, importJWK, type JWK, jwtVerify } from 'jose';
 
+/** `aud` of the platform's app access tokens (functions/src/platform/auth/tokens.ts). */
+const ACCESS_TOKEN_AUDIENCE = 'urn:altinn-platform:access-token';
+
 /** Who a verified platform token names: an org (service owner) or a user. */
 export interface TokenCaller {
   /** Consumer id it maps to (`org-{org}` or `user-{userId}`): a consumer of that id sets its plan. */
@@ -58,11 +61,18 @@ export async function tokenCaller(
   let until = now + 60_000;
   try {
     const keys = await keysOf(jwksText);
-    const { payload } = await jwtVerify(token, async (header) => {
-      const key = keys.get(header.kid ?? '') ?? (keys.size === 1 ? [...keys.values()][0] : undefined);
-      if (key === undefined) throw new Error('unknown key id');
-      return key;
-    });
+    const { payload } = await jwtVerify(
+      token,
+      async (header) => {
+        const key = keys.get(header.kid ?? '') ?? (keys.size === 1 ? [...keys.values()][0] : undefined);
+        if (key === undefined) throw new Error('unknown key id');
+        return key;
+      },
+      { algorithms: ['RS256'] },
+    );
+    // An app's PlatformAccessToken (held by every replica) identifies the app, not a caller: not a plan key.
+    const audiences = Array.isArray(payload.aud) ? payload.aud : [payload.aud];
+    if (audiences.includes(ACCESS_TOKEN_AUDIENCE)) throw new Error('an app access token does not identify a caller');
     const org = payload['urn:altinn:org'];
     const user = payload['urn:altinn:userid'];
     if (typeof org === 'string' && /^[a-z0-9-]{1,63}$/.test(org)) caller = { id: `org-${org}` };
