@@ -3,17 +3,18 @@ import { createPlatformAuth, type PlatformAuth } from '../../functions/src/platf
 import { createLogger } from '../../functions/src/platform/logging/index.js';
 import type { ProvisionerConfig } from '../../provisioner/src/config.js';
 import { createProvisioner, type Provisioner } from '../../provisioner/src/index.js';
-import type {
-  AppDesired,
-  AppScale,
-  ClusterReady,
-  ClusterSpec,
-  Provider,
-  ProviderError,
-  ProviderState,
-  ReplicaLogs,
-  RolloutStatus,
-  Step,
+import {
+  type AppDesired,
+  type AppScale,
+  type ClusterReady,
+  type ClusterSpec,
+  noRollout,
+  type Provider,
+  type ProviderError,
+  type ProviderState,
+  type ReplicaLogs,
+  type RolloutStatus,
+  type Step,
 } from '../../provisioner/src/providers/types.js';
 import type { EdgeRoutes } from '../../provisioner/src/reconcile/edge-routes.js';
 import { openTestDatabase } from './database.js';
@@ -95,15 +96,7 @@ export class ScriptedProvider implements Provider {
     this.fail('rolloutStatus');
     const entry = this.apps.get(`${org}/${app}`);
     if (!entry) {
-      return {
-        revision: null,
-        replicas: 0,
-        updatedReplicas: 0,
-        readyReplicas: 0,
-        availableReplicas: 0,
-        oldReplicas: 0,
-        complete: false,
-      };
+      return noRollout();
     }
     entry.polls++;
     const complete = entry.polls > this.rolloutPolls;

@@ -130,6 +130,19 @@ export interface RolloutStatus {
   failure?: { reason: string; message: string };
 }
 
+/** The rollout of an app that has no workload (yet, or any more). */
+export function noRollout(): RolloutStatus {
+  return {
+    revision: null,
+    replicas: 0,
+    updatedReplicas: 0,
+    readyReplicas: 0,
+    availableReplicas: 0,
+    oldReplicas: 0,
+    complete: false,
+  };
+}
+
 /**
  * Raised by a provider. `retryable` errors (429, 5xx, timeouts, a conflicting operation in
  * progress that will end) are retried by the reconciler after `retryAfterMs` or its own backoff;

@@ -13,6 +13,7 @@ import {
 import {
   type AppDesired,
   type AppScale,
+  noRollout,
   ProviderError,
   type ProviderState,
   type RolloutStatus,
@@ -131,16 +132,7 @@ export async function scaleWorkload(api: KubernetesObjectApi, org: string, app: 
 /** The rollout as Kubernetes judges it (`kubectl rollout status`'s rules). */
 export async function workloadRollout(api: KubernetesObjectApi, org: string, app: string): Promise<RolloutStatus> {
   const d = await readDeployment(api, org, app);
-  if (!d)
-    return {
-      revision: null,
-      replicas: 0,
-      updatedReplicas: 0,
-      readyReplicas: 0,
-      availableReplicas: 0,
-      oldReplicas: 0,
-      complete: false,
-    };
+  if (!d) return noRollout();
   const s = d.status ?? {};
   const replicas = d.spec?.replicas ?? 1;
   const updatedReplicas = s.updatedReplicas ?? 0;

@@ -4,6 +4,7 @@ import {
   type AppScale,
   type ClusterReady,
   type ClusterSpec,
+  noRollout,
   type Provider,
   ProviderError,
   type ProviderEvent,
@@ -192,15 +193,7 @@ export class LocalProvider implements Provider {
   async rolloutStatus(org: string, app: string): Promise<RolloutStatus> {
     const controller = this.clusters.get(org)?.apps.get(app);
     if (!controller) {
-      return {
-        revision: null,
-        replicas: 0,
-        updatedReplicas: 0,
-        readyReplicas: 0,
-        availableReplicas: 0,
-        oldReplicas: 0,
-        complete: false,
-      };
+      return noRollout();
     }
     return controller.status();
   }
@@ -330,7 +323,9 @@ export class LocalProvider implements Provider {
   private record(event: AppEvent): void {
     this.eventLog.push(event);
     if (this.eventLog.length > EVENTS_KEPT) this.eventLog.splice(0, this.eventLog.length - EVENTS_KEPT);
-    if (event.type === 'Exited' || event.type === 'RolloutFailed' || event.type === 'ImagePullFailed') {
+    // A replica that ends cleanly (asked to stop, or the provider closing) is no news; a crash is.
+    const crashed = event.type === 'Exited' && event.exitCode !== 0 && !this.closed;
+    if (crashed || event.type === 'RolloutFailed' || event.type === 'ImagePullFailed') {
       this.options.logger?.warn(event.message, { ...event });
     }
   }

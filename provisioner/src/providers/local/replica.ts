@@ -1,5 +1,6 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import http from 'node:http';
+import { setPriority } from 'node:os';
 import type { AppRelease } from '../types.js';
 
 /** Probe and restart timings of replicas, Kubernetes-like but scaled for one machine. */
@@ -75,6 +76,9 @@ export interface ReplicaInfo {
 }
 
 const LOG_LINES = 50;
+
+/** Niceness of replica processes (0 is the host's; higher is less CPU when the machine is busy). */
+const REPLICA_NICENESS = 10;
 
 /**
  * One replica of an app release: a child process of the reference runtime, probed on `/health`,
@@ -198,6 +202,15 @@ export class Replica {
       serialization: 'json',
     });
     this.child = child;
+    // Replicas run at a lower CPU priority than the host, so that on a small machine booting many of them
+    // does not starve the provisioner's API and reconciler (as a node reserves CPU for its kubelet).
+    if (child.pid !== undefined) {
+      try {
+        setPriority(child.pid, REPLICA_NICENESS);
+      } catch {
+        // Not permitted here: the replica runs at the host's priority.
+      }
+    }
     this.port = null;
     this.probeFailures = 0;
     this.everReadyThisRun = false;

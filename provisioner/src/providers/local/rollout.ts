@@ -1,5 +1,5 @@
 import { isReservedEnvName } from '../env.js';
-import type { AppDesired, AppRelease, AppScale, RolloutStatus } from '../types.js';
+import { type AppDesired, type AppRelease, type AppScale, noRollout, type RolloutStatus } from '../types.js';
 import { runsReferenceRuntime } from './image.js';
 import { Replica, type ReplicaEvent, type ReplicaTimings, type RuntimeCommand } from './replica.js';
 
@@ -88,15 +88,7 @@ export class AppController {
   status(): RolloutStatus {
     const desired = this.desired;
     if (!desired) {
-      return {
-        revision: null,
-        replicas: 0,
-        updatedReplicas: 0,
-        readyReplicas: 0,
-        availableReplicas: 0,
-        oldReplicas: 0,
-        complete: false,
-      };
+      return noRollout();
     }
     const revision = desired.release.revision;
     const live = this.replicas.filter((r) => !r.terminating);
