@@ -159,6 +159,15 @@ async function clusterDelete(op: OperationRecord, ctx: StepContext): Promise<Tra
 /** Extra time the reconciler gives a provider past the app's deadline, so the provider names the cause first. */
 const DEADLINE_GRACE_MS = 5_000;
 
+/**
+ * How long until a rollout is polled again: `pollMs` for its first 5 s, then longer the longer it runs,
+ * up to 8 times `pollMs`, so that many slow rollouts at once do not keep the database busy polling.
+ */
+function pollDelay(ctx: StepContext, startedMs: number): number {
+  const elapsed = Math.max(0, ctx.now().getTime() - startedMs);
+  return ctx.pollMs * Math.min(8, 1 + Math.floor(elapsed / 5_000));
+}
+
 /** Provider events after `after`, as timeline entries, and the new cursor. */
 async function providerEvents(
   ctx: StepContext,
@@ -286,7 +295,7 @@ async function appRollout(op: OperationRecord, ctx: StepContext): Promise<Transi
       return {
         next: 'wait',
         phase: 'rollback-wait',
-        delayMs: ctx.pollMs,
+        delayMs: pollDelay(ctx, started),
         reason: 'RollingBack',
         message: `Rolling back to release ${target}: ${status.readyReplicas} ready, ${status.oldReplicas} old replica(s) left`,
         providerState: { ...state, eventsAfter: cursor },
@@ -326,7 +335,7 @@ async function appRollout(op: OperationRecord, ctx: StepContext): Promise<Transi
     return {
       next: 'wait',
       phase: 'rollout',
-      delayMs: ctx.pollMs,
+      delayMs: pollDelay(ctx, started),
       reason: 'RollingOut',
       message: `Release ${revision}: ${status.updatedReplicas}/${status.replicas} updated, ${status.readyReplicas} ready, ${status.oldReplicas} old replica(s) left`,
       providerState: { ...state, eventsAfter: cursor },
