@@ -77,6 +77,43 @@ export interface ReplicaInfo {
 
 const LOG_LINES = 50;
 
+/**
+ * Replica processes booting at once on this host. A fork copies the host's page tables (hundreds of ms for
+ * a host holding PGlite and hundreds of replicas' pipes) and a booting runtime takes a core for a while:
+ * starting them one event-loop turn apart, a few at a time, keeps the host's API answering while a
+ * hundred apps roll out (the kubelet likewise limits parallel pod starts).
+ */
+const MAX_BOOTING = 4;
+let booting = 0;
+let pumping = false;
+const bootQueue: (() => boolean)[] = [];
+
+/** Runs `start` when a boot slot is free, one per event-loop turn; `start` answers whether it took the slot. */
+function whenBootSlot(start: () => boolean): void {
+  bootQueue.push(start);
+  pumpBoots();
+}
+
+function pumpBoots(): void {
+  if (pumping || booting >= MAX_BOOTING || bootQueue.length === 0) return;
+  pumping = true;
+  setImmediate(() => {
+    pumping = false;
+    const start = bootQueue.shift();
+    if (start) {
+      booting++;
+      if (!start()) booting--;
+    }
+    pumpBoots();
+  });
+}
+
+/** A booting process is listening, or has ended: its slot goes to the next one. */
+function bootSlotFreed(): void {
+  booting--;
+  pumpBoots();
+}
+
 /** Niceness of replica processes (0 is the host's; higher is less CPU when the machine is busy). */
 const REPLICA_NICENESS = 10;
 
@@ -192,8 +229,23 @@ export class Replica {
     this.emit('Stopped', 'stopped');
   }
 
+  /** Queues the process start behind the host's boot slots (see whenBootSlot). */
   private spawn(): void {
+    whenBootSlot(() => {
+      if (this.stopped) return false;
+      this.spawnNow();
+      return true;
+    });
+  }
+
+  private spawnNow(): void {
     const { command, env } = this.options;
+    let booted = false;
+    const bootEnded = () => {
+      if (booted) return;
+      booted = true;
+      bootSlotFreed();
+    };
     const child = fork(command.entry, [], {
       cwd: command.cwd,
       execArgv: command.execArgv,
@@ -219,7 +271,10 @@ export class Replica {
     this.capture(child, 'stdout');
     this.capture(child, 'stderr');
     this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
+    child.once('exit', bootEnded);
+    child.once('error', bootEnded);
     child.on('message', (message: { type?: string; port?: number }) => {
+      if (message?.type === 'listening') bootEnded();
       if (message?.type !== 'listening' || typeof message.port !== 'number' || this.child !== child) return;
       this.port = message.port;
       const token = this.options.accessToken();
