@@ -112,6 +112,17 @@ describe('AksProvider end to end against fake ARM and a fake cluster', () => {
     expect(image()).toBe('altinncr.azurecr.io/ttd/forms:2.0.0');
   });
 
+  it("reads the app's Kubernetes Events: the deployment controller's scaling of each release", async () => {
+    const events = await aks.appEvents('ttd', 'forms');
+    const scaling = events.filter((e) => e.reason === 'ScalingReplicaSet');
+    expect(scaling.length).toBeGreaterThanOrEqual(2);
+    expect(scaling[0]).toMatchObject({
+      type: 'Normal',
+      message: expect.stringMatching(/^Scaled up replica set forms-\w+ to 2$/),
+    });
+    expect([...events].map((e) => e.at)).toEqual([...events].map((e) => e.at).sort());
+  });
+
   it('rolls back to release 1 by restoring its ReplicaSet template, reusing that ReplicaSet', async () => {
     const rsType = findType('apps', 'v1', 'replicasets')!;
     const before = kube.store.list(rsType, 'ttd-forms').length;

@@ -11,6 +11,7 @@ import type {
   ClusterReady,
   ClusterSpec,
   Provider,
+  ProviderEvent,
   ProviderState,
   RolloutStatus,
   Step,
@@ -37,6 +38,18 @@ export function kubeConfigFromString(kubeconfig: string): KubeConfig {
   const kc = new KubeConfig();
   kc.loadFromString(kubeconfig);
   return kc;
+}
+
+/** The fields of a core/v1 Event the provider reads. */
+interface KubernetesEvent {
+  metadata?: { creationTimestamp?: string | Date };
+  type?: string;
+  reason?: string;
+  message?: string;
+  lastTimestamp?: string | Date;
+  eventTime?: string | Date;
+  firstTimestamp?: string | Date;
+  involvedObject?: { kind?: string; name?: string };
 }
 
 /** The provider that makes clusters and apps real on Azure Kubernetes Service. */
@@ -76,6 +89,23 @@ export class AksProvider implements Provider {
 
   async scaleApp(org: string, app: string, scale: AppScale): Promise<void> {
     await scaleWorkload(await this.api(org, app), org, app, scale);
+  }
+
+  /** The Kubernetes Events of the app's namespace (the deployment controller's, the kubelet's ...), oldest first. */
+  async appEvents(org: string, app: string): Promise<ProviderEvent[]> {
+    const api = await this.api(org, app);
+    const list = await api.list('v1', 'Event', namespaceOf(org, app)).catch(() => ({ items: [] }));
+    return (list.items as KubernetesEvent[])
+      .map((e) => ({
+        at: new Date(
+          e.lastTimestamp ?? e.eventTime ?? e.firstTimestamp ?? e.metadata?.creationTimestamp ?? 0,
+        ).toISOString(),
+        type: e.type === 'Warning' ? ('Warning' as const) : ('Normal' as const),
+        reason: e.reason ?? 'Unknown',
+        message: e.message ?? '',
+        replica: e.involvedObject?.kind === 'Pod' ? (e.involvedObject.name ?? null) : null,
+      }))
+      .sort((a, b) => a.at.localeCompare(b.at));
   }
 
   async rolloutStatus(org: string, app: string): Promise<RolloutStatus> {

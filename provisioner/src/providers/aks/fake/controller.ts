@@ -22,6 +22,7 @@ export interface ControllerOptions {
 
 const DEPLOYMENTS = findType('apps', 'v1', 'deployments')!;
 const REPLICASETS = findType('apps', 'v1', 'replicasets')!;
+const EVENTS = findType('', 'v1', 'events')!;
 const REVISION = 'deployment.kubernetes.io/revision';
 const HASH = 'pod-template-hash';
 
@@ -62,6 +63,7 @@ export function templateWithoutHash(template: Template): Template {
 /** Runs the Deployment controller over the store's deployments until stopped. */
 export class DeploymentController {
   private readonly timers = new Set<NodeJS.Timeout>();
+  private eventCount = 0;
   private readonly onChange = (e: WatchEvent) => {
     if (e.type_ !== DEPLOYMENTS || e.type === 'DELETED') return;
     const d = e.object;
@@ -154,6 +156,12 @@ export class DeploymentController {
       });
     }
     if (current.spec?.replicas !== desired || current.status?.replicas !== desired) {
+      this.recordEvent(
+        namespace,
+        name,
+        'ScalingReplicaSet',
+        `Scaled up replica set ${current.metadata.name} to ${desired}`,
+      );
       current = this.store.update(REPLICASETS, {
         ...current,
         metadata: { ...current.metadata, resourceVersion: undefined },
@@ -180,6 +188,24 @@ export class DeploymentController {
       return;
     }
     this.later(this.options.readyDelayMs, () => this.becomeReady(namespace, name, rsName, generation));
+  }
+
+  /** Records a core/v1 Event about the Deployment, as the real deployment controller does when it scales. */
+  private recordEvent(namespace: string, name: string, reason: string, message: string) {
+    const now = new Date().toISOString();
+    this.store.create(EVENTS, {
+      apiVersion: 'v1',
+      kind: 'Event',
+      metadata: { name: `${name}.${Date.now().toString(16)}${(++this.eventCount).toString(16)}`, namespace },
+      involvedObject: { apiVersion: 'apps/v1', kind: 'Deployment', name, namespace },
+      reason,
+      message,
+      type: 'Normal',
+      source: { component: 'deployment-controller' },
+      firstTimestamp: now,
+      lastTimestamp: now,
+      count: 1,
+    });
   }
 
   private setRsStatus(rs: KubeObject, replicas: number, ready: number) {

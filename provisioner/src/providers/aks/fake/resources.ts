@@ -47,6 +47,15 @@ export const RESOURCE_TYPES: ResourceType[] = [
   {
     group: '',
     version: 'v1',
+    resource: 'events',
+    kind: 'Event',
+    namespaced: true,
+    shortNames: ['ev'],
+    subresources: [],
+  },
+  {
+    group: '',
+    version: 'v1',
     resource: 'pods',
     kind: 'Pod',
     namespaced: true,
