@@ -234,11 +234,8 @@ export function provisionerCommands(options: CommandOptions) {
         }
         const release = await repo.getRelease(org, app, current.desiredRevision);
         const sameRelease = release !== null && sameJson(release.spec, request.release);
-        const sameScale =
-          sameJson(current.scale, scale) ||
-          (request.scale.replicas === undefined &&
-            current.scale.minReplicas === minReplicas &&
-            current.scale.maxReplicas === maxReplicas);
+        // Without a replica count the current one is kept when it fits the bounds (replicasWithin).
+        const sameScale = sameJson(current.scale, scale);
         if (sameRelease && sameScale) {
           if (running) return { status: 202, resource: current, operation: running };
           if (current.phase !== 'Failed') return { status: 200, resource: current, operation: null };
