@@ -100,6 +100,14 @@ export async function startEgressTarget(): Promise<EgressTarget> {
           res.end();
           return;
         }
+        case '/api/drip': {
+          // the head and a first chunk at once, the end after `ms`: a response whose body takes a while
+          res.writeHead(200, { 'content-type': 'text/plain' });
+          res.write('first;');
+          const timer = setTimeout(() => res.end('last'), Number(q('ms', '300')));
+          res.on('close', () => clearTimeout(timer));
+          return;
+        }
         case '/api/status':
           res.writeHead(Number(q('code', '500')), { 'content-type': 'application/json', 'x-target': 'yes' });
           res.end(JSON.stringify({ error: 'from the target' }));

@@ -132,6 +132,20 @@ describe('egress admin: validation answers 400 naming the field', () => {
     ['a timeout of 0', { host: 'a.example', timeoutMs: 0 }, 'timeoutMs'],
     ['too many redirects', { host: 'a.example', maxRedirects: 50 }, 'maxRedirects'],
     ['an unknown field', { host: 'a.example', secret: 'x' }, 'secret'],
+    ['an empty rate list', { host: 'a.example', rate: [] }, 'rate'],
+    [
+      'a rate window of 0 seconds',
+      { host: 'a.example', rate: [{ limit: 5, windowSeconds: 0 }] },
+      'rate.0.windowSeconds',
+    ],
+    ['a rate with no limit', { host: 'a.example', rate: [{ windowSeconds: 1 }] }, 'rate.0.limit'],
+    [
+      'a rate with an unknown field',
+      { host: 'a.example', rate: [{ limit: 1, windowSeconds: 1, burst: 2 }] },
+      'rate.0.burst',
+    ],
+    ['a concurrency of 0', { host: 'a.example', concurrency: 0 }, 'concurrency'],
+    ['a fractional concurrency', { host: 'a.example', concurrency: 1.5 }, 'concurrency'],
   ];
   for (const [what, body, field] of badTargets) {
     it(`refuses a target with ${what}`, async () => {

@@ -3,6 +3,7 @@ import { invalid, parseBody, requireDnsLabels } from '../admin/validation';
 import type { EdgeEnv } from '../env';
 import { Problem } from '../problem';
 import { issueAppKey, revokeAppKey } from './app-keys';
+import { UNAUTHENTICATED_LOG } from './audit';
 import { credentialBody, describe } from './credentials';
 import { defaultPort, targetBody } from './rules';
 import { currentKeyId, SealingKeyError, seal } from './sealing';
@@ -18,6 +19,7 @@ import { PolicyStore, type StoredTarget, targetView } from './store';
  *   PUT    /{org}/targets/{target}/credential   set or rotate the credential (write-only)
  *   DELETE /{org}/targets/{target}/credential
  *   GET    /{org}/audit?app=&target=&decision=&since=&until=&limit=
+ *   GET    /_unauthenticated/audit?...          calls that proved no app identity (401s, early failures)
  *   POST   /{org}/apps/{app}/keys                issue an egress key (the simpler app credential), shown once
  *   DELETE /{org}/apps/{app}/keys/{keyId}        revoke it
  */
@@ -157,7 +159,7 @@ function optionalTime(field: string, value: string | undefined): number | undefi
 
 egressAdmin.get('/:org/audit', async (c) => {
   const org = c.req.param('org');
-  requireDnsLabels({ org });
+  if (org !== UNAUTHENTICATED_LOG) requireDnsLabels({ org });
   const q = c.req.query();
   const limit = Number(q.limit ?? '100');
   if (!Number.isInteger(limit) || limit < 1 || limit > 1000) {

@@ -5,13 +5,23 @@ import { DurableObject } from 'cloudflare:workers';
  * denied). Rows older than the retention are deleted by an alarm that runs hourly while rows exist.
  */
 
+/**
+ * The audit log of calls that prove no app identity (401s, and failures before the app is known,
+ * such as an unreachable JWKS): a name no org can have (orgs are DNS labels), so an unauthenticated
+ * caller can neither write into an org's log nor be hidden in one. Its rows have org
+ * UNAUTHENTICATED_LOG and app UNKNOWN_APP; claims of a token that does not verify are not trusted.
+ */
+export const UNAUTHENTICATED_LOG = '_unauthenticated';
+/** The app of a row whose caller is not known. */
+export const UNKNOWN_APP = '-';
+
 /** One egress call as audited. */
 export interface AuditEntry {
   at: number;
   requestId: string;
   org: string;
   app: string;
-  /** The target (rule name) that allowed the call, or null when denied before a match. */
+  /** The target (rule name) the call reached, or null when it was refused before a match. */
   target: string | null;
   method: string;
   /** scheme://host:port/path of the first hop, query left out (it may carry personal data). */

@@ -1,8 +1,9 @@
 import { Hono } from 'hono';
 import { type EdgeEnv, type Env, intSetting } from '../env';
 import { APP_KEY_HEADER, verifyAppKey } from './app-keys';
-import type { AuditEntry } from './audit';
+import { type AuditEntry, UNAUTHENTICATED_LOG, UNKNOWN_APP } from './audit';
 import { ACCESS_TOKEN_HEADER, type AppIdentity, AppTokenError, verifyAppToken } from './identity';
+import { limitContext } from './limits';
 import { callTarget, outboundHeaders } from './proxy';
 import { EgressRefusal, refusalResponse } from './refusal';
 import { egressSettings } from './settings';
@@ -12,7 +13,8 @@ import { firstDestination } from './target';
 /**
  * The egress proxy for apps, mounted at `/_egress`: `ANY /_egress/{http|https}/{host}[:{port}]/{path}`
  * with the app's `PlatformAccessToken` (header, or `Authorization: Bearer`). Every call, allowed or
- * not, is written to the org's audit log once its response body has been sent.
+ * not, is written to the org's audit log once its response body has been sent; calls that prove no
+ * app identity (401, or a failure before the app is known) to the log named UNAUTHENTICATED_LOG.
  */
 export const egress = new Hono<EdgeEnv>();
 
@@ -88,6 +90,11 @@ function record(
   );
 }
 
+/** Whether a refusal is a decision of policy (denied) rather than a failure to carry out the call. */
+function decisionOf(status: number): AuditEntry['decision'] {
+  return status === 401 || status === 403 || status === 429 ? 'denied' : 'failed';
+}
+
 egress.all('/*', async (c) => {
   const startedAt = Date.now();
   const requestId = c.get('requestId');
@@ -95,6 +102,21 @@ egress.all('/*', async (c) => {
   const settings = egressSettings(c.env);
   let identity: AppIdentity | null = null;
   let auditedUrl = '';
+  const audit = (fields: Pick<AuditEntry, 'target' | 'status' | 'decision' | 'reason' | 'redirects'>) => {
+    const entry: AuditEntry = {
+      at: startedAt,
+      requestId,
+      // a call that proves no app identity goes to the log of unauthenticated calls, org and app unknown
+      org: identity?.org ?? UNAUTHENTICATED_LOG,
+      app: identity?.app ?? UNKNOWN_APP,
+      method: c.req.method,
+      url: auditedUrl || url.pathname.slice(0, 512),
+      bytes: 0,
+      durationMs: 0,
+      ...fields,
+    };
+    return entry;
+  };
   try {
     identity = await authenticate(c.req.raw.headers, c.env);
     const dest = firstDestination(url);
@@ -127,45 +149,35 @@ egress.all('/*', async (c) => {
       body,
       targets: policy.targets,
       settings,
-    });
-    const entry: AuditEntry = {
-      at: startedAt,
+      limits: limitContext(c.env, c.executionCtx),
       requestId,
-      org: identity.org,
-      app: identity.app,
+    });
+    const entry = audit({
       target: outcome.target,
-      method: c.req.method,
-      url: auditedUrl,
       status: outcome.response.status,
-      bytes: 0,
-      durationMs: 0,
       decision: 'allowed',
       reason: null,
       redirects: outcome.redirects,
-    };
+    });
     record(c.env, c.executionCtx, entry, outcome.bytes);
     outcome.response.headers.set('x-request-id', requestId);
     return outcome.response;
   } catch (error) {
-    if (!(error instanceof EgressRefusal)) throw error;
-    if (identity !== null) {
-      const entry: AuditEntry = {
-        at: startedAt,
-        requestId,
-        org: identity.org,
-        app: identity.app,
-        target: null,
-        method: c.req.method,
-        url: auditedUrl || url.pathname.slice(0, 512),
-        status: error.status,
-        bytes: 0,
-        durationMs: 0,
-        decision: error.status === 403 ? 'denied' : 'failed',
-        reason: `${error.reason}: ${error.detail}`.slice(0, 512),
-        redirects: 0,
-      };
+    if (!(error instanceof EgressRefusal)) {
+      // answered by the edge's error handler (500, request id, detail logged); audited as failed
+      const name = error instanceof Error ? error.name : typeof error;
+      const entry = audit({ target: null, status: 500, decision: 'failed', reason: `internal: ${name}`, redirects: 0 });
       record(c.env, c.executionCtx, entry, Promise.resolve(0));
+      throw error;
     }
+    const entry = audit({
+      target: error.target,
+      status: error.status,
+      decision: decisionOf(error.status),
+      reason: `${error.reason}: ${error.detail}`.slice(0, 512),
+      redirects: 0,
+    });
+    record(c.env, c.executionCtx, entry, Promise.resolve(0));
     return refusalResponse(error, url.pathname, requestId);
   }
 });

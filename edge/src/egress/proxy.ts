@@ -1,7 +1,7 @@
 import { CLIENT_IDENTITY_FIELDS, dropFields, HOP_BY_HOP, RESPONSE_DROPPED } from '../proxy/headers';
-import type { AuditEntry } from './audit';
 import { type Credential, forgetToken, inject, injectedField, TokenError } from './credentials';
 import type { AppIdentity } from './identity';
+import { admitCall, type HeldSlot, type LimitContext, releaseSlots } from './limits';
 import { denied, EgressRefusal } from './refusal';
 import { matchTarget } from './rules';
 import { open, SealingKeyError } from './sealing';
@@ -42,6 +42,9 @@ export interface EgressCall {
   body: ArrayBuffer | null;
   targets: readonly StoredTarget[];
   settings: EgressSettings;
+  /** The per-target limits' limiter (the SLA machinery). */
+  limits: LimitContext;
+  requestId: string;
 }
 
 /** What the call came to, for the response and the audit log. */
@@ -174,9 +177,36 @@ function capped(limit: number) {
 
 /** Makes the call from its first destination; throws EgressRefusal for the proxy's own refusals. */
 export async function callTarget(first: Destination, call: EgressCall): Promise<EgressOutcome> {
+  const slots: HeldSlot[] = [];
+  const admitted = new Set<string>();
+  let target: StoredTarget | undefined;
+  /** Each target a call reaches (the first, and any redirect leads to) is held to its own limits once. */
+  const admit = async (reached: StoredTarget) => {
+    target = reached;
+    if (admitted.has(reached.name)) return;
+    admitted.add(reached.name);
+    const slot = await admitCall(call.limits, call.identity.org, reached, call.requestId);
+    if (slot !== null) slots.push(slot);
+  };
+  try {
+    return await follow(first, call, admit, slots);
+  } catch (error) {
+    releaseSlots(call.limits, slots);
+    if (error instanceof EgressRefusal && target !== undefined) error.target ??= target.name;
+    throw error;
+  }
+}
+
+async function follow(
+  first: Destination,
+  call: EgressCall,
+  admit: (target: StoredTarget) => Promise<void>,
+  slots: readonly HeldSlot[],
+): Promise<EgressOutcome> {
   let dest = first;
   let method = call.method;
   let target = await allowedTarget(dest, call, method, 'target');
+  await admit(target);
   const firstTarget = target;
   let redirects = 0;
   let res = await send(dest, method, target, call);
@@ -195,6 +225,7 @@ export async function callTarget(first: Destination, call: EgressCall): Promise<
       method = method === 'HEAD' ? 'HEAD' : 'GET';
     }
     target = await allowedTarget(next, call, method, 'redirect');
+    await admit(target);
     dest = next;
     redirects += 1;
     res = await send(dest, method, target, call);
@@ -212,31 +243,33 @@ export async function callTarget(first: Destination, call: EgressCall): Promise<
   }
   const headers = new Headers(res.headers);
   dropFields(headers, RESPONSE_DROPPED);
-  if (res.body === null) {
-    return {
-      response: new Response(null, { status: res.status, headers }),
-      target: target.name,
-      redirects,
-      bytes: Promise.resolve(0),
-    };
-  }
-  if (Number.isFinite(declared) && res.headers.has('content-length') && !res.headers.has('content-encoding')) {
-    // The runtime delivers at most Content-Length bytes: pass the body through natively, no JS per chunk.
-    return {
-      response: new Response(res.body, { status: res.status, statusText: res.statusText, headers }),
-      target: target.name,
-      redirects,
-      bytes: Promise.resolve(declared),
-    };
-  }
-  const { stream, bytes, settle } = capped(limit);
-  void res.body.pipeTo(stream.writable).then(settle, settle);
-  return {
-    response: new Response(stream.readable, { status: res.status, statusText: res.statusText, headers }),
+  const outcome = (body: ReadableStream | null, bytes: Promise<number>): EgressOutcome => ({
+    response: new Response(body, { status: res.status, statusText: res.statusText, headers }),
     target: target.name,
     redirects,
     bytes,
+  });
+  if (res.body === null) {
+    releaseSlots(call.limits, slots);
+    return outcome(null, Promise.resolve(0));
+  }
+  if (
+    slots.length === 0 &&
+    Number.isFinite(declared) &&
+    res.headers.has('content-length') &&
+    !res.headers.has('content-encoding')
+  ) {
+    // The runtime delivers at most Content-Length bytes: pass the body through natively, no JS per chunk.
+    return outcome(res.body, Promise.resolve(declared));
+  }
+  // Counted (and cut past the limit) as it passes; a held slot is released once it has been sent.
+  const { stream, bytes, settle } = capped(limit);
+  const ended = () => {
+    settle();
+    releaseSlots(call.limits, slots);
   };
+  void res.body.pipeTo(stream.writable).then(ended, ended);
+  return outcome(stream.readable, bytes);
 }
 
 /** Copies the app's request headers minus everything that must not leave the platform. */
@@ -245,13 +278,4 @@ export function outboundHeaders(incoming: Headers): Headers {
   dropFields(headers, APP_DROPPED);
   for (const name of [...headers.keys()]) if (name.startsWith('cf-') || name.startsWith('proxy-')) headers.delete(name);
   return headers;
-}
-
-/** An audit entry for a call that ended with `status`. */
-export function auditEntry(
-  identity: AppIdentity,
-  fields: Omit<AuditEntry, 'org' | 'app' | 'at'> & { startedAt: number },
-): AuditEntry {
-  const { startedAt, ...rest } = fields;
-  return { ...rest, org: identity.org, app: identity.app, at: startedAt };
 }

@@ -21,11 +21,15 @@ export type EgressReason =
   | 'response-too-large'
   | 'credential-unavailable'
   | 'target-timeout'
-  | 'target-unreachable';
+  | 'target-unreachable'
+  | 'rate-limited'
+  | 'concurrency-limited';
 
 /** A refusal: thrown inside the egress proxy, answered by `refusalResponse`. */
 export class EgressRefusal extends Error {
   override name = 'EgressRefusal';
+  /** The target (rule) the call had reached when it was refused, for the audit log; null before a match. */
+  target: string | null = null;
   constructor(
     readonly status: number,
     readonly reason: EgressReason,

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { isDnsLabel } from '../routing/schema';
+import { rateLimit } from '../sla/schema';
 
 /**
  * An org's egress allow-list: named targets, each allowing one host pattern on some ports, one
@@ -46,6 +47,10 @@ export const targetBody = z
       .max(100 * 1024 * 1024)
       .default(10 * 1024 * 1024),
     maxRedirects: z.number().int().min(0).max(10).default(3),
+    /** Calls to this target by all the org's apps together: sliding windows, as an SLA plan's `rate`. */
+    rate: z.array(rateLimit).min(1).max(4).optional(),
+    /** Calls to this target in flight at once (a slot is held until the response body has been sent). */
+    concurrency: z.number().int().min(1).max(100_000).optional(),
   })
   .strict();
 
