@@ -1,4 +1,4 @@
-import { env } from 'cloudflare:test';
+import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:test';
 import { exportJWK, generateKeyPair } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -12,6 +12,8 @@ import {
   targetBase,
   targetPort,
 } from '../../test/egress';
+import worker from '../index';
+import type { AuditEntry } from './audit';
 
 /** Egress calls that are allowed: what the target receives, credentials, redirects, limits, app authentication. */
 
@@ -189,19 +191,27 @@ describe('egress: an allowed call', () => {
 });
 
 describe('egress: deny by default', () => {
+  /** A second loopback port the development allowance lets through, which no target allows. */
+  const otherPort = () => (targetPort() === 65535 ? 65534 : targetPort() + 1);
   const cases: [string, string, RequestInit, string?][] = [
     ['a path outside every prefix', '/admin/echo', {}],
     ['a method the target does not allow', '/api/echo', { method: 'DELETE' }],
-    ['a port no target allows', '', {}, `/_egress/http/127.0.0.1:${1}/api/echo`],
+    ['a port no target allows', '', {}, '/_egress/http/127.0.0.1:OTHER/api/echo'],
     ['https to an http-only target', '', {}, `/_egress/https/127.0.0.1:PORT/api/echo`],
   ];
   for (const [what, path, init, full] of cases) {
     it(`refuses ${what} with 403 not-allowed`, async () => {
-      const target = (full ?? `/_egress/http/127.0.0.1:PORT${path}`).replace('PORT', String(targetPort()));
+      const target = (full ?? `/_egress/http/127.0.0.1:PORT${path}`)
+        .replace('PORT', String(targetPort()))
+        .replace('OTHER', String(otherPort()));
       const headers = { PlatformAccessToken: await appToken(ORG, APP) };
-      const { res, text } = await call(target, { ...init, headers }, devEnv());
+      // both ports pass the SSRF checks, so only the allow-list can refuse
+      const both = devEnv({ EGRESS_DEV_LOOPBACK_PORTS: `${targetPort()},${otherPort()}` });
+      const { res, text } = await call(target, { ...init, headers }, both);
       const problem = problemOf(res, text, 403);
-      expect(['not-allowed', 'forbidden-address']).toContain(problem.reason);
+      expect(problem.reason).toBe('not-allowed');
+      const port = full?.includes('OTHER') ? otherPort() : targetPort();
+      expect(problem.detail).toContain(`127.0.0.1:${port}/`);
     });
   }
 
@@ -271,12 +281,47 @@ describe('egress: limits', () => {
     const ok = await egressCall('/api/big?bytes=4000&length=no');
     expect(ok.res.status).toBe(200);
     expect(ok.text.length).toBe(4000);
-    const cut = call(
-      `/_egress/http/127.0.0.1:${targetPort()}/api/big?bytes=65536&length=no`,
-      { headers: { PlatformAccessToken: await appToken(ORG, APP) } },
-      devEnv(),
-    );
-    await expect(cut).rejects.toThrow();
+
+    // no Content-Length: the head goes out as the target's, then the body errors where it passes the limit
+    const since = Date.now();
+    const ctx = createExecutionContext();
+    const request = new Request(
+      `https://edge.test/_egress/http/127.0.0.1:${targetPort()}/api/big?bytes=65536&length=no`,
+      {
+        headers: { PlatformAccessToken: await appToken(ORG, APP) },
+      },
+    ) as Request<unknown, IncomingRequestCfProperties>;
+    const res = await worker.fetch(request, devEnv() as never, ctx);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-length')).toBeNull();
+    const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+    let received = '';
+    let failure: unknown;
+    const decoder = new TextDecoder();
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        received += decoder.decode(value);
+      }
+    } catch (error) {
+      failure = error;
+    }
+    await waitOnExecutionContext(ctx);
+    expect(failure).toBeInstanceOf(Error);
+    expect((failure as Error).message).toBe('response exceeds 4096 bytes');
+    expect(received.length).toBeLessThanOrEqual(4096);
+    expect(received).toBe('a'.repeat(received.length));
+
+    const audit = await egressAdmin('GET', `/${ORG}/audit?target=small&since=${since}`);
+    const rows = (JSON.parse(audit.text) as { calls: AuditEntry[] }).calls;
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({
+      status: 200,
+      bytes: received.length,
+      decision: 'failed',
+      reason: 'response-too-large: the streamed body passed 4096 bytes and was cut',
+    });
   });
 });
 
@@ -358,6 +403,54 @@ describe('egress: the audit log', () => {
     expect(String(calls[0]?.reason)).toMatch(/^not-allowed/);
     const denied = await egressAdmin('GET', `/${ORG}/audit?app=${app}&decision=denied`);
     expect((JSON.parse(denied.text) as { calls: unknown[] }).calls).toHaveLength(1);
+  });
+});
+
+describe('egress: the audit log of calls with no app identity', () => {
+  async function unauthenticatedRow(requestId: string | null): Promise<AuditEntry | undefined> {
+    const { text } = await egressAdmin('GET', '/_unauthenticated/audit?limit=1000');
+    return (JSON.parse(text) as { calls: AuditEntry[] }).calls.find((c) => c.requestId === requestId);
+  }
+
+  it('records 401s (no token, a forged token, a bad egress key) in the _unauthenticated log, never in the claimed org', async () => {
+    const since = Date.now();
+    const path = `/_egress/http/127.0.0.1:${targetPort()}/api/echo`;
+    const { privateKey } = await generateKeyPair('RS256', { extractable: true });
+    const forged = await appToken(ORG, 'spoofed', {}, { ...(await exportJWK(privateKey)), kid: 'egress-test-key' });
+    const attempts = [
+      await call(path, {}, devEnv()),
+      await call(path, { headers: { PlatformAccessToken: forged } }, devEnv()),
+      await call(path, { headers: { 'x-egress-key': `egk_0123456789abcdef_${'x'.repeat(43)}` } }, devEnv()),
+    ];
+    for (const { res, text } of attempts) {
+      expect(problemOf(res, text, 401).reason).toBe('unauthenticated');
+      const row = await unauthenticatedRow(res.headers.get('x-request-id'));
+      expect(row).toMatchObject({
+        org: '_unauthenticated',
+        app: '-',
+        target: null,
+        method: 'GET',
+        url: `/_egress/http/127.0.0.1:${targetPort()}/api/echo`,
+        status: 401,
+        decision: 'denied',
+      });
+      expect(row?.reason).toMatch(/^unauthenticated: /);
+    }
+    const claimed = await egressAdmin('GET', `/${ORG}/audit?app=spoofed&since=${since}`);
+    expect((JSON.parse(claimed.text) as { calls: unknown[] }).calls).toEqual([]);
+  });
+
+  it('records an unexpected error (the JWKS unreachable) as a failed 500', async () => {
+    const { res, text } = await call(
+      `/_egress/http/127.0.0.1:${targetPort()}/api/echo`,
+      { headers: { PlatformAccessToken: await appToken(ORG, APP) } },
+      devEnv({ EGRESS_JWKS_URL: 'http://127.0.0.1:1/unreachable-jwks' }),
+    );
+    expect(res.status).toBe(500);
+    expect(text).not.toContain('unreachable-jwks');
+    const row = await unauthenticatedRow(res.headers.get('x-request-id'));
+    expect(row).toMatchObject({ org: '_unauthenticated', app: '-', status: 500, decision: 'failed' });
+    expect(row?.reason).toMatch(/^internal: /);
   });
 });
 

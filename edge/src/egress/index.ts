@@ -4,7 +4,7 @@ import { APP_KEY_HEADER, verifyAppKey } from './app-keys';
 import { type AuditEntry, UNAUTHENTICATED_LOG, UNKNOWN_APP } from './audit';
 import { ACCESS_TOKEN_HEADER, type AppIdentity, AppTokenError, verifyAppToken } from './identity';
 import { limitContext } from './limits';
-import { callTarget, outboundHeaders } from './proxy';
+import { type BodyEnd, callTarget, outboundHeaders } from './proxy';
 import { EgressRefusal, refusalResponse } from './refusal';
 import { egressSettings } from './settings';
 import { PolicyStore } from './store';
@@ -75,11 +75,13 @@ function record(
   env: Env,
   ctx: { waitUntil(promise: Promise<unknown>): void },
   entry: AuditEntry,
-  bytes: Promise<number>,
+  ended: Promise<BodyEnd>,
 ): void {
   const audit = env.EGRESS_AUDIT;
-  const write = bytes.then(async (n) => {
-    const done = { ...entry, bytes: n, durationMs: Date.now() - entry.at };
+  const write = ended.then(async ({ bytes, cut }) => {
+    const done: AuditEntry = { ...entry, bytes, durationMs: Date.now() - entry.at };
+    // a body cut at the size limit: the head went out as the target's, the call still failed
+    if (cut !== null) Object.assign(done, { decision: 'failed', reason: cut });
     console.log(JSON.stringify({ level: 'info', msg: 'egress', ...done }));
     if (audit !== undefined) await audit.get(audit.idFromName(entry.org)).record(done);
   });
@@ -89,6 +91,9 @@ function record(
     ),
   );
 }
+
+/** The body end of a refusal: nothing of a target's sent (a new promise per request, none shared). */
+const nothingSent = (): Promise<BodyEnd> => Promise.resolve({ bytes: 0, cut: null });
 
 /** Whether a refusal is a decision of policy (denied) rather than a failure to carry out the call. */
 function decisionOf(status: number): AuditEntry['decision'] {
@@ -159,7 +164,7 @@ egress.all('/*', async (c) => {
       reason: null,
       redirects: outcome.redirects,
     });
-    record(c.env, c.executionCtx, entry, outcome.bytes);
+    record(c.env, c.executionCtx, entry, outcome.ended);
     outcome.response.headers.set('x-request-id', requestId);
     return outcome.response;
   } catch (error) {
@@ -167,7 +172,7 @@ egress.all('/*', async (c) => {
       // answered by the edge's error handler (500, request id, detail logged); audited as failed
       const name = error instanceof Error ? error.name : typeof error;
       const entry = audit({ target: null, status: 500, decision: 'failed', reason: `internal: ${name}`, redirects: 0 });
-      record(c.env, c.executionCtx, entry, Promise.resolve(0));
+      record(c.env, c.executionCtx, entry, nothingSent());
       throw error;
     }
     const entry = audit({
@@ -177,7 +182,7 @@ egress.all('/*', async (c) => {
       reason: `${error.reason}: ${error.detail}`.slice(0, 512),
       redirects: 0,
     });
-    record(c.env, c.executionCtx, entry, Promise.resolve(0));
+    record(c.env, c.executionCtx, entry, nothingSent());
     return refusalResponse(error, url.pathname, requestId);
   }
 });

@@ -52,8 +52,14 @@ export interface EgressOutcome {
   response: Response;
   target: string;
   redirects: number;
-  /** Resolves with the bytes sent to the app once the body has been streamed (or failed). */
-  bytes: Promise<number>;
+  /** Resolves once the body has been streamed (or failed): the bytes sent to the app, and why it was cut, if it was. */
+  ended: Promise<BodyEnd>;
+}
+
+/** How a response body ended: the bytes passed to the app, and the refusal that cut it short (or null). */
+export interface BodyEnd {
+  bytes: number;
+  cut: string | null;
 }
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
@@ -158,21 +164,29 @@ async function send(dest: Destination, method: string, target: StoredTarget, cal
   return res;
 }
 
-/** A stream that counts bytes and errors once more than `limit` have passed; `settle` ends the count. */
+/**
+ * A stream that counts the bytes it passes and errors (instead of passing the chunk) once they would
+ * exceed `limit`; `settle` ends the count.
+ */
 function capped(limit: number) {
   let count = 0;
-  let done: (n: number) => void = () => {};
-  const bytes = new Promise<number>((resolve) => {
+  let cut: string | null = null;
+  let done: (end: BodyEnd) => void = () => {};
+  const ended = new Promise<BodyEnd>((resolve) => {
     done = resolve;
   });
   const stream = new TransformStream<Uint8Array, Uint8Array>({
     transform(chunk, controller) {
+      if (count + chunk.byteLength > limit) {
+        cut = `response-too-large: the streamed body passed ${limit} bytes and was cut`;
+        controller.error(new Error(`response exceeds ${limit} bytes`));
+        return;
+      }
       count += chunk.byteLength;
-      if (count > limit) controller.error(new Error(`response exceeds ${limit} bytes`));
-      else controller.enqueue(chunk);
+      controller.enqueue(chunk);
     },
   });
-  return { stream, bytes, settle: () => done(count) };
+  return { stream, ended, settle: () => done({ bytes: count, cut }) };
 }
 
 /** Makes the call from its first destination; throws EgressRefusal for the proxy's own refusals. */
@@ -243,15 +257,15 @@ async function follow(
   }
   const headers = new Headers(res.headers);
   dropFields(headers, RESPONSE_DROPPED);
-  const outcome = (body: ReadableStream | null, bytes: Promise<number>): EgressOutcome => ({
+  const outcome = (body: ReadableStream | null, ended: Promise<BodyEnd>): EgressOutcome => ({
     response: new Response(body, { status: res.status, statusText: res.statusText, headers }),
     target: target.name,
     redirects,
-    bytes,
+    ended,
   });
   if (res.body === null) {
     releaseSlots(call.limits, slots);
-    return outcome(null, Promise.resolve(0));
+    return outcome(null, Promise.resolve({ bytes: 0, cut: null }));
   }
   if (
     slots.length === 0 &&
@@ -260,16 +274,16 @@ async function follow(
     !res.headers.has('content-encoding')
   ) {
     // The runtime delivers at most Content-Length bytes: pass the body through natively, no JS per chunk.
-    return outcome(res.body, Promise.resolve(declared));
+    return outcome(res.body, Promise.resolve({ bytes: declared, cut: null }));
   }
   // Counted (and cut past the limit) as it passes; a held slot is released once it has been sent.
-  const { stream, bytes, settle } = capped(limit);
+  const { stream, ended: bodyEnded, settle } = capped(limit);
   const ended = () => {
     settle();
     releaseSlots(call.limits, slots);
   };
   void res.body.pipeTo(stream.writable).then(ended, ended);
-  return outcome(stream.readable, bytes);
+  return outcome(stream.readable, bodyEnded);
 }
 
 /** Copies the app's request headers minus everything that must not leave the platform. */
