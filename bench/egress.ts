@@ -28,7 +28,7 @@ import {
   stopAll,
   waitForHttp,
 } from './processes.js';
-import { type Baseline, markdownTable, summarise, summaryLine } from './report.js';
+import { type Baseline, markdownTable, type Summary, summarise, summaryLine } from './report.js';
 import { UPSTREAM_BODY } from './upstream.js';
 import { bundleEdge, placeModule, readWranglerSettings, startWorkerd, workerdConfig } from './workerd.js';
 import { hasWrk, parseWrk, type WrkResult } from './wrk.js';
@@ -47,7 +47,7 @@ interface Target {
   baselines: Baseline[];
 }
 
-const DIRECT: Baseline = { target: 'upstream', label: 'vs direct' };
+const DIRECT: Baseline = { target: 'upstream', label: 'vs target directly' };
 const BARE: Baseline = { target: 'bare', label: 'vs bare Worker' };
 
 /** The platform's JWKS, served by the bench itself (fetched once per isolate), and a token for the app. */
@@ -201,6 +201,26 @@ async function verify(target: Target): Promise<void> {
   console.log(`  ok  ${target.name}: 200, ${body.length}-byte upstream body`);
 }
 
+/**
+ * The headline: each egress path's requests/s as a share of calling the same target directly (the
+ * overhead the issue asks for) and of the bare Worker, with the added median latency.
+ */
+function overheadLines(summaries: Summary[], targets: Target[]): string[] {
+  const byId = new Map(targets.map((t, i) => [t.id, summaries[i]]));
+  const direct = byId.get(DIRECT.target);
+  const lines = ['egress overhead (ratios of median requests/s, measured side by side in this run):'];
+  for (const t of targets) {
+    const s = byId.get(t.id);
+    if (s === undefined || direct === undefined || !t.id.startsWith('egress')) continue;
+    const ratio = (label: string) => s.ratios.find((r) => r.label === label)?.value.toFixed(2) ?? '?';
+    lines.push(
+      `  ${s.name}: ${ratio(DIRECT.label)} of calling the target directly, ${ratio(BARE.label)} of the bare Worker; ` +
+        `p50 +${(s.p50Ms - direct.p50Ms).toFixed(2)} ms over direct`,
+    );
+  }
+  return lines;
+}
+
 /** Runs the egress bench; answers the exit code (0 when every answer was 2xx). */
 export async function runEgressBench(): Promise<number> {
   if (!hasWrk()) {
@@ -310,6 +330,7 @@ export async function runEgressBench(): Promise<number> {
     for (const s of summaries) console.log(summaryLine(s, width));
     console.log('');
     console.log(markdownTable(summaries, [DIRECT.label, BARE.label]));
+    console.log(`\n${overheadLines(summaries, targets).join('\n')}`);
     const failed = summaries.filter((s) => s.errors > 0);
     keepWork = failed.length > 0;
     if (failed.length > 0) {
