@@ -104,25 +104,24 @@ egress.all('/*', async (c) => {
   const startedAt = Date.now();
   const requestId = c.get('requestId');
   const url = new URL(c.req.url);
-  const settings = egressSettings(c.env);
   let identity: AppIdentity | null = null;
   let auditedUrl = '';
-  const audit = (fields: Pick<AuditEntry, 'target' | 'status' | 'decision' | 'reason' | 'redirects'>) => {
-    const entry: AuditEntry = {
-      at: startedAt,
-      requestId,
-      // a call that proves no app identity goes to the log of unauthenticated calls, org and app unknown
-      org: identity?.org ?? UNAUTHENTICATED_LOG,
-      app: identity?.app ?? UNKNOWN_APP,
-      method: c.req.method,
-      url: auditedUrl || url.pathname.slice(0, 512),
-      bytes: 0,
-      durationMs: 0,
-      ...fields,
-    };
-    return entry;
-  };
+  const entryOf = (
+    fields: Pick<AuditEntry, 'target' | 'status' | 'decision' | 'reason' | 'redirects'>,
+  ): AuditEntry => ({
+    at: startedAt,
+    requestId,
+    // a call that proves no app identity goes to the log of unauthenticated calls, org and app unknown
+    org: identity?.org ?? UNAUTHENTICATED_LOG,
+    app: identity?.app ?? UNKNOWN_APP,
+    method: c.req.method,
+    url: auditedUrl || url.pathname.slice(0, 512),
+    bytes: 0,
+    durationMs: 0,
+    ...fields,
+  });
   try {
+    const settings = egressSettings(c.env);
     identity = await authenticate(c.req.raw.headers, c.env);
     const dest = firstDestination(url);
     auditedUrl = `${dest.scheme}://${dest.hostname}:${dest.port}${dest.url.pathname}`;
@@ -157,7 +156,7 @@ egress.all('/*', async (c) => {
       limits: limitContext(c.env, c.executionCtx),
       requestId,
     });
-    const entry = audit({
+    const entry = entryOf({
       target: outcome.target,
       status: outcome.response.status,
       decision: 'allowed',
@@ -171,11 +170,17 @@ egress.all('/*', async (c) => {
     if (!(error instanceof EgressRefusal)) {
       // answered by the edge's error handler (500, request id, detail logged); audited as failed
       const name = error instanceof Error ? error.name : typeof error;
-      const entry = audit({ target: null, status: 500, decision: 'failed', reason: `internal: ${name}`, redirects: 0 });
+      const entry = entryOf({
+        target: null,
+        status: 500,
+        decision: 'failed',
+        reason: `internal: ${name}`,
+        redirects: 0,
+      });
       record(c.env, c.executionCtx, entry, nothingSent());
       throw error;
     }
-    const entry = audit({
+    const entry = entryOf({
       target: error.target,
       status: error.status,
       decision: decisionOf(error.status),
