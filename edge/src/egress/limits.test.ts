@@ -91,6 +91,22 @@ describe('egress: per-target limits', () => {
     expect(await inFlight('single-slow')).toBe(0);
   });
 
+  it("holds a call that a redirect leads to another target to that target's limits too", async () => {
+    const loopback = { scheme: 'http', host: '127.0.0.1', ports: [targetPort()] };
+    await putTarget(ORG, 'bouncer', { ...loopback, pathPrefixes: ['/redirect'] });
+    await putTarget(ORG, 'capped', {
+      ...loopback,
+      pathPrefixes: ['/api/capped'],
+      rate: [{ limit: 1, windowSeconds: 60 }],
+    });
+    const via = `/redirect?to=${encodeURIComponent('/api/capped/echo')}`;
+    const first = await egressCall(via);
+    expect(first.res.status, first.text).toBe(200);
+    const second = await egressCall(via);
+    expect(problemOf(second.res, second.text, 429).reason).toBe('rate-limited');
+    expect(second.text).toContain('Target capped of limited');
+  });
+
   it('leaves targets without limits unlimited', async () => {
     await putTarget(ORG, 'free', {
       scheme: 'http',
