@@ -48,7 +48,7 @@ export function linePath(values, { width, height, slots, max }) {
   return d.trim();
 }
 
-const PAD = { left: 44, right: 10, top: 10, bottom: 22 };
+const PAD = { left: 56, right: 10, top: 10, bottom: 22 };
 
 function frame(svg, max, unit) {
   const width = Number(svg.getAttribute('width'));
@@ -69,16 +69,20 @@ function frame(svg, max, unit) {
 }
 
 /**
- * Draws one line per series over the last `slots` samples into `svg` (its width and height
- * attributes give the size) and writes a legend into `legend`.
+ * Draws one line per series over its last samples (at most `slots`; fewer fill the width until
+ * there are that many) into `svg` (its width and height attributes give the size) and writes a
+ * legend into `legend`.
  */
-export function drawLineChart(svg, legend, series, { slots, unit = '' }) {
+export function drawLineChart(svg, legend, series, { slots, unit = '', every = '' }) {
   const peak = Math.max(0, ...series.flatMap((s) => s.values.filter((v) => typeof v === 'number')));
   const max = niceMax(peak);
   const { plot, inner } = frame(svg, max, unit);
-  const size = { width: inner.width, height: inner.height, slots, max };
+  const shown = Math.min(Math.max(2, ...series.map((s) => s.values.length)), slots);
+  const size = { width: inner.width, height: inner.height, slots: shown, max };
+  const caption = `last ${shown} samples${every ? `, one every ${every}` : ''}`;
+  plot.append(el('text', { x: inner.width, y: inner.height + 16, 'text-anchor': 'end' }, caption));
   for (const s of series) {
-    const d = linePath(s.values.slice(-slots), size);
+    const d = linePath(s.values.slice(-shown), size);
     if (d) plot.append(el('path', { d, stroke: colourOf(s.name), 'data-series': s.name, class: 'line' }));
   }
   if (series.length === 0) {

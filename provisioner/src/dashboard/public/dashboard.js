@@ -7,6 +7,15 @@ const TOKEN_KEY = 'provisioner-dashboard-token';
 const REFRESH_MS = 2000;
 /** Samples kept per app for the charts (two minutes at one sample per refresh). */
 const SLOTS = 60;
+/** A colour per reason the edge refuses for (edge/src/sla/metrics.ts Rejection). */
+const REASON_COLOURS = {
+  rate: '#e8590c',
+  quota: '#c2255c',
+  concurrency: '#ae3ec9',
+  auth: '#5c940d',
+  circuit: '#c92a2a',
+  limiter: '#0c8599',
+};
 
 const $ = (id) => document.getElementById(id);
 /** Per app (`org/app`): the last SLOTS samples of requests/s and p95 latency. */
@@ -121,13 +130,15 @@ function renderCharts(overview) {
     history.set(key, samples);
   }
   const series = (field) => [...history].map(([name, samples]) => ({ name, values: samples[field] }));
-  drawLineChart($('chart-rps'), $('legend-rps'), series('rps'), { slots: SLOTS, unit: '/s' });
-  drawLineChart($('chart-p95'), $('legend-p95'), series('p95'), { slots: SLOTS, unit: ' ms' });
+  drawLineChart($('chart-rps'), $('legend-rps'), series('rps'), { slots: SLOTS, unit: '/s', every: '2 s' });
+  drawLineChart($('chart-p95'), $('legend-p95'), series('p95'), { slots: SLOTS, unit: ' ms', every: '2 s' });
   const reasons = new Map();
   for (const sla of overview.sla) {
     for (const [reason, n] of Object.entries(sla.rejections)) reasons.set(reason, (reasons.get(reason) ?? 0) + n);
   }
-  const bars = [...reasons].sort((a, b) => b[1] - a[1]).map(([label, value]) => ({ label, value }));
+  const bars = [...reasons]
+    .sort((a, b) => b[1] - a[1])
+    .map(([label, value]) => ({ label, value, colour: REASON_COLOURS[label] }));
   drawBarChart($('chart-rejections'), bars);
 }
 
