@@ -109,13 +109,13 @@ describe('operator dashboard in Chromium', () => {
     await page.locator('#token').fill(ADMIN_TOKEN);
     await page.locator('#login button[type=submit]').click();
     await page.locator('#apps tbody tr', { hasText: 'ttd/forms' }).waitFor({ timeout: 15_000 });
-    const row = await page.locator('#apps tbody tr', { hasText: 'ttd/forms' }).innerText();
+    const row = await page.locator('#apps tbody tr', { hasText: 'ttd/forms' }).textContent();
     expect(row).toContain('Ready');
     expect(row).toContain('2/2');
-    expect(await page.locator('#clusters tbody').innerText()).toContain('ttd');
-    expect(await page.locator('#operations tbody').innerText()).toContain('app.deploy');
-    expect(await page.locator('#releases tbody').innerText()).toContain('1.0.0');
-    expect(await page.locator('#edge').innerText()).toContain('live');
+    expect(await page.locator('#clusters tbody').textContent()).toContain('ttd');
+    expect(await page.locator('#operations tbody').textContent()).toContain('app.deploy');
+    expect(await page.locator('#releases tbody').textContent()).toContain('1.0.0');
+    expect(await page.locator('#edge').textContent()).toContain('live');
     expect(await page.evaluate(() => sessionStorage.length)).toBe(1);
 
     // Two refreshes after the first answer, every 2 s.
@@ -158,7 +158,7 @@ describe('operator dashboard in Chromium', () => {
     await page.goto(`${base}${DASHBOARD_PATH}`);
     await page.locator('#token').fill('not-a-valid-token');
     await page.locator('#login button[type=submit]').click();
-    await expect.poll(() => page.locator('#login-error').innerText(), { timeout: 10_000 }).toContain('401');
+    await expect.poll(() => page.locator('#login-error').textContent(), { timeout: 10_000 }).toContain('401');
     expect(await page.locator('#board').isHidden()).toBe(true);
     expect(await page.evaluate(() => sessionStorage.length)).toBe(0);
     await page.close();

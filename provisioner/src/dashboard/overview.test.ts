@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { openProvisionerHarness, type ProvisionerHarness } from '../../../test/support/provisioner.js';
 import { bucketQuantile, edgeMetricsClient } from './edge-metrics.js';
+import type { buildOverview } from './overview.js';
 import { closedUrl, edgeSeries, type FakeEdge, startFakeEdge } from './test-support.js';
 
 let h: ProvisionerHarness | undefined;
@@ -12,8 +13,11 @@ afterEach(async () => {
   edge = undefined;
 });
 
-async function json(response: Response): Promise<Record<string, any>> {
-  return (await response.json()) as Record<string, any>;
+/** The overview as the API answers it (its values are JSON already: strings, numbers, null). */
+type Overview = Awaited<ReturnType<typeof buildOverview>>;
+
+async function json(response: Response): Promise<Overview> {
+  return (await response.json()) as Overview;
 }
 
 /** A harness whose provisioner reads `edge` (or an edge at `url`) for its SLA figures. */
@@ -81,11 +85,11 @@ describe('GET /provisioner/api/v1/overview', () => {
     const overview = await json(response);
     expect(overview.orgs).toEqual(['brg', 'ttd']);
     expect(overview.edge).toEqual({ status: 'ok' });
-    expect(overview.clusters.map((c: any) => [c.org, c.phase, c.spec.region])).toEqual([
+    expect(overview.clusters.map((c) => [c.org, c.phase, c.spec.region])).toEqual([
       ['brg', 'Ready', 'norwayeast'],
       ['ttd', 'Ready', 'norwayeast'],
     ]);
-    const forms = overview.clusters[1].apps[0];
+    const forms = overview.clusters[1]?.apps[0];
     expect(forms).toMatchObject({
       org: 'ttd',
       app: 'forms',
@@ -95,7 +99,7 @@ describe('GET /provisioner/api/v1/overview', () => {
       version: '1.1.0',
       replicas: { desired: 2, ready: 2 },
     });
-    expect(forms.sla).toMatchObject({
+    expect(forms?.sla).toMatchObject({
       requests: 20,
       consumers: 2,
       requestsPerSecond: 2.5,
@@ -105,18 +109,18 @@ describe('GET /provisioner/api/v1/overview', () => {
       quotaUsed: null,
     });
     // Percentiles of the merged histogram (18 calls in 2-5 ms, 2 in 100-250 ms), not of one consumer.
-    expect(forms.sla.latencyMs.p50).toBeCloseTo(2 + 3 * (10 / 18), 5);
-    expect(forms.sla.latencyMs.p95).toBeCloseTo(175, 5);
-    expect(forms.sla.latencyMs.p99).toBeCloseTo(235, 5);
-    expect(overview.clusters[0].apps[0].sla).toMatchObject({ requests: 1, rejections: { circuit: 4 } });
-    expect(overview.releases.map((r: any) => [`${r.org}/${r.app}`, r.revision, r.serving])).toEqual([
+    expect(forms?.sla?.latencyMs.p50).toBeCloseTo(2 + 3 * (10 / 18), 5);
+    expect(forms?.sla?.latencyMs.p95).toBeCloseTo(175, 5);
+    expect(forms?.sla?.latencyMs.p99).toBeCloseTo(235, 5);
+    expect(overview.clusters[0]?.apps[0]?.sla).toMatchObject({ requests: 1, rejections: { circuit: 4 } });
+    expect(overview.releases.map((r) => [`${r.org}/${r.app}`, r.revision, r.serving])).toEqual([
       ['brg/tax', 1, true],
       ['ttd/forms', 2, true],
       ['ttd/forms', 1, false],
     ]);
     expect(overview.operations).toHaveLength(5);
     expect(overview.operations[0]).toMatchObject({ kind: 'app.deploy', org: 'brg', app: 'tax', status: 'Succeeded' });
-    expect(overview.operations.every((o: any) => typeof o.reason === 'string')).toBe(true);
+    expect(overview.operations.every((o) => typeof o.reason === 'string')).toBe(true);
     expect(edge.requests).toEqual([{ path: '/_edge/metrics', authorization: `Bearer ${edge.token}` }]);
   });
 
@@ -130,12 +134,12 @@ describe('GET /provisioner/api/v1/overview', () => {
     const text = await response.text();
     expect(text).not.toContain(edge.token);
     expect(text).not.toContain(edge.url);
-    const overview = JSON.parse(text);
+    const overview = JSON.parse(text) as Overview;
     expect(overview.orgs).toEqual(['ttd']);
-    expect(overview.clusters.map((c: any) => c.org)).toEqual(['ttd']);
-    expect(overview.sla.map((s: any) => `${s.org}/${s.app}`)).toEqual(['ttd/forms']);
-    expect(new Set(overview.operations.map((o: any) => o.org))).toEqual(new Set(['ttd']));
-    expect(overview.releases.every((r: any) => r.org === 'ttd')).toBe(true);
+    expect(overview.clusters.map((c) => c.org)).toEqual(['ttd']);
+    expect(overview.sla.map((s) => `${s.org}/${s.app}`)).toEqual(['ttd/forms']);
+    expect(new Set(overview.operations.map((o) => o.org))).toEqual(new Set(['ttd']));
+    expect(overview.releases.every((r) => r.org === 'ttd')).toBe(true);
     expect(edge.requests.map((r) => r.path)).toEqual(['/_edge/metrics?org=ttd']);
   });
 
@@ -147,7 +151,7 @@ describe('GET /provisioner/api/v1/overview', () => {
     expect(response.status).toBe(200);
     const overview = await json(response);
     expect(overview.edge).toEqual({ status: 'unreachable', detail: 'The edge could not be reached.' });
-    expect(overview.clusters.map((c: any) => c.org)).toEqual(['ttd']);
+    expect(overview.clusters.map((c) => c.org)).toEqual(['ttd']);
     expect(overview.sla).toEqual([]);
   });
 

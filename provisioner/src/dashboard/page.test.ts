@@ -16,6 +16,7 @@ describe('GET /provisioner/dashboard', () => {
     const html = await response.text();
     expect(html).toContain('<script type="module" src="/provisioner/dashboard/dashboard.js"></script>');
     expect(html).not.toMatch(/(src|href)="(https?:)?\/\//);
+    expect((await get('/provisioner/dashboard/')).status).toBe(200);
   });
 
   it('serves its script, charts and style, and nothing else', async () => {

@@ -50,7 +50,8 @@ export interface DashboardPageOptions {
 export function createDashboardPage(options: DashboardPageOptions): Hono<PlatformEnv> {
   const folder = options.folder ?? assetFolder();
   const cache = new Map<string, Promise<string>>();
-  const app = new Hono<PlatformEnv>().basePath(DASHBOARD_PATH);
+  // Not strict: `/provisioner/dashboard/` is the page too (its links are absolute).
+  const app = new Hono<PlatformEnv>({ strict: false }).basePath(DASHBOARD_PATH);
   app.use('*', requestContext(options.logger));
   app.onError(handleError);
   app.notFound(handleNotFound);
