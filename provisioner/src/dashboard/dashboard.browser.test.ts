@@ -101,8 +101,10 @@ describe('operator dashboard in Chromium', () => {
     });
     page.on('pageerror', (error) => problems.push(error.message));
     page.on('request', (request) => origins.add(new URL(request.url()).origin));
+    const overviews: Promise<string>[] = [];
     page.on('response', (response) => {
       if (response.status() >= 400) problems.push(`${response.status()} ${response.url()}`);
+      if (response.url().endsWith('/overview')) overviews.push(response.text());
     });
 
     await page.goto(`${base}${DASHBOARD_PATH}`);
@@ -141,6 +143,8 @@ describe('operator dashboard in Chromium', () => {
     const chart = decodePng(await page.locator('#chart-rps').screenshot());
     expect(chart.width).toBeGreaterThan(400);
     expect(countPixels(chart, stroke)).toBeGreaterThan(150);
+    // Control: that colour is the line's, not the page's (the clusters table has none of it).
+    expect(countPixels(decodePng(await page.locator('#clusters').screenshot()), stroke)).toBe(0);
     const bar = page.locator('#chart-rejections rect.bar[data-label="rate"]');
     const fill = (await bar.getAttribute('fill')) ?? '';
     expect(countPixels(decodePng(await page.locator('#chart-rejections').screenshot()), fill)).toBeGreaterThan(100);
@@ -150,6 +154,10 @@ describe('operator dashboard in Chromium', () => {
       await page.screenshot({ path: process.env.DASHBOARD_SCREENSHOT, fullPage: true });
     expect(problems).toEqual([]);
     expect([...origins]).toEqual([base]);
+    // The browser saw the edge's figures, never the edge's token.
+    const bodies = await Promise.all(overviews);
+    expect(bodies.length).toBeGreaterThanOrEqual(3);
+    for (const body of bodies) expect(body).not.toContain(edge.token);
     await page.close();
   });
 
