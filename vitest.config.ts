@@ -1,5 +1,8 @@
 import { cloudflareTest } from '@cloudflare/vitest-pool-workers';
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
+
+/** Tests that drive Debian's Chromium; run by `npm run test:browser`, not by `npm test`. */
+const BROWSER_TESTS = '**/*.browser.test.ts';
 
 export default defineConfig({
   test: {
@@ -31,9 +34,20 @@ export default defineConfig({
             'scripts/**/*.test.ts',
             'test/**/*.test.ts',
           ],
+          exclude: [...configDefaults.exclude, BROWSER_TESTS],
           globalSetup: ['./test/support/global-setup.ts'],
           testTimeout: 30_000,
           hookTimeout: 60_000,
+        },
+      },
+      {
+        test: {
+          name: 'browser',
+          environment: 'node',
+          include: [BROWSER_TESTS],
+          exclude: [...configDefaults.exclude],
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
         },
       },
     ],

@@ -155,6 +155,7 @@ async function main(): Promise<void> {
     ['Functions host', `${functionsUrl}   (/health, /ready, /openapi.json)`],
     ['Provisioner', `${functionsUrl}/provisioner/api/v1/clusters`],
     ['Provisioner admin token', provisionerToken],
+    ['Operator dashboard', `${functionsUrl}/provisioner/dashboard   (enter the provisioner admin token)`],
     [`${config.demoOrg} cluster ingress (local)`, demo.clusterIngress],
     ['Azurite (blob)', blobEndpoint],
     ['Data folder', dataDir],

@@ -1,3 +1,4 @@
+import { createDashboardPage, DASHBOARD_PATH } from '../../provisioner/src/dashboard/page.js';
 import { provisionerOf } from '../../provisioner/src/host.js';
 import { PROVISIONER_PREFIX } from '../../provisioner/src/index.js';
 import { registerDirectory } from './authentication/directory.js';
@@ -153,6 +154,12 @@ export const apiDefinitions: readonly ApiDefinition[] = [
     async prepare(platform) {
       await provisionerOf(platform);
     },
+  },
+  {
+    // The operator dashboard's page; its data comes from the provisioner's GET /overview.
+    name: 'dashboard',
+    prefix: DASHBOARD_PATH,
+    create: (platform) => createDashboardPage({ logger: platform.logger }),
   },
 ];
 

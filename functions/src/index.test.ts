@@ -64,6 +64,7 @@ describe('Azure Functions entry (functions/src/index.ts)', () => {
       'authorization',
       'intermediary',
       'provisioner',
+      'dashboard',
     ]);
   });
 

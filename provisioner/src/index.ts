@@ -5,6 +5,7 @@ import type { Logger } from '../../functions/src/platform/logging/index.js';
 import type { ProvisionerEnv } from './api/access.js';
 import { createProvisionerApi } from './api/index.js';
 import type { ProvisionerConfig } from './config.js';
+import { edgeMetricsClient } from './dashboard/edge-metrics.js';
 import type { Provider } from './providers/types.js';
 import { type EdgeRoutes, edgeRoutesClient, noEdgeRoutes } from './reconcile/edge-routes.js';
 import { createReconciler, type Reconciler } from './reconcile/index.js';
@@ -61,6 +62,7 @@ export function createProvisioner(deps: ProvisionerDeps): Provisioner {
     adminToken: config.adminToken,
     provider: deps.provider,
     wake: () => reconciler.wake(),
+    ...(config.edge ? { edgeMetrics: edgeMetricsClient({ baseUrl: config.edge.url, token: config.edge.token }) } : {}),
     ...(deps.now ? { now: deps.now } : {}),
   });
   return {

@@ -3,6 +3,8 @@ import { createApi } from '../../../functions/src/platform/api/index.js';
 import type { TokenVerifier } from '../../../functions/src/platform/auth/index.js';
 import type { Database } from '../../../functions/src/platform/db/index.js';
 import type { Logger } from '../../../functions/src/platform/logging/index.js';
+import { type EdgeMetrics, noEdgeMetrics } from '../dashboard/edge-metrics.js';
+import { addOverviewRoute } from '../dashboard/overview.js';
 import type { Provider } from '../providers/types.js';
 import { authenticateCaller, type ProvisionerEnv } from './access.js';
 import { provisionerCommands } from './commands.js';
@@ -22,6 +24,8 @@ export interface ProvisionerApiOptions {
   provider?: Pick<Provider, 'rolloutStatus'>;
   /** Called when an operation was started, so the local reconciler takes it at once. */
   wake?: () => void;
+  /** The edge's usage metrics for `GET /overview`; none when omitted. */
+  edgeMetrics?: EdgeMetrics;
   now?: () => Date;
 }
 
@@ -55,6 +59,12 @@ export function createProvisionerApi(options: ProvisionerApiOptions): OpenAPIHon
     db: options.db,
     commands,
     ...(options.provider ? { provider: options.provider } : {}),
+  });
+  addOverviewRoute(api, {
+    db: options.db,
+    edgeMetrics: options.edgeMetrics ?? noEdgeMetrics,
+    ...(options.provider ? { provider: options.provider } : {}),
+    ...(options.now ? { now: options.now } : {}),
   });
   return api;
 }

@@ -1,0 +1,180 @@
+/**
+ * The edge's usage metrics (`GET /_edge/metrics`, edge/src/sla/metrics.ts), read server-side with the
+ * edge admin token and folded into per-app SLA figures. The token never leaves the provisioner.
+ */
+
+/** One series of the edge's report: one org, app and consumer (the fields the dashboard reads). */
+interface EdgeSeries {
+  org: string;
+  app: string;
+  consumer: string;
+  requests: number;
+  status: Record<string, number>;
+  latencyMs: { buckets: { le: string; count: number }[] };
+  bytesIn: number;
+  bytesOut: number;
+  rejections: Record<string, number>;
+}
+
+/** The edge's JSON report. */
+export interface EdgeReport {
+  series: EdgeSeries[];
+  apps: { org: string; app: string; inFlight: number; requestsPerSecond: number }[];
+}
+
+/** SLA figures of one app, summed over its consumers. */
+export interface AppSla {
+  org: string;
+  app: string;
+  /** Requests answered since the edge's metrics object started (refusals included). */
+  requests: number;
+  /** Requests per second over the edge's last 10 s. */
+  requestsPerSecond: number;
+  inFlight: number;
+  /** Responses by status class. */
+  status: Record<'1xx' | '2xx' | '3xx' | '4xx' | '5xx', number>;
+  /** Percentiles of the time to the upstream's headers, from the merged histogram; null without requests. */
+  latencyMs: { p50: number | null; p95: number | null; p99: number | null };
+  /** Refusals by reason (rate, quota, concurrency, auth, circuit, limiter). */
+  rejections: Record<string, number>;
+  bytesIn: number;
+  bytesOut: number;
+  consumers: number;
+  /** Quota used: null, the edge's metrics do not report quota counters (they live in the limiter objects). */
+  quotaUsed: null;
+}
+
+/** What reading the edge gave: figures, or why there are none. */
+export type EdgeMetricsResult =
+  | { status: 'ok'; apps: AppSla[] }
+  | { status: 'unconfigured' | 'unreachable' | 'error'; detail: string; apps: [] };
+
+/** Reads the edge's metrics; never throws. */
+export interface EdgeMetrics {
+  read(org?: string): Promise<EdgeMetricsResult>;
+}
+
+/** Used when no edge is configured (EDGE_ADMIN_URL, EDGE_ADMIN_TOKEN unset). */
+export const noEdgeMetrics: EdgeMetrics = {
+  read: async () => ({
+    status: 'unconfigured',
+    detail: 'No edge is configured (EDGE_ADMIN_URL, EDGE_ADMIN_TOKEN), so there are no SLA figures.',
+    apps: [],
+  }),
+};
+
+/** A histogram quantile, linear within a bucket as Prometheus and the edge estimate it. */
+export function bucketQuantile(buckets: readonly { le: string; count: number }[], q: number): number | null {
+  const total = buckets.reduce((sum, b) => sum + b.count, 0);
+  if (total === 0) return null;
+  const rank = q * total;
+  let seen = 0;
+  let lower = 0;
+  for (const b of buckets) {
+    const upper = b.le === '+Inf' ? lower : Number(b.le);
+    if (b.count > 0 && seen + b.count >= rank) return lower + (upper - lower) * ((rank - seen) / b.count);
+    seen += b.count;
+    lower = upper;
+  }
+  return lower;
+}
+
+/** Folds the edge's per-consumer series into one SLA entry per app. */
+export function appSlaOf(report: EdgeReport): AppSla[] {
+  const byApp = new Map<string, { sla: AppSla; buckets: Map<string, number> }>();
+  const entry = (org: string, app: string) => {
+    const key = `${org}/${app}`;
+    let e = byApp.get(key);
+    if (!e) {
+      e = {
+        sla: {
+          org,
+          app,
+          requests: 0,
+          requestsPerSecond: 0,
+          inFlight: 0,
+          status: { '1xx': 0, '2xx': 0, '3xx': 0, '4xx': 0, '5xx': 0 },
+          latencyMs: { p50: null, p95: null, p99: null },
+          rejections: {},
+          bytesIn: 0,
+          bytesOut: 0,
+          consumers: 0,
+          quotaUsed: null,
+        },
+        buckets: new Map(),
+      };
+      byApp.set(key, e);
+    }
+    return e;
+  };
+  for (const s of report.series ?? []) {
+    const { sla, buckets } = entry(s.org, s.app);
+    sla.requests += s.requests;
+    sla.consumers += 1;
+    sla.bytesIn += s.bytesIn;
+    sla.bytesOut += s.bytesOut;
+    for (const [cls, n] of Object.entries(s.status ?? {})) {
+      if (cls in sla.status) sla.status[cls as keyof AppSla['status']] += n;
+    }
+    for (const [reason, n] of Object.entries(s.rejections ?? {}))
+      sla.rejections[reason] = (sla.rejections[reason] ?? 0) + n;
+    for (const b of s.latencyMs?.buckets ?? []) buckets.set(b.le, (buckets.get(b.le) ?? 0) + b.count);
+  }
+  for (const a of report.apps ?? []) {
+    const { sla } = entry(a.org, a.app);
+    sla.requestsPerSecond = a.requestsPerSecond;
+    sla.inFlight = a.inFlight;
+  }
+  return [...byApp.values()].map(({ sla, buckets }) => {
+    const merged = [...buckets].map(([le, count]) => ({ le, count }));
+    merged.sort((x, y) => (x.le === '+Inf' ? 1 : y.le === '+Inf' ? -1 : Number(x.le) - Number(y.le)));
+    const p = (q: number) => bucketQuantile(merged, q);
+    return { ...sla, latencyMs: { p50: p(0.5), p95: p(0.95), p99: p(0.99) } };
+  });
+}
+
+/** Options of edgeMetricsClient. */
+export interface EdgeMetricsOptions {
+  /** The edge's base URL (EDGE_ADMIN_URL). */
+  baseUrl: string;
+  /** The edge admin token (EDGE_ADMIN_TOKEN). */
+  token: string;
+  /** How long to wait for the edge (1500 ms by default: the dashboard polls every 2 s). */
+  timeoutMs?: number;
+  fetch?: typeof fetch;
+}
+
+/** Reads `GET /_edge/metrics[?org=]` with the edge admin token; failures are answered, not thrown. */
+export function edgeMetricsClient(options: EdgeMetricsOptions): EdgeMetrics {
+  const doFetch = options.fetch ?? fetch;
+  const timeoutMs = options.timeoutMs ?? 1_500;
+  return {
+    async read(org) {
+      const url = new URL('/_edge/metrics', options.baseUrl);
+      if (org !== undefined) url.searchParams.set('org', org);
+      let response: Response;
+      try {
+        response = await doFetch(url, {
+          headers: { authorization: `Bearer ${options.token}`, accept: 'application/json' },
+          signal: AbortSignal.timeout(timeoutMs),
+        });
+      } catch (error) {
+        const timedOut = error instanceof Error && error.name === 'TimeoutError';
+        return {
+          status: 'unreachable',
+          detail: timedOut ? `The edge did not answer within ${timeoutMs} ms.` : 'The edge could not be reached.',
+          apps: [],
+        };
+      }
+      if (!response.ok) {
+        await response.body?.cancel();
+        return { status: 'error', detail: `The edge answered ${response.status} to GET /_edge/metrics.`, apps: [] };
+      }
+      try {
+        return { status: 'ok', apps: appSlaOf((await response.json()) as EdgeReport) };
+      } catch {
+        return { status: 'error', detail: 'The edge answered metrics that are not JSON.', apps: [] };
+      }
+    },
+  };
+}
