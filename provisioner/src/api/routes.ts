@@ -1,3 +1,4 @@
+import { DEFAULT_AUTOSCALING } from '../autoscale/policy.js';
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import type { Database } from '../../../functions/src/platform/db/index.js';
@@ -220,7 +221,11 @@ export function addProvisionerRoutes(api: OpenAPIHono<ProvisionerEnv>, options: 
           limits: { cpu: '1', memory: '1Gi', ...body.resources.limits },
         },
       },
-      settings: { autoRollback: body.autoRollback, progressDeadlineSeconds: body.progressDeadlineSeconds ?? null },
+      settings: {
+        autoRollback: body.autoRollback,
+        progressDeadlineSeconds: body.progressDeadlineSeconds ?? null,
+        autoscaling: { ...DEFAULT_AUTOSCALING, ...body.autoscaling },
+      },
       scale: {
         minReplicas: body.minReplicas,
         maxReplicas: body.maxReplicas,
