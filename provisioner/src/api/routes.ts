@@ -1,9 +1,9 @@
-import { DEFAULT_AUTOSCALING } from '../autoscale/policy.js';
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import type { Database } from '../../../functions/src/platform/db/index.js';
 import { Problem } from '../../../functions/src/platform/errors/index.js';
 import { jsonContent as json, problemContent } from '../../../functions/src/platform/errors/openapi.js';
+import { DEFAULT_AUTOSCALING } from '../autoscale/policy.js';
 import type { Provider, RolloutStatus } from '../providers/types.js';
 import { provisionerRepository } from '../state/repository.js';
 import { actorOf, type ProvisionerEnv, requireAccess } from './access.js';

@@ -60,7 +60,10 @@ describe('autoscaler', () => {
     metrics.apps = [{ org: 'ttd', app: 'forms', requestsPerSecond: 25, inFlight: 3 }];
     const [decision] = await autoscaler.tick();
     expect(decision).toMatchObject({ org: 'ttd', app: 'forms', from: 1, to: 3 });
-    const operation = (await (await h.call('GET', `/operations/${decision?.operationId}`)).json()) as Record<string, any>;
+    const operation = (await (await h.call('GET', `/operations/${decision?.operationId}`)).json()) as Record<
+      string,
+      any
+    >;
     expect(operation).toMatchObject({ kind: 'app.scale', createdBy: 'autoscaler' });
     await h.settle();
     expect((await appOf()).spec.replicas).toBe(3);

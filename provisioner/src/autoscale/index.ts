@@ -105,7 +105,14 @@ export function createAutoscaler(deps: AutoscalerDeps): Autoscaler {
       const current = app.scale.replicas;
       let history = histories.get(key);
       if (!history) histories.set(key, (history = newHistory(current, at)));
-      const decision = decide(current, usage.get(key) ?? { requestsPerSecond: 0, inFlight: 0 }, app.scale, app.autoscaling, history, at);
+      const decision = decide(
+        current,
+        usage.get(key) ?? { requestsPerSecond: 0, inFlight: 0 },
+        app.scale,
+        app.autoscaling,
+        history,
+        at,
+      );
       if (decision.replicas === current) continue;
       let operationId: string | null = null;
       try {
@@ -115,8 +122,22 @@ export function createAutoscaler(deps: AutoscalerDeps): Autoscaler {
         // A rollout or another operation runs (409), or the app went away (404): decide again next tick.
         if (!(error instanceof Problem)) throw error;
       }
-      deps.logger.info('autoscaler scales', { org: app.org, app: app.app, from: current, to: decision.replicas, reason: decision.reason, operationId });
-      decisions.push({ org: app.org, app: app.app, from: current, to: decision.replicas, reason: decision.reason, operationId });
+      deps.logger.info('autoscaler scales', {
+        org: app.org,
+        app: app.app,
+        from: current,
+        to: decision.replicas,
+        reason: decision.reason,
+        operationId,
+      });
+      decisions.push({
+        org: app.org,
+        app: app.app,
+        from: current,
+        to: decision.replicas,
+        reason: decision.reason,
+        operationId,
+      });
     }
     return decisions;
   }

@@ -228,12 +228,7 @@ export function provisionerRepository(q: Queryable) {
       return appOf(rows[0] as Row);
     },
     /** Sets an app's rollout settings; they take effect at its next rollout. */
-    async setAppSettings(
-      org: string,
-      app: string,
-      settings: AppSettings,
-      now: Date,
-    ): Promise<void> {
+    async setAppSettings(org: string, app: string, settings: AppSettings, now: Date): Promise<void> {
       await q.query(
         `UPDATE cluster_apps SET auto_rollback = $3, progress_deadline_seconds = $4, autoscaling = $5, updated_at = $6
          WHERE org = $1 AND app = $2`,
