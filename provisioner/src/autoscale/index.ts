@@ -103,8 +103,8 @@ export function createAutoscaler(deps: AutoscalerDeps): Autoscaler {
     for (const app of apps) {
       const key = `${app.org}/${app.app}`;
       const current = app.scale.replicas;
-      let history = histories.get(key);
-      if (!history) histories.set(key, (history = newHistory(current, at)));
+      const history = histories.get(key) ?? newHistory(current, at);
+      histories.set(key, history);
       const decision = decide(
         current,
         usage.get(key) ?? { requestsPerSecond: 0, inFlight: 0 },
