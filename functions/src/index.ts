@@ -82,3 +82,16 @@ fx.app.timer('provisionerReconcile', {
   handler: provisionerReconcileTimer,
   runOnStartup: false,
 });
+
+/** Usage-based autoscaling (every 15 s, HPA's sync period): answers the scale changes it asked for. */
+export async function provisionerAutoscaleTimer(timer: fx.Timer, context: fx.InvocationContext): Promise<number> {
+  if (timer.isPastDue) context.warn('provisioner autoscale running late: a scheduled occurrence was missed');
+  const { autoscaler } = await provisionerOf(await sharedPlatform());
+  return autoscaler ? (await autoscaler.tick()).length : 0;
+}
+
+fx.app.timer('provisionerAutoscale', {
+  schedule: '*/15 * * * * *',
+  handler: provisionerAutoscaleTimer,
+  runOnStartup: false,
+});

@@ -67,6 +67,7 @@ export async function startFunctionsHost(options: FunctionsHostOptions = {}): Pr
   const provisioner = await provisionerOf(platform);
   await provisioner.reconciler.releaseLeases();
   provisioner.reconciler.start({ intervalMs: provisioner.config.reconcileIntervalMs });
+  provisioner.autoscaler?.start(provisioner.config.autoscale.intervalMs);
   let closing: Promise<void> | undefined;
   return {
     url: `http://${hostname.includes(':') ? `[${hostname}]` : hostname}:${port}`,

@@ -22,6 +22,8 @@ const schema = z.object({
   PROVISIONER_PROGRESS_DEADLINE_SECONDS: blankIsUnset(positiveInt.optional()),
   PROVISIONER_RECONCILE_INTERVAL_MS: blankIsUnset(positiveInt.optional()),
   PROVISIONER_RECONCILE_SLICE_MS: blankIsUnset(positiveInt.optional()),
+  PROVISIONER_AUTOSCALE: blankIsUnset(z.enum(['on', 'off'], { error: 'must be on or off' }).optional()),
+  PROVISIONER_AUTOSCALE_INTERVAL_MS: blankIsUnset(positiveInt.optional()),
   AZURE_SUBSCRIPTION_ID: blankIsUnset(z.guid('must be a subscription id (a GUID)').optional()),
   AZURE_RESOURCE_GROUP: blankIsUnset(
     z
@@ -55,6 +57,12 @@ export interface ProvisionerConfig {
   reconcileIntervalMs: number;
   /** How long one Azure timer run of the reconciler steps operations (PROVISIONER_RECONCILE_SLICE_MS; 8000, under the 10 s schedule). */
   reconcileSliceMs: number;
+  /**
+   * Usage-based autoscaling from the edge's metrics (PROVISIONER_AUTOSCALE; on for local, off for aks, whose
+   * HPA scales in the cluster), decided every `intervalMs` (PROVISIONER_AUTOSCALE_INTERVAL_MS; 15000, HPA's
+   * sync period). Needs the edge (`edge`).
+   */
+  autoscale: { enabled: boolean; intervalMs: number };
   /** For aks: where clusters are made. */
   azure: { subscriptionId: string; resourceGroup: string; ingressDomain: string } | undefined;
 }
@@ -83,6 +91,10 @@ export function loadProvisionerConfig(env: NodeJS.ProcessEnv, defaults: { platfo
     progressDeadlineMs: (v.PROVISIONER_PROGRESS_DEADLINE_SECONDS ?? (local ? 120 : 600)) * 1000,
     reconcileIntervalMs: v.PROVISIONER_RECONCILE_INTERVAL_MS ?? 1_000,
     reconcileSliceMs: v.PROVISIONER_RECONCILE_SLICE_MS ?? 8_000,
+    autoscale: {
+      enabled: (v.PROVISIONER_AUTOSCALE ?? (local ? 'on' : 'off')) === 'on',
+      intervalMs: v.PROVISIONER_AUTOSCALE_INTERVAL_MS ?? 15_000,
+    },
     azure:
       v.AZURE_SUBSCRIPTION_ID && v.AZURE_RESOURCE_GROUP
         ? {

@@ -3,7 +3,9 @@ import type { TokenVerifier } from '../../functions/src/platform/auth/index.js';
 import type { Database } from '../../functions/src/platform/db/index.js';
 import type { Logger } from '../../functions/src/platform/logging/index.js';
 import type { ProvisionerEnv } from './api/access.js';
+import { provisionerCommands } from './api/commands.js';
 import { createProvisionerApi } from './api/index.js';
+import { type Autoscaler, createAutoscaler, edgeUsage, type UsageSource } from './autoscale/index.js';
 import type { ProvisionerConfig } from './config.js';
 import { edgeMetricsClient } from './dashboard/edge-metrics.js';
 import type { Provider } from './providers/types.js';
@@ -21,6 +23,8 @@ export interface ProvisionerDeps {
   provider: Provider;
   /** The edge's route table; from `config.edge` when omitted, none when that is unset too. */
   edge?: EdgeRoutes;
+  /** Where autoscaling reads usage; the edge's metrics (`config.edge`) when omitted. */
+  usage?: UsageSource;
   now?: () => Date;
 }
 
@@ -29,6 +33,8 @@ export interface Provisioner {
   config: ProvisionerConfig;
   api: OpenAPIHono<ProvisionerEnv>;
   reconciler: Reconciler;
+  /** Usage-based autoscaling; null when off or without an edge to read usage from. */
+  autoscaler: Autoscaler | null;
   provider: Provider;
   /** Stops the reconciler loop, then the provider (local replicas and ingresses end with it). */
   close(): Promise<void>;
@@ -65,12 +71,29 @@ export function createProvisioner(deps: ProvisionerDeps): Provisioner {
     ...(config.edge ? { edgeMetrics: edgeMetricsClient({ baseUrl: config.edge.url, token: config.edge.token }) } : {}),
     ...(deps.now ? { now: deps.now } : {}),
   });
+  const usage = deps.usage ?? (config.edge ? edgeUsage({ baseUrl: config.edge.url, token: config.edge.token }) : null);
+  const autoscaler =
+    config.autoscale.enabled && usage
+      ? createAutoscaler({
+          db: deps.db,
+          commands: provisionerCommands({
+            db: deps.db,
+            wake: () => reconciler.wake(),
+            ...(deps.now ? { now: deps.now } : {}),
+          }),
+          usage,
+          logger: logger.child({ component: 'autoscaler' }),
+          ...(deps.now ? { now: () => deps.now!().getTime() } : {}),
+        })
+      : null;
   return {
     config,
     api,
     reconciler,
+    autoscaler,
     provider: deps.provider,
     async close() {
+      await autoscaler?.stop();
       await reconciler.stop();
       await deps.provider.close();
     },

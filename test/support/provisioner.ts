@@ -1,6 +1,7 @@
 import type { Database } from '../../functions/src/platform/db/index.js';
 import { createPlatformAuth, type PlatformAuth } from '../../functions/src/platform/index.js';
 import { createLogger } from '../../functions/src/platform/logging/index.js';
+import type { UsageSource } from '../../provisioner/src/autoscale/index.js';
 import type { ProvisionerConfig } from '../../provisioner/src/config.js';
 import { createProvisioner, type Provisioner } from '../../provisioner/src/index.js';
 import {
@@ -190,7 +191,10 @@ export interface ProvisionerHarness {
 }
 
 /** Opens a provisioner harness; `config` overrides the test settings. */
-export async function openProvisionerHarness(config: Partial<ProvisionerConfig> = {}): Promise<ProvisionerHarness> {
+export async function openProvisionerHarness(
+  config: Partial<ProvisionerConfig> = {},
+  options: { usage?: UsageSource } = {},
+): Promise<ProvisionerHarness> {
   const db = await openTestDatabase();
   const clock = {
     now: new Date('2026-11-25T12:00:00Z'),
@@ -210,6 +214,7 @@ export async function openProvisionerHarness(config: Partial<ProvisionerConfig> 
     provider,
     edge,
     now,
+    ...(options.usage ? { usage: options.usage } : {}),
     config: {
       provider: 'local',
       adminToken: ADMIN_TOKEN,
@@ -219,6 +224,7 @@ export async function openProvisionerHarness(config: Partial<ProvisionerConfig> 
       progressDeadlineMs: 60_000,
       reconcileIntervalMs: 1000,
       reconcileSliceMs: 1000,
+      autoscale: { enabled: true, intervalMs: 1000 },
       azure: undefined,
       ...config,
     },

@@ -4,6 +4,7 @@ import type { AppScale, ClusterSpec } from '../providers/types.js';
 import { type ProvisionerRepository, provisionerRepository } from '../state/repository.js';
 import {
   type AppRecord,
+  type AppSettings,
   type ClusterRecord,
   type Condition,
   type OperationInput,
@@ -24,8 +25,8 @@ export interface Outcome<T> {
 export interface AppRequest {
   release: ReleaseSpec;
   scale: Omit<AppScale, 'replicas'> & { replicas?: number };
-  /** Rollout settings; changing only these starts no operation. */
-  settings: { autoRollback: boolean; progressDeadlineSeconds: number | null };
+  /** Rollout and autoscaling settings; changing only these starts no operation. */
+  settings: AppSettings;
 }
 
 /** What commands need. */
@@ -227,7 +228,8 @@ export function provisionerCommands(options: CommandOptions) {
         if (current.phase === 'Deleting') throw conflict(`App ${org}/${app} is being deleted.`, running);
         if (
           current.autoRollback !== request.settings.autoRollback ||
-          current.progressDeadlineSeconds !== request.settings.progressDeadlineSeconds
+          current.progressDeadlineSeconds !== request.settings.progressDeadlineSeconds ||
+          !sameJson(current.autoscaling, request.settings.autoscaling)
         ) {
           await repo.setAppSettings(org, app, request.settings, at);
           Object.assign(current, request.settings);

@@ -3,6 +3,7 @@ import type { Context } from 'hono';
 import type { Database } from '../../../functions/src/platform/db/index.js';
 import { Problem } from '../../../functions/src/platform/errors/index.js';
 import { jsonContent as json, problemContent } from '../../../functions/src/platform/errors/openapi.js';
+import { DEFAULT_AUTOSCALING } from '../autoscale/policy.js';
 import type { Provider, RolloutStatus } from '../providers/types.js';
 import { provisionerRepository } from '../state/repository.js';
 import { actorOf, type ProvisionerEnv, requireAccess } from './access.js';
@@ -220,7 +221,11 @@ export function addProvisionerRoutes(api: OpenAPIHono<ProvisionerEnv>, options: 
           limits: { cpu: '1', memory: '1Gi', ...body.resources.limits },
         },
       },
-      settings: { autoRollback: body.autoRollback, progressDeadlineSeconds: body.progressDeadlineSeconds ?? null },
+      settings: {
+        autoRollback: body.autoRollback,
+        progressDeadlineSeconds: body.progressDeadlineSeconds ?? null,
+        autoscaling: { ...DEFAULT_AUTOSCALING, ...body.autoscaling },
+      },
       scale: {
         minReplicas: body.minReplicas,
         maxReplicas: body.maxReplicas,

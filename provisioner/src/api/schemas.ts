@@ -52,6 +52,26 @@ const replicaCount = (what: string) =>
 const IMAGE =
   /^[a-z0-9]+([._-][a-z0-9]+)*(:\d+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)*(:[\w][\w.-]{0,127})?(@sha256:[a-f0-9]{64})?$/;
 
+const stabilizationSeconds = z
+  .number()
+  .int('must be a whole number of seconds')
+  .min(0, 'must not be negative')
+  .max(3600, 'must be at most 3600');
+
+/** `autoscaling` of an app: targets per replica (null: not a signal) and HPA-style stabilisation windows. */
+const AutoscalingInput = z
+  .strictObject({
+    enabled: z.boolean().optional(),
+    requestsPerSecond: z.number().gt(0, 'must be greater than 0').max(1_000_000).nullable().optional(),
+    inFlight: z.number().int('must be a whole number').min(1, 'must be at least 1').max(100_000).nullable().optional(),
+    scaleUpStabilizationSeconds: stabilizationSeconds.optional(),
+    scaleDownStabilizationSeconds: stabilizationSeconds.optional(),
+  })
+  .refine((a) => a.enabled === false || a.requestsPerSecond !== null || a.inFlight !== null, {
+    path: ['requestsPerSecond'],
+    message: 'requestsPerSecond and inFlight must not both be null while autoscaling is enabled',
+  });
+
 /** Body of `PUT clusters/{org}/apps/{app}`: the release to run and its replica bounds. */
 export const AppInput = z
   .strictObject({
@@ -80,6 +100,8 @@ export const AppInput = z
     resources: z.strictObject({ requests: resourceList.optional(), limits: resourceList.optional() }).default({}),
     /** Roll back to the serving release when a rollout fails. */
     autoRollback: z.boolean().default(true),
+    /** Usage-based autoscaling between minReplicas and maxReplicas; on with the defaults when absent. */
+    autoscaling: AutoscalingInput.optional(),
     /** The rollout's deadline (Kubernetes' progressDeadlineSeconds); the provisioner's default when absent. */
     progressDeadlineSeconds: z.number().int().min(1, 'must be at least 1').max(3600, 'must be at most 3600').optional(),
   })

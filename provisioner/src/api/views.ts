@@ -70,6 +70,7 @@ export function appView(
       maxReplicas: app.scale.maxReplicas,
       replicas: app.scale.replicas,
       autoRollback: app.autoRollback,
+      autoscaling: app.autoscaling,
       ...(app.progressDeadlineSeconds === null ? {} : { progressDeadlineSeconds: app.progressDeadlineSeconds }),
     },
     status: {

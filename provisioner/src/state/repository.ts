@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { Queryable, Row } from '../../../functions/src/platform/db/index.js';
+import { type AutoscalingSpec, DEFAULT_AUTOSCALING } from '../autoscale/policy.js';
 import type { AppScale, ClusterSpec, ProviderState } from '../providers/types.js';
 import type {
   AppPhase,
   AppRecord,
+  AppSettings,
   ClusterPhase,
   ClusterRecord,
   Condition,
@@ -49,6 +51,7 @@ function appOf(row: Row): AppRecord {
     },
     autoRollback: row.auto_rollback !== false,
     progressDeadlineSeconds: row.progress_deadline_seconds === null ? null : Number(row.progress_deadline_seconds),
+    autoscaling: { ...DEFAULT_AUTOSCALING, ...((row.autoscaling as Partial<AutoscalingSpec> | null) ?? {}) },
     phase: row.phase as AppPhase,
     conditions: row.conditions as Condition[],
     createdAt: iso(row.created_at),
@@ -225,16 +228,11 @@ export function provisionerRepository(q: Queryable) {
       return appOf(rows[0] as Row);
     },
     /** Sets an app's rollout settings; they take effect at its next rollout. */
-    async setAppSettings(
-      org: string,
-      app: string,
-      settings: { autoRollback: boolean; progressDeadlineSeconds: number | null },
-      now: Date,
-    ): Promise<void> {
+    async setAppSettings(org: string, app: string, settings: AppSettings, now: Date): Promise<void> {
       await q.query(
-        `UPDATE cluster_apps SET auto_rollback = $3, progress_deadline_seconds = $4, updated_at = $5
+        `UPDATE cluster_apps SET auto_rollback = $3, progress_deadline_seconds = $4, autoscaling = $5, updated_at = $6
          WHERE org = $1 AND app = $2`,
-        [org, app, settings.autoRollback, settings.progressDeadlineSeconds, now],
+        [org, app, settings.autoRollback, settings.progressDeadlineSeconds, JSON.stringify(settings.autoscaling), now],
       );
     },
     async markAppDeleting(org: string, app: string, now: Date): Promise<void> {

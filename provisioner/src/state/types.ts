@@ -1,3 +1,4 @@
+import type { AutoscalingSpec } from '../autoscale/policy.js';
 import type { AppRelease, AppScale, ClusterSpec, ProviderState, ReplicaLogs } from '../providers/types.js';
 
 /** A Kubernetes-style status condition (`metav1.Condition`). */
@@ -31,6 +32,9 @@ export type ClusterPhase = 'Provisioning' | 'Ready' | 'Failed' | 'Deleting';
 /** An app's lifecycle phase. */
 export type AppPhase = 'Deploying' | 'Ready' | 'Failed' | 'Deleting';
 
+/** The settings of an app that change how it is rolled out and scaled, not what it runs. */
+export type AppSettings = Pick<AppRecord, 'autoRollback' | 'progressDeadlineSeconds' | 'autoscaling'>;
+
 /** An org's cluster, as stored. */
 export interface ClusterRecord {
   org: string;
@@ -57,6 +61,8 @@ export interface AppRecord {
   autoRollback: boolean;
   /** The app's own rollout deadline; the provisioner's default when null. */
   progressDeadlineSeconds: number | null;
+  /** Usage-based autoscaling between the replica bounds. */
+  autoscaling: AutoscalingSpec;
   phase: AppPhase;
   conditions: Condition[];
   createdAt: string;

@@ -381,4 +381,12 @@ ALTER TABLE cluster_apps ADD COLUMN auto_rollback boolean NOT NULL DEFAULT true;
 ALTER TABLE cluster_apps ADD COLUMN progress_deadline_seconds integer CHECK (progress_deadline_seconds > 0);
 `,
   },
+  {
+    version: 13,
+    name: 'provisioner_autoscaling',
+    sql: `
+-- Per app: usage-based autoscaling settings (targets per replica, stabilisation windows); null means the defaults.
+ALTER TABLE cluster_apps ADD COLUMN autoscaling jsonb;
+`,
+  },
 ];
