@@ -159,6 +159,37 @@ describe('AksProvider end to end against fake ARM and a fake cluster', () => {
     expect(await rolledOut()).toMatchObject({ replicas: 4, availableReplicas: 4, complete: true, revision: 1 });
   });
 
+  it('keeps the replica count the autoscaler chose when the same release, or a new one, is applied again', async () => {
+    const deployments = findType('apps', 'v1', 'deployments')!;
+    const replicas = () => kube.store.get(deployments, 'ttd-hpa', 'hpa')?.spec?.replicas;
+    await aks.applyApp('ttd', 'hpa', desired(release(1, '1.0.0')));
+    expect(replicas()).toBe(2);
+    // The HPA scales through the /scale subresource, as the real one does.
+    const scaled = await fetch(`${kube.url}/apis/apps/v1/namespaces/ttd-hpa/deployments/hpa/scale`, {
+      method: 'PATCH',
+      headers: { 'content-type': 'application/merge-patch+json' },
+      body: JSON.stringify({ spec: { replicas: 5 } }),
+    });
+    expect(scaled.status).toBe(200);
+    await aks.applyApp('ttd', 'hpa', desired(release(1, '1.0.0')));
+    expect(replicas()).toBe(5);
+    await aks.applyApp('ttd', 'hpa', desired(release(2, '2.0.0')));
+    expect(replicas()).toBe(5);
+    expect(await rolledOut('hpa')).toMatchObject({ revision: 2, replicas: 5, complete: true });
+    // A count outside the new bounds is set to the requested one.
+    await aks.applyApp('ttd', 'hpa', {
+      ...desired(release(2, '2.0.0')),
+      scale: { minReplicas: 6, maxReplicas: 8, replicas: 6 },
+    });
+    expect(replicas()).toBe(6);
+  });
+
+  it("gives the Deployment the app's own progress deadline", async () => {
+    await aks.applyApp('ttd', 'deadline', { ...desired(release(1, '1.0.0')), progressDeadlineMs: 90_000 });
+    const d = kube.store.get(findType('apps', 'v1', 'deployments')!, 'ttd-deadline', 'deadline');
+    expect(d?.spec?.progressDeadlineSeconds).toBe(90);
+  });
+
   it('rejects a scale outside its bounds and scaling an app that is not deployed', async () => {
     await expect(aks.scaleApp('ttd', 'forms', { minReplicas: 3, maxReplicas: 2, replicas: 2 })).rejects.toMatchObject({
       code: 'InvalidParameter',

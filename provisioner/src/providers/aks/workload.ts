@@ -97,16 +97,53 @@ async function templateOfRelease(api: KubernetesObjectApi, org: string, app: str
   return copy;
 }
 
-/** Applies the app's objects; on rollback the Deployment gets the earlier release's ReplicaSet template. */
+/**
+ * The field manager that owns a Deployment's `spec.replicas` for the provisioner, apart from the
+ * autoscaler. The main apply (FIELD_MANAGER) leaves `spec.replicas` out once the Deployment exists,
+ * as Kubernetes recommends with an HPA: re-applying a release never undoes what the autoscaler chose.
+ */
+export const REPLICAS_MANAGER = 'altinn-provisioner-replicas';
+
+/** Server-side applies only the Deployment's `spec.replicas`, as REPLICAS_MANAGER. */
+async function applyReplicas(api: KubernetesObjectApi, org: string, app: string, replicas: number) {
+  const namespace = namespaceOf(org, app);
+  const object = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: app, namespace }, spec: { replicas } };
+  try {
+    await api.patch(object, undefined, undefined, REPLICAS_MANAGER, true, PatchStrategy.ServerSideApply);
+  } catch (e) {
+    throw fromKube(e, `scale deployment ${namespace}/${app}`);
+  }
+}
+
+/**
+ * Applies the app's objects; on rollback the Deployment gets the earlier release's ReplicaSet template.
+ * The replica count is set when the Deployment is created, and afterwards only when the running count
+ * lies outside the requested bounds: between them it is the autoscaler's to choose. So the main apply
+ * carries `spec.replicas` only at creation, and REPLICAS_MANAGER owns it from then on (applied before
+ * the main apply leaves it out, so the field is never without an owner and reset to 1).
+ */
 export async function applyWorkload(api: KubernetesObjectApi, org: string, app: string, desired: AppDesired) {
   checkScale(desired.scale);
-  const manifests = appManifests(org, app, desired.release, desired.scale);
+  const live = await readDeployment(api, org, app);
+  const running = live?.spec?.replicas;
+  const { minReplicas, maxReplicas } = desired.scale;
+  const replicas =
+    running !== undefined && running >= minReplicas && running <= maxReplicas ? running : desired.scale.replicas;
+  if (live) await applyReplicas(api, org, app, replicas);
+  const manifests = appManifests(
+    org,
+    app,
+    desired.release,
+    { ...desired.scale, replicas },
+    { progressDeadlineMs: desired.progressDeadlineMs, omitReplicas: live !== undefined },
+  );
   if (desired.rollback) {
     const template = await templateOfRelease(api, org, app, desired.release.revision);
     const deployment = manifests.find((m) => m.kind === 'Deployment') as V1Deployment;
     if (deployment.spec) deployment.spec.template = template;
   }
   for (const object of manifests) await apply(api, object);
+  if (!live) await applyReplicas(api, org, app, replicas);
 }
 
 /** Sets the autoscaler's bounds and the Deployment's replicas; the release stays as it is. */
@@ -116,17 +153,7 @@ export async function scaleWorkload(api: KubernetesObjectApi, org: string, app: 
   if (!(await readDeployment(api, org, app)))
     throw new ProviderError('NotFound', `app ${namespace}/${app} is not deployed`, false);
   await apply(api, validatedManifest(autoscaler(org, app, scale)));
-  try {
-    const patch = {
-      apiVersion: 'apps/v1',
-      kind: 'Deployment',
-      metadata: { name: app, namespace },
-      spec: { replicas: scale.replicas },
-    };
-    await api.patch(patch, undefined, undefined, FIELD_MANAGER, undefined, PatchStrategy.MergePatch);
-  } catch (e) {
-    throw fromKube(e, `scale deployment ${namespace}/${app}`);
-  }
+  await applyReplicas(api, org, app, scale.replicas);
 }
 
 /** The rollout as Kubernetes judges it (`kubectl rollout status`'s rules). */

@@ -157,14 +157,22 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
     const live = store.get(t.type, t.namespace, t.name);
     if (contentType.startsWith('application/apply-patch')) {
       const applied = parseObject(text, 'yaml');
-      const key = `${t.type.resource}/${t.namespace ?? ''}/${t.name}/${manager}`;
-      const previous = live ? appliedBy.get(key) : undefined;
+      const object = `${t.type.resource}/${t.namespace ?? ''}/${t.name}/`;
+      const key = `${object}${manager}`;
+      if (!live) {
+        // A new object: what managers applied to an earlier one of the same name no longer counts.
+        for (const k of [...appliedBy.keys()]) if (k.startsWith(object)) appliedBy.delete(k);
+        appliedBy.set(key, applied as unknown as Json);
+        return create(t, applied);
+      }
+      const previous = appliedBy.get(key);
       appliedBy.set(key, applied as unknown as Json);
-      if (!live) return create(t, applied);
+      const others = [...appliedBy].filter(([k]) => k.startsWith(object) && k !== key).map(([, v]) => v);
       const merged = serverSideApply(
         live as unknown as Json,
         applied as unknown as Json,
         previous,
+        others,
       ) as unknown as KubeObject;
       return store.update(t.type, { ...merged, metadata: { ...merged.metadata, resourceVersion: undefined } });
     }
