@@ -53,8 +53,9 @@ beforeAll(async () => {
   kube = await startFakeApiServer({
     readyDelayMs: 250,
     namespaceDeleteDelayMs: 30,
-    neverReady: (t) => JSON.stringify(t).includes(':broken'),
-    progressDeadlineMs: () => 300,
+    containers: (image) => (image.endsWith(':broken') ? { fate: 'NeverReady' } : undefined),
+    // One second of an app's progress deadline lasts 5 ms here: 600 s is 3 s, 60 s is 300 ms.
+    progressDeadlineMs: (seconds) => seconds * 5,
   });
   arm = new FakeArm().createSucceeds('aks-ttd', 1).credentials(kube.kubeconfig).deleteSucceeds('aks-ttd', 1);
   aks = new AksProvider({
@@ -201,7 +202,7 @@ describe('AksProvider end to end against fake ARM and a fake cluster', () => {
   });
 
   it('reports ProgressDeadlineExceeded for a release that never becomes ready', async () => {
-    await aks.applyApp('ttd', 'broken', desired(release(1, 'broken')));
+    await aks.applyApp('ttd', 'broken', { ...desired(release(1, 'broken')), progressDeadlineMs: 60_000 });
     const s = await rolledOut('broken');
     expect(s.complete).toBe(false);
     expect(s.failure?.reason).toBe('ProgressDeadlineExceeded');

@@ -53,8 +53,9 @@ async function deployment() {
 beforeAll(async () => {
   server = await startFakeApiServer({
     readyDelayMs: 200,
-    neverReady: (t) => JSON.stringify(t).includes('never-ready'),
-    progressDeadlineMs: () => 300,
+    containers: (image) => (image.startsWith('never-ready') ? { fate: 'NeverReady' } : undefined),
+    // One second of progressDeadlineSeconds lasts 300 ms here: the default 600 s is 3 min, 1 s is 300 ms.
+    progressDeadlineMs: (seconds) => seconds * 300,
   });
   dir = mkdtempSync(join(tmpdir(), 'fake-kube-'));
   writeFileSync(join(dir, 'config'), server.kubeconfig);
@@ -131,7 +132,12 @@ describe('real kubectl against the fake API server', () => {
 
   it('makes kubectl rollout status fail when the new template never becomes ready (ProgressDeadlineExceeded)', async () => {
     const file = join(dir, 'stuck.yaml');
-    writeFileSync(file, manifest('never-ready:1', 'stuck').replaceAll('web', 'stuck'));
+    writeFileSync(
+      file,
+      manifest('never-ready:1', 'stuck')
+        .replaceAll('web', 'stuck')
+        .replace('replicas: 2', 'replicas: 2\n  progressDeadlineSeconds: 1'),
+    );
     await kubectl('apply', '-f', file);
     const e = await kubectl('-n', 'demo', 'rollout', 'status', 'deploy/stuck', '--timeout=20s').catch(
       (err: { stderr: string }) => err.stderr,

@@ -60,7 +60,7 @@ export const RESOURCE_TYPES: ResourceType[] = [
     kind: 'Pod',
     namespaced: true,
     shortNames: ['po'],
-    subresources: ['status'],
+    subresources: ['status', 'log'],
   },
   {
     group: 'apps',
