@@ -21,6 +21,8 @@ const desired = (r: AppRelease, rollback = false): AppDesired => ({
   rollback,
 });
 
+const CRASH_LINE = 'Unhandled exception. System.InvalidOperationException: no connection string';
+
 let kube: FakeApiServer;
 let arm: FakeArm;
 let aks: AksProvider;
@@ -53,7 +55,16 @@ beforeAll(async () => {
   kube = await startFakeApiServer({
     readyDelayMs: 250,
     namespaceDeleteDelayMs: 30,
-    containers: (image) => (image.endsWith(':broken') ? { fate: 'NeverReady' } : undefined),
+    // The fake kubelet's rule: what a container does, by its image's tag.
+    containers: (image) => {
+      const tag = image.split(':').at(-1);
+      if (tag === 'unready') return { fate: 'NeverReady' };
+      if (tag === 'unschedulable') return { fate: 'Unschedulable' };
+      if (tag === 'missing') return { fate: 'ImagePullFails' };
+      if (tag === 'crash') return { fate: 'CrashLoops', exitCode: 139, logs: ['starting forms', CRASH_LINE] };
+      if (tag === 'late') return { fate: 'Ready', readyAfterMs: 1000 };
+      return undefined;
+    },
     // One second of an app's progress deadline lasts 5 ms here: 600 s is 3 s, 60 s is 300 ms.
     progressDeadlineMs: (seconds) => seconds * 5,
   });
@@ -201,11 +212,69 @@ describe('AksProvider end to end against fake ARM and a fake cluster', () => {
     });
   });
 
-  it('reports ProgressDeadlineExceeded for a release that never becomes ready', async () => {
-    await aks.applyApp('ttd', 'broken', { ...desired(release(1, 'broken')), progressDeadlineMs: 60_000 });
-    const s = await rolledOut('broken');
+  it('reports ProgressDeadlineExceeded for a release whose pods cannot be scheduled', async () => {
+    await aks.applyApp('ttd', 'stuck', { ...desired(release(1, 'unschedulable')), progressDeadlineMs: 60_000 });
+    const s = await rolledOut('stuck');
     expect(s.complete).toBe(false);
-    expect(s.failure?.reason).toBe('ProgressDeadlineExceeded');
+    expect(s.failure).toEqual({
+      reason: 'ProgressDeadlineExceeded',
+      message: expect.stringMatching(/^ReplicaSet "stuck-\w+" has timed out progressing\.$/),
+    });
+  });
+
+  it('fails a release whose image cannot be pulled with ImagePullFailed, and its pods have no log lines', async () => {
+    await aks.applyApp('ttd', 'pull', desired(release(1, 'missing')));
+    const s = await rolledOut('pull');
+    expect(s).toMatchObject({ complete: false, failure: { reason: 'ImagePullFailed' } });
+    expect(s.failure?.message).toMatch(
+      /cannot pull image altinncr.azurecr.io\/ttd\/forms:missing: (ErrImagePull|ImagePullBackOff)/,
+    );
+    const logs = await aks.appLogs('ttd', 'pull');
+    expect(logs).toHaveLength(2);
+    expect(logs.every((l) => l.revision === 1 && l.lines.length === 0)).toBe(true);
+  });
+
+  it('fails a release that crashes at start with CrashLoopBackOff while the old release keeps serving, with the crash in its logs', async () => {
+    await aks.applyApp('ttd', 'steady', desired(release(1, '1.0.0')));
+    expect(await rolledOut('steady')).toMatchObject({ revision: 1, complete: true });
+    await aks.applyApp('ttd', 'steady', desired(release(2, 'crash')));
+    const s = await rolledOut('steady');
+    expect(s).toMatchObject({ revision: 2, complete: false, oldReplicas: 2, failure: { reason: 'CrashLoopBackOff' } });
+    expect(s.failure?.message).toMatch(/crashed \d+ times without becoming ready; last exit code 139/);
+    expect(s.availableReplicas).toBeGreaterThanOrEqual(2);
+    const logs = await aks.appLogs('ttd', 'steady');
+    const crashed = logs.filter((l) => l.revision === 2);
+    expect(crashed).toHaveLength(2);
+    expect(crashed[0]?.lines.map((l) => l.line)).toEqual(['starting forms', CRASH_LINE]);
+    expect(crashed[0]?.lines[0]).toMatchObject({ stream: 'stdout', at: expect.stringMatching(/^\d{4}-/) });
+    const events = await aks.appEvents('ttd', 'steady');
+    expect(events).toContainEqual(
+      expect.objectContaining({ type: 'Warning', reason: 'BackOff', replica: expect.stringMatching(/^steady-/) }),
+    );
+    // Rolling back to release 1 leaves no pod of release 2.
+    await aks.applyApp('ttd', 'steady', desired(release(1, '1.0.0'), true));
+    expect(await rolledOut('steady')).toMatchObject({ revision: 1, complete: true });
+    expect((await aks.appLogs('ttd', 'steady')).map((l) => l.revision)).toEqual([1, 1]);
+  });
+
+  it('fails a release that runs but never passes its readiness probe with ReadinessFailed at its deadline', async () => {
+    await aks.applyApp('ttd', 'unready', { ...desired(release(1, 'unready')), progressDeadlineMs: 60_000 });
+    const early = await aks.rolloutStatus('ttd', 'unready');
+    expect(early.failure).toBeUndefined();
+    const s = await rolledOut('unready');
+    expect(s).toMatchObject({ complete: false, failure: { reason: 'ReadinessFailed' } });
+    expect(s.failure?.message).toMatch(
+      /^container unready of pod unready-\w+-\w{5} runs but did not pass its readiness probe/,
+    );
+  });
+
+  it('completes a release that becomes ready late but within its deadline, reporting no failure meanwhile', async () => {
+    await aks.applyApp('ttd', 'late', desired(release(1, 'late')));
+    await new Promise((r) => setTimeout(r, 500));
+    const during = await aks.rolloutStatus('ttd', 'late');
+    expect(during).toMatchObject({ complete: false, readyReplicas: 0 });
+    expect(during.failure).toBeUndefined();
+    expect(await rolledOut('late')).toMatchObject({ revision: 1, complete: true, readyReplicas: 2 });
   });
 
   it('reports no revision for an app that does not exist', async () => {

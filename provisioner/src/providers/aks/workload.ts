@@ -1,24 +1,15 @@
 /**
  * An app in its org's cluster through the Kubernetes API: server-side apply of its objects, rollback
- * to the pod template of an earlier release's ReplicaSet (as `kubectl rollout undo`), scaling, the
- * rollout judged by the Deployment controller's rules, and removal by deleting its namespace.
+ * to the pod template of an earlier release's ReplicaSet (as `kubectl rollout undo`), scaling, and
+ * removal by deleting its namespace. The rollout's judgement is in rollout.ts.
  */
 import {
   type KubernetesObject,
   type KubernetesObjectApi,
   PatchStrategy,
   type V1Deployment,
-  type V1ReplicaSet,
 } from '@kubernetes/client-node';
-import {
-  type AppDesired,
-  type AppScale,
-  noRollout,
-  ProviderError,
-  type ProviderState,
-  type RolloutStatus,
-  type Step,
-} from '../types.js';
+import { type AppDesired, type AppScale, ProviderError, type ProviderState, type Step } from '../types.js';
 import { fromKube, kubeStatus } from './errors.js';
 import {
   appManifests,
@@ -29,10 +20,10 @@ import {
   selectorOf,
   validatedManifest,
 } from './manifests.js';
+import { ownedReplicaSets, readDeployment } from './rollout.js';
 
 /** The field manager the provider applies as. */
 export const FIELD_MANAGER = 'altinn-provisioner';
-const REVISION = 'deployment.kubernetes.io/revision';
 
 /** Server-side applies one object, taking over fields other managers own (the provisioner is authoritative). */
 async function apply(api: KubernetesObjectApi, object: KubernetesObject) {
@@ -43,47 +34,13 @@ async function apply(api: KubernetesObjectApi, object: KubernetesObject) {
   }
 }
 
-async function readDeployment(api: KubernetesObjectApi, org: string, app: string): Promise<V1Deployment | undefined> {
-  try {
-    return (await api.read({
-      apiVersion: 'apps/v1',
-      kind: 'Deployment',
-      metadata: { name: app, namespace: namespaceOf(org, app) },
-    })) as V1Deployment;
-  } catch (e) {
-    if (kubeStatus(e) === 404) return undefined;
-    throw fromKube(e, `read deployment ${org}-${app}/${app}`);
-  }
-}
-
 /** The pod template of the ReplicaSet (owned by the app's Deployment) that ran `revision`, minus `pod-template-hash`. */
 async function templateOfRelease(api: KubernetesObjectApi, org: string, app: string, revision: number) {
   const deployment = await readDeployment(api, org, app);
   const namespace = namespaceOf(org, app);
-  const selector = Object.entries({ ...selectorOf(org, app), [RELEASE_LABEL]: String(revision) })
-    .map(([k, v]) => `${k}=${v}`)
-    .join(',');
-  let items: V1ReplicaSet[];
-  try {
-    const list = await api.list(
-      'apps/v1',
-      'ReplicaSet',
-      namespace,
-      undefined,
-      undefined,
-      undefined,
-      undefined,
-      selector,
-    );
-    items = list.items as V1ReplicaSet[];
-  } catch (e) {
-    throw fromKube(e, `list replicasets of ${namespace}`);
-  }
-  const owned = items
-    .filter((rs) => rs.metadata?.ownerReferences?.some((o) => o.controller && o.uid === deployment?.metadata?.uid))
-    .sort(
-      (a, b) => Number(b.metadata?.annotations?.[REVISION] ?? 0) - Number(a.metadata?.annotations?.[REVISION] ?? 0),
-    );
+  const owned = deployment
+    ? await ownedReplicaSets(api, deployment, { ...selectorOf(org, app), [RELEASE_LABEL]: String(revision) })
+    : [];
   const template = owned[0]?.spec?.template;
   if (!deployment || !template) {
     throw new ProviderError(
@@ -154,36 +111,6 @@ export async function scaleWorkload(api: KubernetesObjectApi, org: string, app: 
     throw new ProviderError('NotFound', `app ${namespace}/${app} is not deployed`, false);
   await apply(api, validatedManifest(autoscaler(org, app, scale)));
   await applyReplicas(api, org, app, scale.replicas);
-}
-
-/** The rollout as Kubernetes judges it (`kubectl rollout status`'s rules). */
-export async function workloadRollout(api: KubernetesObjectApi, org: string, app: string): Promise<RolloutStatus> {
-  const d = await readDeployment(api, org, app);
-  if (!d) return noRollout();
-  const s = d.status ?? {};
-  const replicas = d.spec?.replicas ?? 1;
-  const updatedReplicas = s.updatedReplicas ?? 0;
-  const oldReplicas = Math.max(0, (s.replicas ?? 0) - updatedReplicas);
-  const availableReplicas = s.availableReplicas ?? 0;
-  const observed = (s.observedGeneration ?? 0) >= (d.metadata?.generation ?? 0);
-  const progressing = s.conditions?.find((c) => c.type === 'Progressing');
-  const release = d.spec?.template?.metadata?.labels?.[RELEASE_LABEL];
-  const status: RolloutStatus = {
-    revision: release === undefined ? null : Number(release),
-    replicas,
-    updatedReplicas,
-    readyReplicas: s.readyReplicas ?? 0,
-    availableReplicas,
-    oldReplicas,
-    complete: observed && updatedReplicas === replicas && availableReplicas === replicas && oldReplicas === 0,
-  };
-  if (observed && progressing?.reason === 'ProgressDeadlineExceeded') {
-    status.failure = {
-      reason: 'ProgressDeadlineExceeded',
-      message: progressing.message ?? 'the rollout exceeded its progress deadline',
-    };
-  }
-  return status;
 }
 
 /** One step of removing the app: delete its namespace, then wait until it is gone. */

@@ -15,9 +15,10 @@ export interface ContainerBehaviour {
   /**
    * `Ready`: runs and passes its readiness probe; `ImagePullFails`: its image cannot be pulled
    * (`ErrImagePull`, then `ImagePullBackOff`); `CrashLoops`: exits with `exitCode` soon after each
-   * start (`CrashLoopBackOff`); `NeverReady`: runs but its readiness probe never passes.
+   * start (`CrashLoopBackOff`); `NeverReady`: runs but its readiness probe never passes;
+   * `Unschedulable`: its Pod stays `Pending`, no node has room for it (the scheduler's `FailedScheduling`).
    */
-  fate: 'Ready' | 'ImagePullFails' | 'CrashLoops' | 'NeverReady';
+  fate: 'Ready' | 'ImagePullFails' | 'CrashLoops' | 'NeverReady' | 'Unschedulable';
   /** Milliseconds from start until a `Ready` container is ready (default: the kubelet's `readyDelayMs`). */
   readyAfterMs?: number;
   /** Lines the container writes on each start, served by `pods/log`. */
@@ -213,7 +214,7 @@ export class Kubelet {
           } as never,
         ],
       },
-      spec: { restartPolicy: 'Always', ...template.spec, nodeName: NODE },
+      spec: { restartPolicy: 'Always', ...template.spec },
       status: {
         phase: 'Pending',
         conditions: [{ type: 'PodScheduled', status: 'True', lastTransitionTime: now() }],
@@ -222,6 +223,32 @@ export class Kubelet {
     });
     const container = containers[0];
     if (!container) return;
+    const behaviour = this.options.containers?.(container.image) ?? { fate: 'Ready' };
+    if (behaviour.fate === 'Unschedulable') {
+      const message =
+        '0/2 nodes are available: 2 Insufficient cpu. preemption: 0/2 nodes are available: 2 No preemption victims found for incoming pod.';
+      this.recordEvent(namespace, name, 'Warning', 'FailedScheduling', message, 'default-scheduler');
+      const status = {
+        ...pod.status,
+        conditions: [
+          {
+            type: 'PodScheduled',
+            status: 'False',
+            lastProbeTime: null,
+            lastTransitionTime: now(),
+            reason: 'Unschedulable',
+            message,
+          },
+        ],
+      };
+      this.store.update(PODS, { ...pod, metadata: { ...pod.metadata, resourceVersion: undefined }, status }, 'status');
+      return;
+    }
+    this.store.update(PODS, {
+      ...pod,
+      metadata: { ...pod.metadata, resourceVersion: undefined },
+      spec: { ...pod.spec, nodeName: NODE },
+    });
     this.recordEvent(
       namespace,
       name,
@@ -240,7 +267,6 @@ export class Kubelet {
       state: { waiting: { reason: 'ContainerCreating' } },
       lastState: {},
     });
-    const behaviour = this.options.containers?.(container.image) ?? { fate: 'Ready' };
     const step = Math.max(5, Math.min(20, Math.floor(this.options.readyDelayMs / 2)));
     this.later(step, () => this.pull(pod, container, behaviour, step));
   }
