@@ -72,6 +72,39 @@ describe('real kubectl against the fake API server', () => {
     expect(d.metadata.annotations['deployment.kubernetes.io/revision'] ?? '1').toBe('1');
   });
 
+  it("lists the ReplicaSet's pods with kubectl get pods -o json, as the kubelet writes them, and reads their logs", async () => {
+    const pods = JSON.parse(await kubectl('-n', 'demo', 'get', 'pods', '-o', 'json')).items as {
+      metadata: {
+        name: string;
+        labels: Record<string, string>;
+        ownerReferences: { kind: string; controller: boolean }[];
+      };
+      spec: { nodeName: string };
+      status: {
+        phase: string;
+        conditions: { type: string; status: string }[];
+        containerStatuses: { name: string; ready: boolean; restartCount: number; state: { running?: object } }[];
+      };
+    }[];
+    expect(pods).toHaveLength(2);
+    const rs = JSON.parse(await kubectl('-n', 'demo', 'get', 'rs', '-o', 'json')).items[0];
+    for (const pod of pods) {
+      expect(pod.metadata.name).toMatch(new RegExp(`^${rs.metadata.name}-[a-z0-9]{5}$`));
+      expect(pod.metadata.labels).toEqual({ app: 'web', 'pod-template-hash': rs.metadata.labels['pod-template-hash'] });
+      expect(pod.metadata.ownerReferences).toEqual([expect.objectContaining({ kind: 'ReplicaSet', controller: true })]);
+      expect(pod.spec.nodeName).toBeTruthy();
+      expect(pod.status.phase).toBe('Running');
+      expect(pod.status.conditions).toContainEqual(expect.objectContaining({ type: 'Ready', status: 'True' }));
+      expect(pod.status.containerStatuses[0]).toMatchObject({ name: 'web', ready: true, restartCount: 0 });
+      expect(pod.status.containerStatuses[0]?.state.running).toBeDefined();
+    }
+    const name = pods[0]?.metadata.name ?? '';
+    expect(await kubectl('-n', 'demo', 'logs', name, '--tail=5')).toBe('listening on port 5005\n');
+    expect(await kubectl('-n', 'demo', 'logs', name, '--timestamps')).toMatch(
+      /^\d{4}-\d\d-\d\dT[\d:.]+Z listening on port 5005\n$/,
+    );
+  });
+
   it('rolls a changed image out as revision 2, and undo returns to the first template as revision 3', async () => {
     expect(await apply('nginx:1.2', 'release 2')).toContain('deployment.apps/web configured');
     expect(await kubectl('-n', 'demo', 'rollout', 'status', 'deploy/web', '--timeout=20s')).toContain(
