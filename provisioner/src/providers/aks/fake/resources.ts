@@ -173,7 +173,7 @@ export function resourceList(group: string, version: string) {
       singularName: '',
       namespaced: t.namespaced,
       kind: s === 'scale' ? 'Scale' : t.kind,
-      verbs: ['get', 'patch', 'update'],
+      verbs: s === 'log' ? ['get'] : ['get', 'patch', 'update'],
     })),
   ]);
   return { kind: 'APIResourceList', apiVersion: 'v1', groupVersion: apiVersionOf({ group, version }), resources };
