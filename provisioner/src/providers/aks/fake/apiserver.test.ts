@@ -163,6 +163,19 @@ describe('real kubectl against the fake API server', () => {
     expect((await deployment()).status).toMatchObject({ replicas: 3, availableReplicas: 3 });
   });
 
+  it('lets kubectl scale take spec.replicas from the server-side applier, so an apply without it keeps the count', async () => {
+    const file = join(dir, 'owned.yaml');
+    const owned = manifest('nginx:1.4', 'owned').replaceAll('web', 'owned');
+    writeFileSync(file, owned);
+    await kubectl('apply', '--server-side', '-f', file);
+    await kubectl('-n', 'demo', 'scale', 'deploy/owned', '--replicas=3');
+    writeFileSync(file, owned.replace('  replicas: 2\n', ''));
+    await kubectl('apply', '--server-side', '-f', file);
+    const d = JSON.parse(await kubectl('-n', 'demo', 'get', 'deploy', 'owned', '-o', 'json'));
+    expect(d.spec.replicas).toBe(3);
+    await kubectl('-n', 'demo', 'delete', 'deploy', 'owned');
+  });
+
   it('makes kubectl rollout status fail when the new template never becomes ready (ProgressDeadlineExceeded)', async () => {
     const file = join(dir, 'stuck.yaml');
     writeFileSync(

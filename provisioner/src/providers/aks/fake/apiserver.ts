@@ -242,8 +242,18 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
       throw new StatusError(405, 'MethodNotAllowed', `the server does not allow this method on the requested resource`);
     }
     const named = t as Target & { name: string };
-    if (t.subresource === 'scale' && t.type.subresources.includes('scale'))
-      return scale(store, res, named, method, req, contentType);
+    if (t.subresource === 'scale' && t.type.subresources.includes('scale')) {
+      await scale(store, res, named, method, req, contentType);
+      // An update through /scale (the HPA's, kubectl scale) takes spec.replicas from the managers that applied it.
+      if (method !== 'GET' && res.statusCode === 200) {
+        const object = `${t.type.resource}/${t.namespace ?? ''}/${named.name}/`;
+        for (const [k, v] of appliedBy) {
+          const spec = k.startsWith(object) && typeof v === 'object' && v && !Array.isArray(v) ? v.spec : undefined;
+          if (spec && typeof spec === 'object' && !Array.isArray(spec)) delete spec.replicas;
+        }
+      }
+      return;
+    }
     if (t.type === PODS && t.subresource === 'log' && method === 'GET' && t.namespace) {
       const text = controller.kubelet.log(t.namespace, named.name, q);
       res.writeHead(200, { 'content-type': 'text/plain', 'content-length': Buffer.byteLength(text) });
