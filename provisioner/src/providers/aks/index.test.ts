@@ -251,6 +251,10 @@ describe('AksProvider end to end against fake ARM and a fake cluster', () => {
     expect(events).toContainEqual(
       expect.objectContaining({ type: 'Warning', reason: 'BackOff', replica: expect.stringMatching(/^steady-/) }),
     );
+    // The kubelet's repeated BackOff events are one Event per pod, counted, as the real event recorder keeps them.
+    const backOffs = kube.store.list(findType('', 'v1', 'events')!, 'ttd-steady').filter((e) => e.reason === 'BackOff');
+    expect(backOffs).toHaveLength(2);
+    expect(backOffs.every((e) => Number(e.count) >= 2)).toBe(true);
     // Rolling back to release 1 leaves no pod of release 2.
     await aks.applyApp('ttd', 'steady', desired(release(1, '1.0.0'), true));
     expect(await rolledOut('steady')).toMatchObject({ revision: 1, complete: true });

@@ -430,7 +430,11 @@ export class Kubelet {
     if (owner) this.podsChanged(pod.metadata.namespace ?? '', owner.name);
   }
 
-  /** Records a core/v1 Event about a Pod, as the kubelet (or the scheduler) does. */
+  /**
+   * Records a core/v1 Event about a Pod, as the kubelet (or the scheduler) does; the same event again
+   * (same Pod, reason and message, e.g. each `BackOff` of a crash loop) bumps the first one's `count`
+   * and `lastTimestamp`, as the real event recorder aggregates them.
+   */
   private recordEvent(
     namespace: string,
     pod: string,
@@ -440,6 +444,19 @@ export class Kubelet {
     component = 'kubelet',
   ) {
     const at = new Date().toISOString();
+    const same = this.store.select(EVENTS, namespace, (e) => {
+      const involved = e.involvedObject as { kind?: string; name?: string } | undefined;
+      return involved?.kind === 'Pod' && involved.name === pod && e.reason === reason && e.message === message;
+    })[0];
+    if (same) {
+      this.store.update(EVENTS, {
+        ...same,
+        metadata: { ...same.metadata, resourceVersion: undefined },
+        count: Number(same.count ?? 1) + 1,
+        lastTimestamp: at,
+      });
+      return;
+    }
     this.store.create(EVENTS, {
       apiVersion: 'v1',
       kind: 'Event',
