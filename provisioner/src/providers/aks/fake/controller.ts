@@ -8,8 +8,10 @@
  * `ProgressDeadlineExceeded` when the rollout is not complete within `progressDeadlineSeconds`.
  */
 import { createHash } from 'node:crypto';
+import { recordEvent } from './events.js';
 import { Kubelet, type KubeletOptions } from './kubelet.js';
 import type { Json } from './patch.js';
+import { ReplicaSetController } from './replicasets.js';
 import { findType } from './resources.js';
 import type { KubeObject, ObjectStore, WatchEvent } from './store.js';
 
@@ -21,7 +23,6 @@ export interface ControllerOptions extends KubeletOptions {
 
 const DEPLOYMENTS = findType('apps', 'v1', 'deployments')!;
 const REPLICASETS = findType('apps', 'v1', 'replicasets')!;
-const EVENTS = findType('', 'v1', 'events')!;
 const REVISION = 'deployment.kubernetes.io/revision';
 const HASH = 'pod-template-hash';
 
@@ -62,7 +63,6 @@ export function templateWithoutHash(template: Template): Template {
 /** Runs the Deployment controller over the store's deployments until stopped. */
 export class DeploymentController {
   private readonly timers = new Set<NodeJS.Timeout>();
-  private eventCount = 0;
   private readonly onChange = (e: WatchEvent) => {
     if (e.type_ !== DEPLOYMENTS || e.type === 'DELETED') return;
     const d = e.object;
@@ -70,20 +70,25 @@ export class DeploymentController {
       this.reconcile(d.metadata.namespace ?? '', d.metadata.name);
   };
 
-  /** The Pods of the ReplicaSets, and their containers. */
+  /** The containers of the Pods, and their logs. */
   readonly kubelet: Kubelet;
+  /** The Pods of the ReplicaSets. */
+  private readonly replicaSets: ReplicaSetController;
 
   constructor(
     private readonly store: ObjectStore,
     private readonly options: ControllerOptions,
   ) {
-    this.kubelet = new Kubelet(store, options, (namespace, rs) => this.replicaSetChanged(namespace, rs));
+    const changed = (namespace: string, rs: string) => this.replicaSetChanged(namespace, rs);
+    this.kubelet = new Kubelet(store, options, changed);
+    this.replicaSets = new ReplicaSetController(store, this.kubelet, options.containers, changed);
     store.events.on('change', this.onChange);
   }
 
   /** Stops reacting to changes and cancels pending container and deadline timers. */
   stop() {
     this.store.events.off('change', this.onChange);
+    this.replicaSets.stop();
     this.kubelet.stop();
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
@@ -207,7 +212,7 @@ export class DeploymentController {
   private replicaSetChanged(namespace: string, name: string) {
     const rs = this.store.get(REPLICASETS, namespace, name);
     if (!rs) return;
-    const pods = this.kubelet.podsOf(rs);
+    const pods = this.replicaSets.podsOf(rs);
     const ready = pods.filter((p) =>
       (p.status?.conditions as { type: string; status: string }[] | undefined)?.some(
         (c) => c.type === 'Ready' && c.status === 'True',
@@ -266,19 +271,13 @@ export class DeploymentController {
 
   /** Records a core/v1 Event about the Deployment, as the real deployment controller does when it scales. */
   private recordEvent(namespace: string, name: string, reason: string, message: string) {
-    const now = new Date().toISOString();
-    this.store.create(EVENTS, {
-      apiVersion: 'v1',
-      kind: 'Event',
-      metadata: { name: `${name}.${Date.now().toString(16)}${(++this.eventCount).toString(16)}`, namespace },
-      involvedObject: { apiVersion: 'apps/v1', kind: 'Deployment', name, namespace },
+    recordEvent(this.store, {
+      namespace,
+      involvedObject: { apiVersion: 'apps/v1', kind: 'Deployment', name },
+      type: 'Normal',
       reason,
       message,
-      type: 'Normal',
-      source: { component: 'deployment-controller' },
-      firstTimestamp: now,
-      lastTimestamp: now,
-      count: 1,
+      component: 'deployment-controller',
     });
   }
 

@@ -1,12 +1,10 @@
 /**
- * The fake cluster's ReplicaSet controller and kubelet: each ReplicaSet gets as many Pods as its
- * `spec.replicas` (named `{replicaset}-{5 chars}`, its template's labels incl. `pod-template-hash`, a
- * controller ownerReference), and each Pod's container goes through the states a real kubelet writes
+ * The fake cluster's kubelet: each Pod's container goes through the states a real kubelet writes
  * (`ContainerCreating`, running, ready; or `ErrImagePull` / `ImagePullBackOff`, `CrashLoopBackOff`
  * with restarts, or running but never ready), chosen per image by a rule the test sets. It keeps the
  * lines each container run "wrote" for the `pods/log` subresource, and records the kubelet's Events.
  */
-import type { Json } from './patch.js';
+import { recordEvent } from './events.js';
 import { findType } from './resources.js';
 import { type KubeObject, type ObjectStore, StatusError, type WatchEvent } from './store.js';
 
@@ -36,12 +34,10 @@ export interface KubeletOptions {
 }
 
 const PODS = findType('', 'v1', 'pods')!;
-const REPLICASETS = findType('apps', 'v1', 'replicasets')!;
-const EVENTS = findType('', 'v1', 'events')!;
-const NODE = 'aks-nodepool1-12345678-vmss000000';
+/** The node every Pod is scheduled to. */
+export const NODE = 'aks-nodepool1-12345678-vmss000000';
 /** An image reference the container runtime can parse (no upper case, no spaces). */
 const IMAGE_REFERENCE = /^[a-z0-9]+([._/:@-][a-zA-Z0-9_]+)*$/;
-const POD_SUFFIX = 'bcdfghjklmnpqrstvwxz2456789';
 
 const now = () => new Date().toISOString().replace(/\.\d+Z$/, 'Z');
 
@@ -70,18 +66,13 @@ interface Run {
   lines: { at: string; line: string }[];
 }
 
-/** Keeps ReplicaSets' Pods and plays the kubelet for them. */
+/** Plays the kubelet for the Pods the scheduler bound to its node. */
 export class Kubelet {
   private readonly timers = new Set<NodeJS.Timeout>();
   /** Container runs by pod uid, oldest first. */
   private readonly runs = new Map<string, Run[]>();
-  private eventCount = 0;
   private podCount = 0;
   private readonly onChange = (e: WatchEvent) => {
-    if (e.type_ === REPLICASETS && e.type !== 'DELETED') {
-      const { namespace = '', name } = e.object.metadata;
-      queueMicrotask(() => this.syncReplicaSet(namespace, name));
-    }
     if (e.type_ === PODS && e.type === 'DELETED' && e.object.metadata.uid) this.runs.delete(e.object.metadata.uid);
   };
 
@@ -99,15 +90,6 @@ export class Kubelet {
     this.store.events.off('change', this.onChange);
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
-  }
-
-  /** The Pods a ReplicaSet controls. */
-  podsOf(rs: KubeObject): KubeObject[] {
-    return this.store.select(
-      PODS,
-      rs.metadata.namespace,
-      (p) => p.metadata.ownerReferences?.some((o) => o.uid === rs.metadata.uid && o.controller) ?? false,
-    );
   }
 
   /**
@@ -161,102 +143,8 @@ export class Kubelet {
     this.timers.add(t);
   }
 
-  /** Creates or deletes Pods until the ReplicaSet has `spec.replicas` of them (newest deleted first). */
-  private syncReplicaSet(namespace: string, name: string) {
-    const rs = this.store.get(REPLICASETS, namespace, name);
-    if (!rs) return;
-    const pods = this.podsOf(rs);
-    const want = Number(rs.spec?.replicas ?? 0);
-    if (pods.length === want) return;
-    if (pods.length > want) {
-      const newest = [...pods].sort((a, b) =>
-        (b.metadata.creationTimestamp ?? '').localeCompare(a.metadata.creationTimestamp ?? ''),
-      );
-      for (const p of newest.slice(0, pods.length - want)) {
-        this.store.delete(PODS, namespace, p.metadata.name);
-        this.recordEvent(namespace, p.metadata.name, 'Normal', 'Killing', `Stopping container ${this.containerOf(p)}`);
-      }
-    } else {
-      for (let i = pods.length; i < want; i++) this.createPod(rs);
-    }
-    this.podsChanged(namespace, name);
-  }
-
-  private containerOf(pod: KubeObject): string {
-    return ((pod.spec?.containers ?? []) as { name: string }[])[0]?.name ?? '';
-  }
-
-  private createPod(rs: KubeObject) {
-    const template = rs.spec?.template as { metadata?: KubeObject['metadata']; spec?: Record<string, Json> };
-    const namespace = rs.metadata.namespace ?? '';
-    let name: string;
-    do {
-      name = `${rs.metadata.name}-${Array.from({ length: 5 }, () => POD_SUFFIX[Math.floor(Math.random() * POD_SUFFIX.length)]).join('')}`;
-    } while (this.store.get(PODS, namespace, name));
-    const containers = (template.spec?.containers ?? []) as { name: string; image: string }[];
-    const pod = this.store.create(PODS, {
-      apiVersion: 'v1',
-      kind: 'Pod',
-      metadata: {
-        name,
-        generateName: `${rs.metadata.name}-`,
-        namespace,
-        labels: { ...template.metadata?.labels },
-        ...(template.metadata?.annotations ? { annotations: { ...template.metadata.annotations } } : {}),
-        ownerReferences: [
-          {
-            apiVersion: 'apps/v1',
-            kind: 'ReplicaSet',
-            name: rs.metadata.name,
-            uid: rs.metadata.uid ?? '',
-            controller: true,
-            blockOwnerDeletion: true,
-          } as never,
-        ],
-      },
-      spec: { restartPolicy: 'Always', ...template.spec },
-      status: {
-        phase: 'Pending',
-        conditions: [{ type: 'PodScheduled', status: 'True', lastTransitionTime: now() }],
-        qosClass: 'Burstable',
-      },
-    });
-    const container = containers[0];
-    if (!container) return;
-    const behaviour = this.options.containers?.(container.image) ?? { fate: 'Ready' };
-    if (behaviour.fate === 'Unschedulable') {
-      const message =
-        '0/2 nodes are available: 2 Insufficient cpu. preemption: 0/2 nodes are available: 2 No preemption victims found for incoming pod.';
-      this.recordEvent(namespace, name, 'Warning', 'FailedScheduling', message, 'default-scheduler');
-      const status = {
-        ...pod.status,
-        conditions: [
-          {
-            type: 'PodScheduled',
-            status: 'False',
-            lastProbeTime: null,
-            lastTransitionTime: now(),
-            reason: 'Unschedulable',
-            message,
-          },
-        ],
-      };
-      this.store.update(PODS, { ...pod, metadata: { ...pod.metadata, resourceVersion: undefined }, status }, 'status');
-      return;
-    }
-    this.store.update(PODS, {
-      ...pod,
-      metadata: { ...pod.metadata, resourceVersion: undefined },
-      spec: { ...pod.spec, nodeName: NODE },
-    });
-    this.recordEvent(
-      namespace,
-      name,
-      'Normal',
-      'Scheduled',
-      `Successfully assigned ${namespace}/${name} to ${NODE}`,
-      'default-scheduler',
-    );
+  /** Runs the container of a Pod the scheduler has bound to the node, as `behaviour` says. */
+  run(pod: KubeObject, container: { name: string; image: string }, behaviour: ContainerBehaviour) {
     this.writeStatus(pod, {
       name: container.name,
       image: container.image,
@@ -430,45 +318,16 @@ export class Kubelet {
     if (owner) this.podsChanged(pod.metadata.namespace ?? '', owner.name);
   }
 
-  /**
-   * Records a core/v1 Event about a Pod, as the kubelet (or the scheduler) does; the same event again
-   * (same Pod, reason and message, e.g. each `BackOff` of a crash loop) bumps the first one's `count`
-   * and `lastTimestamp`, as the real event recorder aggregates them.
-   */
-  private recordEvent(
-    namespace: string,
-    pod: string,
-    type: 'Normal' | 'Warning',
-    reason: string,
-    message: string,
-    component = 'kubelet',
-  ) {
-    const at = new Date().toISOString();
-    const same = this.store.select(EVENTS, namespace, (e) => {
-      const involved = e.involvedObject as { kind?: string; name?: string } | undefined;
-      return involved?.kind === 'Pod' && involved.name === pod && e.reason === reason && e.message === message;
-    })[0];
-    if (same) {
-      this.store.update(EVENTS, {
-        ...same,
-        metadata: { ...same.metadata, resourceVersion: undefined },
-        count: Number(same.count ?? 1) + 1,
-        lastTimestamp: at,
-      });
-      return;
-    }
-    this.store.create(EVENTS, {
-      apiVersion: 'v1',
-      kind: 'Event',
-      metadata: { name: `${pod}.${Date.now().toString(16)}${(++this.eventCount).toString(16)}`, namespace },
-      involvedObject: { apiVersion: 'v1', kind: 'Pod', name: pod, namespace },
+  /** Records a core/v1 Event about a Pod, as the kubelet does. */
+  private recordEvent(namespace: string, pod: string, type: 'Normal' | 'Warning', reason: string, message: string) {
+    recordEvent(this.store, {
+      namespace,
+      involvedObject: { apiVersion: 'v1', kind: 'Pod', name: pod },
+      type,
       reason,
       message,
-      type,
-      source: { component, host: NODE },
-      firstTimestamp: at,
-      lastTimestamp: at,
-      count: 1,
+      component: 'kubelet',
+      host: NODE,
     });
   }
 }
