@@ -233,6 +233,12 @@ describe('apps', () => {
     }
     const badName = await h.call('PUT', '/clusters/ttd/apps/Forms', app);
     expect((await json(badName)).errors[0].field).toBe('path.app');
+    // ttd + '-' + 60 characters = 64: each is a DNS label, but the namespace `ttd-{app}` would not be.
+    const tooLong = await h.call('PUT', `/clusters/ttd/apps/${'a'.repeat(60)}`, app);
+    expect(tooLong.status).toBe(400);
+    expect(tooLong.headers.get('content-type')).toContain('application/problem+json');
+    expect((await json(tooLong)).errors[0].field).toBe('path.app');
+    expect((await h.call('GET', `/clusters/ttd/apps/${'a'.repeat(59)}`)).status).toBe(404);
     expect((await h.call('PUT', '/clusters/nope/apps/forms', app)).status).toBe(404);
     expect(await operationCount()).toBe(1);
   });

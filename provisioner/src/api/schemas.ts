@@ -9,8 +9,17 @@ const label = (what: string) =>
 
 /** `{org}` path parameter. */
 export const OrgParams = z.strictObject({ org: label('org') });
-/** `{org}/apps/{app}` path parameters. */
-export const AppParams = z.strictObject({ org: label('org'), app: label('app') });
+/** `{org}/apps/{app}` path parameters; the app's namespace `{org}-{app}` must be a DNS label too. */
+export const AppParams = z.strictObject({ org: label('org'), app: label('app') }).superRefine((params, ctx) => {
+  const length = params.org.length + 1 + params.app.length;
+  if (length > 63) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['app'],
+      message: `org and app make the namespace "{org}-{app}", which must be at most 63 characters (here ${length})`,
+    });
+  }
+});
 
 /** `?force=true` of cluster delete. */
 export const ForceQuery = z.strictObject({ force: z.enum(['true', 'false']).optional() });

@@ -21,6 +21,8 @@ const desired = (r: AppRelease, rollback = false): AppDesired => ({
   rollback,
 });
 
+const CRASH_LINE = 'Unhandled exception. System.InvalidOperationException: no connection string';
+
 let kube: FakeApiServer;
 let arm: FakeArm;
 let aks: AksProvider;
@@ -53,8 +55,18 @@ beforeAll(async () => {
   kube = await startFakeApiServer({
     readyDelayMs: 250,
     namespaceDeleteDelayMs: 30,
-    neverReady: (t) => JSON.stringify(t).includes(':broken'),
-    progressDeadlineMs: () => 300,
+    // The fake kubelet's rule: what a container does, by its image's tag.
+    containers: (image) => {
+      const tag = image.split(':').at(-1);
+      if (tag === 'unready') return { fate: 'NeverReady' };
+      if (tag === 'unschedulable') return { fate: 'Unschedulable' };
+      if (tag === 'missing') return { fate: 'ImagePullFails' };
+      if (tag === 'crash') return { fate: 'CrashLoops', exitCode: 139, logs: ['starting forms', CRASH_LINE] };
+      if (tag === 'late') return { fate: 'Ready', readyAfterMs: 1000 };
+      return undefined;
+    },
+    // One second of an app's progress deadline lasts 5 ms here: 600 s is 3 s, 60 s is 300 ms.
+    progressDeadlineMs: (seconds) => seconds * 5,
   });
   arm = new FakeArm().createSucceeds('aks-ttd', 1).credentials(kube.kubeconfig).deleteSucceeds('aks-ttd', 1);
   aks = new AksProvider({
@@ -159,6 +171,37 @@ describe('AksProvider end to end against fake ARM and a fake cluster', () => {
     expect(await rolledOut()).toMatchObject({ replicas: 4, availableReplicas: 4, complete: true, revision: 1 });
   });
 
+  it('keeps the replica count the autoscaler chose when the same release, or a new one, is applied again', async () => {
+    const deployments = findType('apps', 'v1', 'deployments')!;
+    const replicas = () => kube.store.get(deployments, 'ttd-hpa', 'hpa')?.spec?.replicas;
+    await aks.applyApp('ttd', 'hpa', desired(release(1, '1.0.0')));
+    expect(replicas()).toBe(2);
+    // The HPA scales through the /scale subresource, as the real one does.
+    const scaled = await fetch(`${kube.url}/apis/apps/v1/namespaces/ttd-hpa/deployments/hpa/scale`, {
+      method: 'PATCH',
+      headers: { 'content-type': 'application/merge-patch+json' },
+      body: JSON.stringify({ spec: { replicas: 5 } }),
+    });
+    expect(scaled.status).toBe(200);
+    await aks.applyApp('ttd', 'hpa', desired(release(1, '1.0.0')));
+    expect(replicas()).toBe(5);
+    await aks.applyApp('ttd', 'hpa', desired(release(2, '2.0.0')));
+    expect(replicas()).toBe(5);
+    expect(await rolledOut('hpa')).toMatchObject({ revision: 2, replicas: 5, complete: true });
+    // A count outside the new bounds is set to the requested one.
+    await aks.applyApp('ttd', 'hpa', {
+      ...desired(release(2, '2.0.0')),
+      scale: { minReplicas: 6, maxReplicas: 8, replicas: 6 },
+    });
+    expect(replicas()).toBe(6);
+  });
+
+  it("gives the Deployment the app's own progress deadline", async () => {
+    await aks.applyApp('ttd', 'deadline', { ...desired(release(1, '1.0.0')), progressDeadlineMs: 90_000 });
+    const d = kube.store.get(findType('apps', 'v1', 'deployments')!, 'ttd-deadline', 'deadline');
+    expect(d?.spec?.progressDeadlineSeconds).toBe(90);
+  });
+
   it('rejects a scale outside its bounds and scaling an app that is not deployed', async () => {
     await expect(aks.scaleApp('ttd', 'forms', { minReplicas: 3, maxReplicas: 2, replicas: 2 })).rejects.toMatchObject({
       code: 'InvalidParameter',
@@ -169,11 +212,73 @@ describe('AksProvider end to end against fake ARM and a fake cluster', () => {
     });
   });
 
-  it('reports ProgressDeadlineExceeded for a release that never becomes ready', async () => {
-    await aks.applyApp('ttd', 'broken', desired(release(1, 'broken')));
-    const s = await rolledOut('broken');
+  it('reports ProgressDeadlineExceeded for a release whose pods cannot be scheduled', async () => {
+    await aks.applyApp('ttd', 'stuck', { ...desired(release(1, 'unschedulable')), progressDeadlineMs: 60_000 });
+    const s = await rolledOut('stuck');
     expect(s.complete).toBe(false);
-    expect(s.failure?.reason).toBe('ProgressDeadlineExceeded');
+    expect(s.failure).toEqual({
+      reason: 'ProgressDeadlineExceeded',
+      message: expect.stringMatching(/^ReplicaSet "stuck-\w+" has timed out progressing\.$/),
+    });
+  });
+
+  it('fails a release whose image cannot be pulled with ImagePullFailed, and its pods have no log lines', async () => {
+    await aks.applyApp('ttd', 'pull', desired(release(1, 'missing')));
+    const s = await rolledOut('pull');
+    expect(s).toMatchObject({ complete: false, failure: { reason: 'ImagePullFailed' } });
+    expect(s.failure?.message).toMatch(
+      /cannot pull image altinncr.azurecr.io\/ttd\/forms:missing: (ErrImagePull|ImagePullBackOff)/,
+    );
+    const logs = await aks.appLogs('ttd', 'pull');
+    expect(logs).toHaveLength(2);
+    expect(logs.every((l) => l.revision === 1 && l.lines.length === 0)).toBe(true);
+  });
+
+  it('fails a release that crashes at start with CrashLoopBackOff while the old release keeps serving, with the crash in its logs', async () => {
+    await aks.applyApp('ttd', 'steady', desired(release(1, '1.0.0')));
+    expect(await rolledOut('steady')).toMatchObject({ revision: 1, complete: true });
+    await aks.applyApp('ttd', 'steady', desired(release(2, 'crash')));
+    const s = await rolledOut('steady');
+    expect(s).toMatchObject({ revision: 2, complete: false, oldReplicas: 2, failure: { reason: 'CrashLoopBackOff' } });
+    expect(s.failure?.message).toMatch(/crashed \d+ times without becoming ready; last exit code 139/);
+    expect(s.availableReplicas).toBeGreaterThanOrEqual(2);
+    const logs = await aks.appLogs('ttd', 'steady');
+    const crashed = logs.filter((l) => l.revision === 2);
+    expect(crashed).toHaveLength(2);
+    expect(crashed[0]?.lines.map((l) => l.line)).toEqual(['starting forms', CRASH_LINE]);
+    expect(crashed[0]?.lines[0]).toMatchObject({ stream: 'stdout', at: expect.stringMatching(/^\d{4}-/) });
+    const events = await aks.appEvents('ttd', 'steady');
+    expect(events).toContainEqual(
+      expect.objectContaining({ type: 'Warning', reason: 'BackOff', replica: expect.stringMatching(/^steady-/) }),
+    );
+    // The kubelet's repeated BackOff events are one Event per pod, counted, as the real event recorder keeps them.
+    const backOffs = kube.store.list(findType('', 'v1', 'events')!, 'ttd-steady').filter((e) => e.reason === 'BackOff');
+    expect(backOffs).toHaveLength(2);
+    expect(backOffs.every((e) => Number(e.count) >= 2)).toBe(true);
+    // Rolling back to release 1 leaves no pod of release 2.
+    await aks.applyApp('ttd', 'steady', desired(release(1, '1.0.0'), true));
+    expect(await rolledOut('steady')).toMatchObject({ revision: 1, complete: true });
+    expect((await aks.appLogs('ttd', 'steady')).map((l) => l.revision)).toEqual([1, 1]);
+  });
+
+  it('fails a release that runs but never passes its readiness probe with ReadinessFailed at its deadline', async () => {
+    await aks.applyApp('ttd', 'unready', { ...desired(release(1, 'unready')), progressDeadlineMs: 60_000 });
+    const early = await aks.rolloutStatus('ttd', 'unready');
+    expect(early.failure).toBeUndefined();
+    const s = await rolledOut('unready');
+    expect(s).toMatchObject({ complete: false, failure: { reason: 'ReadinessFailed' } });
+    expect(s.failure?.message).toMatch(
+      /^container unready of pod unready-\w+-\w{5} runs but did not pass its readiness probe/,
+    );
+  });
+
+  it('completes a release that becomes ready late but within its deadline, reporting no failure meanwhile', async () => {
+    await aks.applyApp('ttd', 'late', desired(release(1, 'late')));
+    await new Promise((r) => setTimeout(r, 500));
+    const during = await aks.rolloutStatus('ttd', 'late');
+    expect(during).toMatchObject({ complete: false, readyReplicas: 0 });
+    expect(during.failure).toBeUndefined();
+    expect(await rolledOut('late')).toMatchObject({ revision: 1, complete: true, readyReplicas: 2 });
   });
 
   it('reports no revision for an app that does not exist', async () => {

@@ -4,7 +4,7 @@
  * Kubernetes API is reached with the kubeconfig ARM hands out (`listClusterUserCredentials`).
  */
 import type { ContainerServiceClient } from '@azure/arm-containerservice';
-import { KubeConfig, KubernetesObjectApi } from '@kubernetes/client-node';
+import { CoreV1Api, KubeConfig, KubernetesObjectApi } from '@kubernetes/client-node';
 import type {
   AppDesired,
   AppScale,
@@ -13,12 +13,15 @@ import type {
   Provider,
   ProviderEvent,
   ProviderState,
+  ReplicaLogs,
   RolloutStatus,
   Step,
 } from '../types.js';
 import { type ClusterTarget, clusterKubeconfig, deleteClusterStep, ensureClusterStep } from './cluster.js';
+import { podLogs } from './logs.js';
 import { namespaceOf } from './manifests.js';
-import { applyWorkload, deleteWorkload, scaleWorkload, workloadRollout } from './workload.js';
+import { workloadRollout } from './rollout.js';
+import { applyWorkload, deleteWorkload, scaleWorkload } from './workload.js';
 
 /** What the aks provider is given. */
 export interface AksProviderOptions {
@@ -52,11 +55,17 @@ interface KubernetesEvent {
   involvedObject?: { kind?: string; name?: string };
 }
 
+/** The Kubernetes clients of one org's cluster. */
+interface ClusterClients {
+  objects: KubernetesObjectApi;
+  core: CoreV1Api;
+}
+
 /** The provider that makes clusters and apps real on Azure Kubernetes Service. */
 export class AksProvider implements Provider {
   readonly name = 'aks';
   private readonly target: ClusterTarget;
-  private readonly apis = new Map<string, Promise<KubernetesObjectApi>>();
+  private readonly apis = new Map<string, Promise<ClusterClients>>();
 
   constructor(private readonly options: AksProviderOptions) {
     this.target = {
@@ -108,6 +117,12 @@ export class AksProvider implements Provider {
       .sort((a, b) => a.at.localeCompare(b.at));
   }
 
+  /** The last lines of each of the app's Pods' logs (`pods/log`, tailLines), with the release each runs. */
+  async appLogs(org: string, app: string): Promise<ReplicaLogs[]> {
+    const { core } = await this.clients(org, app);
+    return podLogs(core, org, app);
+  }
+
   async rolloutStatus(org: string, app: string): Promise<RolloutStatus> {
     return workloadRollout(await this.api(org, app), org, app);
   }
@@ -120,16 +135,24 @@ export class AksProvider implements Provider {
     this.apis.clear();
   }
 
-  /** The Kubernetes client of the org's cluster, made once from its credentials (validating names first). */
-  private api(org: string, app: string): Promise<KubernetesObjectApi> {
+  /** The Kubernetes object client of the org's cluster (validating names first). */
+  private async api(org: string, app: string): Promise<KubernetesObjectApi> {
+    return (await this.clients(org, app)).objects;
+  }
+
+  /** The Kubernetes clients of the org's cluster, made once from its credentials (validating names first). */
+  private clients(org: string, app: string): Promise<ClusterClients> {
     namespaceOf(org, app);
-    let api = this.apis.get(org);
-    if (!api) {
+    let clients = this.apis.get(org);
+    if (!clients) {
       const make = this.options.kubeConfigFrom ?? kubeConfigFromString;
-      api = clusterKubeconfig(this.target, org).then((yaml) => KubernetesObjectApi.makeApiClient(make(yaml)));
-      api.catch(() => this.apis.delete(org));
-      this.apis.set(org, api);
+      clients = clusterKubeconfig(this.target, org).then((yaml) => {
+        const kc = make(yaml);
+        return { objects: KubernetesObjectApi.makeApiClient(kc), core: kc.makeApiClient(CoreV1Api) };
+      });
+      clients.catch(() => this.apis.delete(org));
+      this.apis.set(org, clients);
     }
-    return api;
+    return clients;
   }
 }

@@ -30,6 +30,25 @@ describe('app manifests', () => {
     expect(d.metadata.annotations['kubernetes.io/change-cause']).toBe('release 3 (version 3.1.0)');
   });
 
+  it("give the Deployment the app's own progress deadline, in whole seconds, and 600 s by default", () => {
+    expect(byKind('Deployment').spec.progressDeadlineSeconds).toBe(600);
+    const deadline = (progressDeadlineMs: number) =>
+      (
+        appManifests('ttd', 'forms', release, scale, { progressDeadlineMs }).find(
+          (m) => m.kind === 'Deployment',
+        ) as never as {
+          spec: { progressDeadlineSeconds: number };
+        }
+      ).spec.progressDeadlineSeconds;
+    expect(deadline(120_000)).toBe(120);
+    expect(deadline(1500)).toBe(2);
+  });
+
+  it('leave spec.replicas out when asked, for the autoscaler to own it', () => {
+    const d = appManifests('ttd', 'forms', release, scale, { omitReplicas: true }).find((m) => m.kind === 'Deployment');
+    expect((d as never as { spec: Record<string, unknown> }).spec).not.toHaveProperty('replicas');
+  });
+
   it('roll the pods when only the config changes (checksum on the template)', () => {
     const a = byKind('Deployment').spec.template.metadata.annotations['checksum/config'];
     const other = appManifests('ttd', 'forms', { ...release, config: { x: 2 } }, scale).find(

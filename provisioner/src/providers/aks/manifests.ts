@@ -38,8 +38,31 @@ export function namespaceOf(org: string, app: string): string {
 /** The labels selecting an app's pods (stable across releases, so the selector never changes). */
 export const selectorOf = (org: string, app: string) => ({ org, app });
 
+/** How the Deployment of `appManifests` is made beyond the release and scale. */
+export interface DeploymentOptions {
+  /** The app's rollout deadline; `progressDeadlineSeconds` is its whole seconds, rounded up (600 when absent). */
+  progressDeadlineMs?: number;
+  /**
+   * Leave `spec.replicas` out, so this apply neither sets nor owns it: the autoscaler (and the
+   * provisioner's replicas field manager) decide it (see `applyWorkload`).
+   */
+  omitReplicas?: boolean;
+}
+
+/** The Deployment's `progressDeadlineSeconds` for an app's deadline in milliseconds (the default when absent). */
+export function progressDeadlineSeconds(progressDeadlineMs: number | undefined): number {
+  if (progressDeadlineMs === undefined) return PROGRESS_DEADLINE_SECONDS;
+  return Math.max(1, Math.ceil(progressDeadlineMs / 1000));
+}
+
 /** Everything `applyApp` sends, in the order it is applied. */
-export function appManifests(org: string, app: string, release: AppRelease, scale: AppScale): KubernetesObject[] {
+export function appManifests(
+  org: string,
+  app: string,
+  release: AppRelease,
+  scale: AppScale,
+  options: DeploymentOptions = {},
+): KubernetesObject[] {
   const namespace = namespaceOf(org, app);
   const selector = selectorOf(org, app);
   const labels = { ...selector, [RELEASE_LABEL]: String(release.revision), version: release.version };
@@ -57,9 +80,9 @@ export function appManifests(org: string, app: string, release: AppRelease, scal
         annotations: { [CHANGE_CAUSE]: `release ${release.revision} (version ${release.version})` },
       },
       spec: {
-        replicas: scale.replicas,
+        ...(options.omitReplicas ? {} : { replicas: scale.replicas }),
         revisionHistoryLimit: 10,
-        progressDeadlineSeconds: PROGRESS_DEADLINE_SECONDS,
+        progressDeadlineSeconds: progressDeadlineSeconds(options.progressDeadlineMs),
         selector: { matchLabels: selector },
         strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: '25%', maxUnavailable: 0 } },
         template: {

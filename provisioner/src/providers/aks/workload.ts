@@ -1,24 +1,15 @@
 /**
  * An app in its org's cluster through the Kubernetes API: server-side apply of its objects, rollback
- * to the pod template of an earlier release's ReplicaSet (as `kubectl rollout undo`), scaling, the
- * rollout judged by the Deployment controller's rules, and removal by deleting its namespace.
+ * to the pod template of an earlier release's ReplicaSet (as `kubectl rollout undo`), scaling, and
+ * removal by deleting its namespace. The rollout's judgement is in rollout.ts.
  */
 import {
   type KubernetesObject,
   type KubernetesObjectApi,
   PatchStrategy,
   type V1Deployment,
-  type V1ReplicaSet,
 } from '@kubernetes/client-node';
-import {
-  type AppDesired,
-  type AppScale,
-  noRollout,
-  ProviderError,
-  type ProviderState,
-  type RolloutStatus,
-  type Step,
-} from '../types.js';
+import { type AppDesired, type AppScale, ProviderError, type ProviderState, type Step } from '../types.js';
 import { fromKube, kubeStatus } from './errors.js';
 import {
   appManifests,
@@ -29,10 +20,10 @@ import {
   selectorOf,
   validatedManifest,
 } from './manifests.js';
+import { ownedReplicaSets, readDeployment } from './rollout.js';
 
 /** The field manager the provider applies as. */
 export const FIELD_MANAGER = 'altinn-provisioner';
-const REVISION = 'deployment.kubernetes.io/revision';
 
 /** Server-side applies one object, taking over fields other managers own (the provisioner is authoritative). */
 async function apply(api: KubernetesObjectApi, object: KubernetesObject) {
@@ -43,47 +34,13 @@ async function apply(api: KubernetesObjectApi, object: KubernetesObject) {
   }
 }
 
-async function readDeployment(api: KubernetesObjectApi, org: string, app: string): Promise<V1Deployment | undefined> {
-  try {
-    return (await api.read({
-      apiVersion: 'apps/v1',
-      kind: 'Deployment',
-      metadata: { name: app, namespace: namespaceOf(org, app) },
-    })) as V1Deployment;
-  } catch (e) {
-    if (kubeStatus(e) === 404) return undefined;
-    throw fromKube(e, `read deployment ${org}-${app}/${app}`);
-  }
-}
-
 /** The pod template of the ReplicaSet (owned by the app's Deployment) that ran `revision`, minus `pod-template-hash`. */
 async function templateOfRelease(api: KubernetesObjectApi, org: string, app: string, revision: number) {
   const deployment = await readDeployment(api, org, app);
   const namespace = namespaceOf(org, app);
-  const selector = Object.entries({ ...selectorOf(org, app), [RELEASE_LABEL]: String(revision) })
-    .map(([k, v]) => `${k}=${v}`)
-    .join(',');
-  let items: V1ReplicaSet[];
-  try {
-    const list = await api.list(
-      'apps/v1',
-      'ReplicaSet',
-      namespace,
-      undefined,
-      undefined,
-      undefined,
-      undefined,
-      selector,
-    );
-    items = list.items as V1ReplicaSet[];
-  } catch (e) {
-    throw fromKube(e, `list replicasets of ${namespace}`);
-  }
-  const owned = items
-    .filter((rs) => rs.metadata?.ownerReferences?.some((o) => o.controller && o.uid === deployment?.metadata?.uid))
-    .sort(
-      (a, b) => Number(b.metadata?.annotations?.[REVISION] ?? 0) - Number(a.metadata?.annotations?.[REVISION] ?? 0),
-    );
+  const owned = deployment
+    ? await ownedReplicaSets(api, deployment, { ...selectorOf(org, app), [RELEASE_LABEL]: String(revision) })
+    : [];
   const template = owned[0]?.spec?.template;
   if (!deployment || !template) {
     throw new ProviderError(
@@ -97,16 +54,53 @@ async function templateOfRelease(api: KubernetesObjectApi, org: string, app: str
   return copy;
 }
 
-/** Applies the app's objects; on rollback the Deployment gets the earlier release's ReplicaSet template. */
+/**
+ * The field manager that owns a Deployment's `spec.replicas` for the provisioner, apart from the
+ * autoscaler. The main apply (FIELD_MANAGER) leaves `spec.replicas` out once the Deployment exists,
+ * as Kubernetes recommends with an HPA: re-applying a release never undoes what the autoscaler chose.
+ */
+export const REPLICAS_MANAGER = 'altinn-provisioner-replicas';
+
+/** Server-side applies only the Deployment's `spec.replicas`, as REPLICAS_MANAGER. */
+async function applyReplicas(api: KubernetesObjectApi, org: string, app: string, replicas: number) {
+  const namespace = namespaceOf(org, app);
+  const object = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: app, namespace }, spec: { replicas } };
+  try {
+    await api.patch(object, undefined, undefined, REPLICAS_MANAGER, true, PatchStrategy.ServerSideApply);
+  } catch (e) {
+    throw fromKube(e, `scale deployment ${namespace}/${app}`);
+  }
+}
+
+/**
+ * Applies the app's objects; on rollback the Deployment gets the earlier release's ReplicaSet template.
+ * The replica count is set when the Deployment is created, and afterwards only when the running count
+ * lies outside the requested bounds: between them it is the autoscaler's to choose. So the main apply
+ * carries `spec.replicas` only at creation, and REPLICAS_MANAGER owns it from then on (applied before
+ * the main apply leaves it out, so the field is never without an owner and reset to 1).
+ */
 export async function applyWorkload(api: KubernetesObjectApi, org: string, app: string, desired: AppDesired) {
   checkScale(desired.scale);
-  const manifests = appManifests(org, app, desired.release, desired.scale);
+  const live = await readDeployment(api, org, app);
+  const running = live?.spec?.replicas;
+  const { minReplicas, maxReplicas } = desired.scale;
+  const replicas =
+    running !== undefined && running >= minReplicas && running <= maxReplicas ? running : desired.scale.replicas;
+  if (live) await applyReplicas(api, org, app, replicas);
+  const manifests = appManifests(
+    org,
+    app,
+    desired.release,
+    { ...desired.scale, replicas },
+    { progressDeadlineMs: desired.progressDeadlineMs, omitReplicas: live !== undefined },
+  );
   if (desired.rollback) {
     const template = await templateOfRelease(api, org, app, desired.release.revision);
     const deployment = manifests.find((m) => m.kind === 'Deployment') as V1Deployment;
     if (deployment.spec) deployment.spec.template = template;
   }
   for (const object of manifests) await apply(api, object);
+  if (!live) await applyReplicas(api, org, app, replicas);
 }
 
 /** Sets the autoscaler's bounds and the Deployment's replicas; the release stays as it is. */
@@ -116,47 +110,7 @@ export async function scaleWorkload(api: KubernetesObjectApi, org: string, app: 
   if (!(await readDeployment(api, org, app)))
     throw new ProviderError('NotFound', `app ${namespace}/${app} is not deployed`, false);
   await apply(api, validatedManifest(autoscaler(org, app, scale)));
-  try {
-    const patch = {
-      apiVersion: 'apps/v1',
-      kind: 'Deployment',
-      metadata: { name: app, namespace },
-      spec: { replicas: scale.replicas },
-    };
-    await api.patch(patch, undefined, undefined, FIELD_MANAGER, undefined, PatchStrategy.MergePatch);
-  } catch (e) {
-    throw fromKube(e, `scale deployment ${namespace}/${app}`);
-  }
-}
-
-/** The rollout as Kubernetes judges it (`kubectl rollout status`'s rules). */
-export async function workloadRollout(api: KubernetesObjectApi, org: string, app: string): Promise<RolloutStatus> {
-  const d = await readDeployment(api, org, app);
-  if (!d) return noRollout();
-  const s = d.status ?? {};
-  const replicas = d.spec?.replicas ?? 1;
-  const updatedReplicas = s.updatedReplicas ?? 0;
-  const oldReplicas = Math.max(0, (s.replicas ?? 0) - updatedReplicas);
-  const availableReplicas = s.availableReplicas ?? 0;
-  const observed = (s.observedGeneration ?? 0) >= (d.metadata?.generation ?? 0);
-  const progressing = s.conditions?.find((c) => c.type === 'Progressing');
-  const release = d.spec?.template?.metadata?.labels?.[RELEASE_LABEL];
-  const status: RolloutStatus = {
-    revision: release === undefined ? null : Number(release),
-    replicas,
-    updatedReplicas,
-    readyReplicas: s.readyReplicas ?? 0,
-    availableReplicas,
-    oldReplicas,
-    complete: observed && updatedReplicas === replicas && availableReplicas === replicas && oldReplicas === 0,
-  };
-  if (observed && progressing?.reason === 'ProgressDeadlineExceeded') {
-    status.failure = {
-      reason: 'ProgressDeadlineExceeded',
-      message: progressing.message ?? 'the rollout exceeded its progress deadline',
-    };
-  }
-  return status;
+  await applyReplicas(api, org, app, scale.replicas);
 }
 
 /** One step of removing the app: delete its namespace, then wait until it is gone. */

@@ -53,8 +53,9 @@ async function deployment() {
 beforeAll(async () => {
   server = await startFakeApiServer({
     readyDelayMs: 200,
-    neverReady: (t) => JSON.stringify(t).includes('never-ready'),
-    progressDeadlineMs: () => 300,
+    containers: (image) => (image.startsWith('never-ready') ? { fate: 'NeverReady' } : undefined),
+    // One second of progressDeadlineSeconds lasts 300 ms here: the default 600 s is 3 min, 1 s is 300 ms.
+    progressDeadlineMs: (seconds) => seconds * 300,
   });
   dir = mkdtempSync(join(tmpdir(), 'fake-kube-'));
   writeFileSync(join(dir, 'config'), server.kubeconfig);
@@ -69,6 +70,39 @@ describe('real kubectl against the fake API server', () => {
     const d = await deployment();
     expect(d.status).toMatchObject({ observedGeneration: 1, replicas: 2, updatedReplicas: 2, availableReplicas: 2 });
     expect(d.metadata.annotations['deployment.kubernetes.io/revision'] ?? '1').toBe('1');
+  });
+
+  it("lists the ReplicaSet's pods with kubectl get pods -o json, as the kubelet writes them, and reads their logs", async () => {
+    const pods = JSON.parse(await kubectl('-n', 'demo', 'get', 'pods', '-o', 'json')).items as {
+      metadata: {
+        name: string;
+        labels: Record<string, string>;
+        ownerReferences: { kind: string; controller: boolean }[];
+      };
+      spec: { nodeName: string };
+      status: {
+        phase: string;
+        conditions: { type: string; status: string }[];
+        containerStatuses: { name: string; ready: boolean; restartCount: number; state: { running?: object } }[];
+      };
+    }[];
+    expect(pods).toHaveLength(2);
+    const rs = JSON.parse(await kubectl('-n', 'demo', 'get', 'rs', '-o', 'json')).items[0];
+    for (const pod of pods) {
+      expect(pod.metadata.name).toMatch(new RegExp(`^${rs.metadata.name}-[a-z0-9]{5}$`));
+      expect(pod.metadata.labels).toEqual({ app: 'web', 'pod-template-hash': rs.metadata.labels['pod-template-hash'] });
+      expect(pod.metadata.ownerReferences).toEqual([expect.objectContaining({ kind: 'ReplicaSet', controller: true })]);
+      expect(pod.spec.nodeName).toBeTruthy();
+      expect(pod.status.phase).toBe('Running');
+      expect(pod.status.conditions).toContainEqual(expect.objectContaining({ type: 'Ready', status: 'True' }));
+      expect(pod.status.containerStatuses[0]).toMatchObject({ name: 'web', ready: true, restartCount: 0 });
+      expect(pod.status.containerStatuses[0]?.state.running).toBeDefined();
+    }
+    const name = pods[0]?.metadata.name ?? '';
+    expect(await kubectl('-n', 'demo', 'logs', name, '--tail=5')).toBe('listening on port 5005\n');
+    expect(await kubectl('-n', 'demo', 'logs', name, '--timestamps')).toMatch(
+      /^\d{4}-\d\d-\d\dT[\d:.]+Z listening on port 5005\n$/,
+    );
   });
 
   it('rolls a changed image out as revision 2, and undo returns to the first template as revision 3', async () => {
@@ -129,9 +163,27 @@ describe('real kubectl against the fake API server', () => {
     expect((await deployment()).status).toMatchObject({ replicas: 3, availableReplicas: 3 });
   });
 
+  it('lets kubectl scale take spec.replicas from the server-side applier, so an apply without it keeps the count', async () => {
+    const file = join(dir, 'owned.yaml');
+    const owned = manifest('nginx:1.4', 'owned').replaceAll('web', 'owned');
+    writeFileSync(file, owned);
+    await kubectl('apply', '--server-side', '-f', file);
+    await kubectl('-n', 'demo', 'scale', 'deploy/owned', '--replicas=3');
+    writeFileSync(file, owned.replace('  replicas: 2\n', ''));
+    await kubectl('apply', '--server-side', '-f', file);
+    const d = JSON.parse(await kubectl('-n', 'demo', 'get', 'deploy', 'owned', '-o', 'json'));
+    expect(d.spec.replicas).toBe(3);
+    await kubectl('-n', 'demo', 'delete', 'deploy', 'owned');
+  });
+
   it('makes kubectl rollout status fail when the new template never becomes ready (ProgressDeadlineExceeded)', async () => {
     const file = join(dir, 'stuck.yaml');
-    writeFileSync(file, manifest('never-ready:1', 'stuck').replaceAll('web', 'stuck'));
+    writeFileSync(
+      file,
+      manifest('never-ready:1', 'stuck')
+        .replaceAll('web', 'stuck')
+        .replace('replicas: 2', 'replicas: 2\n  progressDeadlineSeconds: 1'),
+    );
     await kubectl('apply', '-f', file);
     const e = await kubectl('-n', 'demo', 'rollout', 'status', 'deploy/stuck', '--timeout=20s').catch(
       (err: { stderr: string }) => err.stderr,

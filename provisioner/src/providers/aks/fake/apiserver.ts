@@ -1,7 +1,8 @@
 /**
  * An in-process fake Kubernetes API server on 127.0.0.1: discovery, CRUD, list with selectors, watch,
  * JSON / merge / strategic-merge / server-side-apply patches, Status errors with real reasons, a
- * Deployment controller and namespace termination. Real `kubectl` and `@kubernetes/client-node` talk to it.
+ * Deployment controller, Pods with a kubelet whose containers' fate a test sets per image, `pods/log`,
+ * owner-reference garbage collection and namespace termination. Real `kubectl` and `@kubernetes/client-node` talk to it.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -41,6 +42,7 @@ export interface FakeApiServer {
 }
 
 const NAMESPACES = findType('', 'v1', 'namespaces')!;
+const PODS = findType('', 'v1', 'pods')!;
 
 /** Parsed request path: the type, the namespace and name when given, and the subresource. */
 interface Target {
@@ -144,12 +146,16 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
       return terminating;
     }
     const gone = store.delete(t.type, t.namespace, t.name);
-    for (const type of RESOURCE_TYPES.filter((r) => r.namespaced)) {
-      for (const o of store.list(type, t.namespace)) {
-        if (o.metadata.ownerReferences?.some((r) => r.uid === gone.metadata.uid))
-          store.delete(type, t.namespace, o.metadata.name);
+    // The garbage collector: dependents go with their owner, and theirs with them (Deployment, ReplicaSets, Pods).
+    const collect = (owner: KubeObject) => {
+      for (const type of RESOURCE_TYPES.filter((r) => r.namespaced)) {
+        for (const o of store.list(type, t.namespace)) {
+          if (o.metadata.ownerReferences?.some((r) => r.uid === owner.metadata.uid))
+            collect(store.delete(type, t.namespace, o.metadata.name));
+        }
       }
-    }
+    };
+    collect(gone);
     return gone;
   }
 
@@ -157,14 +163,22 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
     const live = store.get(t.type, t.namespace, t.name);
     if (contentType.startsWith('application/apply-patch')) {
       const applied = parseObject(text, 'yaml');
-      const key = `${t.type.resource}/${t.namespace ?? ''}/${t.name}/${manager}`;
-      const previous = live ? appliedBy.get(key) : undefined;
+      const object = `${t.type.resource}/${t.namespace ?? ''}/${t.name}/`;
+      const key = `${object}${manager}`;
+      if (!live) {
+        // A new object: what managers applied to an earlier one of the same name no longer counts.
+        for (const k of [...appliedBy.keys()]) if (k.startsWith(object)) appliedBy.delete(k);
+        appliedBy.set(key, applied as unknown as Json);
+        return create(t, applied);
+      }
+      const previous = appliedBy.get(key);
       appliedBy.set(key, applied as unknown as Json);
-      if (!live) return create(t, applied);
+      const others = [...appliedBy].filter(([k]) => k.startsWith(object) && k !== key).map(([, v]) => v);
       const merged = serverSideApply(
         live as unknown as Json,
         applied as unknown as Json,
         previous,
+        others,
       ) as unknown as KubeObject;
       return store.update(t.type, { ...merged, metadata: { ...merged.metadata, resourceVersion: undefined } });
     }
@@ -228,8 +242,23 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
       throw new StatusError(405, 'MethodNotAllowed', `the server does not allow this method on the requested resource`);
     }
     const named = t as Target & { name: string };
-    if (t.subresource === 'scale' && t.type.subresources.includes('scale'))
-      return scale(store, res, named, method, req, contentType);
+    if (t.subresource === 'scale' && t.type.subresources.includes('scale')) {
+      await scale(store, res, named, method, req, contentType);
+      // An update through /scale (the HPA's, kubectl scale) takes spec.replicas from the managers that applied it.
+      if (method !== 'GET' && res.statusCode === 200) {
+        const object = `${t.type.resource}/${t.namespace ?? ''}/${named.name}/`;
+        for (const [k, v] of appliedBy) {
+          const spec = k.startsWith(object) && typeof v === 'object' && v && !Array.isArray(v) ? v.spec : undefined;
+          if (spec && typeof spec === 'object' && !Array.isArray(spec)) delete spec.replicas;
+        }
+      }
+      return;
+    }
+    if (t.type === PODS && t.subresource === 'log' && method === 'GET' && t.namespace) {
+      const text = controller.kubelet.log(t.namespace, named.name, q);
+      res.writeHead(200, { 'content-type': 'text/plain', 'content-length': Buffer.byteLength(text) });
+      return res.end(text);
+    }
     if (t.subresource && t.subresource !== 'status')
       throw new StatusError(404, 'NotFound', 'the server could not find the requested resource');
     switch (method) {

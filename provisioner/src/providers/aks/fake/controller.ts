@@ -1,28 +1,28 @@
 /**
  * The fake cluster's Deployment controller: on a template change it creates (or, for an undo, reuses)
  * the ReplicaSet of that template with the `pod-template-hash` label and the next
- * `deployment.kubernetes.io/revision`, makes its replicas ready after a delay, scales old ReplicaSets
- * down once the new one is available, and keeps the Deployment's status and conditions as the real
- * controller does, including `ProgressDeadlineExceeded` for a template that never becomes ready.
+ * `deployment.kubernetes.io/revision`, and scales it to the Deployment's replicas; the kubelet
+ * (kubelet.ts) makes its Pods, whose readiness is the ReplicaSet's status. Once the new ReplicaSet's
+ * Pods are all available the old ReplicaSets are scaled to 0 (maxSurge 100 %, maxUnavailable 0), and
+ * the Deployment's status and conditions are kept as the real controller keeps them, including
+ * `ProgressDeadlineExceeded` when the rollout is not complete within `progressDeadlineSeconds`.
  */
 import { createHash } from 'node:crypto';
+import { recordEvent } from './events.js';
+import { Kubelet, type KubeletOptions } from './kubelet.js';
 import type { Json } from './patch.js';
+import { ReplicaSetController } from './replicasets.js';
 import { findType } from './resources.js';
 import type { KubeObject, ObjectStore, WatchEvent } from './store.js';
 
-/** How the simulated pods behave. */
-export interface ControllerOptions {
-  /** Milliseconds from scheduling a ReplicaSet's replicas until they are ready. */
-  readyDelayMs: number;
-  /** True for a pod template whose replicas never become ready (e.g. a crash-looping image). */
-  neverReady?: (template: KubeObject['spec']) => boolean;
+/** How the simulated cluster behaves. */
+export interface ControllerOptions extends KubeletOptions {
   /** Milliseconds the fake waits for `progressDeadlineSeconds` (default: the seconds, in ms x 1000). */
   progressDeadlineMs?: (seconds: number) => number;
 }
 
 const DEPLOYMENTS = findType('apps', 'v1', 'deployments')!;
 const REPLICASETS = findType('apps', 'v1', 'replicasets')!;
-const EVENTS = findType('', 'v1', 'events')!;
 const REVISION = 'deployment.kubernetes.io/revision';
 const HASH = 'pod-template-hash';
 
@@ -63,7 +63,6 @@ export function templateWithoutHash(template: Template): Template {
 /** Runs the Deployment controller over the store's deployments until stopped. */
 export class DeploymentController {
   private readonly timers = new Set<NodeJS.Timeout>();
-  private eventCount = 0;
   private readonly onChange = (e: WatchEvent) => {
     if (e.type_ !== DEPLOYMENTS || e.type === 'DELETED') return;
     const d = e.object;
@@ -71,16 +70,26 @@ export class DeploymentController {
       this.reconcile(d.metadata.namespace ?? '', d.metadata.name);
   };
 
+  /** The containers of the Pods, and their logs. */
+  readonly kubelet: Kubelet;
+  /** The Pods of the ReplicaSets. */
+  private readonly replicaSets: ReplicaSetController;
+
   constructor(
     private readonly store: ObjectStore,
     private readonly options: ControllerOptions,
   ) {
+    const changed = (namespace: string, rs: string) => this.replicaSetChanged(namespace, rs);
+    this.kubelet = new Kubelet(store, options, changed);
+    this.replicaSets = new ReplicaSetController(store, this.kubelet, options.containers, changed);
     store.events.on('change', this.onChange);
   }
 
-  /** Stops reacting to changes and cancels pending readiness and deadline timers. */
+  /** Stops reacting to changes and cancels pending container and deadline timers. */
   stop() {
     this.store.events.off('change', this.onChange);
+    this.replicaSets.stop();
+    this.kubelet.stop();
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
   }
@@ -112,6 +121,7 @@ export class DeploymentController {
     const key = canonical(template);
     let current = owned.find((rs) => canonical(templateWithoutHash(rs.spec?.template as Template)) === key);
     const changeCause = d.metadata.annotations?.['kubernetes.io/change-cause'];
+    const created = !current;
     if (!current) {
       const hash = createHash('sha256').update(key).digest('hex').slice(0, 10);
       const labels = { ...template.metadata?.labels, [HASH]: hash };
@@ -155,65 +165,64 @@ export class DeploymentController {
         metadata: { ...current.metadata, annotations, resourceVersion: undefined },
       });
     }
-    if (current.spec?.replicas !== desired || current.status?.replicas !== desired) {
+    if (current.spec?.replicas !== desired || created) {
+      const verb = created || Number(current.spec?.replicas ?? 0) < desired ? 'up' : 'down';
       this.recordEvent(
         namespace,
         name,
         'ScalingReplicaSet',
-        `Scaled up replica set ${current.metadata.name} to ${desired}`,
+        `Scaled ${verb} replica set ${current.metadata.name} to ${desired}`,
       );
       current = this.store.update(REPLICASETS, {
         ...current,
         metadata: { ...current.metadata, resourceVersion: undefined },
         spec: { ...current.spec, replicas: desired },
       });
-      const ready = Math.min(Number(current.status?.readyReplicas ?? 0), desired);
-      this.setRsStatus(current, desired, ready);
     }
     const generation = d.metadata.generation;
     const rsName = current.metadata.name;
     this.writeStatus(namespace, name, 'ReplicaSetUpdated', `ReplicaSet "${rsName}" is progressing.`);
-    if (this.options.neverReady?.(template.spec as KubeObject['spec'])) {
-      const seconds = Number(d.spec.progressDeadlineSeconds ?? 600);
-      const ms = this.options.progressDeadlineMs?.(seconds) ?? seconds * 1000;
-      this.later(ms, () => {
-        if (this.store.get(DEPLOYMENTS, namespace, name)?.metadata.generation !== generation) return;
-        this.writeStatus(
-          namespace,
-          name,
-          'ProgressDeadlineExceeded',
-          `ReplicaSet "${rsName}" has timed out progressing.`,
-        );
-      });
-      return;
-    }
-    this.later(this.options.readyDelayMs, () => this.becomeReady(namespace, name, rsName, generation));
-  }
-
-  /** Records a core/v1 Event about the Deployment, as the real deployment controller does when it scales. */
-  private recordEvent(namespace: string, name: string, reason: string, message: string) {
-    const now = new Date().toISOString();
-    this.store.create(EVENTS, {
-      apiVersion: 'v1',
-      kind: 'Event',
-      metadata: { name: `${name}.${Date.now().toString(16)}${(++this.eventCount).toString(16)}`, namespace },
-      involvedObject: { apiVersion: 'apps/v1', kind: 'Deployment', name, namespace },
-      reason,
-      message,
-      type: 'Normal',
-      source: { component: 'deployment-controller' },
-      firstTimestamp: now,
-      lastTimestamp: now,
-      count: 1,
+    const seconds = Number(d.spec.progressDeadlineSeconds ?? 600);
+    this.later(this.options.progressDeadlineMs?.(seconds) ?? seconds * 1000, () => {
+      const now = this.store.get(DEPLOYMENTS, namespace, name);
+      if (!now || now.metadata.generation !== generation || this.complete(now)) return;
+      this.writeStatus(
+        namespace,
+        name,
+        'ProgressDeadlineExceeded',
+        `ReplicaSet "${rsName}" has timed out progressing.`,
+      );
     });
+    this.progress(namespace, name);
   }
 
-  private setRsStatus(rs: KubeObject, replicas: number, ready: number) {
+  /** True when every replica runs the current template and is available, and no old one is left. */
+  private complete(d: KubeObject): boolean {
+    const desired = Number(d.spec?.replicas ?? 1);
+    const s = d.status ?? {};
+    return (
+      Number(s.observedGeneration ?? 0) >= (d.metadata.generation ?? 0) &&
+      s.updatedReplicas === desired &&
+      s.replicas === desired &&
+      s.availableReplicas === desired
+    );
+  }
+
+  /** A ReplicaSet's Pods changed: its status follows their readiness, and its Deployment's rollout moves on. */
+  private replicaSetChanged(namespace: string, name: string) {
+    const rs = this.store.get(REPLICASETS, namespace, name);
+    if (!rs) return;
+    const pods = this.replicaSets.podsOf(rs);
+    const ready = pods.filter((p) =>
+      (p.status?.conditions as { type: string; status: string }[] | undefined)?.some(
+        (c) => c.type === 'Ready' && c.status === 'True',
+      ),
+    ).length;
     const status = {
-      replicas,
+      replicas: pods.length,
+      fullyLabeledReplicas: pods.length,
       readyReplicas: ready,
       availableReplicas: ready,
-      fullyLabeledReplicas: replicas,
       observedGeneration: rs.metadata.generation ?? 1,
     };
     this.store.update(
@@ -221,27 +230,59 @@ export class DeploymentController {
       { ...rs, metadata: { ...rs.metadata, resourceVersion: undefined }, status },
       'status',
     );
+    const owner = rs.metadata.ownerReferences?.find((o) => o.controller && o.kind === 'Deployment');
+    if (owner) this.progress(namespace, owner.name);
   }
 
-  private becomeReady(namespace: string, name: string, rsName: string, generation: number | undefined) {
+  /** Scales the old ReplicaSets to 0 once the new one is available, and writes the Deployment's status. */
+  private progress(namespace: string, name: string) {
     const d = this.store.get(DEPLOYMENTS, namespace, name);
-    if (!d || d.metadata.generation !== generation) return;
-    for (const rs of this.owned(d)) {
-      const replicas = rs.metadata.name === rsName ? Number(rs.spec?.replicas ?? 0) : 0;
-      const scaled =
-        rs.spec?.replicas === replicas
-          ? rs
-          : this.store.update(REPLICASETS, {
-              ...rs,
-              metadata: { ...rs.metadata, resourceVersion: undefined },
-              spec: { ...rs.spec, replicas },
-            });
-      this.setRsStatus(scaled, replicas, replicas);
+    if (!d?.spec) return;
+    const desired = Number(d.spec.replicas ?? 1);
+    const owned = this.owned(d);
+    const key = canonical(d.spec.template);
+    const current = owned.find((rs) => canonical(templateWithoutHash(rs.spec?.template as Template)) === key);
+    if (!current) return;
+    if (Number(current.status?.availableReplicas ?? 0) >= desired && current.spec?.replicas === desired) {
+      for (const rs of owned) {
+        if (rs.metadata.name === current.metadata.name || Number(rs.spec?.replicas ?? 0) === 0) continue;
+        this.recordEvent(namespace, name, 'ScalingReplicaSet', `Scaled down replica set ${rs.metadata.name} to 0`);
+        this.store.update(REPLICASETS, {
+          ...rs,
+          metadata: { ...rs.metadata, resourceVersion: undefined },
+          spec: { ...rs.spec, replicas: 0 },
+        });
+      }
     }
-    this.writeStatus(namespace, name, 'NewReplicaSetAvailable', `ReplicaSet "${rsName}" has successfully progressed.`);
+    this.writeStatus(namespace, name);
+    const now = this.store.get(DEPLOYMENTS, namespace, name);
+    const progressing = (now?.status?.conditions as { type: string; reason: string }[] | undefined)?.find(
+      (c) => c.type === 'Progressing',
+    );
+    if (now && this.complete(now) && progressing?.reason !== 'NewReplicaSetAvailable') {
+      this.writeStatus(
+        namespace,
+        name,
+        'NewReplicaSetAvailable',
+        `ReplicaSet "${current.metadata.name}" has successfully progressed.`,
+      );
+    }
   }
 
-  private writeStatus(namespace: string, name: string, reason: string, message: string) {
+  /** Records a core/v1 Event about the Deployment, as the real deployment controller does when it scales. */
+  private recordEvent(namespace: string, name: string, reason: string, message: string) {
+    recordEvent(this.store, {
+      namespace,
+      involvedObject: { apiVersion: 'apps/v1', kind: 'Deployment', name },
+      type: 'Normal',
+      reason,
+      message,
+      component: 'deployment-controller',
+    });
+  }
+
+  /** Writes the Deployment's status from its ReplicaSets'; the Progressing reason stays as it is when none is given. */
+  private writeStatus(namespace: string, name: string, reason?: string, message?: string) {
     const d = this.store.get(DEPLOYMENTS, namespace, name);
     if (!d?.spec) return;
     const desired = Number(d.spec.replicas ?? 1);
@@ -253,7 +294,16 @@ export class DeploymentController {
     const strategy = d.spec.strategy as { rollingUpdate?: { maxUnavailable?: number | string } } | undefined;
     const mu = strategy?.rollingUpdate?.maxUnavailable ?? '25%';
     const maxUnavailable = typeof mu === 'number' ? mu : Math.floor((desired * Number.parseInt(mu, 10)) / 100);
-    const old = (d.status?.conditions ?? []) as { type: string; status: string; lastTransitionTime: string }[];
+    const old = (d.status?.conditions ?? []) as {
+      type: string;
+      status: string;
+      reason: string;
+      message: string;
+      lastTransitionTime: string;
+    }[];
+    const previous = old.find((c) => c.type === 'Progressing');
+    const why = reason ?? previous?.reason ?? 'ReplicaSetUpdated';
+    const what = message ?? previous?.message ?? `ReplicaSet "${current?.metadata.name ?? name}" is progressing.`;
     const condition = (type: string, status: string, r: string, m: string) => {
       const prev = old.find((c) => c.type === type);
       const t = now();
@@ -283,7 +333,7 @@ export class DeploymentController {
               'MinimumReplicasUnavailable',
               'Deployment does not have minimum availability.',
             ),
-        condition('Progressing', reason === 'ProgressDeadlineExceeded' ? 'False' : 'True', reason, message),
+        condition('Progressing', why === 'ProgressDeadlineExceeded' ? 'False' : 'True', why, what),
       ],
     };
     this.store.update(

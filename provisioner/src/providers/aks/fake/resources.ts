@@ -60,7 +60,7 @@ export const RESOURCE_TYPES: ResourceType[] = [
     kind: 'Pod',
     namespaced: true,
     shortNames: ['po'],
-    subresources: ['status'],
+    subresources: ['status', 'log'],
   },
   {
     group: 'apps',
@@ -173,7 +173,7 @@ export function resourceList(group: string, version: string) {
       singularName: '',
       namespaced: t.namespaced,
       kind: s === 'scale' ? 'Scale' : t.kind,
-      verbs: ['get', 'patch', 'update'],
+      verbs: s === 'log' ? ['get'] : ['get', 'patch', 'update'],
     })),
   ]);
   return { kind: 'APIResourceList', apiVersion: 'v1', groupVersion: apiVersionOf({ group, version }), resources };
