@@ -14,6 +14,7 @@ import { runMigrations } from '../functions/src/platform/db/migrate.js';
 import { platformMigrations } from '../functions/src/platform/db/migrations.js';
 import { createPlatformAuth } from '../functions/src/platform/index.js';
 import { silentLogger } from '../functions/src/platform/logging/index.js';
+import { reportFigures } from './summary.js';
 
 const USERS = 200;
 const DURATION_MS = Number(process.env.BENCH_MS ?? 3000);
@@ -186,7 +187,16 @@ export async function runAuthorizationBench(): Promise<number> {
   const [s, m] = rows;
   if (s && m) console.log(`multi:single  cold ${(m[1] / s[1]).toFixed(2)}x  cached ${(m[2] / s[2]).toFixed(2)}x`);
   console.log('\nTokens (in process, one core)');
-  for (const [name, rate] of await tokenRows(db)) console.log(`${name.padEnd(60)} ${rate.toFixed(0).padStart(9)}`);
+  const tokens = await tokenRows(db);
+  for (const [name, rate] of tokens) console.log(`${name.padEnd(60)} ${rate.toFixed(0).padStart(9)}`);
+  reportFigures('authorization', [
+    ...rows.map(([name, c, w]) => ({
+      name: `PDP decisions/s, ${name}`,
+      value: `cold ${c.toFixed(0)}/s, cached ${w.toFixed(0)}/s`,
+      ratio: `cached:cold ${(w / c).toFixed(0)}x`,
+    })),
+    ...tokens.map(([name, rate]) => ({ name, value: `${rate.toFixed(0)}/s` })),
+  ]);
   await db.close();
   return 0;
 }

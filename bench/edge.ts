@@ -23,6 +23,7 @@ import {
 } from './processes.js';
 import { type Baseline, markdownTable, summarise, summaryLine } from './report.js';
 import { positiveInt } from './settings.js';
+import { reportFigures, wrkFigures } from './summary.js';
 import { UPSTREAM_BODY } from './upstream.js';
 import { bundleEdge, placeModule, readWranglerSettings, startWorkerd, workerdConfig } from './workerd.js';
 import { hasWrk, runWrk, type WrkLoad, type WrkResult } from './wrk.js';
@@ -264,6 +265,7 @@ export async function runEdgeBench(): Promise<number> {
     for (const s of summaries) console.log(summaryLine(s, width));
     console.log('');
     console.log(markdownTable(summaries, [DIRECT.label, BARE.label]));
+    reportFigures('edge', wrkFigures(summaries));
     const failed = summaries.filter((s) => s.errors > 0);
     keepWork = failed.length > 0;
     if (failed.length > 0) {

@@ -29,6 +29,7 @@ import {
   waitForHttp,
 } from './processes.js';
 import { type Baseline, markdownTable, type Summary, summarise, summaryLine } from './report.js';
+import { reportFigures, wrkFigures } from './summary.js';
 import { UPSTREAM_BODY } from './upstream.js';
 import { bundleEdge, placeModule, readWranglerSettings, startWorkerd, workerdConfig } from './workerd.js';
 import { hasWrk, parseWrk, type WrkResult } from './wrk.js';
@@ -330,6 +331,7 @@ export async function runEgressBench(): Promise<number> {
     for (const s of summaries) console.log(summaryLine(s, width));
     console.log('');
     console.log(markdownTable(summaries, [DIRECT.label, BARE.label]));
+    reportFigures('egress', wrkFigures(summaries));
     console.log(`\n${overheadLines(summaries, targets).join('\n')}`);
     const failed = summaries.filter((s) => s.errors > 0);
     keepWork = failed.length > 0;

@@ -10,6 +10,7 @@ import { startFakeApiServer } from '../provisioner/src/providers/aks/fake/apiser
 import { FakeArm, fakeArmClient } from '../provisioner/src/providers/aks/fake/arm.js';
 import { AksProvider, kubeConfigFromString } from '../provisioner/src/providers/aks/index.js';
 import { median } from './report.js';
+import { reportFigures } from './summary.js';
 
 const DEPLOYMENTS = Number(process.env.BENCH_KUBE_DEPLOYMENTS ?? 200);
 const APPS = Number(process.env.BENCH_KUBE_APPS ?? 50);
@@ -123,6 +124,14 @@ export async function runKubeBench(): Promise<number> {
   const ratio = (name: string) => (median(rows[name] ?? []) / base).toFixed(2);
   console.log(
     `ratios to apply (create): new image ${ratio('apply (new image)')}x  read+replace ${ratio('read + replace')}x  applyApp ${ratio('applyApp (7 objects)')}x`,
+  );
+  reportFigures(
+    'kube',
+    Object.entries(rows).map(([name, values]) => ({
+      name: `fake Kubernetes API: ${name}`,
+      value: `${median(values).toFixed(0)} ${name.startsWith('applyApp') ? 'apps/s' : 'deployments/s'}`,
+      ratio: `${(median(values) / base).toFixed(2)} of apply (create)`,
+    })),
   );
   console.log(`read + replace: ${conflicts} optimistic-concurrency conflict(s) (409) retried after a fresh read`);
   return 0;

@@ -14,6 +14,7 @@ import { startFunctionsHost } from '../functions/src/server.js';
 import { provisionerOf } from '../provisioner/src/host.js';
 import { freePort } from './processes.js';
 import { positiveInt } from './settings.js';
+import { reportFigures } from './summary.js';
 
 const ORGS = positiveInt('BENCH_ORGS', 10);
 const APPS = positiveInt('BENCH_APPS', 100);
@@ -127,6 +128,16 @@ export async function runProvisionerBench(): Promise<number> {
     console.log(`| ratio ${APPS} apps / 1 app | ${(manyMs / oneMs).toFixed(1)} |`);
     console.log(`| reconciler CPU per idle cycle | ${cycleCpuMs.toFixed(2)} ms |`);
     console.log(`| host CPU idle, ${APPS + 1} replicas probed | ${(backgroundPerMs * 100).toFixed(1)} % of a core |`);
+    reportFigures('provisioner', [
+      { name: `${ORGS} clusters, PUT to ready (local)`, value: `${(clustersMs / 1000).toFixed(2)} s` },
+      { name: '1 app (1 replica), PUT to ready: a cold start of a replica', value: `${(oneMs / 1000).toFixed(2)} s` },
+      {
+        name: `${APPS} apps across ${ORGS} orgs, PUT to all ready`,
+        value: `${(manyMs / 1000).toFixed(2)} s (PUT p50 ${putP50.toFixed(0)} ms, max ${putMax.toFixed(0)} ms)`,
+        ratio: `${(manyMs / oneMs).toFixed(1)} of 1 app (serial: ${APPS})`,
+      },
+      { name: 'reconciler CPU per idle cycle', value: `${cycleCpuMs.toFixed(2)} ms` },
+    ]);
     return 0;
   } finally {
     await host.close();

@@ -2,6 +2,8 @@
  * `npm run bench`: every benchmark in turn (see README.md); `npm run bench -- edge`, `-- storage` or
  * `-- authorization` (or BENCH_ONLY=...) runs one. Children and temp folders are removed on exit, errors and Ctrl-C.
  */
+
+import { resolve } from 'node:path';
 import { runAuthorizationBench } from './authorization.js';
 import { runEdgeBench } from './edge.js';
 import { runEgressBench } from './egress.js';
@@ -10,6 +12,7 @@ import { killAllNow, removeTempDirs, stopAll } from './processes.js';
 import { runProvisionerBench } from './provisioner.js';
 import { runSlaBench } from './sla.js';
 import { runStorageBench } from './storage.js';
+import { printSummary } from './summary.js';
 
 const BENCHES: Record<string, () => Promise<number>> = {
   edge: runEdgeBench,
@@ -48,6 +51,7 @@ async function main(): Promise<number> {
     if (result !== 0) console.error(`bench ${name} failed (exit code ${result})`);
     code ||= result;
   }
+  printSummary(resolve('bench/results/summary.md'));
   return code;
 }
 

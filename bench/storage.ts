@@ -28,6 +28,7 @@ import {
 } from './storage-client.js';
 import type { RawRunAnswer, RawRunRequest } from './storage-host.js';
 import type { SeedOptions } from './storage-work.js';
+import { reportFigures } from './summary.js';
 
 const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(BENCH_DIR, '..');
@@ -459,6 +460,17 @@ export async function runStorageBench(): Promise<number> {
     rows.push(...(await measureUploads(host, loader, azurite.connectionString, config)));
     console.log('');
     console.log(markdown(rows));
+    reportFigures(
+      'storage',
+      rows.map((r) => ({
+        name: r.name,
+        value: [
+          r.value,
+          ...(r.p50 === undefined ? [] : [`p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99?.toFixed(1)} ms`]),
+        ].join(', '),
+        ...(r.ratio === undefined ? {} : { ratio: r.ratio }),
+      })),
+    );
     keepWork = false;
     return 0;
   } finally {
