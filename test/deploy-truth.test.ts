@@ -99,18 +99,31 @@ async function appView(): Promise<Record<string, any>> {
   >;
 }
 
-/** Two clients calling the demo app through the edge until stopped; every non-200 or network error is kept. */
+/**
+ * Two clients calling the demo app through the edge until stopped, every other request a 4 KiB POST to
+ * `api/echo` (answered with the bytes it got); every non-200, short echo or network error is kept.
+ */
 function edgeLoad() {
   let running = true;
   const errors: string[] = [];
   const releases = new Map<string, number>();
+  let posts = 0;
+  const body = new Uint8Array(4096).fill(7);
   const loops = [0, 1].map(async () => {
+    let turn = 0;
     while (running) {
+      const post = turn++ % 2 === 1;
       try {
-        const response = await fetch(`http://127.0.0.1:${ports.edge}/ttd/demo/`);
+        const response = post
+          ? await fetch(`http://127.0.0.1:${ports.edge}/ttd/demo/api/echo`, { method: 'POST', body })
+          : await fetch(`http://127.0.0.1:${ports.edge}/ttd/demo/`);
         const text = await response.text();
         if (response.status !== 200) errors.push(`${response.status} ${text.slice(0, 200)}`);
-        else {
+        else if (post) {
+          const echoed = (JSON.parse(text) as { bodyBytes?: number }).bodyBytes;
+          if (echoed === body.byteLength) posts++;
+          else errors.push(`echo got ${echoed} of ${body.byteLength} bytes`);
+        } else {
           const release = String((JSON.parse(text) as { release?: string }).release);
           releases.set(release, (releases.get(release) ?? 0) + 1);
         }
@@ -122,11 +135,28 @@ function edgeLoad() {
   return {
     errors,
     releases,
+    posts: () => posts,
     async stop() {
       running = false;
       await Promise.all(loops);
     },
   };
+}
+
+type TimelineEvent = {
+  at: string;
+  source: string;
+  reason: string;
+  message: string;
+  revision?: number;
+  replica?: string;
+};
+
+/** The provider's events of `revision` in an operation's timeline, with `reason`. */
+function providerEvents(op: Record<string, any>, reason: string, revision: number): TimelineEvent[] {
+  return (op.events as TimelineEvent[]).filter(
+    (e) => e.source === 'provider' && e.reason === reason && e.revision === revision,
+  );
 }
 
 describe('deploys that tell the truth, under load at the edge', () => {
@@ -160,6 +190,17 @@ describe('deploys that tell the truth, under load at the edge', () => {
       expect(unready.error).toMatchObject({ code: 'ReadinessFailed', rolledBackTo: 1 });
       expect(unready.logs.length).toBeGreaterThan(0);
       expect(unready.logs[0].lines.map((l: { line: string }) => l.line).join('\n')).toContain('release 3 listening');
+      // Its timeline: release 3's replicas started and listened but never were ready; the rollout failed and went back.
+      expect(providerEvents(unready, 'Started', 3).length).toBeGreaterThan(0);
+      expect(providerEvents(unready, 'Ready', 3)).toEqual([]);
+      expect(
+        unready.events.some(
+          (e: TimelineEvent) => e.reason === 'RolloutFailed' && e.message.includes('ReadinessFailed'),
+        ),
+      ).toBe(true);
+      expect(unready.events.map((e: TimelineEvent) => e.reason)).toEqual(
+        expect.arrayContaining(['Accepted', 'RollingOut', 'ReadinessFailed', 'RollingBack']),
+      );
 
       // 3. An image that cannot be pulled: ImagePullFailed at once, nothing half-rolled.
       const missing = await deploy({ image: 'registry.example/nope/missing:1' });
@@ -175,6 +216,18 @@ describe('deploys that tell the truth, under load at the edge', () => {
       });
       expect(late.status).toBe('Succeeded');
       expect(late.error).toBeNull();
+      // Late indeed: each replica of release 5 was ready no sooner than 3 s after it was forked (its events say so).
+      const created = providerEvents(late, 'Created', 5);
+      const ready = providerEvents(late, 'Ready', 5);
+      expect(created.length).toBeGreaterThanOrEqual(2);
+      for (const replica of new Set(created.map((e) => e.replica))) {
+        const forkedAt = Date.parse(created.find((e) => e.replica === replica)?.at ?? '');
+        const readyAt = Date.parse(ready.find((e) => e.replica === replica)?.at ?? '');
+        expect(readyAt - forkedAt, `replica ${replica}`).toBeGreaterThanOrEqual(3000);
+      }
+      expect(late.events.map((e: TimelineEvent) => e.reason)).toEqual(
+        expect.arrayContaining(['Accepted', 'RollingOut', 'Started', 'Ready', 'RolloutComplete']),
+      );
       view = await appView();
       expect(view.status).toMatchObject({ phase: 'Ready', servingRevision: 5, desiredRevision: 5 });
       const events = (await (
@@ -187,6 +240,7 @@ describe('deploys that tell the truth, under load at the edge', () => {
       await load.stop();
     }
     expect(load.errors).toEqual([]);
+    expect(load.posts()).toBeGreaterThan(0);
     // Traffic stayed on release 1 through the failures and moved to release 5 at the end.
     expect([...load.releases.keys()].sort()).toEqual(['1', '5']);
   }, 300_000);

@@ -6,6 +6,7 @@ import { loadConfig } from '../functions/src/platform/config/index.js';
 import { type FunctionsHost, startFunctionsHost } from '../functions/src/server.js';
 import { provisionerOf } from '../provisioner/src/host.js';
 import type { LocalProvider } from '../provisioner/src/providers/local/index.js';
+import { alive, steadyLoad, until } from '../provisioner/src/providers/local/test-support.js';
 import { waitForOperation } from '../scripts/demo.js';
 import { freePort } from '../scripts/processes.js';
 import { testBlobConnectionString } from './support/blob.js';
@@ -58,33 +59,6 @@ async function completed(method: string, path: string, body?: unknown): Promise<
   return waitForOperation(host.url, response.headers.get('location') as string, ADMIN, 60_000);
 }
 
-/** A steady loopback load: `clients` sequential loops of GETs until stopped; counts answers by release and errors. */
-function steadyLoad(url: string, clients = 2) {
-  let running = true;
-  const releases = new Map<string, number>();
-  const errors: string[] = [];
-  const loops = Array.from({ length: clients }, async () => {
-    while (running) {
-      try {
-        const response = await fetch(url);
-        const body = (await response.json()) as { release?: string };
-        if (response.status !== 200) errors.push(`${response.status} ${JSON.stringify(body)}`);
-        else releases.set(String(body.release), (releases.get(String(body.release)) ?? 0) + 1);
-      } catch (error) {
-        errors.push(String(error));
-      }
-    }
-  });
-  return {
-    releases,
-    errors,
-    async stop() {
-      running = false;
-      await Promise.all(loops);
-    },
-  };
-}
-
 describe('provisioner with the local provider', () => {
   let ingress = '';
 
@@ -102,32 +76,93 @@ describe('provisioner with the local provider', () => {
   }, 90_000);
 
   it('rolls out a new release and rolls it back under steady load with no failed request', async () => {
-    const load = steadyLoad(`${ingress}/ttd/forms/`);
+    const load = steadyLoad(`${ingress}/ttd/forms/`, 2, { posts: true });
     try {
       await completed('PUT', '/clusters/ttd/apps/forms', {
         image: 'app-runtime:2.0.0',
         minReplicas: 2,
         maxReplicas: 4,
       });
-      const during = new Map(load.releases);
+      const during = [...load.stats.releases];
       await completed('POST', '/clusters/ttd/apps/forms/rollback');
-      expect(during.get('2') ?? 0).toBeGreaterThan(0);
+      expect(during).toContain('2');
     } finally {
       await load.stop();
     }
-    expect(load.errors).toEqual([]);
-    expect(load.releases.get('1') ?? 0).toBeGreaterThan(0);
+    expect(load.stats.failures).toEqual([]);
+    expect(load.stats.posts).toBeGreaterThan(0);
+    expect(load.stats.releases).toContain('1');
     const after = (await (await fetch(`${ingress}/ttd/forms/`)).json()) as { release: string };
     expect(after.release).toBe('1');
     const releases = (await (await call('GET', '/clusters/ttd/apps/forms/releases')).json()) as Record<string, any>;
     expect(releases).toMatchObject({ desiredRevision: 1, servingRevision: 1 });
   }, 120_000);
 
+  it('replaces a replica killed during a rolling update; the rollout completes and the load sees no failed request', async () => {
+    const { provider } = await provisionerOf(host.platform);
+    const local = provider as LocalProvider;
+    const load = steadyLoad(`${ingress}/ttd/forms/`, 2, { posts: true });
+    let victim: { id: string; pid: number } | undefined;
+    try {
+      await until(() => load.stats.posts > 20, 'the load to run');
+      // Release 3 takes a while to be ready, so the rollout is still going when a replica of release 1 is killed.
+      const response = await call('PUT', '/clusters/ttd/apps/forms', {
+        image: 'app-runtime:3.0.0',
+        env: { RUNTIME_READY_AFTER_MS: '1500' },
+        minReplicas: 2,
+        maxReplicas: 4,
+      });
+      expect(response.status, await response.clone().text()).toBe(202);
+      await until(() => local.replicas('ttd', 'forms').some((r) => r.revision === 3), 'a replica of release 3');
+      // The app's view tells both releases' health mid-rollout: release 1 serves, release 3 is on its way.
+      const rolling = (await (await call('GET', '/clusters/ttd/apps/forms')).json()) as { status: Record<string, any> };
+      expect(rolling.status).toMatchObject({ servingRevision: 1, desiredRevision: 3 });
+      expect(rolling.status.health.serving.revision).toBe(1);
+      expect(rolling.status.health.serving.readyReplicas).toBeGreaterThan(0);
+      expect(rolling.status.health.desired.revision).toBe(3);
+      expect(rolling.status.health.desired.replicas).toBeGreaterThan(0);
+      // SIGKILL between two of its requests: one in flight on a process that dies is lost on any platform
+      // (a POST cannot be sent twice). The ingress runs in this process, so none is sent between check and kill.
+      victim = await until(() => {
+        const old = local
+          .replicas('ttd', 'forms')
+          .find((r) => r.revision === 1 && r.ready && r.pid !== null && r.inflight === 0);
+        if (!old?.pid) return undefined;
+        process.kill(old.pid, 'SIGKILL');
+        return { id: old.id, pid: old.pid };
+      }, 'an old replica between requests');
+      const op = await waitForOperation(host.url, response.headers.get('location') as string, ADMIN, 90_000);
+      expect(op.status).toBe('Succeeded');
+      const settled = load.stats.ok;
+      await until(() => load.stats.ok > settled + 50, 'answers after the rollout');
+    } finally {
+      await load.stop();
+    }
+    expect(load.stats.failures).toEqual([]);
+    expect(load.stats.posts).toBeGreaterThan(0);
+    expect(alive(victim.pid)).toBe(false);
+    const replicas = local.replicas('ttd', 'forms');
+    expect(replicas.map((r) => [r.revision, r.ready])).toEqual([
+      [3, true],
+      [3, true],
+    ]);
+    expect(replicas.map((r) => r.pid)).not.toContain(victim.pid);
+    expect(local.events('ttd', 'forms')).toContainEqual(
+      expect.objectContaining({ type: 'Exited', replica: victim.id, signal: 'SIGKILL' }),
+    );
+    expect(load.stats.releases.slice(-20)).toEqual(Array(20).fill('3'));
+    const done = (await (await call('GET', '/clusters/ttd/apps/forms')).json()) as { status: Record<string, any> };
+    expect(done.status.health).toEqual({
+      serving: { revision: 3, replicas: 2, readyReplicas: 2 },
+      desired: { revision: 3, replicas: 2, readyReplicas: 2 },
+    });
+  }, 120_000);
+
   it('replaces a killed replica while the load sees no failed request', async () => {
     const { provider } = await provisionerOf(host.platform);
     const local = provider as LocalProvider;
-    const victim = local.replicas('ttd', 'forms').find((r) => r.ready && r.pid !== undefined);
-    expect(victim?.pid).toBeDefined();
+    const victim = local.replicas('ttd', 'forms').find((r) => r.ready && r.pid !== null);
+    expect(victim?.pid).toEqual(expect.any(Number));
     const load = steadyLoad(`${ingress}/ttd/forms/`);
     try {
       process.kill(victim?.pid as number, 'SIGKILL');
@@ -142,7 +177,7 @@ describe('provisioner with the local provider', () => {
       await load.stop();
     }
     expect(local.replicas('ttd', 'forms').filter((r) => r.ready && r.pid !== victim?.pid)).toHaveLength(2);
-    expect(load.errors).toEqual([]);
+    expect(load.stats.failures).toEqual([]);
   }, 60_000);
 
   it('scales through the API and removes app and cluster, leaving no replica process', async () => {

@@ -8,6 +8,8 @@ export interface AppIdentity {
   release?: string;
   /** The app's own version label. */
   version?: string;
+  /** Which replica this process is (the local provider's replica id, as a pod name), so answers show the load balancing. */
+  replica?: string;
   /** Where the platform APIs are; without it the Altinn-app-like endpoints are not served. */
   platformUrl?: string;
   /** The app's current PlatformAccessToken. */
@@ -16,7 +18,7 @@ export interface AppIdentity {
 
 /**
  * The reference service container's HTTP surface, mounted at `/{org}/{app}` as Altinn apps are:
- * a front page that tells who answered and what the edge told it, `/health` for probes,
+ * a front page that tells who answered (app, release, replica) and what the edge told it, `/health` for probes,
  * `/api/echo` that answers with the request it received, and (with a `platformUrl`) the
  * Altinn-app-like endpoints of altinn.ts.
  */
@@ -32,6 +34,7 @@ export function createServiceApp(id: AppIdentity): Hono {
       app: `${id.org}/${id.app}`,
       release: id.release ?? 'dev',
       version: id.version ?? null,
+      replica: id.replica ?? null,
       receivedFromEdge: {
         via: c.req.header('via') ?? null,
         forwarded: c.req.header('forwarded') ?? null,

@@ -9,7 +9,8 @@ import { createServiceApp } from './app.js';
  * parent that port over IPC, takes its PlatformAccessToken from the parent over IPC, and answers
  * SIGTERM by finishing in-flight requests before it exits.
  *
- * Environment: `ORG`, `APP`, `RELEASE`, `VERSION`, `PLATFORM_URL`, `APP_CONFIG` (JSON), `PORT` (0 by default).
+ * Environment: `ORG`, `APP`, `RELEASE`, `VERSION`, `REPLICA` (its name, shown in `/`'s answer), `PLATFORM_URL`,
+ * `APP_CONFIG` (JSON), `PORT` (0 by default).
  * Test knobs, for the provider's crash and readiness tests only:
  * - `RUNTIME_FAIL_AT_START=1`: exit with code 1 before listening (a crash loop).
  * - `RUNTIME_EXIT_AFTER_MS=n`: exit with code 1 n ms after listening (a crash later on).
@@ -51,6 +52,7 @@ root.route(
     app,
     release: env.RELEASE,
     version: env.VERSION,
+    replica: env.REPLICA,
     platformUrl: env.PLATFORM_URL,
     accessToken: () => accessToken,
   }),

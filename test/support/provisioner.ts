@@ -12,6 +12,7 @@ import {
   noRollout,
   type Provider,
   type ProviderError,
+  type ProviderEvent,
   type ProviderState,
   type ReplicaLogs,
   type RolloutStatus,
@@ -39,6 +40,8 @@ export class ScriptedProvider implements Provider {
   failure: RolloutStatus['failure'];
   /** Rollout failures of particular release revisions. */
   readonly revisionFailures = new Map<number, NonNullable<RolloutStatus['failure']>>();
+  /** Events appEvents answers for every app, oldest first (a test pushes them). */
+  readonly events: ProviderEvent[] = [];
 
   /** `journal` receives `provider <method> <target>` lines, shared with a RecordingEdge to show order. */
   constructor(readonly journal: string[] = []) {}
@@ -115,6 +118,10 @@ export class ScriptedProvider implements Provider {
         ? { failure: this.revisionFailures.get(entry.desired.release.revision), complete: false }
         : {}),
     };
+  }
+
+  async appEvents(): Promise<ProviderEvent[]> {
+    return [...this.events];
   }
 
   async appLogs(org: string, app: string): Promise<ReplicaLogs[]> {

@@ -52,7 +52,33 @@ export function clusterView(cluster: ClusterRecord, operation?: OperationRecord 
   };
 }
 
-/** How an app is shown: the desired release and scale, which release serves now, and the live rollout. */
+/** One release's replicas as the provider sees them; a count is null when the provider cannot tell it. */
+export interface ReleaseHealth {
+  revision: number;
+  replicas: number | null;
+  readyReplicas: number | null;
+}
+
+/**
+ * How many replicas of `revision` run and are ready: from the provider's per-release counts, else from
+ * the rollout's totals where they tell (with no old replica left, every replica is of the current release).
+ */
+export function releaseHealth(revision: number, rollout: RolloutStatus): ReleaseHealth {
+  if (rollout.releases) {
+    const counts = rollout.releases.find((r) => r.revision === revision);
+    return { revision, replicas: counts?.replicas ?? 0, readyReplicas: counts?.readyReplicas ?? 0 };
+  }
+  const onlyCurrent = rollout.oldReplicas === 0;
+  if (rollout.revision === revision) {
+    return { revision, replicas: rollout.updatedReplicas, readyReplicas: onlyCurrent ? rollout.readyReplicas : null };
+  }
+  return onlyCurrent ? { revision, replicas: 0, readyReplicas: 0 } : { revision, replicas: null, readyReplicas: null };
+}
+
+/**
+ * How an app is shown: the desired release and scale, which release serves now, the live rollout and
+ * the health (replicas, ready replicas) of the serving and the desired release.
+ */
 export function appView(
   app: AppRecord,
   release: ReleaseRecord | null,
@@ -79,7 +105,15 @@ export function appView(
       desiredRevision: app.desiredRevision,
       servingRevision: app.servingRevision,
       conditions: app.conditions,
-      ...(rollout ? { rollout } : {}),
+      ...(rollout
+        ? {
+            rollout,
+            health: {
+              serving: app.servingRevision === null ? null : releaseHealth(app.servingRevision, rollout),
+              desired: releaseHealth(app.desiredRevision, rollout),
+            },
+          }
+        : {}),
     },
     createdAt: app.createdAt,
     updatedAt: app.updatedAt,

@@ -68,6 +68,8 @@ export interface AppDesired {
 
 /** Something that happened to an app's workload, as the provider saw it (a Kubernetes Event, a process start or exit). */
 export interface ProviderEvent {
+  /** What tells it apart from others at the same time (a Kubernetes Event's uid), when the provider has one. */
+  id?: string;
   at: string;
   /** `Normal` or `Warning`, as Kubernetes Events. */
   type: 'Normal' | 'Warning';
@@ -128,6 +130,15 @@ export interface RolloutStatus {
   complete: boolean;
   /** Set when the rollout has failed for good, e.g. `ProgressDeadlineExceeded`. */
   failure?: { reason: string; message: string };
+  /** Replicas and ready replicas per release revision running now (optional: providers that can tell). */
+  releases?: ReleaseReplicas[];
+}
+
+/** How many replicas of one release run, and how many of them are ready. */
+export interface ReleaseReplicas {
+  revision: number;
+  replicas: number;
+  readyReplicas: number;
 }
 
 /** The rollout of an app that has no workload (yet, or any more). */
@@ -165,7 +176,10 @@ export class ProviderError extends Error {
 export interface Provider {
   /** `aks` or `local`. */
   readonly name: string;
-  /** Creates or updates the org's cluster; `state` is undefined on the first call of an operation. */
+  /**
+   * Creates or updates the org's cluster. On the first call of an operation `state` is undefined, or
+   * `{ ingressUrl }` when the cluster had an ingress before (a provider may listen there again).
+   */
   ensureCluster(org: string, spec: ClusterSpec, state: ProviderState | undefined): Promise<Step<ClusterReady>>;
   /**
    * Whether the org's cluster still exists as last made (optional): the reconciler re-creates one

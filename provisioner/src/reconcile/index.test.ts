@@ -261,11 +261,16 @@ describe('resuming and sharing work', () => {
     // The provider lost everything (the local host restarted).
     h.provider.clusters.clear();
     h.provider.apps.clear();
+    const callsBefore = h.provider.calls.length;
     expect(await h.provisioner.reconciler.checkDrift()).toBe(1);
     await h.settle();
     expect(await h.provisioner.reconciler.checkDrift()).toBe(1);
     await h.settle();
     expect(h.provider.clusters.has('ttd')).toBe(true);
+    // The cluster is made again from the ingress it had, so the edge's route to it stays valid.
+    expect(h.provider.calls.slice(callsBefore).find((c) => c.method === 'ensureCluster')?.arg).toEqual({
+      ingressUrl: 'http://ingress.test/ttd',
+    });
     expect(h.provider.apps.get('ttd/forms')?.desired.release.revision).toBe(1);
     const ops = (await (await h.call('GET', '/clusters/ttd/apps/forms/operations')).json()) as Record<string, any>;
     expect(ops.operations[0]).toMatchObject({
@@ -274,6 +279,127 @@ describe('resuming and sharing work', () => {
       status: 'Succeeded',
       createdBy: 'reconciler',
     });
+  });
+});
+
+describe('a workload that vanishes mid-rollout (the local host restarted)', () => {
+  /** Runs passes, moving the clock, until the operation is in `phase`. */
+  async function untilPhase(id: string, phase: string): Promise<void> {
+    for (let i = 0; i < 20; i++) {
+      if ((await operation(id)).phase === phase) return;
+      await h.provisioner.reconciler.pass();
+      h.clock.advance(500);
+    }
+    throw new Error(`operation ${id} never reached ${phase}`);
+  }
+
+  it('applies the desired release again and completes, rather than failing at the deadline and rolling back', async () => {
+    await start('PUT', '/clusters/ttd', {});
+    await h.settle();
+    await start('PUT', '/clusters/ttd/apps/forms', app);
+    await h.settle();
+    h.provider.rolloutPolls = 2;
+    const id = await start('PUT', '/clusters/ttd/apps/forms', { ...app, image: 'registry.test/ttd/forms:2.0.0' });
+    await untilPhase(id, 'rollout');
+    h.provider.apps.clear();
+    await h.settle();
+    const done = await operation(id);
+    expect(done).toMatchObject({ status: 'Succeeded', error: null });
+    expect(done.events).toContainEqual(
+      expect.objectContaining({ source: 'reconciler', type: 'Warning', reason: 'WorkloadMissing' }),
+    );
+    const applied = h.provider.calls.filter((c) => c.method === 'applyApp').map((c) => c.arg as Record<string, any>);
+    expect(applied.slice(-2).map((a) => [a.release.revision, a.rollback])).toEqual([
+      [2, false],
+      [2, false],
+    ]);
+    expect(h.provider.apps.get('ttd/forms')?.desired.release.revision).toBe(2);
+    const view = (await (await h.call('GET', '/clusters/ttd/apps/forms')).json()) as Record<string, any>;
+    expect(view.status).toMatchObject({ phase: 'Ready', servingRevision: 2, desiredRevision: 2 });
+  });
+
+  it('applies the release being rolled back to again when the workload vanishes during the rollback', async () => {
+    await start('PUT', '/clusters/ttd', {});
+    await h.settle();
+    await start('PUT', '/clusters/ttd/apps/forms', app);
+    await h.settle();
+    h.provider.revisionFailures.set(2, { reason: 'CrashLoopBackOff', message: 'replica forms-2 crashed 3 times' });
+    h.provider.rolloutPolls = 2;
+    const id = await start('PUT', '/clusters/ttd/apps/forms', { ...app, image: 'registry.test/ttd/forms:2.0.0' });
+    await untilPhase(id, 'rollback-wait');
+    h.provider.apps.clear();
+    await h.settle();
+    const failed = await operation(id);
+    expect(failed.error).toMatchObject({ code: 'CrashLoopBackOff', rolledBackTo: 1 });
+    const applied = h.provider.calls.filter((c) => c.method === 'applyApp').map((c) => c.arg as Record<string, any>);
+    expect(applied.slice(-2).map((a) => [a.release.revision, a.rollback])).toEqual([
+      [1, true],
+      [1, true],
+    ]);
+    expect(h.provider.apps.get('ttd/forms')?.desired.release.revision).toBe(1);
+  });
+
+  it('makes a scaled workload again with its release, not only its replica count', async () => {
+    await start('PUT', '/clusters/ttd', {});
+    await h.settle();
+    await start('PUT', '/clusters/ttd/apps/forms', app);
+    await h.settle();
+    h.provider.rolloutPolls = 2;
+    const id = await start('POST', '/clusters/ttd/apps/forms/scale', { replicas: 3 });
+    await untilPhase(id, 'rollout');
+    h.provider.apps.clear();
+    await h.settle();
+    expect(await operation(id)).toMatchObject({ status: 'Succeeded' });
+    expect(h.provider.apps.get('ttd/forms')).toMatchObject({
+      desired: { release: { revision: 1 } },
+      scale: { replicas: 3 },
+    });
+  });
+});
+
+describe('provider events on the timeline', () => {
+  it("keeps whole-second events of the rollout's first second, each once, and none from before", async () => {
+    await start('PUT', '/clusters/ttd', {});
+    await h.settle();
+    await start('PUT', '/clusters/ttd/apps/forms', app);
+    await h.settle();
+    // The rollout starts 400 ms into a second; Kubernetes stamps its events with that whole second.
+    h.clock.advance(1000 - (h.clock.now.getTime() % 1000) + 400);
+    const base = Math.floor(h.clock.now.getTime() / 1000) * 1000;
+    const second = (offset: number) => new Date(base + offset * 1000).toISOString().replace('.000Z', 'Z');
+    const event = (at: string, message: string, id?: string) => ({
+      at,
+      type: 'Normal' as const,
+      reason: 'ScalingReplicaSet',
+      message,
+      ...(id ? { id } : {}),
+    });
+    h.provider.events.push(event(second(-1), 'Scaled down replica set forms-old to 0'));
+    h.provider.rolloutPolls = 2;
+    const id = await start('PUT', '/clusters/ttd/apps/forms', { ...app, image: 'registry.test/ttd/forms:2.0.0' });
+    await h.provisioner.reconciler.pass();
+    expect((await operation(id)).phase).toBe('rollout');
+    h.provider.events.push(event(second(0), 'Scaled up replica set forms-new to 1'));
+    h.clock.advance(500);
+    await h.provisioner.reconciler.pass();
+    // The next read gives the same event again, one more of that second, and two alike but for their ids.
+    h.provider.events.push(
+      event(second(0), 'Scaled down replica set forms-old to 0'),
+      event(second(1), 'Created pod forms-new-a', 'uid-a'),
+      event(second(1), 'Created pod forms-new-a', 'uid-b'),
+    );
+    await h.settle();
+    const done = await operation(id);
+    expect(done.status).toBe('Succeeded');
+    const fromProvider = done.events
+      .filter((e: { source: string }) => e.source === 'provider')
+      .map((e: { at: string; message: string }) => [Date.parse(e.at), e.message]);
+    expect(fromProvider).toEqual([
+      [base, 'Scaled up replica set forms-new to 1'],
+      [base, 'Scaled down replica set forms-old to 0'],
+      [base + 1000, 'Created pod forms-new-a'],
+      [base + 1000, 'Created pod forms-new-a'],
+    ]);
   });
 });
 

@@ -1,5 +1,5 @@
 import type { Database } from '../../../functions/src/platform/db/index.js';
-import type { AppScale, Provider, ProviderState, ReplicaLogs } from '../providers/types.js';
+import type { AppScale, Provider, ProviderEvent, ProviderState, ReplicaLogs } from '../providers/types.js';
 import { provisionerRepository } from '../state/repository.js';
 import type { OperationEvent, OperationRecord } from '../state/types.js';
 import type { EdgeRoutes } from './edge-routes.js';
@@ -82,7 +82,10 @@ async function clusterApply(op: OperationRecord, ctx: StepContext): Promise<Tran
   const cluster = await repo.getCluster(op.org);
   if (!cluster) return { next: 'fail', code: 'NotFound', message: `The cluster of ${op.org} no longer exists.` };
   if (op.phase !== 'route') {
-    const step = await ctx.provider.ensureCluster(op.org, cluster.spec, op.providerState ?? undefined);
+    // A cluster made again (drift after a restart) starts from the ingress it had, so a provider that can
+    // (local) listens where the edge's route already points.
+    const state = op.providerState ?? (cluster.ingressUrl ? { ingressUrl: cluster.ingressUrl } : undefined);
+    const step = await ctx.provider.ensureCluster(op.org, cluster.spec, state);
     if (step.kind === 'pending') {
       return {
         next: 'wait',
@@ -156,6 +159,9 @@ async function clusterDelete(op: OperationRecord, ctx: StepContext): Promise<Tra
   return { next: 'done', reason: 'Deleted', message: `The cluster of ${op.org} is deleted` };
 }
 
+/** Times one operation makes a vanished workload again before it leaves the rest to its deadline. */
+const MAX_RECREATES = 3;
+
 /** Extra time the reconciler gives a provider past the app's deadline, so the provider names the cause first. */
 const DEADLINE_GRACE_MS = 5_000;
 
@@ -168,15 +174,53 @@ function pollDelay(ctx: StepContext, startedMs: number): number {
   return ctx.pollMs * Math.min(8, 1 + Math.floor(elapsed / 5_000));
 }
 
-/** Provider events after `after`, as timeline entries, and the new cursor. */
+/** Where the provider-event cursor of a rollout stands: the newest event time taken, and the events taken at it. */
+interface EventCursor {
+  /** ISO time of the newest event taken (or the rollout's start). */
+  eventsAfter: string;
+  /** Keys of the events taken whose time may equal `eventsAfter`'s (so they are not taken twice). */
+  eventsSeen: string[];
+}
+
+/**
+ * The latest instant an event time may stand for: Kubernetes stamps events in whole seconds, so
+ * `12:00:01Z` may be anything up to `12:00:01.999Z`; finer times stand for themselves.
+ */
+function latestMs(at: string): number {
+  const ms = Date.parse(at);
+  return ms % 1000 === 0 ? ms + 999 : ms;
+}
+
+/** What tells two provider events apart: their id when the provider gives one, else time, reason, replica and message. */
+function eventKey(e: ProviderEvent): string {
+  return e.id ?? JSON.stringify([e.at, e.reason, e.replica ?? null, e.message]);
+}
+
+/**
+ * Provider events not taken yet, as timeline entries, and the cursor after them. An event counts when
+ * it may have happened at or after the cursor (times are compared as instants, whole-second times
+ * stretched over their second) and has not been taken already.
+ */
 async function providerEvents(
   ctx: StepContext,
   org: string,
   app: string,
-  after: string,
-): Promise<{ events: NewEvent[]; cursor: string }> {
+  cursor: EventCursor,
+): Promise<{ events: NewEvent[]; cursor: EventCursor }> {
   const seen = (await ctx.provider.appEvents?.(org, app).catch(() => [])) ?? [];
-  const fresh = seen.filter((e) => e.at > after);
+  const afterMs = Date.parse(cursor.eventsAfter);
+  const from = Number.isNaN(afterMs) ? Number.NEGATIVE_INFINITY : afterMs;
+  const taken = new Set(cursor.eventsSeen);
+  const candidates = seen.filter((e) => latestMs(e.at) >= from);
+  const fresh = candidates.filter((e) => !taken.has(eventKey(e)));
+  const newest = Math.max(from, ...fresh.map((e) => Date.parse(e.at)));
+  const next: EventCursor =
+    fresh.length === 0 || newest === from
+      ? { eventsAfter: cursor.eventsAfter, eventsSeen: [...new Set([...cursor.eventsSeen, ...fresh.map(eventKey)])] }
+      : {
+          eventsAfter: new Date(newest).toISOString(),
+          eventsSeen: candidates.filter((e) => latestMs(e.at) >= newest).map(eventKey),
+        };
   return {
     events: fresh.map((e) => ({
       at: e.at,
@@ -187,7 +231,15 @@ async function providerEvents(
       replica: e.replica ?? null,
       revision: e.revision ?? null,
     })),
-    cursor: fresh.at(-1)?.at ?? after,
+    cursor: next,
+  };
+}
+
+/** The event cursor kept in a rollout's provider state (an empty one when there is none). */
+function cursorOf(state: ProviderState): EventCursor {
+  return {
+    eventsAfter: String(state.eventsAfter ?? ''),
+    eventsSeen: Array.isArray(state.eventsSeen) ? state.eventsSeen.map(String) : [],
   };
 }
 
@@ -230,7 +282,8 @@ async function appRollout(op: OperationRecord, ctx: StepContext): Promise<Transi
     return go('apply', 'Applying', `Applying release ${revision}`);
   }
   if (op.phase === 'apply') {
-    if (op.kind === 'app.scale') {
+    // A scale changes only the replica count, unless the workload was gone and is made again.
+    if (op.kind === 'app.scale' && state.recreated === undefined) {
       await ctx.provider.scaleApp(op.org, app, record.scale);
     } else {
       const release = await repo.getRelease(op.org, app, revision);
@@ -255,14 +308,30 @@ async function appRollout(op: OperationRecord, ctx: StepContext): Promise<Transi
       delayMs: ctx.pollMs,
       reason: 'RollingOut',
       message: `Rolling out release ${revision} at ${record.scale.replicas} replica(s)`,
-      providerState: { rolloutStartedAt: at, eventsAfter: at },
+      // The deadline starts again with the workload; the event cursor of an earlier try goes on.
+      providerState: { ...state, rolloutStartedAt: at, eventsAfter: state.eventsAfter ?? at },
     };
   }
   if (op.phase === 'rollout' || op.phase === 'rollback-wait') {
     const rollingBack = op.phase === 'rollback-wait';
     const target = rollingBack ? Number(state.rollbackTo) : revision;
-    const { events, cursor } = await providerEvents(ctx, op.org, app, String(state.eventsAfter ?? ''));
+    const { events, cursor } = await providerEvents(ctx, op.org, app, cursorOf(state));
     const status = await ctx.provider.rolloutStatus(op.org, app);
+    const recreated = Number(state.recreated ?? 0);
+    if (status.revision === null && !status.failure && recreated < MAX_RECREATES) {
+      // The workload is gone (the local host restarted and its replicas with it): make it again rather
+      // than wait for a deadline that would report a failure of the release and roll it back.
+      return {
+        next: 'wait',
+        phase: rollingBack ? 'rollback' : 'apply',
+        delayMs: 0,
+        reason: 'WorkloadMissing',
+        message: `The workload of ${op.org}/${app} is gone; applying release ${target} again`,
+        warning: true,
+        providerState: { ...state, ...cursor, recreated: recreated + 1 },
+        events,
+      };
+    }
     const started = Date.parse(String(state.rolloutStartedAt ?? op.startedAt ?? op.createdAt));
     const overdue = ctx.now().getTime() - started > deadlineMs + DEADLINE_GRACE_MS;
     const failure =
@@ -298,7 +367,7 @@ async function appRollout(op: OperationRecord, ctx: StepContext): Promise<Transi
         delayMs: pollDelay(ctx, started),
         reason: 'RollingBack',
         message: `Rolling back to release ${target}: ${status.readyReplicas} ready, ${status.oldReplicas} old replica(s) left`,
-        providerState: { ...state, eventsAfter: cursor },
+        providerState: { ...state, ...cursor },
         events,
       };
     }
@@ -316,7 +385,7 @@ async function appRollout(op: OperationRecord, ctx: StepContext): Promise<Transi
           warning: true,
           providerState: {
             ...state,
-            eventsAfter: cursor,
+            ...cursor,
             failure: { code, message: failure.message },
             rollbackTo: serving,
           },
@@ -338,7 +407,7 @@ async function appRollout(op: OperationRecord, ctx: StepContext): Promise<Transi
       delayMs: pollDelay(ctx, started),
       reason: 'RollingOut',
       message: `Release ${revision}: ${status.updatedReplicas}/${status.replicas} updated, ${status.readyReplicas} ready, ${status.oldReplicas} old replica(s) left`,
-      providerState: { ...state, eventsAfter: cursor },
+      providerState: { ...state, ...cursor },
       events,
     };
   }

@@ -195,10 +195,19 @@ describe('local provider rollouts', () => {
     expect((await fetch(`${ingressUrl}/ttd/kill/`)).status).toBe(200);
   });
 
-  it('scales 1 -> 3 -> 1', async () => {
+  it('scales 1 -> 3 -> 1, spreading requests over all ready replicas', async () => {
     await provider.scaleApp('ttd', 'kill', { minReplicas: 1, maxReplicas: 5, replicas: 3 });
     expect((await complete('kill')).readyReplicas).toBe(3);
     expect(pids('kill')).toHaveLength(3);
+    // One request at a time: every replica has none in flight, so the ingress takes them in turn.
+    const answeredBy = new Map<string, number>();
+    for (let i = 0; i < 60; i++) {
+      const answer = (await (await fetch(`${ingressUrl}/ttd/kill/`)).json()) as { replica: string };
+      answeredBy.set(answer.replica, (answeredBy.get(answer.replica) ?? 0) + 1);
+    }
+    const ready = provider.replicas('ttd', 'kill').filter((r) => r.ready);
+    expect([...answeredBy.keys()].sort()).toEqual(ready.map((r) => r.id).sort());
+    for (const count of answeredBy.values()) expect(count).toBeGreaterThanOrEqual(10);
     await provider.scaleApp('ttd', 'kill', { minReplicas: 1, maxReplicas: 5, replicas: 1 });
     const status = await complete('kill');
     expect(status).toMatchObject({ replicas: 1, updatedReplicas: 1, readyReplicas: 1, oldReplicas: 0 });
@@ -254,7 +263,11 @@ describe('local provider rollouts', () => {
   });
 
   it('fails a rollout whose replica runs but never passes readiness within the deadline with ReadinessFailed', async () => {
-    await provider.applyApp('ttd', 'deadline', desired(release(1, { RUNTIME_READY_AFTER_MS: '600000' }), 1));
+    const never = desired(release(1, { RUNTIME_READY_AFTER_MS: '600000' }), 1);
+    await provider.applyApp('ttd', 'deadline', { ...never, progressDeadlineMs: 600_000 });
+    // Once the replica runs, the deadline is cut short (as an edited progressDeadlineSeconds): it has passed.
+    await until(() => provider.events('ttd', 'deadline').some((e) => e.type === 'Started'), 'the replica to listen');
+    await provider.applyApp('ttd', 'deadline', { ...never, progressDeadlineMs: 1 });
     const status = await until(async () => {
       const s = await provider.rolloutStatus('ttd', 'deadline');
       return s.failure ? s : undefined;

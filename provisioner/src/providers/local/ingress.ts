@@ -83,8 +83,9 @@ export interface OrgIngress {
  * replicas, least in-flight requests first and round robin among equals, streaming bodies both ways over
  * keep-alive connections. Unknown apps answer 404 and apps without a ready replica 503 with Retry-After, as
  * problem+json. A request whose connection fails before any answer is retried once per other ready replica
- * when that is safe: the connection was refused (nothing was sent; the body is only sent once connected), or
- * the request is idempotent and has no body (Envoy's `connect-failure` and `reset` retries).
+ * when that is safe: a request with a body whose replica had not yet asked for the body (`Expect: 100-continue`:
+ * the replica had not started it), a bodyless one whose connection was refused (nothing was sent), or an
+ * idempotent bodyless one (Envoy's `connect-failure` and `reset` retries).
  */
 export async function startOrgIngress(options: {
   org: string;
@@ -148,8 +149,18 @@ export async function startOrgIngress(options: {
       };
       let bodySent = false;
       let answered = false;
+      // A request with a body asks the replica for `100 Continue` and sends the body only then: a replica that
+      // failed before (died, or its kept-alive connection was gone) never started the request (Node emits
+      // 'request' after sending 100), so it is replayed on another one without running anything twice.
       const upstream = http.request(
-        { host: '127.0.0.1', port: replica.port, method: req.method, path: url, headers, agent },
+        {
+          host: '127.0.0.1',
+          port: replica.port,
+          method: req.method,
+          path: url,
+          headers: hasBody ? { ...headers, expect: '100-continue' } : headers,
+          agent,
+        },
         (upstreamRes) => {
           answered = true;
           res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.statusMessage, endToEndHeaders(upstreamRes.headers));
@@ -169,8 +180,10 @@ export async function startOrgIngress(options: {
         }
         const refused = error.code === 'ECONNREFUSED';
         if (refused) replica.connectFailed();
-        // Refused: nothing reached the replica. Otherwise only a bodyless idempotent request may run twice.
-        if ((refused && !bodySent) || (!hasBody && IDEMPOTENT.has(req.method ?? 'GET'))) {
+        // A body not sent yet: the replica never started the request. A bodyless one was refused (nothing reached
+        // the replica) or may run twice (idempotent).
+        const replayable = hasBody ? !bodySent : refused || IDEMPOTENT.has(req.method ?? 'GET');
+        if (replayable) {
           attempt();
           return;
         }
@@ -186,15 +199,12 @@ export async function startOrgIngress(options: {
         upstream.end();
         return;
       }
-      // Send the body only once connected, so a refused connection leaves the request replayable.
-      upstream.once('socket', (socket) => {
-        const send = () => {
-          bodySent = true;
-          req.pipe(upstream);
-        };
-        if (socket.connecting) socket.once('connect', send);
-        else send();
+      // The body goes once the replica asks for it; until then only the headers are on their way.
+      upstream.once('continue', () => {
+        bodySent = true;
+        req.pipe(upstream);
       });
+      upstream.flushHeaders();
     };
     attempt();
   });

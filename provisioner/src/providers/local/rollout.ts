@@ -1,5 +1,12 @@
 import { isReservedEnvName } from '../env.js';
-import { type AppDesired, type AppRelease, type AppScale, noRollout, type RolloutStatus } from '../types.js';
+import {
+  type AppDesired,
+  type AppRelease,
+  type AppScale,
+  noRollout,
+  type ReleaseReplicas,
+  type RolloutStatus,
+} from '../types.js';
 import { runsReferenceRuntime } from './image.js';
 import { Replica, type ReplicaEvent, type ReplicaTimings, type RuntimeCommand } from './replica.js';
 
@@ -61,11 +68,7 @@ export class AppController {
       this.rolloutStartedAt = Date.now();
       this.failure = undefined;
       this.completeReported = false;
-      if (this.deadlineTimer) clearTimeout(this.deadlineTimer);
-      // Judge the rollout when its deadline passes, so a stuck rollout is reported even if nobody asks.
-      this.deadlineMs = desired.progressDeadlineMs ?? this.options.progressDeadlineMs;
-      this.deadlineTimer = setTimeout(() => this.status(), this.deadlineMs + 1);
-      this.deadlineTimer.unref();
+      this.setDeadline(desired.progressDeadlineMs ?? this.options.progressDeadlineMs);
       if (!runsReferenceRuntime(desired.release.image)) {
         this.failure = {
           reason: 'ImagePullFailed',
@@ -73,8 +76,20 @@ export class AppController {
         };
         this.event('ImagePullFailed', this.failure.message, null);
       }
+    } else if (desired.progressDeadlineMs !== previous?.progressDeadlineMs) {
+      // A changed deadline applies to the rollout in progress, as an edited progressDeadlineSeconds does.
+      this.setDeadline(desired.progressDeadlineMs ?? this.options.progressDeadlineMs);
     }
     this.plan();
+  }
+
+  /** Sets the current rollout's deadline and judges the rollout when it passes, so a stuck one is reported unasked. */
+  private setDeadline(deadlineMs: number): void {
+    this.deadlineMs = deadlineMs;
+    if (this.deadlineTimer) clearTimeout(this.deadlineTimer);
+    const left = Math.max(0, this.rolloutStartedAt + deadlineMs - Date.now());
+    this.deadlineTimer = setTimeout(() => this.status(), left + 1);
+    this.deadlineTimer.unref();
   }
 
   /** Changes only the scale. */
@@ -113,6 +128,7 @@ export class AppController {
       oldReplicas,
       complete,
       ...(this.failure ? { failure: this.failure } : {}),
+      releases: releaseCounts(live),
     };
   }
 
@@ -236,6 +252,7 @@ export class AppController {
       APP: app,
       RELEASE: String(release.revision),
       VERSION: release.version,
+      REPLICA: id,
       PLATFORM_URL: platformUrl,
       APP_CONFIG: JSON.stringify(release.config),
     };
@@ -276,6 +293,18 @@ export class AppController {
       message,
     });
   }
+}
+
+/** Replicas and ready replicas per release revision, newest first. */
+function releaseCounts(replicas: Replica[]): ReleaseReplicas[] {
+  const counts = new Map<number, ReleaseReplicas>();
+  for (const r of replicas) {
+    const entry = counts.get(r.release.revision) ?? { revision: r.release.revision, replicas: 0, readyReplicas: 0 };
+    entry.replicas++;
+    if (r.ready) entry.readyReplicas++;
+    counts.set(r.release.revision, entry);
+  }
+  return [...counts.values()].sort((a, b) => b.revision - a.revision);
 }
 
 /** A release's identity for comparison: its JSON with object keys sorted, so stored copies compare equal. */

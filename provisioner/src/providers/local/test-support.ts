@@ -5,7 +5,7 @@ import { LocalProvider } from './index.js';
 export function testProvider(platformUrl = 'http://127.0.0.1:9', progressDeadlineMs = 60_000): LocalProvider {
   return new LocalProvider({
     platformUrl,
-    progressDeadlineMs: (_org, app) => (app === 'deadline' ? 1500 : progressDeadlineMs),
+    progressDeadlineMs,
     accessTokenFor: async (org, app) => `token-of-${org}-${app}`,
     timings: { probePeriodMs: 100, probeTimeoutMs: 2000, failureThreshold: 3, terminationGraceMs: 5000 },
   });
