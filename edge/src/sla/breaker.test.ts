@@ -28,6 +28,8 @@ describe('circuit breaker', () => {
     const problem = await expectProblem(open, 503);
     expect(problem.type).toBe('urn:altinn-platform:problem:circuit-open');
     expect(open.headers.get('retry-after')).toBe('30');
+    // the app's health, not the caller's quota: no RateLimit fields
+    expect(open.headers.get('ratelimit-policy')).toBeNull();
     expect(await upstreamHits('brk-open')).toBe(0);
     expect(await env.SLA_BREAKER.getByName('brk/flaky').status()).toMatchObject({ state: 'open', openings: 1 });
 

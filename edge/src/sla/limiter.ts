@@ -19,14 +19,18 @@ export interface Admission {
   release?: string[];
 }
 
-/** One limit's state after a decision, for the RateLimit headers. */
+/**
+ * One limit's state after a decision, for the RateLimit headers. A concurrency cap has no window
+ * and no reset (`windowSeconds` and `resetSeconds` 0: left out of the fields); its unit is the
+ * draft's `concurrent-requests`.
+ */
 export interface PolicyState {
   name: string;
   limit: number;
   windowSeconds: number;
   remaining: number;
   resetSeconds: number;
-  unit?: 'content-bytes';
+  unit?: 'content-bytes' | 'concurrent-requests';
 }
 
 /** Why a request was refused. */
@@ -183,6 +187,18 @@ export class SlaLimiter extends DurableObject {
         const name = `bytes-${a.quota.period}`;
         policies.push({ name, limit: a.quota.bytes, windowSeconds, remaining, resetSeconds, unit: 'content-bytes' });
       }
+    }
+
+    if (a.concurrency !== undefined) {
+      const remaining = Math.max(a.concurrency - this.slots.size, 0);
+      policies.push({
+        name: 'concurrency',
+        limit: a.concurrency,
+        windowSeconds: 0,
+        remaining,
+        resetSeconds: 0,
+        unit: 'concurrent-requests',
+      });
     }
 
     if (reason !== undefined) {
