@@ -4,8 +4,8 @@ import { SlidingLog } from './window';
 // deploy, a crash) continues where the old one stopped: every admission of a rate window and
 // every concurrency slot is written in the same event that decides on it. The Durable Object's
 // output gate holds the answer until those writes are durable, so no admission is ever answered
-// that a restarted object would not know about; writes of one event (and of events arriving
-// while a commit is in flight) are committed together.
+// that a restarted object would not know about; the writes of one event are coalesced into one
+// atomic commit.
 
 /** Sub-buckets a window is stored in: a restarted object holds an admission at most window/64 longer. */
 const BUCKETS = 64;
