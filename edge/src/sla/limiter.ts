@@ -159,7 +159,7 @@ export class SlaLimiter extends DurableObject {
       let keep = a.concurrency === undefined ? 0 : a.slotTimeoutMs;
       for (const w of windows) keep = Math.max(keep, w.windowMs);
       if (period !== undefined) keep = Math.max(keep, period.endsAt - now);
-      this.sweepWithin(keep);
+      if (keep > 0) this.sweepWithin(keep);
     }
 
     const policies: PolicyState[] = logs.map((log, i) => ({
