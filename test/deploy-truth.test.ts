@@ -1,9 +1,5 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '../scripts/processes.js';
+import { type LocalPlatform, startLocalPlatform } from './support/platform.js';
 
 /**
  * Deploys that tell the truth, on the whole local platform as `npm start` runs it (edge in wrangler
@@ -12,61 +8,20 @@ import { freePort } from '../scripts/processes.js';
  * steady load goes through the edge. Each failure is named, rolled back automatically, and told
  * with events and the failing replicas' log lines; the edge sees no failed request throughout.
  */
-const ADMIN = 'deploy-truth-provisioner-admin';
-const dataDir = mkdtempSync(join(tmpdir(), 'deploy-truth-'));
-const ports = { edge: 0, functions: 0, azurite: 0 };
-let launcher: ChildProcess;
-let output = '';
+let platform: LocalPlatform;
+let ports: LocalPlatform['ports'];
 let orgToken = '';
 
 beforeAll(async () => {
-  ports.edge = await freePort();
-  ports.functions = await freePort();
-  ports.azurite = await freePort();
-  launcher = spawn('npm', ['start', '--silent'], {
-    env: {
-      ...process.env,
-      EDGE_PORT: String(ports.edge),
-      FUNCTIONS_PORT: String(ports.functions),
-      AZURITE_PORT: String(ports.azurite),
-      DATA_DIR: dataDir,
-      PROVISIONER_ADMIN_TOKEN: ADMIN,
-      PROVISIONER_POLL_MS: '200',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true,
-  });
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`not ready in time:\n${output}`)), 150_000);
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.includes('Local platform is ready.')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    };
-    launcher.stdout?.on('data', onData);
-    launcher.stderr?.on('data', onData);
-    launcher.once('exit', (code) => reject(new Error(`npm start exited (${code}):\n${output}`)));
-  });
-  const token = await fetch(
-    `http://127.0.0.1:${ports.functions}/authentication/api/v1/testidp/token?orgNumber=310500003&scope=altinn:appdeploy&exchange=true`,
-  );
-  orgToken = (await token.text()).trim();
+  // Autoscaling off: the steady load must not scale the app between deploys (its scale operation would
+  // make the next deploy a 409); test/autoscale.test.ts covers autoscaling.
+  platform = await startLocalPlatform({ PROVISIONER_POLL_MS: '200', PROVISIONER_AUTOSCALE: 'off' });
+  ports = platform.ports;
+  orgToken = await platform.orgToken();
 }, 180_000);
 
 afterAll(async () => {
-  if (launcher?.pid !== undefined) {
-    const exited = new Promise((resolve) => launcher.once('exit', resolve));
-    try {
-      process.kill(-launcher.pid, 'SIGINT');
-      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 30_000))]);
-      process.kill(-launcher.pid, 'SIGKILL');
-    } catch {
-      // Already gone.
-    }
-  }
-  rmSync(dataDir, { recursive: true, force: true });
+  await platform?.stop();
 }, 60_000);
 
 const api = (path: string) => `http://127.0.0.1:${ports.functions}/provisioner/api/v1/clusters/ttd/apps/demo${path}`;

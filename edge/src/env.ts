@@ -39,7 +39,7 @@ export interface Env {
   SLA_METRICS?: DurableObjectNamespace<import('./sla/metrics').SlaMetrics>;
   /** Plan of callers without a plan (anonymous end users, consumers whose plan is gone); default `default`. */
   SLA_DEFAULT_PLAN?: string;
-  /** JWKS (JSON) of the platform's token keys: verified tokens identify org and user callers for the SLA. */
+  /** The platform's token keys, as JWKS JSON or the URL of its JWKS endpoint: verified tokens identify org and user callers for the SLA. */
   PLATFORM_JWKS?: string;
   /** Milliseconds a plan or key lookup stays in the isolate's memory. */
   SLA_CACHE_TTL_MS?: string;
