@@ -7,6 +7,7 @@ import { flushMetrics } from '.';
 import { prometheusText } from './metrics';
 import { type Consumer, consumerBody, type Plan, planBody, publicConsumer, slaId } from './schema';
 import { hashKey, newSubscriptionKey, policyCache, SlaStore } from './store';
+import { consumerUsage } from './usage';
 
 function notFound(what: string): Problem {
   return new Problem({ status: 404, kind: 'not-found', title: 'Not found', detail: `No ${what}.` });
@@ -96,6 +97,9 @@ consumersAdmin.get('/', async (c) => {
   const consumers = await Promise.all(ids.map((id) => store.getConsumer(id)));
   return c.json({ consumers: consumers.filter((x) => x !== null).map(publicConsumer) });
 });
+
+/** How much of its quota the consumer has used this period (usage.ts). */
+consumersAdmin.get('/:consumer/usage', consumerUsage);
 
 consumersAdmin.get('/:consumer', async (c) => {
   const id = requireId('consumer', c.req.param('consumer'));

@@ -1,6 +1,6 @@
 import { abortAllDurableObjects, env, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { expectProblem, routeOrg, upstreamHits } from '../../test/helpers';
+import { admin, expectProblem, routeOrg, upstreamHits } from '../../test/helpers';
 import { SlaLimiter } from './limiter';
 import { call, drain, eventually, newConsumer, putPlan, setLimiterClock } from './testing';
 
@@ -182,6 +182,36 @@ describe('quotas', () => {
     const next = await call('/slaorg/app/', primary);
     expect(next.status).toBe(200);
     expect(next.headers.get('ratelimit')).toBe('"quota-day";r=1;t=86400');
+  });
+
+  it('reports the quota a consumer has used this period, for its plan and for an app override, at /_edge/consumers/{id}/usage', async () => {
+    await putPlan('five-a-day', {
+      quota: { period: 'day', calls: 5, bytes: 1_000_000 },
+      apps: { 'slaorg/other': { quota: { period: 'month', calls: 2 } } },
+    });
+    const { primary } = await newConsumer('quota-usage', 'five-a-day');
+    await setLimiterClock('c:quota-usage#0', Date.UTC(2026, 10, 25, 10, 0, 0));
+    for (let i = 0; i < 3; i++) await drain(await call('/slaorg/app/', primary));
+    const usage = await admin('GET', '/consumers/quota-usage/usage');
+    expect(usage.status).toBe(200);
+    expect(await usage.json()).toMatchObject({
+      consumer: 'quota-usage',
+      plan: 'five-a-day',
+      quota: { period: 'day', calls: { used: 3, limit: 5 }, bytes: { limit: 1_000_000 } },
+    });
+
+    await setLimiterClock('c:quota-usage@slaorg/other#0', Date.UTC(2026, 10, 25, 10, 0, 0));
+    await drain(await call('/slaorg/other/', primary));
+    const other = await (await admin('GET', '/consumers/quota-usage/usage?app=slaorg/other')).json();
+    expect(other).toMatchObject({ app: 'slaorg/other', quota: { period: 'month', calls: { used: 1, limit: 2 } } });
+    expect((other as { quota: Record<string, unknown> }).quota.bytes).toBeUndefined();
+
+    await putPlan('rate-only', { rate: [{ limit: 100, windowSeconds: 1 }] });
+    await newConsumer('no-quota', 'rate-only');
+    expect(await (await admin('GET', '/consumers/no-quota/usage')).json()).toMatchObject({ quota: null });
+    await expectProblem(await admin('GET', '/consumers/nobody/usage'), 404);
+    await expectProblem(await admin('GET', '/consumers/quota-usage/usage?app=not-an-app'), 400);
+    await expectProblem(await admin('GET', '/consumers/quota-usage/usage', undefined, null), 401);
   });
 
   it('a call quota of 0 blocks every request with 403 and nothing reaches the upstream', async () => {
