@@ -37,11 +37,16 @@ beforeAll(async () => {
           app: 'forms',
           latencies: Array.from({ length: 10 + reads }, (_, i) => (i % 4 === 0 ? 20 * (1 + (reads % 3)) : 3)),
           rejections: { rate: reads, quota: 2 },
+          consumer: 'acme',
         }),
       ],
       apps: [{ org: 'ttd', app: 'forms', inFlight: reads % 3, requestsPerSecond: rps }],
     };
   };
+  edge.usage = (consumer, app) =>
+    consumer === 'acme' && app === 'ttd/forms'
+      ? { consumer, quota: { period: 'day', resetsAt: '2026-11-26T00:00:00.000Z', calls: { used: 7, limit: 10 } } }
+      : null;
   h = await openProvisionerHarness({ edge: { url: edge.url, token: edge.token } });
   expect((await h.call('PUT', '/clusters/ttd', { region: 'norwayeast' })).status).toBe(202);
   await h.settle();
@@ -114,6 +119,7 @@ describe('operator dashboard in Chromium', () => {
     const row = await page.locator('#apps tbody tr', { hasText: 'ttd/forms' }).textContent();
     expect(row).toContain('Ready');
     expect(row).toContain('2/2');
+    expect(row).toContain('acme 7/10 calls a day (70 %)');
     expect(await page.locator('#clusters tbody').textContent()).toContain('ttd');
     expect(await page.locator('#operations tbody').textContent()).toContain('app.deploy');
     expect(await page.locator('#releases tbody').textContent()).toContain('1.0.0');

@@ -40,9 +40,28 @@ export interface AppSla {
   bytesIn: number;
   bytesOut: number;
   consumers: number;
-  /** Quota used: null, the edge's metrics do not report quota counters (they live in the limiter objects). */
-  quotaUsed: null;
+  /** Quota used this period by the app's consumers that have a quota (`GET /_edge/consumers/{id}/usage`), most used first. */
+  quotaUsed: QuotaUse[];
 }
+
+/** How much of its quota one consumer has used this period for an app, as the edge's limiters count it. */
+export interface QuotaUse {
+  consumer: string;
+  period: 'day' | 'month';
+  resetsAt: string;
+  calls?: { used: number; limit: number };
+  bytes?: { used: number; limit: number };
+}
+
+/** The most-used share of a quota use (0..1, or more when over); 1 for a limit of 0. */
+export function quotaShare(use: QuotaUse): number {
+  const share = (c: { used: number; limit: number } | undefined) =>
+    c === undefined ? 0 : c.limit === 0 ? 1 : c.used / c.limit;
+  return Math.max(share(use.calls), share(use.bytes));
+}
+
+/** Consumers whose quota is looked up per app and poll, at most: the busiest ones. */
+const QUOTA_CONSUMERS_PER_APP = 10;
 
 /** What reading the edge gave: figures, or why there are none. */
 export type EdgeMetricsResult =
@@ -99,7 +118,7 @@ export function appSlaOf(report: EdgeReport): AppSla[] {
           bytesIn: 0,
           bytesOut: 0,
           consumers: 0,
-          quotaUsed: null,
+          quotaUsed: [],
         },
         buckets: new Map(),
       };
@@ -133,6 +152,16 @@ export function appSlaOf(report: EdgeReport): AppSla[] {
   });
 }
 
+/** The consumers of an app that may have a quota (named consumers, not anonymous callers), busiest first. */
+function busiestConsumers(report: EdgeReport, org: string, app: string): string[] {
+  return (report.series ?? [])
+    .filter((s) => s.org === org && s.app === app && /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/.test(s.consumer))
+    .filter((s) => s.consumer !== 'anonymous')
+    .sort((a, b) => b.requests - a.requests)
+    .slice(0, QUOTA_CONSUMERS_PER_APP)
+    .map((s) => s.consumer);
+}
+
 /** Options of edgeMetricsClient. */
 export interface EdgeMetricsOptions {
   /** The edge's base URL (EDGE_ADMIN_URL). */
@@ -148,6 +177,25 @@ export interface EdgeMetricsOptions {
 export function edgeMetricsClient(options: EdgeMetricsOptions): EdgeMetrics {
   const doFetch = options.fetch ?? fetch;
   const timeoutMs = options.timeoutMs ?? 1_500;
+  /** A consumer's quota use for an app; null when it is not a consumer, has no quota, or the edge fails. */
+  async function quotaOf(consumer: string, app: string): Promise<QuotaUse | null> {
+    const url = new URL(`/_edge/consumers/${encodeURIComponent(consumer)}/usage`, options.baseUrl);
+    url.searchParams.set('app', app);
+    try {
+      const response = await doFetch(url, {
+        headers: { authorization: `Bearer ${options.token}`, accept: 'application/json' },
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+      if (!response.ok) {
+        await response.body?.cancel();
+        return null;
+      }
+      const body = (await response.json()) as { quota: Omit<QuotaUse, 'consumer'> | null };
+      return body.quota === null ? null : { consumer, ...body.quota };
+    } catch {
+      return null;
+    }
+  }
   return {
     async read(org) {
       const url = new URL('/_edge/metrics', options.baseUrl);
@@ -170,11 +218,22 @@ export function edgeMetricsClient(options: EdgeMetricsOptions): EdgeMetrics {
         await response.body?.cancel();
         return { status: 'error', detail: `The edge answered ${response.status} to GET /_edge/metrics.`, apps: [] };
       }
+      let report: EdgeReport;
       try {
-        return { status: 'ok', apps: appSlaOf((await response.json()) as EdgeReport) };
+        report = (await response.json()) as EdgeReport;
       } catch {
         return { status: 'error', detail: 'The edge answered metrics that are not JSON.', apps: [] };
       }
+      const apps = appSlaOf(report);
+      await Promise.all(
+        apps.map(async (sla) => {
+          const uses = await Promise.all(
+            busiestConsumers(report, sla.org, sla.app).map((consumer) => quotaOf(consumer, `${sla.org}/${sla.app}`)),
+          );
+          sla.quotaUsed = uses.filter((u): u is QuotaUse => u !== null).sort((a, b) => quotaShare(b) - quotaShare(a));
+        }),
+      );
+      return { status: 'ok', apps };
     },
   };
 }

@@ -64,6 +64,43 @@ function twoOrgReport(org: string | undefined) {
 }
 
 describe('GET /provisioner/api/v1/overview', () => {
+  it("shows each app's quota used by its named consumers this period, most used first, read from the edge's limiters", async () => {
+    edge = await startFakeEdge();
+    edge.report = twoOrgReport;
+    const asked: string[] = [];
+    edge.usage = (consumer, app) => {
+      asked.push(`${consumer} ${app}`);
+      if (consumer !== 'acme' || app !== 'ttd/forms') return null;
+      return {
+        consumer,
+        plan: 'gold',
+        app,
+        quota: {
+          period: 'day',
+          periodName: '2026-11-25',
+          resetsAt: '2026-11-26T00:00:00.000Z',
+          calls: { used: 8, limit: 10 },
+        },
+      };
+    };
+    const harness = await withEdge(edge);
+    await deployTwoOrgs(harness);
+    const overview = await json(await harness.call('GET', '/overview'));
+    const forms = overview.clusters[1]?.apps[0];
+    expect(forms?.sla?.quotaUsed).toEqual([
+      {
+        consumer: 'acme',
+        period: 'day',
+        periodName: '2026-11-25',
+        resetsAt: '2026-11-26T00:00:00.000Z',
+        calls: { used: 8, limit: 10 },
+      },
+    ]);
+    expect(overview.clusters[0]?.apps[0]?.sla?.quotaUsed).toEqual([]);
+    // Named consumers only: anonymous callers have no quota to look up.
+    expect(asked).toEqual(['acme ttd/forms']);
+  });
+
   it('answers 401 without a token and 403 for a user token or an org token without altinn:appdeploy', async () => {
     const harness = await withEdge(undefined);
     const none = await harness.call('GET', '/overview', undefined, null);
@@ -106,7 +143,6 @@ describe('GET /provisioner/api/v1/overview', () => {
       inFlight: 3,
       status: { '2xx': 19, '5xx': 1 },
       rejections: { rate: 2, quota: 1 },
-      quotaUsed: null,
     });
     // Percentiles of the merged histogram (18 calls in 2-5 ms, 2 in 100-250 ms), not of one consumer.
     expect(forms?.sla?.latencyMs.p50).toBeCloseTo(2 + 3 * (10 / 18), 5);
@@ -121,7 +157,9 @@ describe('GET /provisioner/api/v1/overview', () => {
     expect(overview.operations).toHaveLength(5);
     expect(overview.operations[0]).toMatchObject({ kind: 'app.deploy', org: 'brg', app: 'tax', status: 'Succeeded' });
     expect(overview.operations.every((o) => typeof o.reason === 'string')).toBe(true);
-    expect(edge.requests).toEqual([{ path: '/_edge/metrics', authorization: `Bearer ${edge.token}` }]);
+    expect(edge.requests[0]).toEqual({ path: '/_edge/metrics', authorization: `Bearer ${edge.token}` });
+    const bearer = `Bearer ${edge.token}`;
+    expect(edge.requests.every((r) => r.authorization === bearer)).toBe(true);
   });
 
   it('keeps an org token to its own org, asks the edge for that org only, and never shows the edge token', async () => {
@@ -140,7 +178,11 @@ describe('GET /provisioner/api/v1/overview', () => {
     expect(overview.sla.map((s) => `${s.org}/${s.app}`)).toEqual(['ttd/forms']);
     expect(new Set(overview.operations.map((o) => o.org))).toEqual(new Set(['ttd']));
     expect(overview.releases.every((r) => r.org === 'ttd')).toBe(true);
-    expect(edge.requests.map((r) => r.path)).toEqual(['/_edge/metrics?org=ttd']);
+    // The metrics of ttd only, and quota lookups for ttd's apps only.
+    expect(edge.requests.map((r) => r.path)).toEqual([
+      '/_edge/metrics?org=ttd',
+      '/_edge/consumers/acme/usage?app=ttd%2Fforms',
+    ]);
   });
 
   it('still answers 200 with the provisioner state and says so when the edge is unreachable', async () => {

@@ -41,6 +41,8 @@ export interface FakeEdge {
   readonly requests: { path: string; authorization: string | undefined }[];
   /** The report answered; called per request, so figures may change between calls. */
   report: (org: string | undefined) => EdgeReport;
+  /** A consumer's quota use for an app (`GET /_edge/consumers/{id}/usage?app=`); null answers 404 (not a consumer). */
+  usage: (consumer: string, app: string | null) => Record<string, unknown> | null;
   /** When true, requests are accepted and never answered. */
   hang: boolean;
   close(): Promise<void>;
@@ -53,6 +55,7 @@ export async function startFakeEdge(token = 'fake-edge-admin-token-0123456789'):
     token,
     requests: [],
     report: () => ({ series: [], apps: [] }),
+    usage: () => null,
     hang: false,
     close: async () => {},
   };
@@ -60,12 +63,19 @@ export async function startFakeEdge(token = 'fake-edge-admin-token-0123456789'):
     edge.requests.push({ path: req.url ?? '', authorization: req.headers.authorization });
     if (edge.hang) return;
     const url = new URL(req.url ?? '/', 'http://edge.test');
-    if (url.pathname !== '/_edge/metrics') {
-      res.writeHead(404).end();
-      return;
-    }
     if (req.headers.authorization !== `Bearer ${token}`) {
       res.writeHead(401, { 'content-type': 'application/problem+json' }).end('{"status":401}');
+      return;
+    }
+    const usage = /^\/_edge\/consumers\/([^/]+)\/usage$/.exec(url.pathname);
+    if (usage) {
+      const body = edge.usage(decodeURIComponent(usage[1] ?? ''), url.searchParams.get('app'));
+      if (body === null) res.writeHead(404, { 'content-type': 'application/problem+json' }).end('{"status":404}');
+      else res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+      return;
+    }
+    if (url.pathname !== '/_edge/metrics') {
+      res.writeHead(404).end();
       return;
     }
     res.writeHead(200, { 'content-type': 'application/json' });

@@ -56,9 +56,16 @@ const ms = (value) => (value === null || value === undefined ? null : `${+value.
 const time = (iso) => (iso ? new Date(iso).toLocaleTimeString() : null);
 const sum = (record) => Object.values(record ?? {}).reduce((a, b) => a + b, 0);
 
+/** The most used quota of the app's consumers: "acme 8/10 calls a day (80 %)", or none. */
 function quotaText(sla) {
   if (!sla) return null;
-  return sla.quotaUsed === null ? 'n/a' : String(sla.quotaUsed);
+  const [top] = sla.quotaUsed ?? [];
+  if (!top) return 'none';
+  const parts = [top.calls && [top.calls, 'calls'], top.bytes && [top.bytes, 'bytes']].filter(Boolean);
+  const [[count, unit]] = parts.sort((a, b) => b[0].used / (b[0].limit || 1) - a[0].used / (a[0].limit || 1));
+  const share = count.limit === 0 ? 100 : Math.round((100 * count.used) / count.limit);
+  const more = sla.quotaUsed.length > 1 ? ` (+${sla.quotaUsed.length - 1})` : '';
+  return `${top.consumer} ${count.used}/${count.limit} ${unit} a ${top.period} (${share} %)${more}`;
 }
 
 function render(overview) {
