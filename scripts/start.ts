@@ -72,6 +72,8 @@ async function main(): Promise<void> {
       `EDGE_ADMIN_TOKEN=${adminToken}`,
       `EGRESS_CREDENTIALS_KEY=${randomBytes(32).toString('base64')}`,
       `EGRESS_JWKS_URL=${functionsUrl}/authentication/api/v1/openid/.well-known/openid-configuration/jwks`,
+      // SLA: callers with a verified platform token are limited per org or user (edge/src/sla/token.ts)
+      `PLATFORM_JWKS=${functionsUrl}/authentication/api/v1/openid/.well-known/openid-configuration/jwks`,
       '',
     ].join('\n'),
     { mode: 0o600 },

@@ -10,6 +10,12 @@ export interface BreakerConfig {
   maxOpenMs: number;
   /** How long one half-open probe may take before another is let through. */
   probeTimeoutMs: number;
+  /**
+   * Distinct sources (apps) the consecutive failures must come from before the circuit opens
+   * (default 1). An org cluster's circuit needs 2: one broken app alone has its own circuit and
+   * must not take its org's other apps down with it.
+   */
+  minSources?: number;
 }
 
 /** State of one upstream's circuit. */
@@ -29,10 +35,13 @@ interface Stored {
   failures: number;
   openUntil: number;
   openings: number;
+  /** Distinct sources of the current run of failures (at most `minSources`). */
+  sources?: string[];
 }
 
 /**
- * The circuit of one upstream (`org/app`). Closed: everything passes and consecutive failures
+ * The circuit of one upstream (an app `org/app`, or an org's cluster `cluster:{org}`). Closed:
+ * everything passes and consecutive failures
  * are counted. Open (after `consecutiveFailures`): everything is refused until the opening ends.
  * Half-open: one probe at a time goes upstream; a success closes the circuit, a failure opens it
  * again for longer (base x openings, capped). State changes are stored, so an evicted object
@@ -73,8 +82,8 @@ export class CircuitBreaker extends DurableObject {
     return { state: s.state, failures: s.failures, allowed: true };
   }
 
-  /** Records an upstream outcome: a 5xx or a timeout is a failure. */
-  record(ok: boolean, config: BreakerConfig): CircuitView {
+  /** Records an upstream outcome (a 5xx or a timeout is a failure), from `source` (the app, for a cluster). */
+  record(ok: boolean, config: BreakerConfig, source?: string): CircuitView {
     const s = this.stored;
     const now = this.clock();
     const before = s.state;
@@ -84,10 +93,20 @@ export class CircuitBreaker extends DurableObject {
         s.openings = 0;
         this.probeUntil = 0;
       }
-      if (s.state === 'closed') s.failures = 0;
+      if (s.state === 'closed') {
+        s.failures = 0;
+        delete s.sources;
+      }
     } else {
       s.failures += 1;
-      const trips = s.state === 'half-open' || (s.state === 'closed' && s.failures >= config.consecutiveFailures);
+      const minSources = config.minSources ?? 1;
+      if (minSources > 1 && source !== undefined) {
+        s.sources ??= [];
+        if (s.sources.length < minSources && !s.sources.includes(source)) s.sources.push(source);
+      }
+      const spread = minSources <= 1 || (s.sources?.length ?? 0) >= minSources;
+      const trips =
+        s.state === 'half-open' || (s.state === 'closed' && s.failures >= config.consecutiveFailures && spread);
       if (trips) {
         s.openings += 1;
         s.state = 'open';

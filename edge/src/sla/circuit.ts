@@ -13,6 +13,16 @@ export function breakerConfig(env: Env): BreakerConfig {
   };
 }
 
+/** The circuit of an org's cluster: its name, and its thresholds (the failures must span 2 apps). */
+export function clusterCircuit(org: string): string {
+  return `cluster:${org}`;
+}
+
+function configFor(env: Env, upstream: string): BreakerConfig {
+  const config = breakerConfig(env);
+  return upstream.startsWith('cluster:') ? { ...config, minSources: 2 } : config;
+}
+
 /** What this isolate last heard from each upstream's circuit; closed and clean ones cost no RPC. */
 const circuits = new Map<string, { view: CircuitView; trustUntil: number }>();
 
@@ -23,7 +33,7 @@ export async function checkCircuit(env: Env, upstream: string): Promise<CircuitV
   if (known === undefined || (known.view.state === 'closed' && known.view.failures === 0)) return null;
   if (!known.view.allowed && Date.now() < known.trustUntil) return known.view;
   try {
-    const view = await env.SLA_BREAKER.getByName(upstream).admit(breakerConfig(env));
+    const view = await env.SLA_BREAKER.getByName(upstream).admit(configFor(env, upstream));
     remember(env, upstream, view);
     return view;
   } catch {
@@ -31,13 +41,13 @@ export async function checkCircuit(env: Env, upstream: string): Promise<CircuitV
   }
 }
 
-/** Tells the circuit about a failure, or about a success when this isolate knows of trouble. */
-export async function reportCircuit(env: Env, upstream: string, ok: boolean): Promise<void> {
+/** Tells the circuit about a failure (from `source`), or about a success when this isolate knows of trouble. */
+export async function reportCircuit(env: Env, upstream: string, ok: boolean, source?: string): Promise<void> {
   if (env.SLA_BREAKER === undefined) return;
   const known = circuits.get(upstream);
   if (ok && (known === undefined || (known.view.state === 'closed' && known.view.failures === 0))) return;
   try {
-    remember(env, upstream, await env.SLA_BREAKER.getByName(upstream).record(ok, breakerConfig(env)));
+    remember(env, upstream, await env.SLA_BREAKER.getByName(upstream).record(ok, configFor(env, upstream), source));
   } catch {
     // the next failure reports again
   }

@@ -4,7 +4,9 @@ import type { PolicyState } from './limiter';
  * Sets the rate-limit fields on a response: the IETF draft's (-11) `RateLimit-Policy` (each
  * policy: quota `q`, window `w`, unit `qu` when not requests) and `RateLimit` (remaining `r`,
  * seconds to reset `t`), plus the older `RateLimit-Limit` / `-Remaining` / `-Reset` (Kong, and
- * draft -03) of the most restrictive policy: the one with the fewest requests left.
+ * draft -03) of the most restrictive policy counting requests: the one with the fewest left. A
+ * concurrency cap is a policy of the draft's unit `concurrent-requests`, without `w` or `t` (it
+ * has no window, and a slot frees when a request ends, not at a known time).
  */
 export function setRateLimitHeaders(headers: Headers, policies: PolicyState[]): void {
   if (policies.length === 0) return;
@@ -12,8 +14,9 @@ export function setRateLimitHeaders(headers: Headers, policies: PolicyState[]): 
   const current: string[] = [];
   let tightest: PolicyState | undefined;
   for (const p of policies) {
-    policy.push(`"${p.name}";q=${p.limit};w=${p.windowSeconds}${p.unit ? `;qu="${p.unit}"` : ''}`);
-    current.push(`"${p.name}";r=${p.remaining};t=${p.resetSeconds}`);
+    const window = p.windowSeconds > 0 ? `;w=${p.windowSeconds}` : '';
+    policy.push(`"${p.name}";q=${p.limit}${window}${p.unit ? `;qu="${p.unit}"` : ''}`);
+    current.push(`"${p.name}";r=${p.remaining}${p.windowSeconds > 0 ? `;t=${p.resetSeconds}` : ''}`);
     if (p.unit === undefined && (tightest === undefined || p.remaining < tightest.remaining)) tightest = p;
   }
   headers.set('ratelimit-policy', policy.join(', '));

@@ -1,6 +1,6 @@
 import { createExecutionContext, env, SELF, waitOnExecutionContext } from 'cloudflare:test';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
-import { admin, expectProblem, routeOrg } from '../../test/helpers';
+import { admin, expectProblem, routeOrg, upstreamHits } from '../../test/helpers';
 import type { Received } from '../../test/upstream';
 import worker from '../index';
 import { call, drain, eventually, inFlight, newConsumer, putPlan, setLimiterClock, TEST_DEFAULT_PLAN } from './testing';
@@ -77,6 +77,33 @@ describe('concurrency caps', () => {
     await drain(next);
   });
 
+  it('shows the cap as a concurrent-requests policy (IETF draft unit, no window) on admitted and refused answers', async () => {
+    await putPlan('two-at-once', { concurrency: 2 });
+    const { primary } = await newConsumer('conc-headers', 'two-at-once');
+    const first = await call('/conc/app/?mode=stream&chunks=4&interval=100', primary);
+    expect(first.headers.get('ratelimit-policy')).toBe('"concurrency";q=2;qu="concurrent-requests"');
+    expect(first.headers.get('ratelimit')).toBe('"concurrency";r=1');
+    const second = await call('/conc/app/?mode=stream&chunks=4&interval=100', primary);
+    expect(second.headers.get('ratelimit')).toBe('"concurrency";r=0');
+    const refused = await call('/conc/app/', primary);
+    await expectProblem(refused, 429);
+    expect(refused.headers.get('retry-after')).toBe('1');
+    expect(refused.headers.get('ratelimit-policy')).toBe('"concurrency";q=2;qu="concurrent-requests"');
+    expect(refused.headers.get('ratelimit')).toBe('"concurrency";r=0');
+    // the older fields count requests in a window: a cap alone sets none of them
+    expect(refused.headers.get('ratelimit-limit')).toBeNull();
+    await Promise.all([drain(first), drain(second)]);
+  });
+
+  it('a concurrency cap of 0 blocks every request and nothing reaches the upstream', async () => {
+    await putPlan('none-at-once', { concurrency: 0 });
+    const { primary } = await newConsumer('conc-zero', 'none-at-once');
+    const res = await call('/conc/app/', primary, { headers: { 'x-test-marker': 'conc-zero' } });
+    expect((await expectProblem(res, 429)).type).toBe('urn:altinn-platform:problem:concurrency-limited');
+    expect(res.headers.get('ratelimit')).toBe('"concurrency";r=0');
+    expect(await upstreamHits('conc-zero')).toBe(0);
+  });
+
   it('expires a slot that is never released, so a crashed request cannot leak it', async () => {
     const stub = env.SLA_LIMITER.getByName('leak-test#0');
     const t0 = Date.UTC(2026, 10, 25);
@@ -99,6 +126,9 @@ describe('callers and keys', () => {
       const problem = await expectProblem(res, 401);
       expect(problem.type).toBe('urn:altinn-platform:problem:subscription-key-invalid');
       expect(res.headers.get('www-authenticate')).toContain('Ocp-Apim-Subscription-Key');
+      // no caller, no policy: a 401 carries WWW-Authenticate only (retrying the same key does not help)
+      expect(res.headers.get('retry-after')).toBeNull();
+      expect(res.headers.get('ratelimit-policy')).toBeNull();
     }
   });
 
@@ -210,6 +240,45 @@ describe('when the limiter cannot be reached', () => {
     const res = await viaBrokenLimiter('/keyorg/app/', primary);
     const problem = await expectProblem(res, 503);
     expect(problem.type).toBe('urn:altinn-platform:problem:limiter-unavailable');
+    expect(res.headers.get('retry-after')).toBe('1');
+  });
+
+  /** A limiter namespace whose objects never answer (a hung object, an overloaded location). */
+  const hung = {
+    idFromName: (name: string) => env.SLA_LIMITER.idFromName(name),
+    get: () => ({ admit: () => new Promise(() => {}) }),
+  } as unknown as typeof env.SLA_LIMITER;
+
+  async function viaHungLimiter(path: string, key: string): Promise<Response> {
+    const ctx = createExecutionContext();
+    const req = new Request<unknown, IncomingRequestCfProperties>(`https://edge.test${path}`, {
+      headers: { 'ocp-apim-subscription-key': key },
+    });
+    const res = await worker.fetch(req, { ...env, SLA_LIMITER: hung, SLA_LIMITER_TIMEOUT_MS: '50' }, ctx);
+    const body = await res.arrayBuffer();
+    await waitOnExecutionContext(ctx);
+    return new Response(body, res);
+  }
+
+  it('a limiter that hangs past SLA_LIMITER_TIMEOUT_MS falls to fail-open: the request goes through, logged', async () => {
+    await putPlan('hang-open', { rate: [{ limit: 1, windowSeconds: 60 }] });
+    const { primary } = await newConsumer('hangs-open', 'hang-open');
+    const warn = vi.spyOn(console, 'warn');
+    try {
+      const res = await viaHungLimiter('/keyorg/app/', primary);
+      expect(res.status).toBe(200);
+      expect(res.headers.get('ratelimit')).toBeNull();
+      expect(warn.mock.calls.map((c) => String(c[0])).join('\n')).toContain('did not answer within 50 ms');
+    } finally {
+      warn.mockRestore();
+    }
+  });
+
+  it('a limiter that hangs past SLA_LIMITER_TIMEOUT_MS falls to fail-closed: 503 + Retry-After', async () => {
+    await putPlan('hang-closed', { rate: [{ limit: 100, windowSeconds: 60 }], failMode: 'closed' });
+    const { primary } = await newConsumer('hangs-closed', 'hang-closed');
+    const res = await viaHungLimiter('/keyorg/app/', primary);
+    expect((await expectProblem(res, 503)).type).toBe('urn:altinn-platform:problem:limiter-unavailable');
     expect(res.headers.get('retry-after')).toBe('1');
   });
 });

@@ -1,7 +1,7 @@
 import { type Env, intSetting } from '../env';
 import { errorResponse, Problem, type ProblemKind } from '../problem';
 import type { AppTarget } from '../proxy';
-import { checkCircuit, reportCircuit } from './circuit';
+import { checkCircuit, clusterCircuit, reportCircuit } from './circuit';
 import { scalePolicies, setRateLimitHeaders } from './headers';
 import type { Decision } from './limiter';
 import { metricsRecorder, type Rejection } from './metrics';
@@ -33,6 +33,8 @@ async function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
 }
 const METRICS_FLUSH_MS = 1_000;
 const UPSTREAM_FAILURES = new Set<ProblemKind>(['upstream-timeout', 'upstream-unreachable']);
+/** Answers that say the cluster (its ingress), not the app, failed: Envoy's gateway failures. */
+const GATEWAY_FAILURES = new Set([502, 503, 504]);
 
 /** Sends the request upstream (the proxy), with the URL it should use. */
 export type Forward = (request: Request, url: URL) => Promise<Response>;
@@ -126,18 +128,19 @@ export async function enforce(
       }
     }
 
-    const circuit = await checkCircuit(env, `${org}/${app}`);
-    if (circuit !== null && !circuit.allowed) {
-      metricsRecorder.rejected(org, app, consumerLabel, 'circuit');
-      throw refuse(
-        503,
-        'circuit-open',
-        'Service unavailable',
-        `${org}/${app} is failing; the edge is holding requests back.`,
-        {
+    // the app's circuit, then its org cluster's: each opens on its own failures
+    const upstreams: [upstream: string, what: string][] = [
+      [`${org}/${app}`, `${org}/${app} is failing`],
+      [clusterCircuit(org), `the cluster of ${org} is failing`],
+    ];
+    for (const [upstream, what] of upstreams) {
+      const circuit = await checkCircuit(env, upstream);
+      if (circuit !== null && !circuit.allowed) {
+        metricsRecorder.rejected(org, app, consumerLabel, 'circuit');
+        throw refuse(503, 'circuit-open', 'Service unavailable', `${what}; the edge is holding requests back.`, {
           'retry-after': String(circuit.retryAfterSeconds ?? 1),
-        },
-      );
+        });
+      }
     }
 
     const defaultPlan = env.SLA_DEFAULT_PLAN ?? 'default';
@@ -240,15 +243,21 @@ export async function enforce(
   metricsRecorder.started(org, app);
   let response: Response;
   let upstreamFailed: boolean;
+  let clusterFailed: boolean;
   try {
     response = await forward(request, url);
     upstreamFailed = response.status >= 500;
+    clusterFailed = GATEWAY_FAILURES.has(response.status);
   } catch (err) {
     response = errorResponse(err, url.pathname, requestId);
     response.headers.set('x-request-id', requestId);
     upstreamFailed = err instanceof Problem && UPSTREAM_FAILURES.has(err.init.kind);
+    clusterFailed = upstreamFailed;
   }
-  await reportCircuit(env, `${org}/${app}`, !upstreamFailed);
+  await Promise.all([
+    reportCircuit(env, `${org}/${app}`, !upstreamFailed),
+    reportCircuit(env, clusterCircuit(org), !clusterFailed, app),
+  ]);
   if (decision !== undefined) setRateLimitHeaders(response.headers, scalePolicies(decision.policies, shards, whole));
 
   const bytesIn = Number(request.headers.get('content-length')) || 0;

@@ -1,5 +1,5 @@
 import { DurableObject } from 'cloudflare:workers';
-import { SlidingLog } from './window';
+import { StoredSlots, StoredWindow } from './stored';
 
 /** The limits one limiter object enforces on a call (its shard's share of the plan's). */
 export interface Admission {
@@ -19,14 +19,18 @@ export interface Admission {
   release?: string[];
 }
 
-/** One limit's state after a decision, for the RateLimit headers. */
+/**
+ * One limit's state after a decision, for the RateLimit headers. A concurrency cap has no window
+ * and no reset (`windowSeconds` and `resetSeconds` 0: left out of the fields); its unit is the
+ * draft's `concurrent-requests`.
+ */
 export interface PolicyState {
   name: string;
   limit: number;
   windowSeconds: number;
   remaining: number;
   resetSeconds: number;
-  unit?: 'content-bytes';
+  unit?: 'content-bytes' | 'concurrent-requests';
 }
 
 /** Why a request was refused. */
@@ -66,6 +70,12 @@ export function periodOf(kind: 'day' | 'month', now: number): { name: string; st
   return { name: d.toISOString().slice(0, 10), startsAt: Date.UTC(y, m, day), endsAt: Date.UTC(y, m, day + 1) };
 }
 
+/** When the period named `name` (`YYYY-MM-DD` or `YYYY-MM`, from periodOf) ends. */
+function periodEnd(name: string): number {
+  const [y = 0, m = 1, d] = name.split('-').map(Number);
+  return d === undefined ? Date.UTC(y, m, 1) : Date.UTC(y, m - 1, d + 1);
+}
+
 /** How often changed quota counts are stored. */
 const QUOTA_SAVE_MS = 100;
 
@@ -75,22 +85,30 @@ const seconds = (ms: number): number => Math.max(Math.ceil(ms / 1000), 0);
  * One limiter per key (consumer, or client IP per app; or one shard of a hot key). Rate windows,
  * the quota and the concurrency slots are checked together in one call and admitted all or
  * nothing, so a request costs one RPC; a Durable Object runs one call at a time, so no burst of
- * concurrent requests can be admitted past a limit. Rate windows and slots live in memory (an
- * object that is evicted has been idle, its windows long empty); quota counts are stored.
+ * concurrent requests can be admitted past a limit. Windows can be an hour long and an object is
+ * evicted after a minute or two idle (and restarted by every deploy), so everything it admits is
+ * stored in the same event (stored.ts): a new instance continues the windows and slots exactly.
+ * Stored state is swept by an alarm once it has expired.
  */
 export class SlaLimiter extends DurableObject {
   /** The clock; tests replace it (`runInDurableObject`) to move time without waiting. */
   clock: () => number = Date.now;
-  private readonly logs = new Map<number, SlidingLog>();
-  private readonly slots = new Map<string, number>();
-  private nextLease = 0;
+  private readonly windows = new Map<number, StoredWindow>();
+  private slotStore: StoredSlots | undefined;
   private quotaState: QuotaState | undefined;
   private saveScheduled = false;
+  /** Real time (Date.now) of the sweep alarm this instance has set. */
+  private sweepAt = 0;
+
+  private get slots(): StoredSlots {
+    this.slotStore ??= new StoredSlots(this.ctx.storage.kv);
+    return this.slotStore;
+  }
 
   /** Decides on one request, and when admitted counts it in every window and the quota. */
   admit(a: Admission): Decision {
     const now = this.clock();
-    if (a.release !== undefined) for (const lease of a.release) this.slots.delete(lease);
+    if (a.release !== undefined) for (const lease of a.release) this.slots.release(lease);
     let reason: RejectReason | undefined;
     let retryMs = 0;
 
@@ -106,7 +124,8 @@ export class SlaLimiter extends DurableObject {
     }
 
     const hold = a.holdMs ?? 0;
-    const logs = a.rate.map((r) => this.log(r.limit, r.windowSeconds * 1000 + hold));
+    const windows = a.rate.map((r) => this.window(r.limit, r.windowSeconds * 1000 + hold, now));
+    const logs = windows.map((w) => w.log);
     if (reason === undefined) {
       for (const log of logs) {
         if (!log.fits(now)) {
@@ -128,15 +147,19 @@ export class SlaLimiter extends DurableObject {
       // near a limit, reservations shrink (a quarter of what is left), so fewer expire unused
       for (const log of logs) granted = Math.min(granted, Math.max(Math.ceil(log.remaining(now) / 4), 1));
       if (a.quota?.calls !== undefined && quota !== undefined) granted = Math.min(granted, a.quota.calls - quota.calls);
-      for (const log of logs) for (let i = 0; i < granted; i++) log.add(now);
+      // stored in this event: the answer leaves only once these writes are durable (output gate)
+      for (const w of windows) w.add(now, granted);
+      if (a.concurrency !== undefined) lease = this.slots.take(now + a.slotTimeoutMs);
       if (quota !== undefined) {
         quota.calls += granted;
-        this.saveQuotaSoon();
+        // an event that writes anyway stores the quota with it (one commit); a quota alone is written behind
+        if (windows.length > 0 || lease !== undefined) this.ctx.storage.kv.put('quota', quota);
+        else this.saveQuotaSoon();
       }
-      if (a.concurrency !== undefined) {
-        lease = String(++this.nextLease);
-        this.slots.set(lease, now + a.slotTimeoutMs);
-      }
+      let keep = a.concurrency === undefined ? 0 : a.slotTimeoutMs;
+      for (const w of windows) keep = Math.max(keep, w.windowMs);
+      if (period !== undefined) keep = Math.max(keep, period.endsAt - now);
+      this.sweepWithin(keep);
     }
 
     const policies: PolicyState[] = logs.map((log, i) => ({
@@ -166,6 +189,18 @@ export class SlaLimiter extends DurableObject {
       }
     }
 
+    if (a.concurrency !== undefined) {
+      const remaining = Math.max(a.concurrency - this.slots.size, 0);
+      policies.push({
+        name: 'concurrency',
+        limit: a.concurrency,
+        windowSeconds: 0,
+        remaining,
+        resetSeconds: 0,
+        unit: 'concurrent-requests',
+      });
+    }
+
     if (reason !== undefined) {
       return { allowed: false, reason, retryAfterSeconds: Math.max(seconds(retryMs), 1), policies };
     }
@@ -174,7 +209,7 @@ export class SlaLimiter extends DurableObject {
 
   /** Frees a concurrency slot (the response has ended or the client left) and counts the bytes. */
   release(lease: string | null, bytes: number, quotaPeriod?: 'day' | 'month'): void {
-    if (lease !== null) this.slots.delete(lease);
+    if (lease !== null) this.slots.release(lease);
     if (bytes > 0 && quotaPeriod !== undefined) {
       const quota = this.quota(periodOf(quotaPeriod, this.clock()).name);
       quota.bytes += bytes;
@@ -184,7 +219,7 @@ export class SlaLimiter extends DurableObject {
 
   /** Frees the slots of requests that have ended. */
   releaseSlots(leases: string[]): void {
-    for (const lease of leases) this.slots.delete(lease);
+    for (const lease of leases) this.slots.release(lease);
   }
 
   /** Calls and bytes counted in the quota period `now` falls in. */
@@ -195,29 +230,62 @@ export class SlaLimiter extends DurableObject {
 
   /** Slots held now (tests and metrics). */
   inFlight(): number {
-    this.expireSlots(this.clock());
+    this.slots.expire(this.clock());
     return this.slots.size;
+  }
+
+  /**
+   * Deletes what has expired from storage: rate buckets that have left their window, slots whose
+   * time is up, the quota of a past period; sets the alarm again while something is left.
+   */
+  override async alarm(): Promise<void> {
+    const now = this.clock();
+    const kv = this.ctx.storage.kv;
+    this.slots.expire(now);
+    let until = this.slots.emptyAt();
+    const gone: string[] = [];
+    for (const [key] of kv.list({ prefix: 'rate/' })) {
+      const [, windowMs, end] = key.split('/');
+      const leaves = Number(end) + Number(windowMs);
+      if (leaves <= now) gone.push(key);
+      else until = Math.max(until, leaves);
+    }
+    for (const key of gone) kv.delete(key);
+    for (const w of this.windows.values()) w.prune(now);
+    const quota = this.quotaState ?? kv.get<QuotaState>('quota');
+    if (quota !== undefined) {
+      const ends = periodEnd(quota.period);
+      if (ends > now) until = Math.max(until, ends);
+      else if (!this.saveScheduled) {
+        kv.delete('quota');
+        this.quotaState = undefined;
+      }
+    }
+    this.sweepAt = 0;
+    if (until > now) this.sweepWithin(until - now);
   }
 
   private slotFree(cap: number, now: number): boolean {
     if (this.slots.size < cap) return true;
-    this.expireSlots(now);
+    this.slots.expire(now);
     return this.slots.size < cap;
   }
 
-  private expireSlots(now: number): void {
-    for (const [lease, expires] of this.slots) if (expires <= now) this.slots.delete(lease);
+  /** Makes sure the sweep alarm goes after `ms` from now; sets it at most about once per `ms`. */
+  private sweepWithin(ms: number): void {
+    const due = Date.now() + ms;
+    if (this.sweepAt >= due) return;
+    this.sweepAt = due + Math.min(ms, 3_600_000);
+    void this.ctx.storage.setAlarm(this.sweepAt);
   }
 
-  private log(limit: number, windowMs: number): SlidingLog {
-    let log = this.logs.get(windowMs);
-    if (log === undefined || log.limit !== limit) {
-      const fresh = new SlidingLog(limit, windowMs);
-      if (log !== undefined) fresh.adopt(log, this.clock());
-      this.logs.set(windowMs, fresh);
-      log = fresh;
+  private window(limit: number, windowMs: number, now: number): StoredWindow {
+    let w = this.windows.get(windowMs);
+    if (w === undefined || w.log.limit !== limit) {
+      w = new StoredWindow(this.ctx.storage.kv, limit, windowMs, now, w);
+      this.windows.set(windowMs, w);
     }
-    return log;
+    return w;
   }
 
   /**

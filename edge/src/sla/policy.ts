@@ -59,5 +59,6 @@ export function wholeLimits(limits: Limits): Map<string, number> {
   for (const r of limits.rate ?? []) whole.set(`rate-${r.windowSeconds}s`, r.limit);
   if (limits.quota?.calls !== undefined) whole.set(`quota-${limits.quota.period}`, limits.quota.calls);
   if (limits.quota?.bytes !== undefined) whole.set(`bytes-${limits.quota.period}`, limits.quota.bytes);
+  if (limits.concurrency !== undefined) whole.set('concurrency', limits.concurrency);
   return whole;
 }

@@ -1,6 +1,6 @@
 import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:test';
-import { exportJWK, generateKeyPair, SignJWT } from 'jose';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { exportJWK, generateKeyPair, importJWK, SignJWT } from 'jose';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { expectProblem, routeOrg } from '../../test/helpers';
 import worker from '../index';
 import { newConsumer, putPlan, TEST_DEFAULT_PLAN } from './testing';
@@ -22,13 +22,18 @@ beforeAll(async () => {
 });
 
 /** Calls the Worker with PLATFORM_JWKS set, from one client IP. */
-async function asToken(path: string, token: string, how: 'bearer' | 'cookie' = 'bearer'): Promise<Response> {
+async function asToken(
+  path: string,
+  token: string,
+  how: 'bearer' | 'cookie' = 'bearer',
+  platformJwks = jwks,
+): Promise<Response> {
   const ctx = createExecutionContext();
   const headers: Record<string, string> = { 'cf-connecting-ip': '198.51.100.7' };
   if (how === 'bearer') headers.authorization = `Bearer ${token}`;
   else headers.cookie = `lang=nb; AltinnStudioRuntime=${token}`;
   const req = new Request<unknown, IncomingRequestCfProperties>(`https://edge.test${path}`, { headers });
-  const res = await worker.fetch(req, { ...env, PLATFORM_JWKS: jwks }, ctx);
+  const res = await worker.fetch(req, { ...env, PLATFORM_JWKS: platformJwks }, ctx);
   const body = await res.arrayBuffer();
   await waitOnExecutionContext(ctx);
   return new Response(body, res);
@@ -73,5 +78,30 @@ describe('callers identified by platform-token claims', () => {
     const forged2 = await forge({ 'urn:altinn:userid': '1005' });
     expect((await asToken('/tokorg/forged/', forged)).status).toBe(200);
     await expectProblem(await asToken('/tokorg/forged/', forged2), 429);
+  });
+
+  it('takes PLATFORM_JWKS as the URL of the platform JWKS endpoint (as npm start sets it) and verifies against it', async () => {
+    // the loopback JWKS endpoint of the edge tests (edge/test/egress-target.ts) and its signing key
+    const url = `http://127.0.0.1:${inject('egressTargetPort')}/jwks`;
+    const jwk = inject('egressSigningJwk');
+    const key = (await importJWK(jwk, 'RS256')) as CryptoKey;
+    const mint = (claims: Record<string, unknown>) =>
+      new SignJWT(claims).setProtectedHeader({ alg: 'RS256', kid: jwk.kid }).setExpirationTime('30m').sign(key);
+    const carol = await mint({ 'urn:altinn:userid': '1006' });
+    const dave = await mint({ 'urn:altinn:userid': '1007' });
+    expect((await asToken('/tokorg/byurl/', carol, 'bearer', url)).status).toBe(200);
+    await expectProblem(await asToken('/tokorg/byurl/', carol, 'bearer', url), 429);
+    expect((await asToken('/tokorg/byurl/', dave, 'bearer', url)).status).toBe(200);
+  });
+
+  it('a JWKS URL that cannot be reached verifies nobody: callers are limited by IP', async () => {
+    const url = `http://127.0.0.1:${inject('deadPort')}/jwks`;
+    expect((await asToken('/tokorg/nojwks/', await sign({ 'urn:altinn:userid': '1008' }), 'bearer', url)).status).toBe(
+      200,
+    );
+    await expectProblem(
+      await asToken('/tokorg/nojwks/', await sign({ 'urn:altinn:userid': '1009' }), 'bearer', url),
+      429,
+    );
   });
 });

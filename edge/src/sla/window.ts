@@ -60,6 +60,19 @@ export class SlidingLog {
     return newest + this.windowMs - now;
   }
 
+  /** Fills an empty log with stored admissions (`count` at each time, times ascending), the most recent that fit. */
+  restore(entries: [time: number, count: number][], now: number): void {
+    let total = 0;
+    for (const [, count] of entries) total += count;
+    let skip = Math.max(total - this.limit, 0);
+    for (const [time, count] of entries) {
+      const n = Math.min(count, Math.max(count - skip, 0));
+      skip = Math.max(skip - count, 0);
+      for (let i = 0; i < n; i++) this.add(time);
+    }
+    this.expire(now);
+  }
+
   /** Copies the most recent admissions of `other` (after a limit change), as many as fit. */
   adopt(other: SlidingLog, now: number): void {
     other.expire(now);
