@@ -364,7 +364,9 @@ describe('the end-user journey through the edge, the org cluster, the app and th
     const before = await create();
     expect(before.status).toBe(403);
     expect(before.headers.get('content-type')).toBe('application/problem+json');
-    expect(((await before.json()) as { detail: string }).detail).toContain('instantiate');
+    expect(((await before.json()) as { detail: string }).detail).toContain(
+      'Authorization answered Deny to instantiate ttd/journey',
+    );
 
     const delegated = await call(sophie, 'POST', functions('/intermediary/api/v1/delegations'), {
       offeredByPartyId: SOPHIE.partyId,
