@@ -118,10 +118,17 @@ describe('the reference runtime against the real platform APIs, through the loca
     expect(denied.headers.get('content-type')).toBe('application/problem+json');
   });
 
-  it('answers 401 problem+json to a caller without a platform token', async () => {
+  it('answers 401 problem+json to a caller without a platform token, or with one the platform did not sign', async () => {
     const res = await fetch(`${appUrl}/instances?instanceOwnerPartyId=${SOPHIE.partyId}`, { method: 'POST' });
     expect(res.status).toBe(401);
     expect(res.headers.get('content-type')).toBe('application/problem+json');
+    const claims = Buffer.from(JSON.stringify({ 'urn:altinn:userid': '1001', 'urn:altinn:partyid': '510001' }));
+    const forged = await fetch(`${appUrl}/instances?instanceOwnerPartyId=${SOPHIE.partyId}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer e30.${claims.toString('base64url')}.c2ln` },
+    });
+    expect(forged.status).toBe(401);
+    expect(forged.headers.get('content-type')).toBe('application/problem+json');
   });
 });
 

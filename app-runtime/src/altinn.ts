@@ -85,7 +85,8 @@ export function createAltinnRoutes(org: string, app: string, link: PlatformLink)
     if (headers instanceof Response) return headers;
     const partyId = c.req.query('instanceOwnerPartyId') ?? partyIdOf(userTokenOf(c)!);
     if (!partyId) return problem(400, 'bad-request', 'Bad request', 'instanceOwnerPartyId is required');
-    const decision = await decide(link, userTokenOf(c)!, { action: 'instantiate', org, app, partyId });
+    const { decision, status } = await decide(link, userTokenOf(c)!, { action: 'instantiate', org, app, partyId });
+    if (status === 401) return problem(401, 'unauthenticated', 'Unauthenticated', 'The platform refused the token');
     if (decision !== 'Permit') {
       return problem(
         403,

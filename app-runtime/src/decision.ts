@@ -58,12 +58,22 @@ export function decisionRequest(userToken: string, question: DecisionQuestion): 
   };
 }
 
+/** Authorization's answer: the decision, and the HTTP status it came with (401: the user's token was refused). */
+export interface DecisionAnswer {
+  decision: Decision;
+  status: number;
+}
+
 /**
  * Asks Authorization's `POST decision` about `question` for the caller of `userToken`, as the app
  * (its PlatformAccessToken beside the user's token). Answers the first result's decision; a refusal
  * of the question itself or an unreadable answer is `Indeterminate`, so the app never permits on doubt.
  */
-export async function decide(link: PlatformLink, userToken: string, question: DecisionQuestion): Promise<Decision> {
+export async function decide(
+  link: PlatformLink,
+  userToken: string,
+  question: DecisionQuestion,
+): Promise<DecisionAnswer> {
   const headers: Record<string, string> = { authorization: `Bearer ${userToken}`, 'content-type': 'application/json' };
   const appToken = link.accessToken();
   if (appToken) headers.PlatformAccessToken = appToken;
@@ -74,8 +84,8 @@ export async function decide(link: PlatformLink, userToken: string, question: De
   });
   if (!response.ok) {
     await response.body?.cancel();
-    return 'Indeterminate';
+    return { decision: 'Indeterminate', status: response.status };
   }
   const body = (await response.json().catch(() => ({}))) as { Response?: { Decision?: Decision }[] };
-  return body.Response?.[0]?.Decision ?? 'Indeterminate';
+  return { decision: body.Response?.[0]?.Decision ?? 'Indeterminate', status: response.status };
 }
