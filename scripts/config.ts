@@ -18,6 +18,10 @@ const schema = z.object({
   ),
   DEMO_APP: label('demo'),
   START_VERBOSE: z.enum(['0', '1', 'true', 'false']).default('0'),
+  EGRESS_DEV_LOOPBACK_PORTS: z
+    .string()
+    .regex(/^\s*(\d{1,5}\s*(,\s*\d{1,5}\s*)*)?$/, 'must be a comma-separated list of ports')
+    .optional(),
 });
 
 /** Settings of the local platform launcher. */
@@ -33,6 +37,8 @@ export interface LauncherConfig {
   demoOrgNumber: string;
   demoApp: string;
   verbose: boolean;
+  /** Development only: loopback ports the edge's egress may reach (`EGRESS_DEV_LOOPBACK_PORTS`); off when unset. */
+  egressDevLoopbackPorts: string | undefined;
 }
 
 /** Reads the launcher's settings from the environment, failing with one line per bad variable. */
@@ -54,5 +60,6 @@ export function loadLauncherConfig(env: NodeJS.ProcessEnv): LauncherConfig {
     demoOrgNumber: TEST_SERVICE_OWNERS.find((o) => o.org === e.DEMO_ORG)?.orgNumber ?? '',
     demoApp: e.DEMO_APP,
     verbose: e.START_VERBOSE === '1' || e.START_VERBOSE === 'true',
+    egressDevLoopbackPorts: e.EGRESS_DEV_LOOPBACK_PORTS?.trim() || undefined,
   };
 }

@@ -2,7 +2,7 @@
  * Provisions the demo org and app of `npm start` the way an operator and the org's CI would, through
  * HTTP only: the operator creates the org's cluster with the provisioner's admin token; the org signs
  * in with the test identity provider (Maskinporten stand-in), registers its app's metadata in
- * DataServices and deploys the app through the provisioner; both wait for their operations.
+ * DataServices, stores its policy in Authorization and deploys the app through the provisioner; both wait for their operations.
  */
 
 /** What provisioning the demo needs. */
@@ -72,6 +72,21 @@ async function provision(
   return location;
 }
 
+/**
+ * A reference app's policy: end users acting for themselves (PRIV), as managing director (DAGL) or as
+ * accountant (REGNA), and the owning org, may instantiate, read and write its instances.
+ */
+export function appPolicy(org: string, app: string): Record<string, unknown> {
+  const resources = [{ org, app }];
+  const actions = ['instantiate', 'read', 'write'];
+  return {
+    rules: [
+      { id: 'end-users', subjects: ['PRIV', 'DAGL', 'REGNA'], actions, resources },
+      { id: 'app-owner', subjects: ['urn:altinn:org'], actions, resources },
+    ],
+  };
+}
+
 /** Provisions the demo cluster and app; idempotent, so a restart on the same data folder is quick. */
 export async function provisionDemo(options: DemoOptions): Promise<DemoResult> {
   const base = options.functionsUrl;
@@ -104,6 +119,15 @@ export async function provisionDemo(options: DemoOptions): Promise<DemoResult> {
   });
   // 409: registered by an earlier start on the same data folder.
   if (!metadata.ok && metadata.status !== 409) await expectOk(metadata, 'registering the app metadata');
+  // The app's policy, as an Altinn app's deploy stores its policy.xml: the app asks Authorization before it instantiates.
+  await expectOk(
+    await fetch(`${base}/authorization/api/v1/policies/${options.org}/${options.app}`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${orgToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify(appPolicy(options.org, options.app)),
+    }),
+    'storing the app policy',
+  );
 
   const app = await provision(
     base,

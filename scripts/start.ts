@@ -74,6 +74,8 @@ async function main(): Promise<void> {
       `EGRESS_JWKS_URL=${functionsUrl}/authentication/api/v1/openid/.well-known/openid-configuration/jwks`,
       // SLA: callers with a verified platform token are limited per org or user (edge/src/sla/token.ts)
       `PLATFORM_JWKS=${functionsUrl}/authentication/api/v1/openid/.well-known/openid-configuration/jwks`,
+      // Development only, off unless set: egress may reach 127.0.0.1 on these ports (edge/src/egress/README.md)
+      ...(config.egressDevLoopbackPorts ? [`EGRESS_DEV_LOOPBACK_PORTS=${config.egressDevLoopbackPorts}`] : []),
       '',
     ].join('\n'),
     { mode: 0o600 },

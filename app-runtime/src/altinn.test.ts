@@ -34,6 +34,22 @@ describe('the reference runtime against the real platform APIs, through the loca
       body: JSON.stringify({ dataTypes: [{ id: 'attachment', allowedContentTypes: [], maxCount: 0, minCount: 0 }] }),
     });
     expect(registered.status).toBe(201);
+    // The app's policy, as an Altinn app deploys its policy.xml: the app asks Authorization before instantiating.
+    const policy = await fetch(`${host.url}/authorization/api/v1/policies/ttd/forms`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${ttd}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        rules: [
+          {
+            id: 'end-users',
+            subjects: ['PRIV', 'DAGL'],
+            actions: ['instantiate', 'read', 'write'],
+            resources: [{ org: 'ttd', app: 'forms' }],
+          },
+        ],
+      }),
+    });
+    expect(policy.ok, await policy.text()).toBe(true);
 
     provider = new LocalProvider({
       platformUrl: host.url,
@@ -92,7 +108,7 @@ describe('the reference runtime against the real platform APIs, through the loca
     expect(await party.json()).toMatchObject({ partyId: SOPHIE.partyId, name: 'Sophie Salt' });
   });
 
-  it('passes the platform problem on when the user may not act for the party', async () => {
+  it('answers 403 problem+json when Authorization does not permit instantiating for the party', async () => {
     const ola = await userToken(OLA);
     const denied = await fetch(`${appUrl}/instances?instanceOwnerPartyId=${SOPHIE.partyId}`, {
       method: 'POST',
@@ -102,10 +118,17 @@ describe('the reference runtime against the real platform APIs, through the loca
     expect(denied.headers.get('content-type')).toBe('application/problem+json');
   });
 
-  it('answers 401 problem+json to a caller without a platform token', async () => {
+  it('answers 401 problem+json to a caller without a platform token, or with one the platform did not sign', async () => {
     const res = await fetch(`${appUrl}/instances?instanceOwnerPartyId=${SOPHIE.partyId}`, { method: 'POST' });
     expect(res.status).toBe(401);
     expect(res.headers.get('content-type')).toBe('application/problem+json');
+    const claims = Buffer.from(JSON.stringify({ 'urn:altinn:userid': '1001', 'urn:altinn:partyid': '510001' }));
+    const forged = await fetch(`${appUrl}/instances?instanceOwnerPartyId=${SOPHIE.partyId}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer e30.${claims.toString('base64url')}.c2ln` },
+    });
+    expect(forged.status).toBe(401);
+    expect(forged.headers.get('content-type')).toBe('application/problem+json');
   });
 });
 
@@ -116,8 +139,12 @@ describe('the runtime platform calls', () => {
 
   beforeAll(async () => {
     platform = http.createServer((req, res) => {
-      seen.push(req.headers);
       req.resume();
+      if (req.url?.startsWith('/authorization/')) {
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{"Response":[{"Decision":"Permit"}]}');
+        return;
+      }
+      seen.push(req.headers);
       res.writeHead(201, { 'content-type': 'application/json' }).end('{"id":"510001/abc"}');
     });
     await new Promise<void>((resolve) => platform.listen(0, '127.0.0.1', resolve));

@@ -1,5 +1,7 @@
 import type { Context } from 'hono';
 import { Hono } from 'hono';
+import { decide } from './decision.js';
+import { type AppConfig, createJourneyRoutes } from './journey.js';
 
 /** What the app's platform calls need: where the platform is and the app's own PlatformAccessToken. */
 export interface PlatformLink {
@@ -7,6 +9,8 @@ export interface PlatformLink {
   platformUrl: string;
   /** The app's current PlatformAccessToken, refreshed by the provider; undefined before the first arrives. */
   accessToken: () => string | undefined;
+  /** The app's configuration (`APP_CONFIG`); `{}` when it has none. */
+  config?: AppConfig;
 }
 
 const RUNTIME_COOKIE = 'AltinnStudioRuntime';
@@ -37,7 +41,8 @@ export function partyIdOf(token: string): string | undefined {
   }
 }
 
-function problem(status: number, type: string, title: string, detail: string): Response {
+/** An RFC 9457 problem+json response of kind `type`. */
+export function problem(status: number, type: string, title: string, detail: string): Response {
   return new Response(JSON.stringify({ type: `urn:altinn-platform:problem:${type}`, title, status, detail }), {
     status,
     headers: { 'content-type': 'application/problem+json' },
@@ -45,7 +50,7 @@ function problem(status: number, type: string, title: string, detail: string): R
 }
 
 /** An upstream answer passed on as it came: status, body and its content headers. */
-function passOn(upstream: Response): Response {
+export function passOn(upstream: Response): Response {
   const headers = new Headers();
   for (const name of ['content-type', 'content-length', 'etag', 'location']) {
     const value = upstream.headers.get(name);
@@ -57,7 +62,10 @@ function passOn(upstream: Response): Response {
 /**
  * Altinn-app-like endpoints, mounted under `/{org}/{app}`: create an instance and upload data
  * through DataServices, and read the user's party from Register, as an Altinn app's backend does,
- * forwarding the end user's token and adding the app's PlatformAccessToken.
+ * forwarding the end user's token and adding the app's PlatformAccessToken. Before creating an
+ * instance it asks Authorization for an `instantiate` permit for the caller on the app and the party,
+ * as Altinn apps do, and answers 403 unless the decision is Permit. The journey endpoints of
+ * journey.ts (profile, outside calls through egress) are mounted beside.
  */
 export function createAltinnRoutes(org: string, app: string, link: PlatformLink): Hono {
   const routes = new Hono({ strict: false });
@@ -77,6 +85,16 @@ export function createAltinnRoutes(org: string, app: string, link: PlatformLink)
     if (headers instanceof Response) return headers;
     const partyId = c.req.query('instanceOwnerPartyId') ?? partyIdOf(userTokenOf(c)!);
     if (!partyId) return problem(400, 'bad-request', 'Bad request', 'instanceOwnerPartyId is required');
+    const { decision, status } = await decide(link, userTokenOf(c)!, { action: 'instantiate', org, app, partyId });
+    if (status === 401) return problem(401, 'unauthenticated', 'Unauthenticated', 'The platform refused the token');
+    if (decision !== 'Permit') {
+      return problem(
+        403,
+        'forbidden',
+        'Forbidden',
+        `Authorization answered ${decision} to instantiate ${org}/${app} for party ${partyId}`,
+      );
+    }
     const upstream = await fetch(`${storage}/instances?appId=${encodeURIComponent(`${org}/${app}`)}`, {
       method: 'POST',
       headers: { ...headers, 'content-type': 'application/json' },
@@ -125,5 +143,6 @@ export function createAltinnRoutes(org: string, app: string, link: PlatformLink)
     return passOn(upstream);
   });
 
+  routes.route('/', createJourneyRoutes(link, link.config ?? {}));
   return routes;
 }

@@ -14,6 +14,8 @@ export interface AppIdentity {
   platformUrl?: string;
   /** The app's current PlatformAccessToken. */
   accessToken?: PlatformLink['accessToken'];
+  /** The app's configuration (`APP_CONFIG`). */
+  config?: PlatformLink['config'];
 }
 
 /**
@@ -57,7 +59,11 @@ export function createServiceApp(id: AppIdentity): Hono {
   });
 
   if (id.platformUrl) {
-    const link = { platformUrl: id.platformUrl.replace(/\/+$/, ''), accessToken: id.accessToken ?? (() => undefined) };
+    const link = {
+      platformUrl: id.platformUrl.replace(/\/+$/, ''),
+      accessToken: id.accessToken ?? (() => undefined),
+      config: id.config,
+    };
     app.route('/', createAltinnRoutes(id.org, id.app, link));
   }
 

@@ -2,6 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { type ServerType, serve } from '@hono/node-server';
 import { Hono } from 'hono';
 import { createServiceApp } from './app.js';
+import { parseAppConfig } from './journey.js';
 
 /**
  * The entry of one app replica, forked by the provisioner's local provider. It serves the app at
@@ -55,6 +56,7 @@ root.route(
     replica: env.REPLICA,
     platformUrl: env.PLATFORM_URL,
     accessToken: () => accessToken,
+    config: parseAppConfig(env.APP_CONFIG),
   }),
 );
 

@@ -1,0 +1,93 @@
+import type { Context } from 'hono';
+import { Hono } from 'hono';
+import { z } from 'zod';
+import { type PlatformLink, partyIdOf, passOn, problem, userTokenOf } from './altinn.js';
+
+/**
+ * The app's configuration (`APP_CONFIG`, the `config` of its release): where the egress proxy is
+ * and the outside targets the app may call through it, each `{scheme}/{host}[:port]` as the proxy's
+ * path spells it (`http/127.0.0.1:8080`, `https/api.example.no`).
+ */
+export const AppConfig = z
+  .object({
+    egress: z
+      .object({
+        base: z.url(),
+        targets: z.record(
+          z.string().regex(/^[a-z0-9-]+$/),
+          z.string().regex(/^https?\/[^/?#]+$/, 'must be {scheme}/{host}[:port]'),
+        ),
+      })
+      .optional(),
+  })
+  .passthrough();
+/** The app's parsed configuration. */
+export type AppConfig = z.infer<typeof AppConfig>;
+
+/** Reads `APP_CONFIG` (JSON); fails fast with the field that is wrong. Absent or empty is `{}`. */
+export function parseAppConfig(json: string | undefined): AppConfig {
+  if (!json?.trim()) return {};
+  const parsed = AppConfig.safeParse(JSON.parse(json));
+  if (!parsed.success) {
+    const fields = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new Error(`APP_CONFIG is invalid: ${fields}`);
+  }
+  return parsed.data;
+}
+
+/**
+ * Endpoints of the end-user journey, mounted under `/{org}/{app}` beside altinn.ts's:
+ * - `GET api/v1/users/current`: the user's profile (Profile `users/current`) and party (Register);
+ * - `GET api/outside/{target}/{path}?query`: calls `{egress.base}/{targets[target]}/{path}?query`
+ *   through the edge's egress proxy with the app's PlatformAccessToken only (never the user's token)
+ *   and passes back the target's answer or the proxy's refusal.
+ */
+export function createJourneyRoutes(link: PlatformLink, config: AppConfig): Hono {
+  const routes = new Hono({ strict: false });
+
+  routes.get('/api/v1/users/current', async (c) => {
+    const user = userTokenOf(c);
+    if (!user) return problem(401, 'unauthenticated', 'Unauthenticated', 'Send a platform token');
+    const partyId = partyIdOf(user);
+    if (!partyId) return problem(400, 'bad-request', 'Bad request', 'The token carries no urn:altinn:partyid claim');
+    const headers: Record<string, string> = { authorization: `Bearer ${user}` };
+    const appToken = link.accessToken();
+    if (appToken) headers.PlatformAccessToken = appToken;
+    const [profile, party] = await Promise.all([
+      fetch(`${link.platformUrl}/profile/api/v1/users/current`, { headers }),
+      fetch(`${link.platformUrl}/register/api/v1/parties/${encodeURIComponent(partyId)}`, { headers }),
+    ]);
+    for (const [answer, other] of [
+      [profile, party],
+      [party, profile],
+    ] as const) {
+      if (!answer.ok) {
+        await other.body?.cancel();
+        return passOn(answer);
+      }
+    }
+    return c.json({ profile: await profile.json(), party: await party.json() });
+  });
+
+  routes.get('/api/outside/:target/*', async (c) => outside(c, link, config));
+  routes.get('/api/outside/:target', async (c) => outside(c, link, config));
+
+  return routes;
+}
+
+async function outside(c: Context, link: PlatformLink, config: AppConfig): Promise<Response> {
+  const egress = config.egress;
+  if (!egress) return problem(503, 'not-configured', 'Not configured', 'APP_CONFIG names no egress proxy');
+  const name = c.req.param('target') ?? '';
+  const target = Object.hasOwn(egress.targets, name) ? egress.targets[name] : undefined;
+  if (!target) return problem(404, 'not-found', 'Unknown target', `No outside target named ${name}`);
+  const url = new URL(c.req.url);
+  const marker = `/api/outside/${name}`;
+  const rest = url.pathname.slice(url.pathname.indexOf(marker) + marker.length);
+  const appToken = link.accessToken();
+  if (!appToken) return problem(503, 'unavailable', 'Unavailable', 'The app has no PlatformAccessToken yet');
+  const upstream = await fetch(`${egress.base.replace(/\/+$/, '')}/${target}${rest || '/'}${url.search}`, {
+    headers: { PlatformAccessToken: appToken, accept: c.req.header('accept') ?? '*/*' },
+  });
+  return passOn(upstream);
+}
