@@ -2,7 +2,7 @@ import { type Env, intSetting } from '../env';
 import { setRateLimitHeaders } from '../sla/headers';
 import type { Admission, Decision } from '../sla/limiter';
 import { DEFAULT_SLOT_TIMEOUT_S } from '../sla/policy';
-import { endedSlots, limiterStub, releaseSoon } from '../sla/reservations';
+import { endedSlots, limiterStub, releaseSoon, withTimeout } from '../sla/reservations';
 import { EgressRefusal } from './refusal';
 import type { TargetRule } from './rules';
 
@@ -48,18 +48,6 @@ export function limiterName(org: string, target: string): string {
 /** Whether a target sets any limit. */
 export function limited(rule: TargetRule): boolean {
   return (rule.rate?.length ?? 0) > 0 || rule.concurrency !== undefined;
-}
-
-async function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`limiter did not answer within ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([work, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 function refusal(decision: Decision, org: string, target: string): EgressRefusal {

@@ -6,7 +6,15 @@ import { scalePolicies, setRateLimitHeaders } from './headers';
 import type { Decision } from './limiter';
 import { metricsRecorder, type Rejection } from './metrics';
 import { DEFAULT_SLOT_TIMEOUT_S, effectiveLimits, limitsAnything, shardAdmission, wholeLimits } from './policy';
-import { endedSlots, keepReserved, limiterStub, RESERVATION_HOLD_MS, releaseSoon, takeReserved } from './reservations';
+import {
+  endedSlots,
+  keepReserved,
+  limiterStub,
+  RESERVATION_HOLD_MS,
+  releaseSoon,
+  takeReserved,
+  withTimeout,
+} from './reservations';
 import type { Consumer, Plan } from './schema';
 import { hashKey, policyCache } from './store';
 import { tokenCaller } from './token';
@@ -19,18 +27,6 @@ const DEFAULT_CACHE_TTL_MS = 5_000;
 /** How long a limiter may take to decide before it counts as unreachable (then the plan's fail mode applies). */
 const DEFAULT_LIMITER_TIMEOUT_MS = 1_000;
 
-/** `work`, or a rejection after `ms`: a hung limiter object must not hang the request. */
-async function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`limiter did not answer within ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([work, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 const METRICS_FLUSH_MS = 1_000;
 const UPSTREAM_FAILURES = new Set<ProblemKind>(['upstream-timeout', 'upstream-unreachable']);
 /** Answers that say the cluster (its ingress), not the app, failed: Envoy's gateway failures. */

@@ -122,22 +122,16 @@ export function createAutoscaler(deps: AutoscalerDeps): Autoscaler {
         // A rollout or another operation runs (409), or the app went away (404): decide again next tick.
         if (!(error instanceof Problem)) throw error;
       }
-      deps.logger.info('autoscaler scales', {
+      const scaled = {
         org: app.org,
         app: app.app,
         from: current,
         to: decision.replicas,
         reason: decision.reason,
         operationId,
-      });
-      decisions.push({
-        org: app.org,
-        app: app.app,
-        from: current,
-        to: decision.replicas,
-        reason: decision.reason,
-        operationId,
-      });
+      };
+      deps.logger.info('autoscaler scales', { ...scaled });
+      decisions.push(scaled);
     }
     return decisions;
   }
