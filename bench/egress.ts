@@ -31,7 +31,14 @@ import {
 import { type Baseline, markdownTable, type Summary, summarise, summaryLine } from './report.js';
 import { reportFigures, wrkFigures } from './summary.js';
 import { UPSTREAM_BODY } from './upstream.js';
-import { bundleEdge, placeModule, readWranglerSettings, startWorkerd, workerdConfig } from './workerd.js';
+import {
+  bundleEdge,
+  DO_STORAGE_SERVICE,
+  placeModule,
+  readWranglerSettings,
+  startWorkerd,
+  workerdConfig,
+} from './workerd.js';
 import { hasWrk, parseWrk, type WrkResult } from './wrk.js';
 
 const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
@@ -91,6 +98,7 @@ const config :Workerd.Config = (
   services = [
     (name = "edge", worker = .edge),
     (name = "routes-kv", worker = .kv),
+${audit ? `    ${DO_STORAGE_SERVICE}` : ''}
     (name = "internet", network = (allow = ["local"])),
   ],
   sockets = [(name = "http", address = ${text(`127.0.0.1:${port}`)}, http = (), service = "edge")],
@@ -105,7 +113,7 @@ const edge :Workerd.Worker = (
 ${textBindings.join('\n')}
 ${audit ? '    (name = "EGRESS_AUDIT", durableObjectNamespace = "EgressAudit"),' : ''}
   ],
-${audit ? '  durableObjectNamespaces = [(className = "EgressAudit", uniqueKey = "egress-audit-bench", enableSql = true)],\n  durableObjectStorage = (inMemory = void),' : ''}
+${audit ? '  durableObjectNamespaces = [(className = "EgressAudit", uniqueKey = "egress-audit-bench", enableSql = true)],\n  durableObjectStorage = (localDisk = "do-storage"),' : ''}
 );
 
 const kv :Workerd.Worker = (

@@ -82,8 +82,15 @@ function durableObjectLines(w: WorkerService): string {
   const namespaces = w.durableObjects.map(
     (className) => `(className = ${text(className)}, uniqueKey = ${text(`${w.name}-${className}`)}, enableSql = true)`,
   );
-  return `  durableObjectNamespaces = [${namespaces.join(', ')}],\n  durableObjectStorage = (inMemory = void),\n`;
+  return `  durableObjectNamespaces = [${namespaces.join(', ')}],\n  durableObjectStorage = (localDisk = ${text(DO_STORAGE)}),\n`;
 }
+
+/**
+ * The disk service Durable Objects keep their SQLite files in (`do-storage/` beside the config, made by
+ * startWorkerd): workerd's in-memory storage is not SQLite-backed, so `ctx.storage.kv` and `.sql` fail there.
+ */
+export const DO_STORAGE = 'do-storage';
+export const DO_STORAGE_SERVICE = `(name = ${JSON.stringify(DO_STORAGE)}, disk = (path = ${JSON.stringify(DO_STORAGE)}, writable = true)),`;
 
 /**
  * A workerd config serving `entry` on 127.0.0.1:`port`. Outbound `fetch` may reach loopback
@@ -106,6 +113,7 @@ ${durableObjectLines(w)});`,
 const config :Workerd.Config = (
   services = [
 ${services.join('\n')}
+${workers.some((w) => (w.durableObjects?.length ?? 0) > 0) ? `    ${DO_STORAGE_SERVICE}` : ''}
     (name = "internet", network = (allow = ["local"])),
   ],
   sockets = [(name = "http", address = ${text(`127.0.0.1:${port}`)}, http = (), service = ${text(entry)})],
@@ -122,7 +130,7 @@ export function workerdBinary(root: string): string {
 
 /** Writes `config` as `{dir}/config.capnp` and starts `workerd serve` on it. */
 export function startWorkerd(name: string, root: string, dir: string, config: string, logDir: string): Child {
-  mkdirSync(dir, { recursive: true });
+  mkdirSync(join(dir, DO_STORAGE), { recursive: true });
   const configPath = join(dir, 'config.capnp');
   writeFileSync(configPath, config);
   return startChild(name, workerdBinary(root), ['serve', configPath], { logDir, cwd: dir, role: 'proxy' });

@@ -73,6 +73,21 @@ export class EgressAudit extends DurableObject<AuditEnv> {
 
   /** Appends one call and makes sure the pruning alarm is set. */
   async record(entry: AuditEntry): Promise<void> {
+    await this.recordMany([entry]);
+  }
+
+  /** Appends calls in one transaction (an isolate sends the calls that ended together in one batch). */
+  async recordMany(entries: AuditEntry[]): Promise<void> {
+    this.ctx.storage.transactionSync(() => {
+      for (const entry of entries) this.insert(entry);
+    });
+    if (!this.alarmSet) {
+      if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + HOUR_MS);
+      this.alarmSet = true;
+    }
+  }
+
+  private insert(entry: AuditEntry): void {
     this.ctx.storage.sql.exec(
       `INSERT INTO calls (at, request_id, org, app, target, method, url, status, bytes, duration_ms, decision, reason, redirects)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -90,10 +105,6 @@ export class EgressAudit extends DurableObject<AuditEnv> {
       entry.reason,
       entry.redirects,
     );
-    if (!this.alarmSet) {
-      if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + HOUR_MS);
-      this.alarmSet = true;
-    }
   }
 
   /** Calls matching `query`, newest first. */
