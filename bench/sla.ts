@@ -29,6 +29,7 @@ import {
   waitForHttp,
 } from './processes.js';
 import { type Baseline, markdownTable, median, summarise, summaryLine } from './report.js';
+import { reportFigures, wrkFigures } from './summary.js';
 import { bundleEdge, placeModule, readWranglerSettings, startWorkerd, workerdConfig } from './workerd.js';
 import { hasWrk, runWrk, type WrkLoad, type WrkResult } from './wrk.js';
 
@@ -391,6 +392,20 @@ export async function runSlaBench(): Promise<number> {
       );
     }
     const over = accuracy.reduce((sum, a) => sum + a.over, 0);
+    const byKind = new Map<string, Accuracy[]>();
+    for (const a of accuracy) byKind.set(a.name, [...(byKind.get(a.name) ?? []), a]);
+    reportFigures('sla', [
+      ...wrkFigures(summaries),
+      ...[...byKind].map(([name, runs]) => ({
+        name: `limiter accuracy, ${name} (${runs[0]?.limit}/${runs[0]?.windowSeconds} s, ${runs[0]?.connections} conns, ${runs.length} rounds)`,
+        value: `admitted ${runs.map((a) => a.admitted).join(', ')} of ${runs[0]?.allowed} allowed`,
+        ratio: `over-admission ${runs.reduce((sum, a) => sum + a.over, 0)}`,
+      })),
+      ...[...decisions].map(([id, runs]) => ({
+        name: `limiter decisions/s, ${id === 'one' ? 'one object' : 'key sharded over 8'}`,
+        value: `${Math.round(median(runs.map((r) => r.requestsPerSecond)))}/s`,
+      })),
+    ]);
     const failed = summaries.filter((s) => s.errors > 0);
     keepWork = over > 0 || failed.length > 0;
     if (over > 0) console.error(`\nOVER-ADMISSION: ${over} requests more than the limit allows`);
