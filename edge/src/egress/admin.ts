@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import { invalid, parseBody, requireDnsLabels } from '../admin/validation';
 import type { EdgeEnv } from '../env';
-import { Problem } from '../problem';
+import { notFound, Problem } from '../problem';
 import { issueAppKey, revokeAppKey } from './app-keys';
 import { UNAUTHENTICATED_LOG } from './audit';
 import { credentialBody, describe } from './credentials';
@@ -24,10 +24,6 @@ import { PolicyStore, type StoredTarget, targetView } from './store';
  *   DELETE /{org}/apps/{app}/keys/{keyId}        revoke it
  */
 export const egressAdmin = new Hono<EdgeEnv>();
-
-function notFound(detail: string): Problem {
-  return new Problem({ status: 404, kind: 'not-found', title: 'Not found', detail });
-}
 
 function log(action: string, fields: Record<string, unknown>): void {
   console.log(JSON.stringify({ level: 'info', msg: 'egress policy changed', action, ...fields }));

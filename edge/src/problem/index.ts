@@ -113,6 +113,11 @@ export function errorResponse(err: unknown, instance: string, requestId: string)
 
 const pathOf = (c: Context<EdgeEnv>): string => new URL(c.req.url).pathname;
 
+/** A 404 problem of the admin APIs: `detail` names what is missing, e.g. `No plan gold.`. */
+export function notFound(detail: string): Problem {
+  return new Problem({ status: 404, kind: 'not-found', title: 'Not found', detail });
+}
+
 /** The one error handler of the edge's Hono apps. */
 export const onError: ErrorHandler<EdgeEnv> = (err, c) => errorResponse(err, pathOf(c), c.get('requestId'));
 

@@ -2,16 +2,12 @@ import { type Context, Hono } from 'hono';
 import { z } from 'zod';
 import { fieldErrors, invalid, parseBody } from '../admin/validation';
 import type { EdgeEnv } from '../env';
-import { Problem } from '../problem';
+import { notFound } from '../problem';
 import { flushMetrics } from '.';
 import { prometheusText } from './metrics';
 import { type Consumer, consumerBody, type Plan, planBody, publicConsumer, slaId } from './schema';
 import { hashKey, newSubscriptionKey, policyCache, SlaStore } from './store';
 import { consumerUsage } from './usage';
-
-function notFound(what: string): Problem {
-  return new Problem({ status: 404, kind: 'not-found', title: 'Not found', detail: `No ${what}.` });
-}
 
 function log(msg: string, fields: Record<string, unknown>): void {
   console.log(JSON.stringify({ level: 'info', msg, ...fields }));
@@ -60,7 +56,7 @@ plansAdmin.get('/', async (c) => {
 plansAdmin.get('/:plan', async (c) => {
   const id = requireId('plan', c.req.param('plan'));
   const plan = await new SlaStore(c.env.ROUTES).getPlan(id);
-  if (plan === null) throw notFound(`plan ${id}`);
+  if (plan === null) throw notFound(`No plan ${id}.`);
   return c.json(plan);
 });
 
@@ -81,7 +77,7 @@ plansAdmin.put('/:plan', async (c) => {
 plansAdmin.delete('/:plan', async (c) => {
   const id = requireId('plan', c.req.param('plan'));
   const store = new SlaStore(c.env.ROUTES);
-  if ((await store.getPlan(id)) === null) throw notFound(`plan ${id}`);
+  if ((await store.getPlan(id)) === null) throw notFound(`No plan ${id}.`);
   await store.deletePlan(id);
   policyCache.clear();
   log('plan changed', { action: 'delete', plan: id });
@@ -104,7 +100,7 @@ consumersAdmin.get('/:consumer/usage', consumerUsage);
 consumersAdmin.get('/:consumer', async (c) => {
   const id = requireId('consumer', c.req.param('consumer'));
   const consumer = await new SlaStore(c.env.ROUTES).getConsumer(id);
-  if (consumer === null) throw notFound(`consumer ${id}`);
+  if (consumer === null) throw notFound(`No consumer ${id}.`);
   return c.json(publicConsumer(consumer));
 });
 
@@ -153,7 +149,7 @@ consumersAdmin.post('/:consumer/keys/:which/regenerate', async (c) => {
   }
   const store = new SlaStore(c.env.ROUTES);
   const consumer = await store.getConsumer(id);
-  if (consumer === null) throw notFound(`consumer ${id}`);
+  if (consumer === null) throw notFound(`No consumer ${id}.`);
   const key = newSubscriptionKey();
   const old = consumer.keyHashes[which];
   consumer.keyHashes = { ...consumer.keyHashes, [which]: await hashKey(key) };
@@ -169,7 +165,7 @@ consumersAdmin.delete('/:consumer', async (c) => {
   const id = requireId('consumer', c.req.param('consumer'));
   const store = new SlaStore(c.env.ROUTES);
   const consumer = await store.getConsumer(id);
-  if (consumer === null) throw notFound(`consumer ${id}`);
+  if (consumer === null) throw notFound(`No consumer ${id}.`);
   await store.deleteConsumer(consumer);
   policyCache.clear();
   log('consumer changed', { action: 'delete', consumer: id });
@@ -184,7 +180,7 @@ export const metricsAdmin = new Hono<EdgeEnv>();
 
 metricsAdmin.get('/', async (c) => {
   const metrics = c.env.SLA_METRICS;
-  if (metrics === undefined) throw notFound('metrics on this edge (no SLA_METRICS binding)');
+  if (metrics === undefined) throw notFound('No metrics on this edge (no SLA_METRICS binding).');
   await flushMetrics(c.env);
   const org = c.req.query('org');
   const report = await metrics.getByName('edge').report(org);

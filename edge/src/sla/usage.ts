@@ -1,7 +1,7 @@
 import type { Context } from 'hono';
 import { invalid } from '../admin/validation';
 import type { EdgeEnv } from '../env';
-import { Problem } from '../problem';
+import { notFound } from '../problem';
 import { periodOf } from './limiter';
 import { effectiveLimits } from './policy';
 import { limiterStub } from './reservations';
@@ -33,12 +33,12 @@ export async function consumerUsage(c: Context<EdgeEnv>): Promise<Response> {
   }
   const limiter = c.env.SLA_LIMITER;
   if (limiter === undefined) {
-    throw new Problem({ status: 404, kind: 'not-found', title: 'Not found', detail: 'No limiters on this edge.' });
+    throw notFound('No limiters on this edge.');
   }
   const store = new SlaStore(c.env.ROUTES);
   const consumer = await store.getConsumer(id);
   if (consumer === null) {
-    throw new Problem({ status: 404, kind: 'not-found', title: 'Not found', detail: `No consumer ${id}.` });
+    throw notFound(`No consumer ${id}.`);
   }
   const defaultPlan = c.env.SLA_DEFAULT_PLAN ?? 'default';
   const plan =
