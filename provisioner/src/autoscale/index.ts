@@ -2,6 +2,7 @@ import type { Database } from '../../../functions/src/platform/db/index.js';
 import { Problem } from '../../../functions/src/platform/errors/index.js';
 import type { Logger } from '../../../functions/src/platform/logging/index.js';
 import type { ProvisionerCommands } from '../api/commands.js';
+import { readEdge } from '../reconcile/edge-read.js';
 import { provisionerRepository } from '../state/repository.js';
 import { decide, newHistory, type ScalingHistory, type Usage } from './policy.js';
 
@@ -15,17 +16,18 @@ export interface UsageSource {
  * over the last 10 s and its in-flight requests, summed over the edge's isolates.
  */
 export function edgeUsage(options: { baseUrl: string; token: string; timeoutMs?: number }): UsageSource {
-  const url = `${options.baseUrl.replace(/\/+$/, '')}/_edge/metrics`;
+  const admin = { ...options, timeoutMs: options.timeoutMs ?? 5_000 };
   return {
     async read() {
-      const response = await fetch(url, {
-        headers: { authorization: `Bearer ${options.token}`, accept: 'application/json' },
-        signal: AbortSignal.timeout(options.timeoutMs ?? 5_000),
-      });
-      if (!response.ok) throw new Error(`the edge's metrics answered ${response.status}`);
-      const body = (await response.json()) as { apps?: ({ org?: unknown; app?: unknown } & Partial<Usage>)[] };
+      const read = await readEdge<{ apps?: ({ org?: unknown; app?: unknown } & Partial<Usage>)[] }>(
+        admin,
+        '/_edge/metrics',
+      );
+      if (!read.ok) {
+        throw new Error(`the edge's metrics: ${read.failure === 'status' ? `answered ${read.status}` : read.failure}`);
+      }
       const usage = new Map<string, Usage>();
-      for (const a of Array.isArray(body.apps) ? body.apps : []) {
+      for (const a of Array.isArray(read.body.apps) ? read.body.apps : []) {
         if (typeof a.org !== 'string' || typeof a.app !== 'string') continue;
         usage.set(`${a.org}/${a.app}`, {
           requestsPerSecond: Number(a.requestsPerSecond) || 0,

@@ -3,6 +3,8 @@
  * edge admin token and folded into per-app SLA figures. The token never leaves the provisioner.
  */
 
+import { readEdge } from '../reconcile/edge-read.js';
+
 /** One series of the edge's report: one org, app and consumer (the fields the dashboard reads). */
 interface EdgeSeries {
   org: string;
@@ -175,55 +177,35 @@ export interface EdgeMetricsOptions {
 
 /** Reads `GET /_edge/metrics[?org=]` with the edge admin token; failures are answered, not thrown. */
 export function edgeMetricsClient(options: EdgeMetricsOptions): EdgeMetrics {
-  const doFetch = options.fetch ?? fetch;
   const timeoutMs = options.timeoutMs ?? 1_500;
+  const admin = { ...options, timeoutMs };
   /** A consumer's quota use for an app; null when it is not a consumer, has no quota, or the edge fails. */
   async function quotaOf(consumer: string, app: string): Promise<QuotaUse | null> {
-    const url = new URL(`/_edge/consumers/${encodeURIComponent(consumer)}/usage`, options.baseUrl);
-    url.searchParams.set('app', app);
-    try {
-      const response = await doFetch(url, {
-        headers: { authorization: `Bearer ${options.token}`, accept: 'application/json' },
-        signal: AbortSignal.timeout(timeoutMs),
-      });
-      if (!response.ok) {
-        await response.body?.cancel();
-        return null;
-      }
-      const body = (await response.json()) as { quota: Omit<QuotaUse, 'consumer'> | null };
-      return body.quota === null ? null : { consumer, ...body.quota };
-    } catch {
-      return null;
-    }
+    const read = await readEdge<{ quota: Omit<QuotaUse, 'consumer'> | null }>(
+      admin,
+      `/_edge/consumers/${encodeURIComponent(consumer)}/usage`,
+      { app },
+    );
+    return read.ok && read.body.quota !== null ? { consumer, ...read.body.quota } : null;
   }
   return {
     async read(org) {
-      const url = new URL('/_edge/metrics', options.baseUrl);
-      if (org !== undefined) url.searchParams.set('org', org);
-      let response: Response;
-      try {
-        response = await doFetch(url, {
-          headers: { authorization: `Bearer ${options.token}`, accept: 'application/json' },
-          signal: AbortSignal.timeout(timeoutMs),
-        });
-      } catch (error) {
-        const timedOut = error instanceof Error && error.name === 'TimeoutError';
-        return {
-          status: 'unreachable',
-          detail: timedOut ? `The edge did not answer within ${timeoutMs} ms.` : 'The edge could not be reached.',
-          apps: [],
-        };
+      const read = await readEdge<EdgeReport>(admin, '/_edge/metrics', org === undefined ? {} : { org });
+      if (!read.ok) {
+        if (read.failure === 'timeout' || read.failure === 'unreachable') {
+          const detail =
+            read.failure === 'timeout'
+              ? `The edge did not answer within ${timeoutMs} ms.`
+              : 'The edge could not be reached.';
+          return { status: 'unreachable', detail, apps: [] };
+        }
+        const detail =
+          read.failure === 'status'
+            ? `The edge answered ${read.status} to GET /_edge/metrics.`
+            : 'The edge answered metrics that are not JSON.';
+        return { status: 'error', detail, apps: [] };
       }
-      if (!response.ok) {
-        await response.body?.cancel();
-        return { status: 'error', detail: `The edge answered ${response.status} to GET /_edge/metrics.`, apps: [] };
-      }
-      let report: EdgeReport;
-      try {
-        report = (await response.json()) as EdgeReport;
-      } catch {
-        return { status: 'error', detail: 'The edge answered metrics that are not JSON.', apps: [] };
-      }
+      const report = read.body;
       const apps = appSlaOf(report);
       await Promise.all(
         apps.map(async (sla) => {
