@@ -1,10 +1,11 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../scripts/processes.js';
+import { type LocalPlatform, startLocalPlatform } from './support/platform.js';
 
 /** Pids of every live descendant of `root` (read from /proc). */
 function descendants(root: number): number[] {
@@ -53,59 +54,23 @@ function portOpen(port: number): Promise<boolean> {
   });
 }
 
-const dataDir = mkdtempSync(join(tmpdir(), 'start-test-'));
-let launcher: ChildProcess;
-let output = '';
-let exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-const ports = { edge: 0, functions: 0, azurite: 0 };
+let platform: LocalPlatform;
+let ports: LocalPlatform['ports'];
 
 beforeAll(async () => {
-  ports.edge = await freePort();
-  ports.functions = await freePort();
-  ports.azurite = await freePort();
-  // `npm start` exactly as a newcomer runs it, in a process group of its own like a terminal's job.
-  launcher = spawn('npm', ['start', '--silent'], {
-    env: {
-      ...process.env,
-      EDGE_PORT: String(ports.edge),
-      FUNCTIONS_PORT: String(ports.functions),
-      AZURITE_PORT: String(ports.azurite),
-      DATA_DIR: dataDir,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true,
-  });
-  exited = new Promise((resolve) => launcher.once('exit', (code, signal) => resolve({ code, signal })));
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`not ready in time:\n${output}`)), 150_000);
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.includes('Local platform is ready.')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    };
-    launcher.stdout?.on('data', onData);
-    launcher.stderr?.on('data', onData);
-    void exited.then(({ code, signal }) => reject(new Error(`npm start exited (${code ?? signal}):\n${output}`)));
-  });
+  // `npm start` exactly as a newcomer runs it: default settings but free ports, generated admin tokens.
+  platform = await startLocalPlatform({}, { generatedTokens: true });
+  ports = platform.ports;
 }, 180_000);
 
 afterAll(async () => {
-  if (launcher.pid !== undefined && alive(launcher.pid)) {
-    try {
-      process.kill(-launcher.pid, 'SIGKILL');
-    } catch {
-      // Already gone.
-    }
-  }
-  rmSync(dataDir, { recursive: true, force: true });
-});
+  await platform?.stop();
+}, 60_000);
 
 describe('npm start', () => {
   it('prints the URLs to try', () => {
-    expect(output).toContain(`http://localhost:${ports.edge}/ttd/demo/`);
-    expect(output).toContain(`http://127.0.0.1:${ports.functions}`);
+    expect(platform.output()).toContain(`http://localhost:${ports.edge}/ttd/demo/`);
+    expect(platform.output()).toContain(`http://127.0.0.1:${ports.functions}`);
   });
 
   it('answers the demo app through the edge, with Via and X-Forwarded-For set by the edge', async () => {
@@ -121,7 +86,7 @@ describe('npm start', () => {
   });
 
   it('provisioned the demo cluster and app through the provisioner, two replicas serving behind the edge', async () => {
-    const token = /Provisioner admin token\s+(\S+)/.exec(output)?.[1];
+    const token = /Provisioner admin token\s+(\S+)/.exec(platform.output())?.[1];
     expect(token).toBeDefined();
     const app = await fetch(`http://127.0.0.1:${ports.functions}/provisioner/api/v1/clusters/ttd/apps/demo`, {
       headers: { authorization: `Bearer ${token}` },
@@ -149,12 +114,12 @@ describe('npm start', () => {
   });
 
   it('stops every child process on Ctrl-C (SIGINT to the job), leaving no orphans and no open ports', async () => {
-    const pid = launcher.pid!;
+    const pid = platform.pid;
     const tree = descendants(pid);
     // npm, tsx, the launcher, azurite, the functions host, wrangler and workerd at least.
     expect(tree.length).toBeGreaterThanOrEqual(6);
     process.kill(-pid, 'SIGINT');
-    const ended = await Promise.race([exited, new Promise((r) => setTimeout(() => r('timeout'), 30_000))]);
+    const ended = await Promise.race([platform.exited, new Promise((r) => setTimeout(() => r('timeout'), 30_000))]);
     // npm re-raises the SIGINT it got (as a shell job would end); the launcher under it exits 0.
     expect([
       { code: 0, signal: null },
@@ -163,7 +128,7 @@ describe('npm start', () => {
     const deadline = Date.now() + 15_000;
     while (tree.some(alive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     expect(tree.filter(alive)).toEqual([]);
-    expect(output).toContain('Stopped.');
+    expect(platform.output()).toContain('Stopped.');
     for (const port of Object.values(ports)) expect(await portOpen(port), `port ${port}`).toBe(false);
   }, 60_000);
 });

@@ -7,8 +7,12 @@ import { freePort } from '../../scripts/processes.js';
 /** The whole local platform as `npm start` runs it, on free ports and a throwaway data folder. */
 export interface LocalPlatform {
   ports: { edge: number; functions: number; azurite: number };
-  /** The provisioner's admin token given to it. */
-  adminToken: string;
+  /** The provisioner's admin token given to it; undefined when npm start generated one (printed in `output()`). */
+  adminToken: string | undefined;
+  /** The launcher's pid: the process group of npm and everything it started. */
+  pid: number;
+  /** Ends when the launcher (npm) exits. */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   /** Everything `npm start` printed so far. */
   output(): string;
   /** An exchanged platform token of `ttd` (Testdepartementet) with the scopes given. */
@@ -17,11 +21,19 @@ export interface LocalPlatform {
   stop(): Promise<void>;
 }
 
-/** Starts `npm start` with `env` added and waits until it says the platform is ready. */
-export async function startLocalPlatform(env: NodeJS.ProcessEnv = {}, timeoutMs = 150_000): Promise<LocalPlatform> {
+/**
+ * Starts `npm start` with `env` added, in a process group of its own like a terminal's job, and waits
+ * until it says the platform is ready. `generatedTokens` leaves the admin tokens to npm start, as a
+ * newcomer runs it.
+ */
+export async function startLocalPlatform(
+  env: NodeJS.ProcessEnv = {},
+  options: { timeoutMs?: number; generatedTokens?: boolean } = {},
+): Promise<LocalPlatform> {
+  const timeoutMs = options.timeoutMs ?? 150_000;
   const dataDir = mkdtempSync(join(tmpdir(), 'platform-'));
   const ports = { edge: await freePort(), functions: await freePort(), azurite: await freePort() };
-  const adminToken = `platform-test-admin-${process.pid}-${ports.functions}`;
+  const adminToken = options.generatedTokens ? undefined : `platform-test-admin-${process.pid}-${ports.functions}`;
   let output = '';
   const launcher: ChildProcess = spawn('npm', ['start', '--silent'], {
     env: {
@@ -30,13 +42,15 @@ export async function startLocalPlatform(env: NodeJS.ProcessEnv = {}, timeoutMs 
       FUNCTIONS_PORT: String(ports.functions),
       AZURITE_PORT: String(ports.azurite),
       DATA_DIR: dataDir,
-      PROVISIONER_ADMIN_TOKEN: adminToken,
+      ...(adminToken === undefined ? {} : { PROVISIONER_ADMIN_TOKEN: adminToken }),
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });
-  const exited = new Promise((resolve) => launcher.once('exit', resolve));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    launcher.once('exit', (code, signal) => resolve({ code, signal })),
+  );
   async function stop(): Promise<void> {
     if (launcher.pid !== undefined && launcher.exitCode === null && launcher.signalCode === null) {
       try {
@@ -61,7 +75,7 @@ export async function startLocalPlatform(env: NodeJS.ProcessEnv = {}, timeoutMs 
       };
       launcher.stdout?.on('data', onData);
       launcher.stderr?.on('data', onData);
-      launcher.once('exit', (code) => reject(new Error(`npm start exited (${code}):\n${output}`)));
+      void exited.then(({ code, signal }) => reject(new Error(`npm start exited (${code ?? signal}):\n${output}`)));
     });
   } catch (error) {
     await stop();
@@ -70,6 +84,8 @@ export async function startLocalPlatform(env: NodeJS.ProcessEnv = {}, timeoutMs 
   return {
     ports,
     adminToken,
+    pid: launcher.pid as number,
+    exited,
     output: () => output,
     async orgToken(scopes = 'altinn:appdeploy') {
       const response = await fetch(
