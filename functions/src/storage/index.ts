@@ -14,6 +14,9 @@ import { addTextRoutes } from './texts.js';
 /** The default container of data element content. */
 export const DATA_CONTAINER = 'storage-data';
 
+/** Paths whose body is a data element's content: `.../instances/{p}/{g}/data` and `.../data/{dataGuid}`. */
+const DATA_UPLOAD_PATH = /\/instances\/[^/]+\/[^/]+\/data(?:\/[^/]+)?\/?$/;
+
 /** Public path prefix of DataServices, as Altinn Storage's. */
 export const STORAGE_PREFIX = '/storage/api/v1';
 
@@ -43,6 +46,11 @@ export function createStorageApi(options: StorageApiOptions): PlatformApp {
     title: 'DataServices (Altinn Storage v1 compatible)',
     version: '1.0.0',
     logger: options.logger,
+    // Data element bodies go to the blob store as they arrive, whatever their content type.
+    json: {
+      maxBytes: 4 * 1024 * 1024,
+      streamsBody: (method, path) => DATA_UPLOAD_PATH.test(path) && method !== 'DELETE',
+    },
   });
   const access = createStorageAccess(options.db, options.partyAccess);
   api.use('*', authenticate({ verifier: options.verifier, openPaths: [`${STORAGE_PREFIX}/openapi.json`] }));
