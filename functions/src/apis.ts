@@ -1,5 +1,5 @@
-import { createDashboardPage, DASHBOARD_PATH } from '../../provisioner/src/dashboard/page.js';
 import { loadProvisionerConfig } from '../../provisioner/src/config.js';
+import { createDashboardPage, DASHBOARD_PATH } from '../../provisioner/src/dashboard/page.js';
 import { provisionerOf } from '../../provisioner/src/host.js';
 import { PROVISIONER_PREFIX } from '../../provisioner/src/index.js';
 import { registerDirectory } from './authentication/directory.js';

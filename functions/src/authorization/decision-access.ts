@@ -11,8 +11,8 @@ import {
   tokenOf,
   unauthorized,
 } from '../platform/auth/index.js';
-import { Problem } from '../platform/errors/index.js';
 import type { Database } from '../platform/db/index.js';
+import { Problem } from '../platform/errors/index.js';
 import { SUBSCRIPTION_KEY_HEADER, subscriptionKeyRepository } from './subscription-keys.js';
 import { ATTRIBUTES } from './xacml.js';
 import type { XacmlRequest } from './xacml-request.js';
@@ -116,7 +116,9 @@ export function guardDecisionRequest(caller: DecisionCaller, request: XacmlReque
     [ATTRIBUTES.partyId, String(principal.partyId)],
   ]);
   const refuse = (index: number, why: string): never => {
-    throw forbidden(`AccessSubject[${index}]: user ${principal.userId} may ask for decisions about themself only (${why}).`);
+    throw forbidden(
+      `AccessSubject[${index}]: user ${principal.userId} may ask for decisions about themself only (${why}).`,
+    );
   };
   request.accessSubject.forEach((subject, index) => {
     let userIds = 0;

@@ -6,8 +6,8 @@ import type { TokenVerifier } from '../platform/auth/index.js';
 import { jsonContent as json } from '../platform/errors/openapi.js';
 import { partyRepository } from '../register/repository.js';
 import { invalidField, problemContent } from '../storage/problems.js';
-import { decisionCallerOf, guardDecisionRequest } from './decision-access.js';
 import { ownPartyOf, requireReaderOf } from './access.js';
+import { decisionCallerOf, guardDecisionRequest } from './decision-access.js';
 import type { AuthorizationServices } from './services.js';
 import { responseBody, XacmlRequestBody, XacmlResponseBody } from './xacml.js';
 import { bindXacmlRequest, XacmlBindingError, type XacmlRequest } from './xacml-request.js';
@@ -23,8 +23,8 @@ const decision = createRoute({
     'Decide XACML 3.0 JSON requests as Altinn does (multi-requests answered in order, each with the attributes marked ' +
     'includeInResult); unusable attributes answer Indeterminate',
   description:
-    'Callers: an app by its org\'s platform subscription key (`Ocp-Apim-Subscription-Key`, no token, as Altinn\'s PEP ' +
-    'calls) about resources of that org only; or a platform token: an end user without their app\'s ' +
+    "Callers: an app by its org's platform subscription key (`Ocp-Apim-Subscription-Key`, no token, as Altinn's PEP " +
+    "calls) about resources of that org only; or a platform token: an end user without their app's " +
     '`PlatformAccessToken` about themself only, orgs and apps about anyone. Anonymous calls are refused.',
   request: { body: { required: true, content: json(XacmlRequestBody) } },
   responses: {

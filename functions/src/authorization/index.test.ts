@@ -99,7 +99,9 @@ describe('POST decision', () => {
     expect(await decide(userRequest(user, 'read', { org: 'ttd', app: 'other', partyId: 510001 }))).toEqual([
       { Decision: 'NotApplicable', Status: OK },
     ]);
-    expect(await decide(userRequest(user, 'archive', forms(510001)))).toEqual([{ Decision: 'NotApplicable', Status: OK }]);
+    expect(await decide(userRequest(user, 'archive', forms(510001)))).toEqual([
+      { Decision: 'NotApplicable', Status: OK },
+    ]);
   });
 
   it("permits the app's owner org (urn:altinn:org) and denies another org", async () => {

@@ -4,13 +4,13 @@ import type { Logger } from '../platform/logging/index.js';
 import { addDecisionRoutes } from './decision-routes.js';
 import { addPolicyRoutes } from './policy-routes.js';
 import { addRoleAssignmentRoutes } from './role-routes.js';
-import { addSubscriptionKeyRoutes } from './subscription-key-routes.js';
 import type { AuthorizationServices } from './services.js';
+import { addSubscriptionKeyRoutes } from './subscription-key-routes.js';
 
 export { AUTHORIZATION_SCOPES } from './access.js';
-export { SUBSCRIPTION_KEY_HEADER, SUBSCRIPTION_KEY_SETTING } from './subscription-keys.js';
 export { createPartyAccess } from './grants.js';
 export { type AuthorizationServices, createAuthorizationServices, sharedAuthorizationServices } from './services.js';
+export { SUBSCRIPTION_KEY_HEADER, SUBSCRIPTION_KEY_SETTING } from './subscription-keys.js';
 
 /** Public path prefix of Authorization, as Altinn's. */
 export const AUTHORIZATION_PREFIX = '/authorization/api/v1';

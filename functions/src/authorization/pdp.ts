@@ -1,5 +1,6 @@
 import type { Database } from '../platform/db/index.js';
 import type { Logger } from '../platform/logging/index.js';
+import { profileRepository } from '../profile/repository.js';
 import { DecisionCache } from './cache.js';
 import { holdingsOf } from './grants.js';
 import { type AppPolicy, rulesFor, subjectMatchesOrg } from './policy.js';
@@ -63,6 +64,15 @@ export function createDecisionPoint(options: DecisionPointOptions) {
       ? decided('Permit')
       : decided('Permit', minimumAuthenticationLevelObligation(policy.minimumAuthenticationLevel));
 
+  /**
+   * A user's own party, which makes them PRIV there: Profile's when Profile knows the user (Altinn's PEP sends only
+   * `urn:altinn:userid`, and a request naming another party as theirs gains nothing), else the request's.
+   */
+  async function ownPartyOf(userId: number, claimed: number | undefined): Promise<number | undefined> {
+    const profile = await profileRepository(options.db).byUserId(userId);
+    return profile ? profile.partyId : claimed;
+  }
+
   async function evaluate(request: DecisionRequest): Promise<Evaluated> {
     const forever = Number.POSITIVE_INFINITY;
     let policyLoad = policies.get(`${request.org}/${request.app}`);
@@ -83,7 +93,7 @@ export function createDecisionPoint(options: DecisionPointOptions) {
     const partyId = request.partyId as number;
     const now = options.now();
     const grants = await repository.grants(subject.userId, partyId, now);
-    const holdings = holdingsOf(grants, now, subject.ownPartyId === partyId);
+    const holdings = holdingsOf(grants, now, (await ownPartyOf(subject.userId, subject.ownPartyId)) === partyId);
     const byRole = rules.some((rule) => rule.subjects.some((s) => holdings.roles.has(s)));
     const byAppRights = holdings.appRights.some(
       (rights) => rights.org === request.org && rights.app === request.app && rights.actions.includes(request.action),

@@ -35,7 +35,9 @@ const KeyRecord = z
   .openapi('SubscriptionKey');
 
 const IssuedKey = KeyRecord.extend({
-  key: z.string().openapi({ description: `The key itself, shown only in this answer: send it as ${SUBSCRIPTION_KEY_HEADER}` }),
+  key: z
+    .string()
+    .openapi({ description: `The key itself, shown only in this answer: send it as ${SUBSCRIPTION_KEY_HEADER}` }),
 }).openapi('IssuedSubscriptionKey');
 
 const refused = {

@@ -67,7 +67,10 @@ function membersOf(object: JsonObject, names: readonly string[], path: string): 
     const known = canonical.get(name.toLowerCase());
     if (known === undefined) continue;
     if (found.has(known)) {
-      throw new XacmlBindingError(`${path}.${known}`, 'is given more than once (member names are matched ignoring case)');
+      throw new XacmlBindingError(
+        `${path}.${known}`,
+        'is given more than once (member names are matched ignoring case)',
+      );
     }
     found.set(known, value);
   }
@@ -75,7 +78,13 @@ function membersOf(object: JsonObject, names: readonly string[], path: string): 
 }
 
 const typeOf = (value: JsonValue): string =>
-  value === null ? 'null' : Array.isArray(value) ? 'an array' : value instanceof JsonObject ? 'an object' : typeof value;
+  value === null
+    ? 'null'
+    : Array.isArray(value)
+      ? 'an array'
+      : value instanceof JsonObject
+        ? 'an object'
+        : typeof value;
 
 function objectAt(value: JsonValue, path: string): JsonObject {
   if (!(value instanceof JsonObject)) throw new XacmlBindingError(path, `must be an object, got ${typeOf(value)}`);

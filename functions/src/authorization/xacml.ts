@@ -90,7 +90,12 @@ export const XacmlResponseBody = z
         decision: z.enum(['Permit', 'Deny', 'NotApplicable', 'Indeterminate']),
         status: z.object({ statusCode: z.object({ value: z.string() }), statusMessage: z.string().optional() }),
         obligations: z
-          .array(z.object({ id: z.string(), attributeAssignment: z.array(ResultAttribute.extend({ category: z.string() })) }))
+          .array(
+            z.object({
+              id: z.string(),
+              attributeAssignment: z.array(ResultAttribute.extend({ category: z.string() })),
+            }),
+          )
           .optional(),
         category: z
           .array(z.object({ categoryId: z.string(), id: z.string().optional(), attribute: z.array(ResultAttribute) }))
@@ -249,7 +254,10 @@ export function isUnusable(entry: DecisionRequest | UnusableRequest): entry is U
 
 /** The Indeterminate result for an unusable request. */
 export function indeterminate(problem: UnusableRequest): DecisionResult {
-  return { decision: 'Indeterminate', status: { statusCode: { value: problem.status }, statusMessage: problem.message } };
+  return {
+    decision: 'Indeterminate',
+    status: { statusCode: { value: problem.status }, statusMessage: problem.message },
+  };
 }
 
 /** A result with the ok status. */
