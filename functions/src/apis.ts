@@ -119,7 +119,7 @@ export const apiDefinitions: readonly ApiDefinition[] = [
         logger: platform.logger,
         verifier: platform.auth.verifier,
         // The operator's token (PROVISIONER_ADMIN_TOKEN) also issues and revokes orgs' subscription keys.
-        operatorToken: loadProvisionerConfig(process.env, { platformUrl: '' }).adminToken,
+        operatorToken: loadProvisionerConfig(process.env, { platformUrl: '', mode: platform.config.mode }).adminToken,
       }),
     async prepare(platform) {
       if (!platform.config.seedTestData) return;
