@@ -400,8 +400,8 @@ export function addDataElementRoutes(api: PlatformApp, options: DataElementRoute
         'Mismatch between path and dataElement content: id and instanceGuid must match the path',
       );
     }
+    await rulesFor(await findInstance(partyId, instanceGuid), input.dataType); // 400 unless the app declares it
     const updated = await onLockedInstance(partyId, instanceGuid, async (tx, instance) => {
-      await rulesFor(instance, input.dataType); // 400 unless the app declares the data type
       const elements = dataElementRepository(tx);
       const element = await elements.findDataElement(instanceGuidOf(instance), dataGuid.toLowerCase());
       if (!element) throw elementNotFound(dataGuid);
