@@ -60,6 +60,7 @@ export const apiDefinitions: readonly ApiDefinition[] = [
         blob: platform.blob,
         logger: platform.logger,
         verifier: platform.auth.verifier,
+        publicUrls: platform.config.publicUrls,
         // Whom a user may act for: their own party, roles and delegations, as Authorization decides.
         partyAccess: createPartyAccess({ db: platform.db, now: () => new Date() }),
       }),

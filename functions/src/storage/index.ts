@@ -7,8 +7,13 @@ import { createStorageAccess, type PartyAccess } from './access.js';
 import { addApplicationRoutes } from './applications.js';
 import { addDataElementRoutes } from './data-elements.js';
 import { addInstanceEventRoutes } from './instance-events.js';
+import { DEFAULT_PUBLIC_URLS, instanceLinks, type PublicUrls } from './instance-links.js';
+import { addInstanceLockRoutes } from './instance-lock.js';
 import { addInstanceQueryRoutes } from './instance-query.js';
+import { addInstanceValueRoutes } from './instance-values.js';
 import { addInstanceRoutes } from './instances.js';
+import { addProcessRoutes } from './process.js';
+import { addSignRoutes } from './sign.js';
 import { addTextRoutes } from './texts.js';
 
 /** The default container of data element content. */
@@ -34,6 +39,8 @@ export interface StorageApiOptions {
   verifier: TokenVerifier;
   /** Whom an end user may act for; their own party only by default. */
   partyAccess?: PartyAccess;
+  /** Public base URLs of the platform and the apps for `selfLinks` and `Location`; DEFAULT_PUBLIC_URLS unless given. */
+  publicUrls?: PublicUrls;
 }
 
 /**
@@ -57,17 +64,23 @@ export function createStorageApi(options: StorageApiOptions): PlatformApp {
   api.use('/applications/*', access.applications());
   api.use('/instances/:instanceOwnerPartyId/:instanceGuid', access.instances());
   api.use('/instances/:instanceOwnerPartyId/:instanceGuid/*', access.instances());
-  const routes = { db: options.db, prefix: STORAGE_PREFIX, now: options.now ?? (() => new Date()), access };
+  const links = instanceLinks(options.publicUrls ?? DEFAULT_PUBLIC_URLS, STORAGE_PREFIX);
+  const routes = { db: options.db, prefix: STORAGE_PREFIX, now: options.now ?? (() => new Date()), access, links };
+  const container = options.blobContainer ?? DATA_CONTAINER;
   addApplicationRoutes(api, routes);
   addTextRoutes(api, routes);
   addInstanceQueryRoutes(api, routes);
   addInstanceRoutes(api, routes);
   addInstanceEventRoutes(api, routes);
+  addProcessRoutes(api, routes);
+  addInstanceValueRoutes(api, routes);
+  addInstanceLockRoutes(api, routes);
+  addSignRoutes(api, { ...routes, blob: options.blob, container });
   addDataElementRoutes(api, {
     ...routes,
     logger: options.logger,
     blob: options.blob,
-    container: options.blobContainer ?? DATA_CONTAINER,
+    container,
   });
   return api;
 }

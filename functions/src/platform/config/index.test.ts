@@ -30,6 +30,7 @@ describe('loadConfig', () => {
       logLevel: 'info',
       issuer: 'http://127.0.0.1:7071/authentication/api/v1/openid/',
       blobSweep: { intervalMinutes: 60, schedule: '0 0 * * * *', graceMs: 3_600_000 },
+      publicUrls: { platform: 'http://localhost:7071', apps: 'http://localhost:8787' },
       seedTestData: true,
       testIdp: true,
       providers: {},
@@ -66,6 +67,7 @@ describe('loadConfig', () => {
       logLevel: 'debug',
       issuer: 'https://platform.example.no/authentication/api/v1/openid/',
       blobSweep: { intervalMinutes: 15, schedule: '0 */15 * * * *', graceMs: 7_200_000 },
+      publicUrls: { platform: 'http://localhost:7071', apps: 'http://localhost:8787' },
       seedTestData: false,
       testIdp: false,
       providers: {

@@ -149,6 +149,8 @@ const schema = z.object({
       .transform((value) => value === 'true' || value === '1')
       .optional(),
   ),
+  PLATFORM_PUBLIC_URL: unsetWhenBlank(httpUrl.optional()),
+  APPS_PUBLIC_URL: unsetWhenBlank(httpUrl.optional()),
   IDPORTEN_ISSUER: unsetWhenBlank(httpUrl.optional()),
   IDPORTEN_JWKS_URI: unsetWhenBlank(httpUrl.optional()),
   IDPORTEN_AUDIENCE: unsetWhenBlank(z.string().trim().min(1).optional()),
@@ -220,6 +222,12 @@ export interface Config {
    * (TEST_IDP; by default on when test data is seeded; refused in production).
    */
   testIdp: boolean;
+  /**
+   * Public base URLs the platform's answers link to (never the request's Host, which a client controls): the
+   * platform APIs (PLATFORM_PUBLIC_URL, default `http://localhost:7071`, as `https://platform.altinn.no`) and the
+   * apps (APPS_PUBLIC_URL, default `http://localhost:8787`, the edge), e.g. in instances' `selfLinks`.
+   */
+  publicUrls: { platform: string; apps: string };
   /** ID-porten and Maskinporten (IDPORTEN_ISSUER, _JWKS_URI, _AUDIENCE and MASKINPORTEN_...): all three or none. */
   providers: { 'id-porten'?: ExternalProvider; maskinporten?: ExternalProvider };
 }
@@ -278,6 +286,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
     },
     seedTestData,
     testIdp: values.TEST_IDP ?? seedTestData,
+    publicUrls: {
+      platform: (values.PLATFORM_PUBLIC_URL ?? 'http://localhost:7071').replace(/\/+$/, ''),
+      apps: (values.APPS_PUBLIC_URL ?? 'http://localhost:8787').replace(/\/+$/, ''),
+    },
     providers: {
       ...(idporten ? { 'id-porten': idporten } : {}),
       ...(maskinporten ? { maskinporten } : {}),

@@ -409,4 +409,21 @@ CREATE TABLE subscription_keys (
 CREATE INDEX subscription_keys_org ON subscription_keys (org, created);
 `,
   },
+  {
+    version: 20,
+    name: 'storage_instance_locks',
+    sql: `
+-- Altinn Storage's instance locks: one holder at a time per instance until locked_until; the token's secret is
+-- kept only as its SHA-256.
+CREATE TABLE instance_locks (
+  id bigserial PRIMARY KEY,
+  instance_guid uuid NOT NULL REFERENCES instances (instance_guid) ON DELETE CASCADE,
+  locked_at timestamptz NOT NULL,
+  locked_until timestamptz NOT NULL,
+  locked_by text NOT NULL,
+  secret_hash bytea NOT NULL
+);
+CREATE INDEX instance_locks_instance_until ON instance_locks (instance_guid, locked_until);
+`,
+  },
 ];
