@@ -133,6 +133,45 @@ describe('egress: an allowed call', () => {
     expect(await oauthIssued()).toBe(before + 2);
   });
 
+  it('never injects a token minted for an old client after the target or its credential is deleted and set again', async () => {
+    const loopback = { scheme: 'http', host: '127.0.0.1', ports: [targetPort()], pathPrefixes: ['/recreated/'] };
+    const client = (n: 1 | 2) => ({
+      type: 'oauth2',
+      tokenUrl: `${targetBase()}/oauth/token`,
+      clientId: n === 1 ? 'egress-client' : 'egress-client-2',
+      clientSecret: n === 1 ? 'client-secret-1' : 'client-secret-2',
+    });
+    const lastTokenClient = async () => {
+      const { tokenRequests } = (await (await fetch(`${targetBase()}/oauth/requests`)).json()) as {
+        tokenRequests: { authorization: string }[];
+      };
+      return atob((tokenRequests.at(-1)?.authorization ?? '').replace(/^Basic /, '')).split(':')[0];
+    };
+    const authOf = async () => {
+      const { res, text } = await egressCall('/recreated/echo');
+      expect(res.status, text).toBe(200);
+      return (JSON.parse(text) as Received).headers.authorization;
+    };
+
+    // the target is deleted and created again (version 1 again) with a new client
+    await putTarget(ORG, 'recreated', loopback);
+    await putCredential(ORG, 'recreated', client(1));
+    const old = await authOf();
+    expect(await lastTokenClient()).toBe('egress-client');
+    expect((await egressAdmin('DELETE', `/${ORG}/targets/recreated`)).res.status).toBe(204);
+    await putTarget(ORG, 'recreated', loopback);
+    await putCredential(ORG, 'recreated', client(2));
+    const renewed = await authOf();
+    expect(renewed).not.toBe(old);
+    expect(await lastTokenClient()).toBe('egress-client-2');
+
+    // the credential alone is deleted and set again (version 1 again) with the first client
+    expect((await egressAdmin('DELETE', `/${ORG}/targets/recreated/credential`)).res.status).toBe(204);
+    await putCredential(ORG, 'recreated', client(1));
+    expect(await authOf()).not.toBe(renewed);
+    expect(await lastTokenClient()).toBe('egress-client');
+  });
+
   it('refreshes an OAuth2 token that is about to expire', async () => {
     const before = await oauthIssued();
     await egressCall('/short/echo');
