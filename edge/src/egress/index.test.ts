@@ -285,6 +285,17 @@ describe('egress: redirects', () => {
     ['a name resolving to a private address', 'http://rebind.example/api/echo'],
     ['userinfo', `http://x@127.0.0.1:${0}/api/echo`],
     ['another scheme', 'file:///etc/passwd'],
+    // the development allowance is for 127.0.0.1 written so: other spellings of it, however the
+    // Location writes its authority, are loopback like any other
+    ['a protocol-relative hex short form', `//0x7f.1:${0}/api/echo`],
+    ['a protocol-relative decimal form', `//2130706433:${0}/api/echo`],
+    ['a protocol-relative octal form', `//0177.0.0.1:${0}/api/echo`],
+    ['a protocol-relative short form', `//127.1:${0}/api/echo`],
+    ['a backslashed protocol-relative form', `\\\\0x7f.1:${0}/api/echo`],
+    ['a mixed-slash protocol-relative form', `/\\0x7f.1:${0}/api/echo`],
+    ['a scheme without slashes', `http:0x7f.1:${0}/api/echo`],
+    ['a scheme with one slash', `http:/0x7f.1:${0}/api/echo`],
+    ['a scheme with backslashes', `http:\\\\0x7f.1:${0}/api/echo`],
   ];
   for (const [what, location] of refused) {
     it(`refuses a redirect to ${what} with 403 redirect-denied or an SSRF reason`, async () => {

@@ -237,7 +237,8 @@ async function follow(
         `The target redirected more than ${firstTarget.maxRedirects} times.`,
       );
     }
-    const next = redirectDestination(res.headers.get('location') ?? '', dest.url);
+    const written = dest.writtenHost === '' ? '' : `${dest.writtenHost}:${dest.port}`;
+    const next = redirectDestination(res.headers.get('location') ?? '', dest.url, written);
     if (res.status === 303 || ((res.status === 301 || res.status === 302) && method === 'POST')) {
       method = method === 'HEAD' ? 'HEAD' : 'GET';
     }
