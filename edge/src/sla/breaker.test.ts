@@ -150,6 +150,20 @@ describe('circuit breaker: one client cannot open a circuit for others', () => {
     expect((await expectProblem(await get('/brk/optin/'), 503)).type).toBe('urn:altinn-platform:problem:circuit-open');
   });
 
+  it('an opted-in app whose 5xx are a small share of its volume stays closed: the successes between count, without an RPC each', async () => {
+    // minRequests 5: were the successes not counted, 9 failures of 9 requests would open it
+    const res = await admin('PUT', '/routes/brk/mostly-fine', {
+      breaker: { countAppErrors: true, errorRatio: 0.5, minRequests: 5, minClients: 3 },
+    });
+    expect(res.status).toBe(201);
+    for (let round = 0; round < 3; round++) {
+      await from(spread(10), '/brk/mostly-fine/');
+      await from(CLIENTS, '/brk/mostly-fine/?mode=status&code=500');
+    }
+    // 39 requests, 9 of them failures from 3 clients: over the volume, under the ratio
+    expect(await status('brk/mostly-fine')).toMatchObject({ state: 'closed' });
+  });
+
   it('refuses breaker settings that would let one client open a circuit', async () => {
     const res = await admin('PUT', '/routes/brk/weak', { breaker: { countAppErrors: true, minClients: 1 } });
     const problem = await expectProblem(res, 400);

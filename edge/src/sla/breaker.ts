@@ -59,7 +59,11 @@ export interface Outcome {
 /** State of one upstream's circuit. */
 export type CircuitState = 'closed' | 'open' | 'half-open';
 
-/** What the breaker answers: the state, and whether this request may go upstream. */
+/**
+ * What the breaker answers: the state, the current run of gateway failures, and whether this request
+ * may go upstream. App errors of the ratio rule are not in `failures`: an isolate need not report the
+ * successes between them (their count rides along with its next report).
+ */
 export interface CircuitView {
   state: CircuitState;
   failures: number;
@@ -174,7 +178,7 @@ export class CircuitBreaker extends DurableObject {
       this.probeUntil = 0;
       delete s.interval;
     }
-    if (s.state !== before || outcome.kind !== 'ok' || s.interval !== undefined) this.save();
+    if (s.state !== before || outcome.kind !== 'ok') this.save();
     if (s.state !== before) {
       console.log(
         JSON.stringify({ level: 'warn', msg: 'circuit changed', from: before, to: s.state, failures: s.failures }),
@@ -182,7 +186,7 @@ export class CircuitBreaker extends DurableObject {
     }
     return s.state === 'open'
       ? this.refused(s.openUntil - now)
-      : { state: s.state, failures: s.failures + (s.interval?.failures ?? 0), allowed: true };
+      : { state: s.state, failures: s.failures, allowed: true };
   }
 
   /** Adds an outcome to the app-error interval; true when the interval's failures open the circuit. */
