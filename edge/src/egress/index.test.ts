@@ -103,6 +103,17 @@ describe('egress: an allowed call', () => {
     expect(res.headers.get('x-private')).toBeNull();
   });
 
+  it('strips every field a malformed Connection of the app names, instead of failing with 500', async () => {
+    const { res, text } = await egressCall('/api/echo', {
+      headers: { connection: 'x-hop x-other;q=1, (odd)', 'x-hop': 'drop me', 'x-other': 'drop me', 'x-end': 'kept' },
+    });
+    expect(res.status, text).toBe(200);
+    const received = JSON.parse(text) as Received;
+    expect(received.headers['x-hop']).toBeUndefined();
+    expect(received.headers['x-other']).toBeUndefined();
+    expect(received.headers['x-end']).toBe('kept');
+  });
+
   it("injects Basic credentials on a target limited to one app, and refuses the org's other apps", async () => {
     const { res, text } = await egressCall('/basic/echo');
     expect(res.status, text).toBe(200);
