@@ -124,6 +124,13 @@ describe('circuit breaker: one client cannot open a circuit for others', () => {
     expect((await get('/brkone/victim/', attacker[0])).status).toBe(200);
   });
 
+  it('one IPv6 client rotating addresses within its /64 counts as one client', async () => {
+    const rotating = Array.from({ length: 9 }, (_, i) => `2001:db8:66:1::${i + 1}`);
+    expect(await from(rotating, '/brkone/ipv6/?mode=status&code=502')).toEqual(Array(9).fill(502));
+    expect(await status('brkone/ipv6')).toMatchObject({ state: 'closed', failures: 9 });
+    expect((await get('/brkone/ipv6/')).status).toBe(200);
+  });
+
   it("an app's own 5xx never open its circuit unless the app opts in, however many clients see them", async () => {
     for (const code of [500, 501, 500, 599])
       expect(await from(spread(9), `/brksolo/buggy/?mode=status&code=${code}`)).toEqual(Array(9).fill(code));
