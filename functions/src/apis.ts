@@ -15,7 +15,9 @@ import { createProfileApi, PROFILE_PREFIX } from './profile/index.js';
 import { createRegisterApi, REGISTER_PREFIX } from './register/index.js';
 import { seedRegister, TEST_ROLES } from './register/seed.js';
 import { serviceOwnerRepository, TEST_SERVICE_OWNERS } from './register/service-owners.js';
+import { cachedAppDirectory } from './platform/auth/index.js';
 import { createStorageApi, STORAGE_PREFIX } from './storage/index.js';
+import { storageRepository } from './storage/repository.js';
 
 /** How to build one platform API: mounted under `prefix`, built from the shared platform services. */
 export interface ApiDefinition {
@@ -74,6 +76,11 @@ export const apiDefinitions: readonly ApiDefinition[] = [
         if (provider) providers[name] = remoteIssuer(provider.issuer, provider.audience, provider.jwksUri);
       }
       const testIdp = config.testIdp ? createTestIdentityProvider(config.issuer) : undefined;
+      // App-signed PlatformAccessTokens must name one of the org's own apps: Storage's application metadata.
+      const applications = storageRepository(platform.db);
+      platform.auth.useAppDirectory(
+        cachedAppDirectory(async (org, app) => (await applications.findApplication(org, app)) !== undefined),
+      );
       return createAuthenticationApi({
         auth: platform.auth,
         issuer: config.issuer,
@@ -82,6 +89,8 @@ export const apiDefinitions: readonly ApiDefinition[] = [
         // The test identity provider stands in for a provider that is not configured.
         providers: { ...(testIdp?.issuers ?? {}), ...providers },
         ...(testIdp ? { testIdp } : {}),
+        operatorToken: config.operatorToken,
+        loginRedirectHosts: config.loginRedirectHosts,
       });
     },
   },
