@@ -4,7 +4,7 @@ import { PROVISIONER_PREFIX } from '../../provisioner/src/index.js';
 import { registerDirectory } from './authentication/directory.js';
 import { AUTHENTICATION_PREFIX, createAuthenticationApi } from './authentication/index.js';
 import { createTestIdentityProvider, remoteIssuer, type TrustedIssuer } from './authentication/providers.js';
-import { createPartyAccess } from './authorization/grants.js';
+import { createPartyAccess, createReportees } from './authorization/grants.js';
 import { AUTHORIZATION_PREFIX, createAuthorizationApi, sharedAuthorizationServices } from './authorization/index.js';
 import { authorizationRepository } from './authorization/repository.js';
 import { createHealthApi } from './health/index.js';
@@ -103,6 +103,9 @@ export const apiDefinitions: readonly ApiDefinition[] = [
         logger: platform.logger,
         verifier: platform.auth.verifier,
         testData: platform.config.seedTestData,
+        // A user reads the parties they may represent (roles such as DAGL, delegations), as Authorization decides.
+        represents: (user, partyId) =>
+          createReportees({ db: platform.db, now: () => new Date() }).mayRepresent(user.userId, partyId, user.partyId),
       }),
     async prepare(platform) {
       if (!platform.config.seedTestData) return;

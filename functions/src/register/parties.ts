@@ -1,6 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { PlatformApp } from '../platform/api/index.js';
-import { forbidden, type Principal, principalOf } from '../platform/auth/index.js';
+import { forbidden, type Principal, principalOf, type UserPrincipal } from '../platform/auth/index.js';
 import type { Database } from '../platform/db/index.js';
 import { Problem } from '../platform/errors/index.js';
 import { jsonContent, problemContent } from '../platform/errors/openapi.js';
@@ -62,22 +62,33 @@ const organization = createRoute({
   },
 });
 
-/** End users read their own party only; org callers (service owners) read any. */
-function requireParty(principal: Principal, partyId: number): void {
-  if (principal.kind === 'user' && principal.partyId !== partyId) {
-    throw forbidden(`User ${principal.userId} may read their own party (${principal.partyId}) only.`);
+/**
+ * Whether the user may represent `partyId` (a role such as DAGL, or a delegation), as Authorization decides; the
+ * user's own party is always theirs.
+ */
+export type Representation = (user: UserPrincipal, partyId: number) => Promise<boolean>;
+
+/** Only the user's own party: the representation when none is wired. */
+export const ownPartyOnly: Representation = async (user, partyId) => user.partyId === partyId;
+
+/** End users read their own party and the parties they may represent; org callers (service owners) read any. */
+async function requireParty(principal: Principal, partyId: number, represents: Representation): Promise<void> {
+  if (principal.kind !== 'user' || principal.partyId === partyId) return;
+  if (!(await represents(principal, partyId))) {
+    throw forbidden(`User ${principal.userId} may read their own party and parties they represent only.`);
   }
 }
 
 const partyNotFound = (what: string) => new Problem(404, { kind: 'not-found', detail: `No party ${what}.` });
 
 /** Adds `parties/{partyId}`, `parties/lookup`, `parties/partylist` and `organizations/{orgNr}` to the Register. */
-export function addPartyRoutes(api: PlatformApp, options: { db: Database }): void {
+export function addPartyRoutes(api: PlatformApp, options: { db: Database; represents?: Representation }): void {
   const parties = partyRepository(options.db);
+  const represents = options.represents ?? ownPartyOnly;
 
   api.openapi(read, async (c) => {
     const { partyId } = c.req.valid('param');
-    requireParty(principalOf(c), partyId);
+    await requireParty(principalOf(c), partyId, represents);
     const party = await parties.byId(partyId);
     if (!party) throw partyNotFound(`with id ${partyId}`);
     return c.json(party, 200);
@@ -86,19 +97,21 @@ export function addPartyRoutes(api: PlatformApp, options: { db: Database }): voi
   api.openapi(lookup, async (c) => {
     const { ssn, orgNo } = c.req.valid('json');
     const principal = principalOf(c);
-    const party = ssn !== undefined ? await parties.bySsn(ssn) : await parties.byOrgNumber(orgNo ?? '');
-    // A user learns nothing about parties not their own, not even whether they exist.
+    const party = ssn != null ? await parties.bySsn(ssn) : await parties.byOrgNumber(orgNo ?? '');
+    // A user learns nothing about parties they may not represent, not even whether they exist.
     if (principal.kind === 'user' && party?.partyId !== principal.partyId) {
-      throw forbidden(`User ${principal.userId} may look up their own party only.`);
+      if (!party || !(await represents(principal, party.partyId))) {
+        throw forbidden(`User ${principal.userId} may look up their own party and parties they represent only.`);
+      }
     }
-    if (!party) throw partyNotFound(ssn !== undefined ? 'with that ssn' : `with orgNo ${orgNo}`);
+    if (!party) throw partyNotFound(ssn != null ? 'with that ssn' : `with orgNo ${orgNo}`);
     return c.json(party, 200);
   });
 
   api.openapi(list, async (c) => {
     const ids = c.req.valid('json');
     const principal = principalOf(c);
-    for (const id of ids) requireParty(principal, id);
+    for (const id of new Set(ids)) await requireParty(principal, id, represents);
     return c.json(await parties.byIds(ids), 200);
   });
 

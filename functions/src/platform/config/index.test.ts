@@ -16,6 +16,8 @@ describe('loadConfig', () => {
       seedTestData: true,
       testIdp: true,
       providers: {},
+      operatorToken: undefined,
+      loginRedirectHosts: ['localhost', '127.0.0.1'],
     });
   });
 
@@ -57,6 +59,8 @@ describe('loadConfig', () => {
           audience: 'altinn-platform',
         },
       },
+      operatorToken: undefined,
+      loginRedirectHosts: [],
     });
     expect(loadConfig({ PORT: '8080' }).port).toBe(8080);
     expect(loadConfig({ PORT: '8080', FUNCTIONS_HOST: '::1' }).issuer).toBe(
