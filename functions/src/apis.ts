@@ -9,13 +9,13 @@ import { AUTHORIZATION_PREFIX, createAuthorizationApi, sharedAuthorizationServic
 import { authorizationRepository } from './authorization/repository.js';
 import { createHealthApi } from './health/index.js';
 import { createIntermediaryApi, INTERMEDIARY_PREFIX } from './intermediary/index.js';
+import { cachedAppDirectory } from './platform/auth/index.js';
 import type { FetchApp } from './platform/azure/index.js';
 import type { Platform } from './platform/index.js';
 import { createProfileApi, PROFILE_PREFIX } from './profile/index.js';
 import { createRegisterApi, REGISTER_PREFIX } from './register/index.js';
 import { seedRegister, TEST_ROLES } from './register/seed.js';
 import { serviceOwnerRepository, TEST_SERVICE_OWNERS } from './register/service-owners.js';
-import { cachedAppDirectory } from './platform/auth/index.js';
 import { createStorageApi, STORAGE_PREFIX } from './storage/index.js';
 import { storageRepository } from './storage/repository.js';
 

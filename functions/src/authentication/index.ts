@@ -311,7 +311,10 @@ function addTestIdpRoutes(api: PlatformApp, idp: TestIdentityProvider): void {
       });
     }
     const external = query.ssn
-      ? await idp.idporten({ ssn: query.ssn, level: query.level === undefined ? 3 : (Number(query.level) as 0 | 1 | 2 | 3 | 4) })
+      ? await idp.idporten({
+          ssn: query.ssn,
+          level: query.level === undefined ? 3 : (Number(query.level) as 0 | 1 | 2 | 3 | 4),
+        })
       : await idp.maskinporten({
           orgNumber: query.orgNumber ?? '',
           scopes: (query.scope ?? '').split(' ').filter(Boolean),

@@ -101,8 +101,7 @@ export function safeGoto(goto: string, requestUrl: string, redirectHosts: readon
   return target.toString();
 }
 
-const escapeHtml = (text: string) =>
-  text.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
+const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
 
 /** Sets the platform token as the `AltinnStudioRuntime` cookie, as Altinn's login does (HttpOnly, Lax, path /). */
 function setRuntimeCookie(c: Context, token: string, secure: boolean): void {
@@ -142,7 +141,9 @@ export function addLoginRoutes(api: PlatformApp, options: LoginOptions): void {
     const goto = safeGoto(c.req.valid('query').goto, c.req.url, options.redirectHosts);
     const people = (await options.directory.people?.()) ?? [];
     const choices = people
-      .map((person) => `<option value="${escapeHtml(person.ssn)}">${escapeHtml(person.name)} (${person.userId})</option>`)
+      .map(
+        (person) => `<option value="${escapeHtml(person.ssn)}">${escapeHtml(person.name)} (${person.userId})</option>`,
+      )
       .join('');
     const levels = [0, 1, 2, 3, 4]
       .map((level) => `<option value="${level}"${level === 2 ? ' selected' : ''}>${level}</option>`)

@@ -139,6 +139,10 @@ export async function parseAppTokenKey(input: AppTokenKeyInput, now: Date): Prom
       notAfter,
     };
   }
+  // createPublicKey would derive the public half of a private key: a private key is refused, never stored.
+  if (input.publicKey !== undefined && /PRIVATE KEY/.test(input.publicKey)) {
+    throw new AppTokenKeyError('publicKey', 'must be a public key, never a private one');
+  }
   const key =
     input.publicKey !== undefined
       ? publicKeyOf(() => createPublicKey(input.publicKey ?? ''), 'publicKey', 'a PEM public key')
@@ -273,10 +277,10 @@ export function createAppTokenKeyStore(options: AppTokenKeyStoreOptions): AppTok
       cache.delete(org);
       const [row] = rows;
       if (row) return { key: keyOf(row), created: true };
-      const [existing] = await db.query<KeyRow>(`SELECT ${COLUMNS} FROM app_token_keys WHERE org = $1 AND key_id = $2`, [
-        org,
-        key.keyId,
-      ]);
+      const [existing] = await db.query<KeyRow>(
+        `SELECT ${COLUMNS} FROM app_token_keys WHERE org = $1 AND key_id = $2`,
+        [org, key.keyId],
+      );
       if (!existing) throw new Error('app-token key neither inserted nor found');
       return { key: keyOf(existing), created: false };
     },

@@ -265,7 +265,8 @@ export function createTokenVerifier(options: TokenOptions): TokenVerifier {
     } catch {
       throw new InvalidTokenError('the token is malformed');
     }
-    if (header.alg !== SIGNING_ALGORITHM) throw new InvalidTokenError(`tokens must be signed with ${SIGNING_ALGORITHM}`);
+    if (header.alg !== SIGNING_ALGORITHM)
+      throw new InvalidTokenError(`tokens must be signed with ${SIGNING_ALGORITHM}`);
     const registered = await options.appKeys.verificationKeys(issuer);
     if (registered.length === 0) throw new InvalidTokenError(`no app-token key is registered for org ${issuer}`);
     const at = now();
@@ -287,6 +288,8 @@ export function createTokenVerifier(options: TokenOptions): TokenVerifier {
     let payload: JWTPayload | undefined;
     let failure: unknown;
     for (const key of candidates) {
+      // A key whose signature matched says why the token is refused (expired, ...); other keys only that they did not sign it.
+      if (failure !== undefined && !(failure instanceof errors.JWSSignatureVerificationFailed)) break;
       try {
         const publicKey = await importJWK({ ...key.publicJwk, alg: SIGNING_ALGORITHM }, SIGNING_ALGORITHM);
         ({ payload } = await jwtVerify(token, publicKey, {
@@ -310,7 +313,8 @@ export function createTokenVerifier(options: TokenOptions): TokenVerifier {
     const claim = stringClaim(payload, CLAIMS.app);
     // app-lib writes the app's name; `org/app` of the same org is taken too.
     const app = claim?.startsWith(`${issuer}/`) ? claim.slice(issuer.length + 1) : claim;
-    if (!app || !ORG_CODE.test(app)) throw new InvalidTokenError(`a PlatformAccessToken needs ${CLAIMS.app} naming the app`);
+    if (!app || !ORG_CODE.test(app))
+      throw new InvalidTokenError(`a PlatformAccessToken needs ${CLAIMS.app} naming the app`);
     const directory = options.appDirectory?.();
     if (directory && !(await directory(issuer, app))) {
       throw new InvalidTokenError(`${issuer}/${app} is not an app of org ${issuer}`);

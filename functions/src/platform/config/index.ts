@@ -278,7 +278,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
       ...(maskinporten ? { maskinporten } : {}),
     },
     operatorToken: values.PROVISIONER_ADMIN_TOKEN,
-    loginRedirectHosts: (values.LOGIN_REDIRECT_HOSTS?.split(',') ?? (values.TEST_IDP ?? seedTestData ? ['localhost', '127.0.0.1'] : []))
+    loginRedirectHosts: (
+      values.LOGIN_REDIRECT_HOSTS?.split(',') ?? ((values.TEST_IDP ?? seedTestData) ? ['localhost', '127.0.0.1'] : [])
+    )
       .map((host) => host.trim().toLowerCase())
       .filter((host) => host !== ''),
   };
