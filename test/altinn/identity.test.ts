@@ -115,8 +115,9 @@ describe('Register as app-lib calls it', () => {
     expect(await byOrgNo.json()).toMatchObject({ partyId: 500000, orgNumber: '310000000' });
   });
 
-  // src/Altinn.App.Core/Infrastructure/Clients/Register/AltinnPartyClient.cs, LookupParty (bad paths)
-  it('POST parties/lookup: 400 with neither member, 403 for an organisation the user does not represent', async () => {
+  // src/Altinn.App.Core/Infrastructure/Clients/Register/AltinnPartyClient.cs, LookupParty (bad paths; and the
+  // app's PlatformAccessToken lets it look up any party, as Altinn's Register serves it)
+  it('POST parties/lookup: 400 with neither member; a foreign organisation through the app 200, without it 403', async () => {
     const headers = { ...appCall(sophie), 'Content-Type': 'application/json' };
     const neither = await h.send('POST', '/register/api/v1/parties/lookup', {
       headers,
@@ -124,11 +125,45 @@ describe('Register as app-lib calls it', () => {
     });
     expect(neither.status).toBe(400);
     expect((await problemOf(neither)).detail).toMatch(/exactly one of ssn and orgNo/);
-    const foreign = await h.send('POST', '/register/api/v1/parties/lookup', {
+    const body = '{"ssn":null,"orgNo":"310300004"}';
+    const throughApp = await h.send('POST', '/register/api/v1/parties/lookup', { headers, body });
+    expect(throughApp.status).toBe(200);
+    expect(await throughApp.json()).toMatchObject({ partyId: 500100 });
+    const { PlatformAccessToken: _app, ...userOnly } = headers;
+    const direct = await h.send('POST', '/register/api/v1/parties/lookup', { headers: userOnly, body });
+    expect(direct.status).toBe(403);
+  });
+
+  // src/Altinn.App.Core/Internal/Registers/RegisterClient.cs, GetPartyListUnchecked
+  // (POST parties/partylist?fetchSubUnits=true, StringContent(JsonSerializer.Serialize(partyIds), UTF8, "application/json"))
+  it('POST parties/partylist?fetchSubUnits=true: any parties for the app, sub-units included; none found 404', async () => {
+    const headers = { ...appCall(sophie), 'Content-Type': 'application/json; charset=utf-8' };
+    const response = await h.send('POST', '/register/api/v1/parties/partylist?fetchSubUnits=true', {
       headers,
-      body: '{"ssn":null,"orgNo":"310300004"}',
+      body: JSON.stringify([500000, 500100]),
     });
-    expect(foreign.status).toBe(403);
+    expect(response.status).toBe(200);
+    const parties = (await response.json()) as { partyId: number; childParties: unknown[] | null }[];
+    expect(parties.map((party) => party.partyId)).toEqual([500000, 500100]);
+    expect(parties[0]?.childParties).toHaveLength(2);
+    const flat = await h.send('POST', '/register/api/v1/parties/partylist?fetchSubUnits=False', {
+      headers,
+      body: JSON.stringify([500000]),
+    });
+    expect(((await flat.json()) as { childParties: unknown }[])[0]?.childParties).toBeNull();
+    const none = await h.send('POST', '/register/api/v1/parties/partylist?fetchSubUnits=true', {
+      headers,
+      body: JSON.stringify([999999]),
+    });
+    expect(none.status).toBe(404);
+    expect((await problemOf(none)).status).toBe(404);
+    // Without the app's token a user reads only parties they represent.
+    const { PlatformAccessToken: _app, ...userOnly } = headers;
+    const direct = await h.send('POST', '/register/api/v1/parties/partylist', {
+      headers: userOnly,
+      body: JSON.stringify([500100]),
+    });
+    expect(direct.status).toBe(403);
   });
 
   // src/Altinn.App.Core/Infrastructure/Clients/Register/PersonClient.cs, GetPerson

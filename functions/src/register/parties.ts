@@ -3,6 +3,7 @@ import type { PlatformApp } from '../platform/api/index.js';
 import { forbidden, type Principal, principalOf, type UserPrincipal } from '../platform/auth/index.js';
 import type { Database } from '../platform/db/index.js';
 import { Problem } from '../platform/errors/index.js';
+import { aspNetBoolean } from '../platform/api/aspnet.js';
 import { jsonContent, problemContent } from '../platform/errors/openapi.js';
 import { partyRepository } from './repository.js';
 import { Organization, OrgNrParams, Party, PartyIdParams, PartyIds, PartyLookup } from './schemas.js';
@@ -31,7 +32,8 @@ const read = createRoute({
 const lookup = createRoute({
   method: 'post',
   path: '/parties/lookup',
-  summary: 'Find a party by fødselsnummer (`ssn`) or organisasjonsnummer (`orgNo`)',
+  summary:
+    "Find a party by fødselsnummer (`ssn`) or organisasjonsnummer (`orgNo`); a user's call through their app (its PlatformAccessToken) finds any party, as Altinn's",
   request: { body: { required: true, content: jsonContent(PartyLookup) } },
   responses: read.responses,
 });
@@ -39,13 +41,18 @@ const lookup = createRoute({
 const list = createRoute({
   method: 'post',
   path: '/parties/partylist',
-  summary: 'Read several parties by id; unknown ids are left out',
-  request: { body: { required: true, content: jsonContent(PartyIds) } },
+  summary:
+    'Read several parties by id; unknown ids are left out, none found is a 404 (as Altinn); sub-units with `fetchSubUnits=true`',
+  request: {
+    query: z.object({ fetchSubUnits: aspNetBoolean.optional() }),
+    body: { required: true, content: jsonContent(PartyIds) },
+  },
   responses: {
     200: { description: 'The parties found, in the order asked', content: jsonContent(z.array(Party)) },
     400: invalid,
     401: refused,
     403: refused,
+    404: missing,
   },
 });
 
@@ -98,8 +105,9 @@ export function addPartyRoutes(api: PlatformApp, options: { db: Database; repres
     const { ssn, orgNo } = c.req.valid('json');
     const principal = principalOf(c);
     const party = ssn != null ? await parties.bySsn(ssn) : await parties.byOrgNumber(orgNo ?? '');
-    // A user learns nothing about parties they may not represent, not even whether they exist.
-    if (principal.kind === 'user' && party?.partyId !== principal.partyId) {
+    // A user learns nothing about parties they may not represent, not even whether they exist; their app (a verified
+    // PlatformAccessToken) looks any party up, as Altinn's Register serves app-lib's LookupParty.
+    if (principal.kind === 'user' && !c.get('appIdentity') && party?.partyId !== principal.partyId) {
       if (!party || !(await represents(principal, party.partyId))) {
         throw forbidden(`User ${principal.userId} may look up their own party and parties they represent only.`);
       }
@@ -110,9 +118,13 @@ export function addPartyRoutes(api: PlatformApp, options: { db: Database; repres
 
   api.openapi(list, async (c) => {
     const ids = c.req.valid('json');
+    const { fetchSubUnits = false } = c.req.valid('query');
     const principal = principalOf(c);
-    for (const id of new Set(ids)) await requireParty(principal, id, represents);
-    return c.json(await parties.byIds(ids), 200);
+    // app-lib's RegisterClient.GetPartyListUnchecked: the app (its PlatformAccessToken) reads any party for its user.
+    if (!c.get('appIdentity')) for (const id of new Set(ids)) await requireParty(principal, id, represents);
+    const found = await parties.byIds(ids);
+    if (found.length === 0) throw partyNotFound('with any of those ids');
+    return c.json(fetchSubUnits ? found : found.map((party) => ({ ...party, childParties: null })), 200);
   });
 
   api.openapi(organization, async (c) => {
