@@ -278,10 +278,32 @@ describe('Authentication as app-lib and app-localtest use it', () => {
   const browser = (method: string, path: string, init: { headers?: Record<string, string>; body?: string } = {}) =>
     fetch(`${h.url}${path}`, { method, redirect: 'manual', headers: init.headers ?? {}, body: init.body ?? null });
 
-  // app-localtest's login (and app-lib's redirect of an unauthenticated browser to authentication?goto=)
+  // src/Altinn.App.Core/Features/Maskinporten/MaskinportenClient.cs, HandleMaskinportenAltinnTokenExchange
+  it('GET exchange/maskinporten: the Maskinporten token (Bearer) for a platform JWT', async () => {
+    const external = await (
+      await h.send('GET', `/authentication/api/v1/testidp/token?orgNumber=${TTD.orgNumber}&scope=altinn:appdeploy`, {})
+    ).text();
+    const response = await h.send('GET', '/authentication/api/v1/exchange/maskinporten', {
+      headers: { 'Ocp-Apim-Subscription-Key': 'replay-subscription-key', ...bearer(external) },
+    });
+    expect(response.status).toBe(200);
+    const token = await response.text();
+    const claims = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString()) as Record<
+      string,
+      unknown
+    >;
+    expect(claims).toMatchObject({ 'urn:altinn:org': TTD.org, 'urn:altinn:orgNumber': TTD.orgNumber });
+    expect(typeof claims.exp).toBe('number');
+  });
+
+  // src/Altinn.App.Api/Controllers/HomeController.cs, Index: redirect to authentication?goto={HttpUtility.UrlEncode(url)}
+  // (and app-localtest's login page behind it)
   it('authentication?goto= signs a test person in at level 1 and returns with AltinnStudioRuntime', async () => {
-    const goto = 'http://localhost:8787/ttd/identity-app/';
-    const start = await browser('GET', `/authentication/api/v1/authentication?goto=${encodeURIComponent(goto)}`);
+    const goto = 'http://localhost:8787/ttd/identity-app';
+    const start = await browser(
+      'GET',
+      `/authentication/api/v1/authentication?goto=${encodeURIComponent(goto)}&iss=idporten`,
+    );
     expect(start.status).toBe(302);
     const loginPage = new URL(start.headers.get('location') ?? '');
     expect(loginPage.pathname).toBe('/authentication/api/v1/testidp/login');

@@ -26,7 +26,11 @@ export interface LoginOptions {
 }
 
 const problem = (description: string) => ({ description, content: problemContent });
-const Goto = z.strictObject({ goto: z.string().min(1).max(4000) });
+/**
+ * `goto`, and app-lib's HomeController's `iss` (its AppOidcProvider) when the app names one: ignored here, there is
+ * one login. Other parameters are ignored, as ASP.NET binds them.
+ */
+const Goto = z.object({ goto: z.string().min(1).max(4000), iss: z.string().max(200).optional() });
 
 const login = createRoute({
   method: 'get',
