@@ -30,7 +30,13 @@ export async function runProvisionerBench(): Promise<number> {
   process.env.PROVISIONER_RECONCILE_INTERVAL_MS = '200';
   const port = await freePort();
   const host = await startFunctionsHost({
-    config: loadConfig({ DATA_DIR: dir, FUNCTIONS_PORT: String(port), LOG_LEVEL: 'warn', SEED_TEST_DATA: 'false' }),
+    config: loadConfig({
+      PLATFORM_MODE: 'local',
+      DATA_DIR: dir,
+      FUNCTIONS_PORT: String(port),
+      LOG_LEVEL: 'warn',
+      SEED_TEST_DATA: 'false',
+    }),
   });
   const base = `${host.url}/provisioner/api/v1`;
   const call = async (method: string, path: string, body?: unknown): Promise<{ status: number; body: Json }> => {

@@ -114,6 +114,7 @@ async function startHost(work: string, connectionString: string): Promise<Host> 
     cwd: ROOT,
     env: {
       ...process.env,
+      PLATFORM_MODE: 'local',
       FUNCTIONS_PORT: String(port),
       FUNCTIONS_HOST: '127.0.0.1',
       BENCH_CONTROL_PORT: String(controlPort),

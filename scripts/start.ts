@@ -104,6 +104,7 @@ async function main(): Promise<void> {
   );
   const functions = launch('functions', bin('tsx'), ['functions/src/server.ts'], {
     env: {
+      PLATFORM_MODE: 'local',
       PORT: String(config.functionsPort),
       DATA_DIR: dataDir,
       BLOB_CONNECTION_STRING: blobConnectionString,

@@ -28,6 +28,7 @@ beforeAll(async () => {
   const port = await freePort();
   host = await startFunctionsHost({
     config: loadConfig({
+      PLATFORM_MODE: 'local',
       DATA_DIR: dataDir,
       FUNCTIONS_PORT: String(port),
       BLOB_CONNECTION_STRING: testBlobConnectionString(),

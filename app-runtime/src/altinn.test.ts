@@ -24,7 +24,11 @@ describe('the reference runtime against the real platform APIs, through the loca
 
   beforeAll(async () => {
     db = await openTestDatabase();
-    const config = loadConfig({ BLOB_CONNECTION_STRING: testBlobConnectionString(), SEED_TEST_DATA: 'true' });
+    const config = loadConfig({
+      PLATFORM_MODE: 'local',
+      BLOB_CONNECTION_STRING: testBlobConnectionString(),
+      SEED_TEST_DATA: 'true',
+    });
     host = await startFunctionsHost({ config, port: 0, platform: { db, logger: silentLogger } });
     const issuer = host.platform.auth.issuer;
     const ttd = await issuer.orgToken({ org: 'ttd', scopes: ['altinn:appdeploy'] });

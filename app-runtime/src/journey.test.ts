@@ -20,7 +20,11 @@ describe("the user's profile and party, against the real Profile and Register", 
 
   beforeAll(async () => {
     db = await openTestDatabase();
-    const config = loadConfig({ BLOB_CONNECTION_STRING: testBlobConnectionString(), SEED_TEST_DATA: 'true' });
+    const config = loadConfig({
+      PLATFORM_MODE: 'local',
+      BLOB_CONNECTION_STRING: testBlobConnectionString(),
+      SEED_TEST_DATA: 'true',
+    });
     host = await startFunctionsHost({ config, port: 0, platform: { db, logger: silentLogger } });
   }, 60_000);
   afterAll(async () => {

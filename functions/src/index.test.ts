@@ -19,6 +19,7 @@ const timerRegistrations = vi.spyOn(fx.app, 'timer');
 beforeAll(async () => {
   dataDir = await mkdtemp(path.join(tmpdir(), 'functions-index-'));
   // index.ts reads its configuration from the environment on the first request, as in Azure.
+  process.env.PLATFORM_MODE = 'local';
   process.env.DATA_DIR = dataDir;
   process.env.BLOB_CONNECTION_STRING = testBlobConnectionString();
   process.env.DATABASE_URL = '';

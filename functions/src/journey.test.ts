@@ -17,7 +17,11 @@ let host: FunctionsHost;
 
 beforeAll(async () => {
   db = await openTestDatabase();
-  const config = loadConfig({ BLOB_CONNECTION_STRING: testBlobConnectionString(), SEED_TEST_DATA: 'true' });
+  const config = loadConfig({
+    PLATFORM_MODE: 'local',
+    BLOB_CONNECTION_STRING: testBlobConnectionString(),
+    SEED_TEST_DATA: 'true',
+  });
   host = await startFunctionsHost({ config, port: 0, platform: { db, logger: silentLogger } });
 });
 afterAll(async () => {

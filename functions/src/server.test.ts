@@ -16,7 +16,7 @@ async function startHost(
   env: NodeJS.ProcessEnv = {},
   hostname?: string,
 ): Promise<FunctionsHost> {
-  const config = loadConfig({ ...env, BLOB_CONNECTION_STRING: blobConnectionString });
+  const config = loadConfig({ PLATFORM_MODE: 'local', ...env, BLOB_CONNECTION_STRING: blobConnectionString });
   const db = await openTestDatabase();
   const host = await startFunctionsHost({ config, port: 0, hostname, platform: { db, logger: silentLogger } });
   const close = async () => {
@@ -149,7 +149,11 @@ describe('local functions host blob sweep', () => {
     const logger = createLogger({ level: 'info', sink: (line) => lines.push(line) });
     const sweeps = () =>
       lines.map((line) => JSON.parse(line) as Record<string, unknown>).filter((r) => r.job === 'blob-sweep');
-    const config = loadConfig({ BLOB_CONNECTION_STRING: testBlobConnectionString(), BLOB_SWEEP_INTERVAL_MINUTES: '5' });
+    const config = loadConfig({
+      PLATFORM_MODE: 'local',
+      BLOB_CONNECTION_STRING: testBlobConnectionString(),
+      BLOB_SWEEP_INTERVAL_MINUTES: '5',
+    });
     const db = await openTestDatabase();
     const host = await startFunctionsHost({ config, port: 0, platform: { db, logger } });
     try {
@@ -180,7 +184,12 @@ describe('server.ts run directly', () => {
 
   it('logs one JSON line with its URL, serves it, and exits 0 on SIGTERM', { timeout: 60_000 }, async () => {
     const dataDir = await mkdtemp(path.join(tmpdir(), 'functions-host-'));
-    const child = run({ FUNCTIONS_PORT: '0', DATA_DIR: dataDir, BLOB_CONNECTION_STRING: testBlobConnectionString() });
+    const child = run({
+      PLATFORM_MODE: 'local',
+      FUNCTIONS_PORT: '0',
+      DATA_DIR: dataDir,
+      BLOB_CONNECTION_STRING: testBlobConnectionString(),
+    });
     try {
       const lines = createInterface({ input: child.stdout });
       let url: string | undefined;
@@ -200,6 +209,50 @@ describe('server.ts run directly', () => {
       child.kill('SIGKILL');
       await rm(dataDir, { recursive: true, force: true });
     }
+  });
+
+  it('fails closed started as a bare container would (no variables): exits 1 naming the missing production settings, serving nothing', {
+    timeout: 30_000,
+  }, async () => {
+    // Only what a container image sets: no PLATFORM_MODE, no test identity provider, no seed data asked for.
+    const child = spawn(process.execPath, ['--import', 'tsx', 'functions/src/server.ts'], {
+      cwd: root,
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
+    expect(code).toBe(1);
+    expect(stdout).not.toContain('listening');
+    for (const name of [
+      'PLATFORM_ISSUER',
+      'DATABASE_URL',
+      'BLOB_CONNECTION_STRING',
+      'IDPORTEN_ISSUER',
+      'MASKINPORTEN_ISSUER',
+    ]) {
+      expect(stderr).toContain(name);
+    }
+  });
+
+  it('refuses the test identity provider in production mode at start, naming the setting', {
+    timeout: 30_000,
+  }, async () => {
+    const child = run({ PLATFORM_MODE: 'production', TEST_IDP: 'true', FUNCTIONS_PORT: '0' });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
+    expect(code).toBe(1);
+    expect(stderr).toContain('TEST_IDP: the test identity provider is for local mode only');
   });
 
   it('exits 1 naming each bad variable when the configuration is invalid', { timeout: 30_000 }, async () => {

@@ -2,7 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { loadProvisionerConfig } from './config.js';
 import { aksProviderFromConfig } from './providers/aks/environment.js';
 
-const defaults = { platformUrl: 'http://127.0.0.1:7071' };
+const defaults = { platformUrl: 'http://127.0.0.1:7071', mode: 'local' as const };
+const production = { platformUrl: 'https://platform.example.no', mode: 'production' as const };
+const STRONG = 'q3Zb9X_kP2mW7vR4tY8uA1sD6fG0hJ5lN-cV3bM9nQe';
+const AZURE = { AZURE_SUBSCRIPTION_ID: '00000000-0000-0000-0000-000000000001', AZURE_RESOURCE_GROUP: 'rg-apps' };
 
 describe('provisioner configuration', () => {
   it('defaults to the local provider with local timings and no edge', () => {
@@ -46,5 +49,35 @@ describe('provisioner configuration', () => {
       ingressDomain: 'apps.example.no',
     });
     expect(aksProviderFromConfig(config).name).toBe('aks');
+  });
+
+  it('refuses the local provider in production mode and defaults to aks there', () => {
+    expect(() =>
+      loadProvisionerConfig({ PROVISIONER_PROVIDER: 'local', PROVISIONER_ADMIN_TOKEN: STRONG }, production),
+    ).toThrow(/PROVISIONER_PROVIDER: the local provider is for local mode only/);
+    expect(() => loadProvisionerConfig({ PROVISIONER_ADMIN_TOKEN: STRONG }, production)).toThrow(
+      /AZURE_SUBSCRIPTION_ID/,
+    );
+    expect(loadProvisionerConfig({ ...AZURE, PROVISIONER_ADMIN_TOKEN: STRONG }, production).provider).toBe('aks');
+  });
+
+  it('needs a strong admin token in production mode', () => {
+    expect(() => loadProvisionerConfig({ ...AZURE }, production)).toThrow(
+      /PROVISIONER_ADMIN_TOKEN: required in production mode/,
+    );
+    expect(() => loadProvisionerConfig({ ...AZURE, PROVISIONER_ADMIN_TOKEN: 'a'.repeat(48) }, production)).toThrow(
+      /PROVISIONER_ADMIN_TOKEN/,
+    );
+    expect(() =>
+      loadProvisionerConfig(
+        {
+          ...AZURE,
+          PROVISIONER_ADMIN_TOKEN: STRONG,
+          EDGE_ADMIN_URL: 'https://edge.example.no',
+          EDGE_ADMIN_TOKEN: 'sixteen-chars-ok',
+        },
+        production,
+      ),
+    ).toThrow(/EDGE_ADMIN_TOKEN: at least 32 random bytes/);
   });
 });

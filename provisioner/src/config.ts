@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isStrongSecret, type PlatformMode } from '../../functions/src/platform/config/index.js';
 
 const blankIsUnset = <T extends z.ZodType>(inner: T) =>
   z.preprocess((value) => (typeof value === 'string' && value.trim() === '' ? undefined : value), inner);
@@ -67,8 +68,14 @@ export interface ProvisionerConfig {
   azure: { subscriptionId: string; resourceGroup: string; ingressDomain: string } | undefined;
 }
 
-/** Reads the provisioner's settings; throws one line per bad variable. */
-export function loadProvisionerConfig(env: NodeJS.ProcessEnv, defaults: { platformUrl: string }): ProvisionerConfig {
+/**
+ * Reads the provisioner's settings; throws one line per bad variable. In production mode (the platform's, see
+ * PLATFORM_MODE) the `local` provider is refused, `aks` is the default, and the admin token is required and strong.
+ */
+export function loadProvisionerConfig(
+  env: NodeJS.ProcessEnv,
+  defaults: { platformUrl: string; mode: PlatformMode },
+): ProvisionerConfig {
   const parsed = schema.safeParse(env);
   const problems = parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
   if (!parsed.success) throw new Error(`Invalid provisioner configuration:\n  ${problems.join('\n  ')}`);
@@ -76,7 +83,21 @@ export function loadProvisionerConfig(env: NodeJS.ProcessEnv, defaults: { platfo
   if ((v.EDGE_ADMIN_URL === undefined) !== (v.EDGE_ADMIN_TOKEN === undefined)) {
     problems.push('EDGE_ADMIN_URL, EDGE_ADMIN_TOKEN: set both or neither');
   }
-  const provider = v.PROVISIONER_PROVIDER ?? 'local';
+  const production = defaults.mode === 'production';
+  const provider = v.PROVISIONER_PROVIDER ?? (production ? 'aks' : 'local');
+  if (production) {
+    if (provider === 'local') {
+      problems.push('PROVISIONER_PROVIDER: the local provider is for local mode only (PLATFORM_MODE=local)');
+    }
+    if (!v.PROVISIONER_ADMIN_TOKEN || !isStrongSecret(v.PROVISIONER_ADMIN_TOKEN)) {
+      problems.push(
+        'PROVISIONER_ADMIN_TOKEN: required in production mode, at least 32 random bytes (43 base64url characters)',
+      );
+    }
+    if (v.EDGE_ADMIN_TOKEN !== undefined && !isStrongSecret(v.EDGE_ADMIN_TOKEN)) {
+      problems.push('EDGE_ADMIN_TOKEN: at least 32 random bytes (43 base64url characters) in production mode');
+    }
+  }
   if (provider === 'aks' && (!v.AZURE_SUBSCRIPTION_ID || !v.AZURE_RESOURCE_GROUP)) {
     problems.push('AZURE_SUBSCRIPTION_ID, AZURE_RESOURCE_GROUP: required with PROVISIONER_PROVIDER=aks');
   }

@@ -30,6 +30,7 @@ export async function provisionerOf(platform: Platform): Promise<Provisioner> {
   if (existing) return existing;
   const config = loadProvisionerConfig(process.env, {
     platformUrl: `http://${platform.config.host.includes(':') ? `[${platform.config.host}]` : platform.config.host}:${platform.config.port}`,
+    mode: platform.config.mode,
   });
   const provider = await providerFor(config, platform);
   const again = provisioners.get(platform);

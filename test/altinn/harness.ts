@@ -50,7 +50,12 @@ export function useReplayHost(env: Record<string, string> = {}): ReplayHost {
   let host: FunctionsHost | undefined;
   beforeAll(async () => {
     db = await openTestDatabase();
-    const config = loadConfig({ BLOB_CONNECTION_STRING: testBlobConnectionString(), SEED_TEST_DATA: 'true', ...env });
+    const config = loadConfig({
+      PLATFORM_MODE: 'local',
+      BLOB_CONNECTION_STRING: testBlobConnectionString(),
+      SEED_TEST_DATA: 'true',
+      ...env,
+    });
     host = await startFunctionsHost({ config, port: 0, platform: { db, logger: silentLogger } });
   });
   afterAll(async () => {

@@ -16,7 +16,7 @@ describe('openPlatform', () => {
   });
 
   it('applies the platform migrations to the database and reaches the blob store', async () => {
-    const config = loadConfig({ BLOB_CONNECTION_STRING: testBlobConnectionString() });
+    const config = loadConfig({ PLATFORM_MODE: 'local', BLOB_CONNECTION_STRING: testBlobConnectionString() });
     const platform = await openPlatform(config, { db, logger: silentLogger });
     expect(await db.query('SELECT count(*) AS n FROM platform_info')).toEqual([{ n: '1' }]);
     await expect(platform.blob.ping()).resolves.toBeUndefined();
@@ -25,7 +25,10 @@ describe('openPlatform', () => {
   });
 
   it('fails on a malformed blob connection string before touching the database', async () => {
-    const config = loadConfig({ BLOB_CONNECTION_STRING: 'AccountName=x;BlobEndpoint=http://127.0.0.1:1/x' });
+    const config = loadConfig({
+      PLATFORM_MODE: 'local',
+      BLOB_CONNECTION_STRING: 'AccountName=x;BlobEndpoint=http://127.0.0.1:1/x',
+    });
     await expect(openPlatform(config, { db, logger: silentLogger })).rejects.toThrow(/Connection String/i);
     expect(await db.query("SELECT to_regclass('platform_info')::text AS found")).toEqual([{ found: null }]);
   });

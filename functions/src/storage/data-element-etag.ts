@@ -18,10 +18,13 @@ function canonicalJson(value: unknown): string {
 
 /**
  * The strong ETag of a data element, sent with its JSON and its content alike: a hash of every field, so it changes
- * whenever the element does (new content, which always gets a new blob, lock and unlock, any metadata).
+ * whenever the element does (new content, which always gets a new blob, lock and unlock, any metadata), but
+ * not with its `selfLinks`.
  */
 export function etagOf(element: DataElement): string {
-  return `"${createHash('sha256').update(canonicalJson(element)).digest('base64url')}"`;
+  // selfLinks are left out: they are derived from configured public URLs when answered, not the element's state.
+  const { selfLinks: _links, ...state } = element;
+  return `"${createHash('sha256').update(canonicalJson(state)).digest('base64url')}"`;
 }
 
 /** One entity tag of a conditional header. */

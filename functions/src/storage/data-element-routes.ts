@@ -1,6 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
+import { aspNetBoolean } from '../platform/api/aspnet.js';
 import { jsonContent as json } from '../platform/errors/openapi.js';
-import { DataElement, DataElementList, DataElementParams } from './data-element-schemas.js';
+import { DataElement, DataElementList, DataElementParams, DataElementUpdate } from './data-element-schemas.js';
 import { InstanceParams } from './instance-schemas.js';
 import { problemContent } from './problems.js';
 
@@ -27,7 +28,15 @@ export const uploadRoute = createRoute({
   summary:
     'Upload a data element of `dataType`: the raw body (filename from Content-Disposition) or, for ' +
     'multipart/form-data, the first file part (its Content-Type and filename); streamed, never buffered whole',
-  request: { params: InstanceParams, query: z.strictObject({ dataType: z.string().min(1) }) },
+  request: {
+    params: InstanceParams,
+    // As Altinn's: `refs` (repeated) and `generatedFromTask` are bound, any other parameter is ignored.
+    query: z.looseObject({
+      dataType: z.string().min(1),
+      refs: z.union([z.guid(), z.array(z.guid())]).optional(),
+      generatedFromTask: z.string().optional(),
+    }),
+  },
   responses: {
     201: { description: 'Stored; `Location` names it', headers: etag, content: json(DataElement) },
     400: problem('Invalid path, data type or filename, or a malformed multipart body'),
@@ -91,8 +100,14 @@ export const replaceRoute = createRoute({
 export const removeRoute = createRoute({
   method: 'delete',
   path: DataElementPath,
-  summary: 'Delete a data element and its content',
-  request: { params: DataElementParams, headers: ifMatch },
+  summary:
+    'Delete a data element and its content, or with `delay=True` mark it deleted (deleteStatus) for removal at the ' +
+    'process end (only data types whose appLogic has autoDeleteOnProcessEnd)',
+  request: {
+    params: DataElementParams,
+    headers: ifMatch,
+    query: z.looseObject({ delay: aspNetBoolean.optional() }),
+  },
   responses: {
     200: { description: 'The deleted element', content: json(DataElement) },
     400: problem('Invalid path'),
@@ -128,5 +143,20 @@ export const unlockRoute = createRoute({
     400: problem('Invalid path'),
     404: problem('No such instance or data element'),
     412: preconditionFailed,
+  },
+});
+
+/** `PUT instances/{partyId}/{guid}/dataelements/{dataGuid}`: update a data element's metadata (app-lib's DataClient.Update). */
+export const updateMetadataRoute = createRoute({
+  method: 'put',
+  path: '/instances/{instanceOwnerPartyId}/{instanceGuid}/dataelements/{dataGuid}',
+  summary:
+    "Update a data element's metadata: locked, refs, references, tags, userDefinedMetadata, metadata, deleteStatus, " +
+    'lastChanged and lastChangedBy (the rest is kept)',
+  request: { params: DataElementParams, body: { required: true, content: json(DataElementUpdate) } },
+  responses: {
+    200: { description: 'The updated element', headers: etag, content: json(DataElement) },
+    400: problem('Invalid path or body; id or instanceGuid differ from the path; unknown data type'),
+    404: problem('No such instance or data element'),
   },
 });

@@ -52,7 +52,9 @@ describe('with a working blob store', () => {
       expect(response.status).toBe(201);
       const element = (await response.json()) as Element;
       const guid = instance.id.split('/')[1];
-      expect(response.headers.get('location')).toBe(`/storage/api/v1/instances/${instance.id}/data/${element.id}`);
+      // Absolute links from the configured public URLs (deliberate change: Altinn's are absolute too).
+      const platform = `http://localhost:7071/storage/api/v1/instances/${instance.id}/data/${element.id}`;
+      expect(response.headers.get('location')).toBe(platform);
       expect(element).toEqual({
         id: element.id,
         instanceGuid: guid,
@@ -60,13 +62,14 @@ describe('with a working blob store', () => {
         filename: 'report.txt',
         contentType: 'text/plain',
         blobStoragePath: `ttd/forms/${guid}/data/${element.id}`,
-        selfLinks: { platform: `/storage/api/v1/instances/${instance.id}/data/${element.id}` },
+        selfLinks: { apps: `http://localhost:8787/ttd/forms/instances/${instance.id}/data/${element.id}`, platform },
         size: 11,
         contentHash: md5(Buffer.from('hello world')),
         locked: false,
         refs: [],
         isRead: false,
         tags: [],
+        fileScanResult: 'NotApplicable',
         created: '2026-01-01T00:00:02.000Z',
         createdBy: 'ttd',
         lastChanged: '2026-01-01T00:00:02.000Z',

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Context } from 'hono';
 import type { PlatformApp } from '../platform/api/index.js';
-import { principalOf } from '../platform/auth/index.js';
+import { type Principal, principalOf } from '../platform/auth/index.js';
 import type { BlobStore } from '../platform/blob/index.js';
 import type { Database, Transaction } from '../platform/db/index.js';
 import { Problem } from '../platform/errors/index.js';
@@ -18,9 +18,10 @@ import {
   removeRoute,
   replaceRoute,
   unlockRoute,
+  updateMetadataRoute,
   uploadRoute,
 } from './data-element-routes.js';
-import type { DataElement, DataElementParams } from './data-element-schemas.js';
+import type { DataElement, DataElementParams, DataElementUpdate } from './data-element-schemas.js';
 import {
   checkContentType,
   checkDeclaredLength,
@@ -31,10 +32,12 @@ import {
   type UploadContent,
   type UploadRules,
 } from './data-element-upload.js';
+import type { InstanceLinks } from './instance-links.js';
 import { instanceGuidOf, instanceRepository } from './instance-repository.js';
 import type { Instance } from './instance-schemas.js';
 import { invalidField } from './problems.js';
 import { storageRepository } from './repository.js';
+import { recordStorageEvent } from './storage-events.js';
 
 /** What the data element routes need. */
 export interface DataElementRoutesOptions {
@@ -49,6 +52,24 @@ export interface DataElementRoutesOptions {
   now: () => Date;
   /** Where blobs that could not be removed (orphans left for a sweep) are reported. */
   logger: Logger;
+  /** The absolute `selfLinks` of answered elements. */
+  links: InstanceLinks;
+}
+
+/** Whether the caller is the org owning the instance (Altinn's `appOwnerRequestingElement`). */
+const isAppOwner = (principal: Principal, instance: Instance) =>
+  principal.kind === 'org' && principal.org === instance.org;
+
+/** An element marked deleted with `delay=True`: gone for everyone but the app's owner. */
+const isMarkedDeleted = (element: DataElement) => element.deleteStatus?.isHardDeleted === true;
+
+function emptyUpload(): Problem {
+  return new Problem(400, {
+    kind: 'validation',
+    title: 'Invalid request',
+    detail: 'Empty stream provided. Cannot persist data.',
+    errors: [{ field: 'body', detail: 'is empty' }],
+  });
 }
 
 function instanceNotFound(partyId: string, instanceGuid: string): Problem {
@@ -82,7 +103,9 @@ function withElement(instance: Instance, element: DataElement, stamp: string, by
 
 /** Adds the data element routes (raw upload, list, download, replace, delete, lock) to the Storage app. */
 export function addDataElementRoutes(api: PlatformApp, options: DataElementRoutesOptions): void {
-  const { db, blob, container, prefix, now, logger } = options;
+  const { db, blob, container, now, logger, links } = options;
+  /** The element as answered: with absolute selfLinks under its instance. */
+  const answered = (instance: Instance, element: DataElement) => links.element(instance.id, instance.appId, element);
   /** Deletes a blob no row points at; a failure is logged and leaves an orphan for a later sweep. */
   const discard = async (name: string) => {
     try {
@@ -164,7 +187,10 @@ export function addDataElementRoutes(api: PlatformApp, options: DataElementRoute
   api.openapi(uploadRoute, async (c) => {
     const caller = callerIdOf(principalOf(c));
     const { instanceOwnerPartyId: partyId, instanceGuid } = c.req.valid('param');
-    const { dataType } = c.req.valid('query');
+    const query = c.req.valid('query');
+    const { dataType, generatedFromTask } = query;
+    const refs = query.refs === undefined ? [] : [query.refs].flat().map((ref) => ref.toLowerCase());
+    const principal = principalOf(c);
     const instance = await findInstance(partyId, instanceGuid);
     const { rules, maxCount } = await rulesFor(instance, dataType);
     const guid = instanceGuidOf(instance);
@@ -176,6 +202,10 @@ export function addDataElementRoutes(api: PlatformApp, options: DataElementRoute
     const id = randomUUID();
     const blobStoragePath = `${instance.appId}/${guid}/data/${id}`;
     const stored = await store(c, rules, blobStoragePath, content);
+    if (stored.size === 0) {
+      await discard(blobStoragePath);
+      throw emptyUpload();
+    }
     const element = await commitOrDiscard(blobStoragePath, () =>
       onLockedInstance(partyId, instanceGuid, async (tx, current) => {
         const elements = dataElementRepository(tx);
@@ -190,21 +220,28 @@ export function addDataElementRoutes(api: PlatformApp, options: DataElementRoute
           filename,
           contentType,
           blobStoragePath,
-          selfLinks: { platform: `${prefix}/instances/${current.id}/data/${id}` },
+          selfLinks: links.element(current.id, current.appId, { id } as DataElement).selfLinks,
           size: stored.size,
           contentHash: stored.contentHash,
           locked: false,
-          refs: [],
-          isRead: false,
+          refs,
+          // As Altinn's: unread when the app's owner adds it (news for the user), read when the user's app does.
+          isRead: !isAppOwner(principal, current),
           tags: [],
+          ...(generatedFromTask
+            ? { references: [{ relation: 'GeneratedFrom', value: generatedFromTask, valueType: 'Task' }] }
+            : {}),
+          fileScanResult: 'NotApplicable',
           created: stamp,
           createdBy: caller,
           lastChanged: stamp,
           lastChangedBy: caller,
         };
         await elements.insertDataElement(created);
-        await instanceRepository(tx).updateInstance(withElement(current, created, stamp, caller));
-        return created;
+        const updated = withElement(current, created, stamp, caller);
+        await instanceRepository(tx).updateInstance(updated);
+        await recordStorageEvent(tx, updated, 'Created', principal, stamp, id);
+        return answered(current, created);
       }),
     );
     return c.json(element, 201, { Location: element.selfLinks.platform, ETag: etagOf(element) });
@@ -213,15 +250,23 @@ export function addDataElementRoutes(api: PlatformApp, options: DataElementRoute
   api.openapi(listRoute, async (c) => {
     const { instanceOwnerPartyId, instanceGuid } = c.req.valid('param');
     const instance = await findInstance(instanceOwnerPartyId, instanceGuid);
-    const dataElements = await dataElementRepository(db).listDataElements(instanceGuidOf(instance));
+    const owner = isAppOwner(principalOf(c), instance);
+    const dataElements = (await dataElementRepository(db).listDataElements(instanceGuidOf(instance)))
+      .filter((element) => owner || !isMarkedDeleted(element))
+      .map((element) => answered(instance, element));
     return c.json({ dataElements }, 200);
   });
 
   api.openapi(downloadRoute, async (c) => {
     const { instanceOwnerPartyId, instanceGuid, dataGuid } = c.req.valid('param');
     const instance = await findInstance(instanceOwnerPartyId, instanceGuid);
-    const element = await dataElementRepository(db).findDataElement(instanceGuidOf(instance), dataGuid.toLowerCase());
+    const elements = dataElementRepository(db);
+    const element = await elements.findDataElement(instanceGuidOf(instance), dataGuid.toLowerCase());
     if (!element) throw elementNotFound(dataGuid);
+    const owner = isAppOwner(principalOf(c), instance);
+    if (isMarkedDeleted(element) && !owner) throw elementNotFound(dataGuid);
+    // As Altinn's: anyone but the app's owner reading the content marks the element read.
+    if (!element.isRead && !owner) await markRead(instanceOwnerPartyId, instanceGuid, element.id);
     const etag = etagOf(element);
     // The typed OpenAPI handler only knows JSON answers, hence the casts of the two bodies below.
     if (isNotModified(c.req.header('if-none-match'), etag)) return c.body(null, 304, { ETag: etag }) as never;
@@ -271,8 +316,10 @@ export function addDataElementRoutes(api: PlatformApp, options: DataElementRoute
           lastChangedBy: caller,
         };
         await elements.updateDataElement(after);
-        await instanceRepository(tx).updateInstance(withElement(current, after, stamp, caller));
-        return { updated: after, previous: before };
+        const instanceAfter = withElement(current, after, stamp, caller);
+        await instanceRepository(tx).updateInstance(instanceAfter);
+        await recordStorageEvent(tx, instanceAfter, 'Saved', principalOf(c), stamp, after.id);
+        return { updated: answered(current, after), previous: before };
       }),
     );
     await discard(previous.blobStoragePath);
@@ -280,22 +327,104 @@ export function addDataElementRoutes(api: PlatformApp, options: DataElementRoute
   });
 
   api.openapi(removeRoute, async (c) => {
-    const caller = callerIdOf(principalOf(c));
+    const principal = principalOf(c);
+    const caller = callerIdOf(principal);
     const { instanceOwnerPartyId: partyId, instanceGuid, dataGuid } = c.req.valid('param');
+    const delay = c.req.valid('query').delay === true;
     const deleted = await onLockedInstance(partyId, instanceGuid, async (tx, instance) => {
       const elements = dataElementRepository(tx);
       const element = await elements.findDataElement(instanceGuidOf(instance), dataGuid.toLowerCase());
       if (!element) throw elementNotFound(dataGuid);
+      const owner = isAppOwner(principal, instance);
+      if (isMarkedDeleted(element) && !owner) throw elementNotFound(dataGuid);
+      if (delay && isMarkedDeleted(element)) return { element: answered(instance, element), removed: false };
       if (element.locked) throw locked(dataGuid);
       checkIfMatch(c.req.header('if-match'), element);
-      await elements.deleteDataElement(element.instanceGuid, element.id);
       const stamp = now().toISOString();
+      if (delay) {
+        // As Altinn's InitiateDelayedDelete: only for data types removed automatically when the process ends.
+        const [org = '', app = ''] = instance.appId.split('/');
+        const application = await storageRepository(tx).findApplication(org, app);
+        const type = application?.dataTypes?.find((candidate) => candidate.id === element.dataType);
+        const appLogic = type?.appLogic as { autoDeleteOnProcessEnd?: boolean } | null | undefined;
+        if (appLogic?.autoDeleteOnProcessEnd !== true) {
+          throw invalidField('delay', `DataType ${element.dataType} does not support delayed deletion`);
+        }
+        const marked: DataElement = {
+          ...element,
+          deleteStatus: { isHardDeleted: true, hardDeleted: stamp },
+          lastChanged: stamp,
+          lastChangedBy: caller,
+        };
+        await elements.updateDataElement(marked);
+        const updated = withElement(instance, marked, stamp, caller);
+        await instanceRepository(tx).updateInstance(updated);
+        await recordStorageEvent(tx, updated, 'Deleted', principal, stamp, element.id);
+        return { element: answered(instance, marked), removed: false };
+      }
+      await elements.deleteDataElement(element.instanceGuid, element.id);
       const data = instance.data.filter((item) => item.id !== element.id);
-      await instanceRepository(tx).updateInstance({ ...instance, data, lastChanged: stamp, lastChangedBy: caller });
-      return element;
+      const updated = { ...instance, data, lastChanged: stamp, lastChangedBy: caller };
+      await instanceRepository(tx).updateInstance(updated);
+      await recordStorageEvent(tx, updated, 'Deleted', principal, stamp, element.id);
+      return { element: answered(instance, { ...element, lastChangedBy: caller }), removed: true };
     });
-    await discard(deleted.blobStoragePath);
-    return c.json(deleted, 200);
+    if (deleted.removed) await discard(deleted.element.blobStoragePath);
+    return c.json(deleted.element, 200);
+  });
+
+  /** Marks the element read (an end user read its content); a concurrent removal leaves nothing to mark. */
+  const markRead = (partyId: string, instanceGuid: string, dataGuid: string) =>
+    db.transaction(async (tx) => {
+      const instance = await instanceRepository(tx).lockInstance(partyId, instanceGuid.toLowerCase());
+      if (!instance) return;
+      const elements = dataElementRepository(tx);
+      const element = await elements.findDataElement(instanceGuidOf(instance), dataGuid);
+      if (!element || element.isRead) return;
+      const read = { ...element, isRead: true };
+      await elements.updateDataElement(read);
+      await instanceRepository(tx).updateInstance(
+        withElement(instance, read, instance.lastChanged, instance.lastChangedBy ?? null),
+      );
+    });
+
+  api.openapi(updateMetadataRoute, async (c) => {
+    const { instanceOwnerPartyId: partyId, instanceGuid, dataGuid } = c.req.valid('param');
+    const input: DataElementUpdate = c.req.valid('json');
+    if (
+      input.instanceGuid.toLowerCase() !== instanceGuid.toLowerCase() ||
+      input.id.toLowerCase() !== dataGuid.toLowerCase()
+    ) {
+      throw invalidField(
+        'body',
+        'Mismatch between path and dataElement content: id and instanceGuid must match the path',
+      );
+    }
+    await rulesFor(await findInstance(partyId, instanceGuid), input.dataType); // 400 unless the app declares it
+    const updated = await onLockedInstance(partyId, instanceGuid, async (tx, instance) => {
+      const elements = dataElementRepository(tx);
+      const element = await elements.findDataElement(instanceGuidOf(instance), dataGuid.toLowerCase());
+      if (!element) throw elementNotFound(dataGuid);
+      // Altinn's Update sets exactly these fields from the body (absent ones become null) and keeps the rest.
+      const after: DataElement = {
+        ...element,
+        locked: input.locked ?? false,
+        refs: input.refs ?? [],
+        references: input.references ?? null,
+        tags: input.tags ?? [],
+        userDefinedMetadata: input.userDefinedMetadata ?? null,
+        metadata: input.metadata ?? null,
+        deleteStatus: input.deleteStatus ?? null,
+        lastChanged: input.lastChanged ?? element.lastChanged,
+        lastChangedBy: input.lastChangedBy ?? element.lastChangedBy,
+      };
+      await elements.updateDataElement(after);
+      await instanceRepository(tx).updateInstance(
+        withElement(instance, after, instance.lastChanged, instance.lastChangedBy ?? null),
+      );
+      return answered(instance, after);
+    });
+    return c.json(updated, 200, { ETag: etagOf(updated) });
   });
 
   /** Sets the element's `locked` flag if `ifMatch` allows; answers the element and whether it changed. */
@@ -306,13 +435,13 @@ export function addDataElementRoutes(api: PlatformApp, options: DataElementRoute
       const element = await elements.findDataElement(instanceGuidOf(instance), dataGuid.toLowerCase());
       if (!element) throw elementNotFound(dataGuid);
       checkIfMatch(c.req.header('if-match'), element);
-      if (element.locked === value) return { element, changed: false };
+      if (element.locked === value) return { element: answered(instance, element), changed: false };
       const updated = { ...element, locked: value };
       await elements.updateDataElement(updated);
       await instanceRepository(tx).updateInstance(
         withElement(instance, updated, instance.lastChanged, instance.lastChangedBy ?? null),
       );
-      return { element: updated, changed: true };
+      return { element: answered(instance, updated), changed: true };
     });
   };
 

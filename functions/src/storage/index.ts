@@ -7,12 +7,20 @@ import { createStorageAccess, type PartyAccess } from './access.js';
 import { addApplicationRoutes } from './applications.js';
 import { addDataElementRoutes } from './data-elements.js';
 import { addInstanceEventRoutes } from './instance-events.js';
+import { DEFAULT_PUBLIC_URLS, instanceLinks, type PublicUrls } from './instance-links.js';
+import { addInstanceLockRoutes } from './instance-lock.js';
 import { addInstanceQueryRoutes } from './instance-query.js';
+import { addInstanceValueRoutes } from './instance-values.js';
 import { addInstanceRoutes } from './instances.js';
+import { addProcessRoutes } from './process.js';
+import { addSignRoutes } from './sign.js';
 import { addTextRoutes } from './texts.js';
 
 /** The default container of data element content. */
 export const DATA_CONTAINER = 'storage-data';
+
+/** Paths whose body is a data element's content: `.../instances/{p}/{g}/data` and `.../data/{dataGuid}`. */
+const DATA_UPLOAD_PATH = /\/instances\/[^/]+\/[^/]+\/data(?:\/[^/]+)?\/?$/;
 
 /** Public path prefix of DataServices, as Altinn Storage's. */
 export const STORAGE_PREFIX = '/storage/api/v1';
@@ -31,6 +39,8 @@ export interface StorageApiOptions {
   verifier: TokenVerifier;
   /** Whom an end user may act for; their own party only by default. */
   partyAccess?: PartyAccess;
+  /** Public base URLs of the platform and the apps for `selfLinks` and `Location`; DEFAULT_PUBLIC_URLS unless given. */
+  publicUrls?: PublicUrls;
 }
 
 /**
@@ -43,23 +53,34 @@ export function createStorageApi(options: StorageApiOptions): PlatformApp {
     title: 'DataServices (Altinn Storage v1 compatible)',
     version: '1.0.0',
     logger: options.logger,
+    // Data element bodies go to the blob store as they arrive, whatever their content type.
+    json: {
+      maxBytes: 4 * 1024 * 1024,
+      streamsBody: (method, path) => DATA_UPLOAD_PATH.test(path) && method !== 'DELETE',
+    },
   });
   const access = createStorageAccess(options.db, options.partyAccess);
   api.use('*', authenticate({ verifier: options.verifier, openPaths: [`${STORAGE_PREFIX}/openapi.json`] }));
   api.use('/applications/*', access.applications());
   api.use('/instances/:instanceOwnerPartyId/:instanceGuid', access.instances());
   api.use('/instances/:instanceOwnerPartyId/:instanceGuid/*', access.instances());
-  const routes = { db: options.db, prefix: STORAGE_PREFIX, now: options.now ?? (() => new Date()), access };
+  const links = instanceLinks(options.publicUrls ?? DEFAULT_PUBLIC_URLS, STORAGE_PREFIX);
+  const routes = { db: options.db, prefix: STORAGE_PREFIX, now: options.now ?? (() => new Date()), access, links };
+  const container = options.blobContainer ?? DATA_CONTAINER;
   addApplicationRoutes(api, routes);
   addTextRoutes(api, routes);
   addInstanceQueryRoutes(api, routes);
   addInstanceRoutes(api, routes);
   addInstanceEventRoutes(api, routes);
+  addProcessRoutes(api, routes);
+  addInstanceValueRoutes(api, routes);
+  addInstanceLockRoutes(api, routes);
+  addSignRoutes(api, { ...routes, blob: options.blob, container });
   addDataElementRoutes(api, {
     ...routes,
     logger: options.logger,
     blob: options.blob,
-    container: options.blobContainer ?? DATA_CONTAINER,
+    container,
   });
   return api;
 }

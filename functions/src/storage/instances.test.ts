@@ -44,13 +44,17 @@ describe('POST instances', () => {
     expect(response.status).toBe(201);
     const instance = (await response.json()) as Instance;
     expect(instance.id).toMatch(GUID_PATTERN);
-    expect(response.headers.get('location')).toBe(`/storage/api/v1/instances/${instance.id}`);
+    // Absolute, from the configured public URLs (PLATFORM_PUBLIC_URL / APPS_PUBLIC_URL defaults), as Altinn's.
+    expect(response.headers.get('location')).toBe(`http://localhost:7071/storage/api/v1/instances/${instance.id}`);
     expect(instance).toEqual({
       id: instance.id,
       instanceOwner: template.instanceOwner,
       appId: 'ttd/forms',
       org: 'ttd',
-      selfLinks: { platform: `/storage/api/v1/instances/${instance.id}` },
+      selfLinks: {
+        apps: `http://localhost:8787/ttd/forms/instances/${instance.id}`,
+        platform: `http://localhost:7071/storage/api/v1/instances/${instance.id}`,
+      },
       dueBefore: '2026-06-01T00:00:00Z',
       process,
       status: {

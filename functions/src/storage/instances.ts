@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createRoute, z } from '@hono/zod-openapi';
+import { aspNetBoolean } from '../platform/api/aspnet.js';
 import type { PlatformApp } from '../platform/api/index.js';
 import { principalOf } from '../platform/auth/index.js';
 import type { Database, Transaction } from '../platform/db/index.js';
@@ -8,11 +9,13 @@ import { callerIdOf, type StorageAccess } from './access.js';
 import { IfMatchHeaders, IfNoneMatchHeaders, ifMatchHolds, ifNoneMatchFails, instanceEtag } from './instance-etag.js';
 import { instanceEventRepository } from './instance-event-repository.js';
 import { newInstanceEvent, processChangeEvents } from './instance-events.js';
+import type { InstanceLinks } from './instance-links.js';
 import { instanceGuidOf, instanceRepository, withConfirmation } from './instance-repository.js';
 import { Instance, InstanceInput, InstanceParams, ProcessState } from './instance-schemas.js';
 import { applicationNotFound, instanceChanged, instanceNotFound, mismatchedField, problemContent } from './problems.js';
 import { storageRepository } from './repository.js';
 import { AppId } from './schemas.js';
+import { recordStorageEvent } from './storage-events.js';
 
 /** What the instance routes need. */
 export interface InstanceRoutesOptions {
@@ -23,6 +26,8 @@ export interface InstanceRoutesOptions {
   now: () => Date;
   /** Who may create instances. */
   access: StorageAccess;
+  /** The absolute `selfLinks` of answered instances. */
+  links: InstanceLinks;
 }
 
 const invalid = { description: 'Invalid path, query or body; `errors` names each field', content: problemContent };
@@ -63,7 +68,8 @@ const remove = createRoute({
   summary: 'Soft delete an instance, or hard delete it with `hard=true` (the row stays, marked, and is hidden)',
   request: {
     params: InstanceParams,
-    query: z.strictObject({ hard: z.enum(['true', 'false']).optional() }),
+    // A .NET bool as app-lib formats it (`hard=True`), any casing.
+    query: z.strictObject({ hard: aspNetBoolean.optional() }),
     headers: IfMatchHeaders,
   },
   responses: { 200: instanceAnswer('The deleted instance'), 400: invalid, 404: missing, 412: changed },
@@ -137,7 +143,7 @@ function callerFields(input: InstanceInput) {
 
 /** Adds the instance routes (create, read, delete, process update) to the Storage app. */
 export function addInstanceRoutes(api: PlatformApp, options: InstanceRoutesOptions): void {
-  const { db, prefix, now, access } = options;
+  const { db, now, access, links } = options;
 
   /**
    * Runs `fn` on the locked instance in a transaction and stores what it answers; `after` then runs in the same
@@ -191,7 +197,7 @@ export function addInstanceRoutes(api: PlatformApp, options: InstanceRoutesOptio
       instanceOwner: input.instanceOwner,
       appId,
       org,
-      selfLinks: { platform: `${prefix}/instances/${id}` },
+      selfLinks: { platform: links.instanceUrl(id) },
       process: input.process ?? null,
       status: {
         isArchived: false,
@@ -208,9 +214,11 @@ export function addInstanceRoutes(api: PlatformApp, options: InstanceRoutesOptio
     };
     const version = await db.transaction(async (tx) => {
       if (!(await storageRepository(tx).holdApplication(org, app))) throw applicationNotFound(org, app);
-      return instanceRepository(tx).insertInstance(instance);
+      const inserted = await instanceRepository(tx).insertInstance(instance);
+      await recordStorageEvent(tx, instance, 'Created', principalOf(c), stamp);
+      return inserted;
     });
-    return c.json(instance, 201, { Location: instance.selfLinks.platform, ETag: instanceEtag(version) });
+    return c.json(links.instance(instance), 201, { Location: links.instanceUrl(id), ETag: instanceEtag(version) });
   });
 
   api.openapi(read, async (c) => {
@@ -220,24 +228,32 @@ export function addInstanceRoutes(api: PlatformApp, options: InstanceRoutesOptio
     const etag = instanceEtag(found.version);
     const ifNoneMatch = c.req.valid('header')['if-none-match'];
     if (ifNoneMatch !== undefined && ifNoneMatchFails(ifNoneMatch, etag)) return c.body(null, 304, { ETag: etag });
-    return c.json(found.instance, 200, { ETag: etag });
+    return c.json(links.instance(found.instance), 200, { ETag: etag });
   });
 
   api.openapi(remove, async (c) => {
     const { instanceOwnerPartyId, instanceGuid } = c.req.valid('param');
-    const hard = c.req.valid('query').hard === 'true';
+    const hard = c.req.valid('query').hard === true;
     const ifMatch = c.req.valid('header')['if-match'];
-    const deleted = await change(instanceOwnerPartyId, instanceGuid, ifMatch, (instance, stamp) => {
-      if (instance.status.isSoftDeleted && !hard) return instance;
-      const status = {
-        ...instance.status,
-        isSoftDeleted: true,
-        softDeleted: instance.status.isSoftDeleted ? (instance.status.softDeleted ?? stamp) : stamp,
-        ...(hard ? { isHardDeleted: true, hardDeleted: stamp } : {}),
-      };
-      return { ...instance, status, lastChanged: stamp, lastChangedBy: callerIdOf(principalOf(c)) };
-    });
-    return c.json(deleted.instance, 200, { ETag: deleted.etag });
+    const deleted = await change(
+      instanceOwnerPartyId,
+      instanceGuid,
+      ifMatch,
+      (instance, stamp) => {
+        if (instance.status.isSoftDeleted && !hard) return instance;
+        const status = {
+          ...instance.status,
+          isSoftDeleted: true,
+          softDeleted: instance.status.isSoftDeleted ? (instance.status.softDeleted ?? stamp) : stamp,
+          ...(hard ? { isHardDeleted: true, hardDeleted: stamp } : {}),
+        };
+        return { ...instance, status, lastChanged: stamp, lastChangedBy: callerIdOf(principalOf(c)) };
+      },
+      async (tx, existing, updated, stamp) => {
+        if (updated !== existing) await recordStorageEvent(tx, updated, 'Deleted', principalOf(c), stamp);
+      },
+    );
+    return c.json(links.instance(deleted.instance), 200, { ETag: deleted.etag });
   });
 
   api.openapi(updateProcess, async (c) => {
@@ -266,7 +282,7 @@ export function addInstanceRoutes(api: PlatformApp, options: InstanceRoutesOptio
         }
       },
     );
-    return c.json(updated.instance, 200, { ETag: updated.etag });
+    return c.json(links.instance(updated.instance), 200, { ETag: updated.etag });
   });
 
   api.openapi(updateReadStatus, async (c) => {
@@ -279,20 +295,26 @@ export function addInstanceRoutes(api: PlatformApp, options: InstanceRoutesOptio
       lastChanged: stamp,
       lastChangedBy: callerIdOf(principalOf(c)),
     }));
-    return c.json(updated.instance, 200, { ETag: updated.etag });
+    return c.json(links.instance(updated.instance), 200, { ETag: updated.etag });
   });
 
   api.openapi(updateSubstatus, async (c) => {
     const { instanceOwnerPartyId, instanceGuid } = c.req.valid('param');
     const { label, description } = c.req.valid('json');
     const ifMatch = c.req.valid('header')['if-match'];
-    const updated = await change(instanceOwnerPartyId, instanceGuid, ifMatch, (instance, stamp) => ({
-      ...instance,
-      status: { ...instance.status, substatus: { label, description: description ?? null } },
-      lastChanged: stamp,
-      lastChangedBy: callerIdOf(principalOf(c)),
-    }));
-    return c.json(updated.instance, 200, { ETag: updated.etag });
+    const updated = await change(
+      instanceOwnerPartyId,
+      instanceGuid,
+      ifMatch,
+      (instance, stamp) => ({
+        ...instance,
+        status: { ...instance.status, substatus: { label, description: description ?? null } },
+        lastChanged: stamp,
+        lastChangedBy: callerIdOf(principalOf(c)),
+      }),
+      (tx, _existing, updated, stamp) => recordStorageEvent(tx, updated, 'SubstatusUpdated', principalOf(c), stamp),
+    );
+    return c.json(links.instance(updated.instance), 200, { ETag: updated.etag });
   });
 
   api.openapi(complete, async (c) => {
@@ -301,9 +323,15 @@ export function addInstanceRoutes(api: PlatformApp, options: InstanceRoutesOptio
     // The access rules let only the instance's own org through (an end user gets 403).
     const stakeholderId = principal.kind === 'org' ? principal.org : callerIdOf(principal);
     const ifMatch = c.req.valid('header')['if-match'];
-    const updated = await change(instanceOwnerPartyId, instanceGuid, ifMatch, (instance, stamp) =>
-      withConfirmation(instance, stakeholderId, stamp, callerIdOf(principal)),
+    const updated = await change(
+      instanceOwnerPartyId,
+      instanceGuid,
+      ifMatch,
+      (instance, stamp) => withConfirmation(instance, stakeholderId, stamp, callerIdOf(principal)),
+      async (tx, existing, confirmed, stamp) => {
+        if (confirmed !== existing) await recordStorageEvent(tx, confirmed, 'ConfirmedComplete', principal, stamp);
+      },
     );
-    return c.json(updated.instance, 200, { ETag: updated.etag });
+    return c.json(links.instance(updated.instance), 200, { ETag: updated.etag });
   });
 }

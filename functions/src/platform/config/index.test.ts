@@ -1,10 +1,27 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { AZURITE_CONNECTION_STRING, ConfigError, loadConfig } from './index.js';
+import { AZURITE_CONNECTION_STRING, ConfigError, isStrongSecret, loadConfig } from './index.js';
+
+/** Local mode, as `npm start` and the tests ask for it. */
+const localConfig = (env: NodeJS.ProcessEnv, cwd?: string) => loadConfig({ PLATFORM_MODE: 'local', ...env }, cwd);
+
+/** Every setting production mode needs, valid. */
+const PRODUCTION: NodeJS.ProcessEnv = {
+  PLATFORM_ISSUER: 'https://platform.example.no/authentication/api/v1/openid/',
+  DATABASE_URL: 'postgres://app@db:5432/platform',
+  BLOB_CONNECTION_STRING: 'AccountName=prod;AccountKey=abc;EndpointSuffix=core.windows.net',
+  IDPORTEN_ISSUER: 'https://idporten.no',
+  IDPORTEN_JWKS_URI: 'https://idporten.no/jwks.json',
+  IDPORTEN_AUDIENCE: 'altinn-platform',
+  MASKINPORTEN_ISSUER: 'https://maskinporten.no/',
+  MASKINPORTEN_JWKS_URI: 'https://maskinporten.no/jwk',
+  MASKINPORTEN_AUDIENCE: 'https://platform.example.no/',
+};
 
 describe('loadConfig', () => {
   it('defaults to 127.0.0.1:7071, .data under cwd, PGlite, Azurite and info logs', () => {
-    expect(loadConfig({}, '/srv/app')).toEqual({
+    expect(localConfig({}, '/srv/app')).toEqual({
+      mode: 'local',
       port: 7071,
       host: '127.0.0.1',
       dataDir: path.resolve('/srv/app/.data'),
@@ -13,6 +30,7 @@ describe('loadConfig', () => {
       logLevel: 'info',
       issuer: 'http://127.0.0.1:7071/authentication/api/v1/openid/',
       blobSweep: { intervalMinutes: 60, schedule: '0 0 * * * *', graceMs: 3_600_000 },
+      publicUrls: { platform: 'http://localhost:7071', apps: 'http://localhost:8787' },
       seedTestData: true,
       testIdp: true,
       providers: {},
@@ -22,7 +40,7 @@ describe('loadConfig', () => {
   });
 
   it('reads every setting from the environment, FUNCTIONS_PORT winning over PORT', () => {
-    const config = loadConfig(
+    const config = localConfig(
       {
         PORT: '8080',
         FUNCTIONS_PORT: '7090',
@@ -42,6 +60,7 @@ describe('loadConfig', () => {
       '/srv/app',
     );
     expect(config).toEqual({
+      mode: 'local',
       port: 7090,
       host: '0.0.0.0',
       dataDir: path.resolve('/srv/app/state'),
@@ -50,6 +69,7 @@ describe('loadConfig', () => {
       logLevel: 'debug',
       issuer: 'https://platform.example.no/authentication/api/v1/openid/',
       blobSweep: { intervalMinutes: 15, schedule: '0 */15 * * * *', graceMs: 7_200_000 },
+      publicUrls: { platform: 'http://localhost:7071', apps: 'http://localhost:8787' },
       seedTestData: false,
       testIdp: false,
       providers: {
@@ -62,36 +82,83 @@ describe('loadConfig', () => {
       operatorToken: undefined,
       loginRedirectHosts: [],
     });
-    expect(loadConfig({ PORT: '8080' }).port).toBe(8080);
-    expect(loadConfig({ PORT: '8080', FUNCTIONS_HOST: '::1' }).issuer).toBe(
+    expect(localConfig({ PORT: '8080' }).port).toBe(8080);
+    expect(localConfig({ PORT: '8080', FUNCTIONS_HOST: '::1' }).issuer).toBe(
       'http://[::1]:8080/authentication/api/v1/openid/',
     );
   });
 
-  it('seeds test data by default, not by default in Azure (WEBSITE_INSTANCE_ID), and as SEED_TEST_DATA says', () => {
-    expect(loadConfig({}).seedTestData).toBe(true);
-    expect(loadConfig({ WEBSITE_INSTANCE_ID: 'abc123' }).seedTestData).toBe(false);
-    expect(loadConfig({ WEBSITE_INSTANCE_ID: 'abc123', SEED_TEST_DATA: '1' }).seedTestData).toBe(true);
-    expect(loadConfig({ SEED_TEST_DATA: '0' }).seedTestData).toBe(false);
-    expect(() => loadConfig({ SEED_TEST_DATA: 'yes' })).toThrow(/SEED_TEST_DATA: must be true, false, 1 or 0/);
+  it('seeds test data by default in local mode, and as SEED_TEST_DATA says', () => {
+    expect(localConfig({}).seedTestData).toBe(true);
+    expect(localConfig({ SEED_TEST_DATA: '0' }).seedTestData).toBe(false);
+    expect(() => localConfig({ SEED_TEST_DATA: 'yes' })).toThrow(/SEED_TEST_DATA: must be true, false, 1 or 0/);
   });
 
   it('turns the test identity provider on with test data unless TEST_IDP says otherwise', () => {
-    expect(loadConfig({}).testIdp).toBe(true);
-    expect(loadConfig({ SEED_TEST_DATA: 'false' }).testIdp).toBe(false);
-    expect(loadConfig({ TEST_IDP: 'false' }).testIdp).toBe(false);
-    expect(loadConfig({ WEBSITE_INSTANCE_ID: 'abc', TEST_IDP: 'true' }).testIdp).toBe(true);
+    expect(localConfig({}).testIdp).toBe(true);
+    expect(localConfig({ SEED_TEST_DATA: 'false' }).testIdp).toBe(false);
+    expect(localConfig({ TEST_IDP: 'false' }).testIdp).toBe(false);
+    expect(localConfig({ SEED_TEST_DATA: 'false', TEST_IDP: 'true' }).testIdp).toBe(true);
+  });
+
+  it('runs in production mode unless local mode is asked for, with no test identity provider and no seed data', () => {
+    const config = loadConfig(PRODUCTION);
+    expect(config).toMatchObject({ mode: 'production', seedTestData: false, testIdp: false });
+    expect(loadConfig({ ...PRODUCTION, PLATFORM_MODE: 'production' }).mode).toBe('production');
+    expect(() => loadConfig({ PLATFORM_MODE: 'dev' })).toThrow(/PLATFORM_MODE: must be one of local, production/);
+  });
+
+  it('fails closed as a bare container would start it: no variables is a startup error naming each missing setting', () => {
+    let thrown: unknown;
+    try {
+      loadConfig({});
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(ConfigError);
+    const problems = (thrown as ConfigError).problems.join('\n');
+    for (const name of [
+      'PLATFORM_ISSUER',
+      'DATABASE_URL',
+      'BLOB_CONNECTION_STRING',
+      'IDPORTEN_ISSUER',
+      'MASKINPORTEN_ISSUER',
+    ]) {
+      expect(problems).toContain(name);
+    }
+  });
+
+  it('refuses local-only features in production mode, naming the setting', () => {
+    expect(() => loadConfig({ ...PRODUCTION, SEED_TEST_DATA: 'true' })).toThrow(
+      /SEED_TEST_DATA: seed data is for local mode only/,
+    );
+    expect(() => loadConfig({ ...PRODUCTION, TEST_IDP: '1' })).toThrow(
+      /TEST_IDP: the test identity provider is for local mode only/,
+    );
+    expect(() => loadConfig({ ...PRODUCTION, PLATFORM_ISSUER: 'http://platform.example.no/' })).toThrow(
+      /PLATFORM_ISSUER: must be an https:\/\/ URL in production mode/,
+    );
+    expect(() => loadConfig({ ...PRODUCTION, BLOB_CONNECTION_STRING: AZURITE_CONNECTION_STRING })).toThrow(
+      /development account key is refused/,
+    );
+    expect(loadConfig({ ...PRODUCTION, SEED_TEST_DATA: 'false', TEST_IDP: '0' }).testIdp).toBe(false);
+  });
+
+  it('takes only long, varied admin secrets as strong', () => {
+    expect(isStrongSecret('x'.repeat(64))).toBe(false);
+    expect(isStrongSecret('short-but-varied-123')).toBe(false);
+    expect(isStrongSecret('q3Zb9X_kP2mW7vR4tY8uA1sD6fG0hJ5lN-cV3bM9nQe')).toBe(true);
   });
 
   it('needs all three settings of an external identity provider, or none', () => {
-    expect(() => loadConfig({ MASKINPORTEN_ISSUER: 'https://maskinporten.no/' })).toThrow(
+    expect(() => localConfig({ MASKINPORTEN_ISSUER: 'https://maskinporten.no/' })).toThrow(
       /MASKINPORTEN_ISSUER, MASKINPORTEN_JWKS_URI, MASKINPORTEN_AUDIENCE: set all three or none/,
     );
-    expect(() => loadConfig({ IDPORTEN_JWKS_URI: 'not a url' })).toThrow(/IDPORTEN_JWKS_URI: must be an http/);
+    expect(() => localConfig({ IDPORTEN_JWKS_URI: 'not a url' })).toThrow(/IDPORTEN_JWKS_URI: must be an http/);
   });
 
   it('treats blank variables as unset instead of as port 0 or an empty URL', () => {
-    const config = loadConfig({ PORT: '', FUNCTIONS_HOST: ' ', DATABASE_URL: '  ', LOG_LEVEL: '' }, '/srv/app');
+    const config = localConfig({ PORT: '', FUNCTIONS_HOST: ' ', DATABASE_URL: '  ', LOG_LEVEL: '' }, '/srv/app');
     expect(config.port).toBe(7071);
     expect(config.host).toBe('127.0.0.1');
     expect(config.databaseUrl).toBeUndefined();
@@ -101,7 +168,7 @@ describe('loadConfig', () => {
   it('fails fast naming every bad variable and what is wrong with it', () => {
     let thrown: unknown;
     try {
-      loadConfig({
+      localConfig({
         PORT: 'seventy',
         FUNCTIONS_PORT: '70000',
         FUNCTIONS_HOST: 'http://example.com',
@@ -128,7 +195,7 @@ describe('loadConfig', () => {
   });
 
   it('rejects a fractional port', () => {
-    expect(() => loadConfig({ PORT: '80.5' })).toThrow('PORT: must be a whole number');
+    expect(() => localConfig({ PORT: '80.5' })).toThrow('PORT: must be a whole number');
   });
 
   it.each([
@@ -142,11 +209,11 @@ describe('loadConfig', () => {
     'host.docker.internal',
     'my-host.',
   ])('accepts FUNCTIONS_HOST %s as an IP address or host name', (host) => {
-    expect(loadConfig({ FUNCTIONS_HOST: host }).host).toBe(host);
+    expect(localConfig({ FUNCTIONS_HOST: host }).host).toBe(host);
   });
 
   it('trims FUNCTIONS_HOST', () => {
-    expect(loadConfig({ FUNCTIONS_HOST: ' localhost\n' }).host).toBe('localhost');
+    expect(localConfig({ FUNCTIONS_HOST: ' localhost\n' }).host).toBe('localhost');
   });
 
   it.each([
@@ -160,7 +227,7 @@ describe('loadConfig', () => {
     'a..b',
     `${'a'.repeat(64)}.example`,
   ])('refuses FUNCTIONS_HOST %s', (host) => {
-    expect(() => loadConfig({ FUNCTIONS_HOST: host })).toThrow('FUNCTIONS_HOST: must be an IP address or a host name');
+    expect(() => localConfig({ FUNCTIONS_HOST: host })).toThrow('FUNCTIONS_HOST: must be an IP address or a host name');
   });
 
   it.each([
@@ -169,13 +236,13 @@ describe('loadConfig', () => {
     'AccountName=prod;;AccountKey=abc;',
     'BlobEndpoint=https://x.blob.core.windows.net/;SharedAccessSignature=sv=2024&sig=a%3D',
   ])('accepts the connection string %s, ignoring empty parts and = inside values', (value) => {
-    expect(loadConfig({ BLOB_CONNECTION_STRING: value }).blobConnectionString).toBe(value);
+    expect(localConfig({ BLOB_CONNECTION_STRING: value }).blobConnectionString).toBe(value);
   });
 
   it.each(['just-a-name', ';;;', '=value', ' =value', 'AccountName=prod;AccountKey', 'AccountName=prod;=abc'])(
     'refuses the connection string %s',
     (value) => {
-      expect(() => loadConfig({ BLOB_CONNECTION_STRING: value })).toThrow(
+      expect(() => localConfig({ BLOB_CONNECTION_STRING: value })).toThrow(
         'BLOB_CONNECTION_STRING: must be an Azure Storage connection string (Key=Value;...)',
       );
     },
@@ -184,12 +251,12 @@ describe('loadConfig', () => {
   // These inputs made the former regex /^([^=;]+=[^;]*;?)+$/ backtrack exponentially; the check is now linear.
   it('accepts a long Key=x=x=...;; string: values may contain = and empty parts are ignored', () => {
     const value = `a=${'x='.repeat(20_000)};;`;
-    expect(loadConfig({ BLOB_CONNECTION_STRING: value }).blobConnectionString).toBe(value);
+    expect(localConfig({ BLOB_CONNECTION_STRING: value }).blobConnectionString).toBe(value);
   });
 
   it('refuses a long Key=x=x=...;; string that ends in a part without a key', () => {
     const value = `a=${'x='.repeat(20_000)};;=x`;
-    expect(() => loadConfig({ BLOB_CONNECTION_STRING: value })).toThrow('BLOB_CONNECTION_STRING: must be an Azure');
+    expect(() => localConfig({ BLOB_CONNECTION_STRING: value })).toThrow('BLOB_CONNECTION_STRING: must be an Azure');
   });
 
   it.each([
@@ -199,7 +266,7 @@ describe('loadConfig', () => {
     ['180', '0 0 */3 * * *'],
     ['1440', '0 0 0 * * *'],
   ])('runs the blob sweep every %s minutes on the NCRONTAB schedule %s', (minutes, schedule) => {
-    expect(loadConfig({ BLOB_SWEEP_INTERVAL_MINUTES: minutes }).blobSweep).toMatchObject({
+    expect(localConfig({ BLOB_SWEEP_INTERVAL_MINUTES: minutes }).blobSweep).toMatchObject({
       intervalMinutes: Number(minutes),
       schedule,
     });
@@ -208,13 +275,15 @@ describe('loadConfig', () => {
   it.each(['0', '7', '45', '90', '300', '2880'])(
     'refuses a blob sweep every %s minutes, which no schedule repeats evenly',
     (minutes) => {
-      expect(() => loadConfig({ BLOB_SWEEP_INTERVAL_MINUTES: minutes })).toThrow(
+      expect(() => localConfig({ BLOB_SWEEP_INTERVAL_MINUTES: minutes })).toThrow(
         'BLOB_SWEEP_INTERVAL_MINUTES: must divide',
       );
     },
   );
 
   it('refuses a blob sweep grace period under a minute', () => {
-    expect(() => loadConfig({ BLOB_SWEEP_GRACE_MINUTES: '0' })).toThrow('BLOB_SWEEP_GRACE_MINUTES: must be at least 1');
+    expect(() => localConfig({ BLOB_SWEEP_GRACE_MINUTES: '0' })).toThrow(
+      'BLOB_SWEEP_GRACE_MINUTES: must be at least 1',
+    );
   });
 });

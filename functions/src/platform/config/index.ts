@@ -97,7 +97,19 @@ function providerOf(
   return { issuer, jwksUri, audience };
 }
 
+/** `local`: development on one machine (test identity provider, seed data, local provider); `production`: none of that. */
+export const PLATFORM_MODES = ['local', 'production'] as const;
+
+/** How the platform runs; production unless local mode is asked for (PLATFORM_MODE=local). */
+export type PlatformMode = (typeof PLATFORM_MODES)[number];
+
+/** The fewest characters an admin token has in production: 32 random bytes as base64url. */
+export const PRODUCTION_SECRET_MIN_LENGTH = 43;
+
 const schema = z.object({
+  PLATFORM_MODE: unsetWhenBlank(
+    z.enum(PLATFORM_MODES, { error: `must be one of ${PLATFORM_MODES.join(', ')}` }).optional(),
+  ),
   PORT: unsetWhenBlank(port.optional()),
   FUNCTIONS_PORT: unsetWhenBlank(port.optional()),
   FUNCTIONS_HOST: unsetWhenBlank(z.string().trim().refine(isHost, 'must be an IP address or a host name').optional()),
@@ -137,6 +149,8 @@ const schema = z.object({
       .transform((value) => value === 'true' || value === '1')
       .optional(),
   ),
+  PLATFORM_PUBLIC_URL: unsetWhenBlank(httpUrl.optional()),
+  APPS_PUBLIC_URL: unsetWhenBlank(httpUrl.optional()),
   IDPORTEN_ISSUER: unsetWhenBlank(httpUrl.optional()),
   IDPORTEN_JWKS_URI: unsetWhenBlank(httpUrl.optional()),
   IDPORTEN_AUDIENCE: unsetWhenBlank(z.string().trim().min(1).optional()),
@@ -147,8 +161,6 @@ const schema = z.object({
   PROVISIONER_ADMIN_TOKEN: unsetWhenBlank(z.string().min(16, 'must be at least 16 characters').optional()),
   /** Hosts (comma-separated, `host` or `host:port`) that the login redirect may send a browser back to. */
   LOGIN_REDIRECT_HOSTS: unsetWhenBlank(z.string().trim().optional()),
-  /** Set by App Service on every Azure Functions instance: how the platform knows it runs in Azure. */
-  WEBSITE_INSTANCE_ID: unsetWhenBlank(z.string().optional()),
   BLOB_SWEEP_GRACE_MINUTES: unsetWhenBlank(
     z.coerce
       .number({ error: 'must be a number' })
@@ -180,6 +192,11 @@ export interface ExternalProvider {
 
 /** The platform's settings, read once at start from the environment. */
 export interface Config {
+  /**
+   * `production` unless PLATFORM_MODE=local: production refuses the test identity provider, seed data and the
+   * local provisioner, and needs its real settings (see productionProblems).
+   */
+  mode: PlatformMode;
   /** Port of the local functions host (FUNCTIONS_PORT, else PORT, else 7071). */
   port: number;
   /** Interface the local functions host binds to (FUNCTIONS_HOST, else 127.0.0.1): an IP address or host name. */
@@ -201,15 +218,20 @@ export interface Config {
   blobSweep: BlobSweepConfig;
   /**
    * Load the test persons, organisations and users (register/seed.ts) at start and serve their list at
-   * `/register/api/v1/testdata` (SEED_TEST_DATA; on by default, off by default in Azure, where App Service sets
-   * WEBSITE_INSTANCE_ID).
+   * `/register/api/v1/testdata` (SEED_TEST_DATA; on by default in local mode, refused in production).
    */
   seedTestData: boolean;
   /**
    * Serve the built-in test identity provider, trusted for `exchange/id-porten` and `exchange/maskinporten`
-   * (TEST_IDP; by default on when test data is seeded).
+   * (TEST_IDP; by default on when test data is seeded; refused in production).
    */
   testIdp: boolean;
+  /**
+   * Public base URLs the platform's answers link to (never the request's Host, which a client controls): the
+   * platform APIs (PLATFORM_PUBLIC_URL, default `http://localhost:7071`, as `https://platform.altinn.no`) and the
+   * apps (APPS_PUBLIC_URL, default `http://localhost:8787`, the edge), e.g. in instances' `selfLinks`.
+   */
+  publicUrls: { platform: string; apps: string };
   /** ID-porten and Maskinporten (IDPORTEN_ISSUER, _JWKS_URI, _AUDIENCE and MASKINPORTEN_...): all three or none. */
   providers: { 'id-porten'?: ExternalProvider; maskinporten?: ExternalProvider };
   /** The operator's token (PROVISIONER_ADMIN_TOKEN), e.g. for registering an org's app-token keys; none when unset. */
@@ -252,11 +274,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
     v.MASKINPORTEN_AUDIENCE,
     problems,
   );
+  const mode = values.PLATFORM_MODE ?? 'production';
+  if (mode === 'production') problems.push(...productionProblems(values, { idporten, maskinporten }));
   if (problems.length > 0) throw new ConfigError(problems);
-  const seedTestData = values.SEED_TEST_DATA ?? values.WEBSITE_INSTANCE_ID === undefined;
+  const seedTestData = values.SEED_TEST_DATA ?? mode === 'local';
   const port = values.FUNCTIONS_PORT ?? values.PORT ?? 7071;
   const host = values.FUNCTIONS_HOST ?? '127.0.0.1';
   return {
+    mode,
     port,
     host,
     dataDir: path.resolve(cwd, values.DATA_DIR ?? '.data'),
@@ -273,6 +298,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
     },
     seedTestData,
     testIdp: values.TEST_IDP ?? seedTestData,
+    publicUrls: {
+      platform: (values.PLATFORM_PUBLIC_URL ?? 'http://localhost:7071').replace(/\/+$/, ''),
+      apps: (values.APPS_PUBLIC_URL ?? 'http://localhost:8787').replace(/\/+$/, ''),
+    },
     providers: {
       ...(idporten ? { 'id-porten': idporten } : {}),
       ...(maskinporten ? { maskinporten } : {}),
@@ -284,4 +313,49 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
       .map((host) => host.trim().toLowerCase())
       .filter((host) => host !== ''),
   };
+}
+
+/** The well-known key of Azurite's development account: never a production credential. */
+const DEVELOPMENT_ACCOUNT_KEY =
+  'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
+
+/**
+ * What production mode refuses or misses, one line per setting: local-only features asked for, and the settings
+ * a production host cannot run without (its issuer on https, a PostgreSQL server, a real blob account, the real
+ * identity providers).
+ */
+function productionProblems(
+  values: z.infer<typeof schema>,
+  providers: { idporten: ExternalProvider | undefined; maskinporten: ExternalProvider | undefined },
+): string[] {
+  const problems: string[] = [];
+  const localOnly = 'is for local mode only (PLATFORM_MODE=local); production mode refuses it';
+  if (values.SEED_TEST_DATA === true) problems.push(`SEED_TEST_DATA: seed data ${localOnly}`);
+  if (values.TEST_IDP === true) problems.push(`TEST_IDP: the test identity provider ${localOnly}`);
+  if (!values.PLATFORM_ISSUER) problems.push('PLATFORM_ISSUER: required in production mode (the https URL of tokens)');
+  else if (!values.PLATFORM_ISSUER.startsWith('https://')) {
+    problems.push('PLATFORM_ISSUER: must be an https:// URL in production mode');
+  }
+  if (!values.DATABASE_URL) {
+    problems.push('DATABASE_URL: required in production mode (the embedded PGlite is for local mode)');
+  }
+  if (!values.BLOB_CONNECTION_STRING) {
+    problems.push('BLOB_CONNECTION_STRING: required in production mode (Azurite is for local mode)');
+  } else if (values.BLOB_CONNECTION_STRING.includes(DEVELOPMENT_ACCOUNT_KEY)) {
+    problems.push("BLOB_CONNECTION_STRING: Azurite's development account key is refused in production mode");
+  }
+  if (!providers.idporten)
+    problems.push('IDPORTEN_ISSUER, IDPORTEN_JWKS_URI, IDPORTEN_AUDIENCE: required in production mode');
+  if (!providers.maskinporten) {
+    problems.push('MASKINPORTEN_ISSUER, MASKINPORTEN_JWKS_URI, MASKINPORTEN_AUDIENCE: required in production mode');
+  }
+  return problems;
+}
+
+/**
+ * Whether `secret` is fit to guard an admin API in production: at least 32 random bytes' worth of characters
+ * (PRODUCTION_SECRET_MIN_LENGTH) and not a repeated or trivially patterned string.
+ */
+export function isStrongSecret(secret: string): boolean {
+  return secret.length >= PRODUCTION_SECRET_MIN_LENGTH && new Set(secret).size >= 16;
 }

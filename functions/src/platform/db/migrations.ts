@@ -390,6 +390,26 @@ ALTER TABLE cluster_apps ADD COLUMN autoscaling jsonb;
 `,
   },
   {
+    version: 14,
+    name: 'authorization_subscription_keys',
+    sql: `
+-- Platform subscription keys (Ocp-Apim-Subscription-Key): how an org's apps call POST decision without a token.
+-- Only the SHA-256 of each key is kept; several per org for rollover, each revocable and optionally expiring.
+CREATE TABLE subscription_keys (
+  key_id uuid PRIMARY KEY,
+  org text NOT NULL,
+  key_hash text NOT NULL UNIQUE,
+  name text,
+  created timestamptz NOT NULL,
+  created_by text NOT NULL,
+  expires_at timestamptz,
+  revoked_at timestamptz,
+  revoked_by text
+);
+CREATE INDEX subscription_keys_org ON subscription_keys (org, created);
+`,
+  },
+  {
     version: 16,
     name: 'auth_app_token_keys',
     sql: `
@@ -413,6 +433,23 @@ CREATE TABLE app_token_keys (
   PRIMARY KEY (org, key_id),
   CHECK (not_after IS NULL OR not_after > not_before)
 );
+`,
+  },
+  {
+    version: 20,
+    name: 'storage_instance_locks',
+    sql: `
+-- Altinn Storage's instance locks: one holder at a time per instance until locked_until; the token's secret is
+-- kept only as its SHA-256.
+CREATE TABLE instance_locks (
+  id bigserial PRIMARY KEY,
+  instance_guid uuid NOT NULL REFERENCES instances (instance_guid) ON DELETE CASCADE,
+  locked_at timestamptz NOT NULL,
+  locked_until timestamptz NOT NULL,
+  locked_by text NOT NULL,
+  secret_hash bytea NOT NULL
+);
+CREATE INDEX instance_locks_instance_until ON instance_locks (instance_guid, locked_until);
 `,
   },
 ];
