@@ -92,7 +92,11 @@ export const apiDefinitions: readonly ApiDefinition[] = [
         providers: { ...(testIdp?.issuers ?? {}), ...providers },
         ...(testIdp ? { testIdp } : {}),
         operatorToken: config.operatorToken,
-        loginRedirectHosts: config.loginRedirectHosts,
+        // The login redirect returns to the platform's or the apps' public host, or a configured one.
+        login: {
+          platformUrl: config.publicUrls.platform,
+          redirectHosts: [new URL(config.publicUrls.apps).host, ...config.loginRedirectHosts],
+        },
       });
     },
   },

@@ -39,8 +39,11 @@ export interface AuthenticationApiOptions {
   testIdp?: TestIdentityProvider;
   /** The operator's token (PROVISIONER_ADMIN_TOKEN): it may manage every org's app-token keys. */
   operatorToken?: string | undefined;
-  /** Hosts the login redirect may send a browser back to besides the host called (`host` or `host:port`). */
-  loginRedirectHosts?: readonly string[];
+  /**
+   * Where the login redirect may send a browser back to: the platform's public URL (relative `goto`s resolve
+   * against it) and further hosts (`host` or `host:port`, e.g. the apps' public host).
+   */
+  login?: { platformUrl: string; redirectHosts: readonly string[] };
 }
 
 const EXTERNAL_CLOCK_TOLERANCE_SECONDS = 30;
@@ -258,7 +261,8 @@ export function createAuthenticationApi(options: AuthenticationApiOptions): Plat
     verifier: auth.verifier,
     directory,
     testLogin: options.testIdp !== undefined,
-    redirectHosts: options.loginRedirectHosts ?? [],
+    platformUrl: options.login?.platformUrl ?? new URL(options.issuer).origin,
+    redirectHosts: options.login?.redirectHosts ?? [],
   });
   if (options.testIdp) addTestIdpRoutes(api, options.testIdp);
   return api;

@@ -3,7 +3,7 @@ import { Problem } from '../platform/errors/index.js';
 import { lastNamesOf } from '../register/persons.js';
 import { safeGoto } from './login.js';
 
-const SELF = 'http://127.0.0.1:7071/authentication/api/v1/authentication?goto=x';
+const SELF = 'http://127.0.0.1:7071';
 const HOSTS = ['localhost', 'apps.example.no:8443'];
 
 describe('safeGoto', () => {

@@ -21,7 +21,9 @@ export interface LoginOptions {
   directory: IdentityDirectory;
   /** Serve the test identity provider's login page (local mode only). */
   testLogin: boolean;
-  /** Hosts `goto` may name besides the host called: `host` (any port) or `host:port`, lower case. */
+  /** The platform's public base URL: a relative `goto` resolves against it, and its host may be named. */
+  platformUrl: string;
+  /** Hosts `goto` may name besides the platform's: `host` (any port) or `host:port`, lower case (the apps' too). */
   redirectHosts: readonly string[];
 }
 
@@ -76,11 +78,11 @@ const loginSubmit = createRoute({
 const hostOf = (url: URL) => url.host.toLowerCase();
 
 /**
- * `goto` when it is safe to send a browser to: a path on the host called, or an http(s) URL on the host called or
- * on a configured host. Anything else (other hosts, `//host`, `javascript:`, credentials in the URL) is a 400:
- * no open redirect.
+ * `goto` when it is safe to send a browser to: a path (on the platform's public URL `base`), or an http(s) URL on
+ * the platform's host or a configured host; never the request's Host, which a client controls. Anything else
+ * (other hosts, `//host`, `javascript:`, credentials in the URL) is a 400: no open redirect.
  */
-export function safeGoto(goto: string, requestUrl: string, redirectHosts: readonly string[]): string {
+export function safeGoto(goto: string, base: string, redirectHosts: readonly string[]): string {
   const invalid = (detail: string) =>
     new Problem(400, {
       kind: 'validation',
@@ -88,7 +90,7 @@ export function safeGoto(goto: string, requestUrl: string, redirectHosts: readon
       detail: `Invalid query.goto (${detail}).`,
       errors: [{ field: 'query.goto', detail }],
     });
-  const self = new URL(requestUrl);
+  const self = new URL(base);
   let target: URL;
   try {
     target = new URL(goto, self);
@@ -115,7 +117,7 @@ function setRuntimeCookie(c: Context, token: string, secure: boolean): void {
 /** Adds `authentication?goto=` and, in local mode, the test identity provider's login page. */
 export function addLoginRoutes(api: PlatformApp, options: LoginOptions): void {
   api.openapi(login, async (c) => {
-    const goto = safeGoto(c.req.valid('query').goto, c.req.url, options.redirectHosts);
+    const goto = safeGoto(c.req.valid('query').goto, options.platformUrl, options.redirectHosts);
     const cookie = getCookie(c, RUNTIME_COOKIE);
     if (cookie) {
       try {
@@ -142,7 +144,7 @@ export function addLoginRoutes(api: PlatformApp, options: LoginOptions): void {
   if (!options.testLogin) return;
 
   api.openapi(loginPage, async (c) => {
-    const goto = safeGoto(c.req.valid('query').goto, c.req.url, options.redirectHosts);
+    const goto = safeGoto(c.req.valid('query').goto, options.platformUrl, options.redirectHosts);
     const people = (await options.directory.people?.()) ?? [];
     const choices = people
       .map(
@@ -166,7 +168,7 @@ export function addLoginRoutes(api: PlatformApp, options: LoginOptions): void {
 
   api.openapi(loginSubmit, async (c) => {
     const form = c.req.valid('form');
-    const goto = safeGoto(form.goto, c.req.url, options.redirectHosts);
+    const goto = safeGoto(form.goto, options.platformUrl, options.redirectHosts);
     const user = await options.directory.userBySsn(form.ssn);
     if (!user) throw new Problem(403, { kind: 'forbidden', detail: 'No test person with this fødselsnummer.' });
     const token = await options.issuer.userToken({ ...user, authLevel: Number(form.level), authMethod: 'TestID' });
