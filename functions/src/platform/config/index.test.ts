@@ -34,6 +34,8 @@ describe('loadConfig', () => {
       seedTestData: true,
       testIdp: true,
       providers: {},
+      operatorToken: undefined,
+      loginRedirectHosts: ['localhost', '127.0.0.1'],
     });
   });
 
@@ -77,6 +79,8 @@ describe('loadConfig', () => {
           audience: 'altinn-platform',
         },
       },
+      operatorToken: undefined,
+      loginRedirectHosts: [],
     });
     expect(localConfig({ PORT: '8080' }).port).toBe(8080);
     expect(localConfig({ PORT: '8080', FUNCTIONS_HOST: '::1' }).issuer).toBe(
