@@ -198,7 +198,7 @@ export function readInstanceQuery(url: URL): ReadQuery {
   for (const [name, field] of DATE_PARAMETERS) {
     for (const expression of all(name).filter((value) => value !== '')) {
       const condition = parseDateExpression(expression);
-      if (condition) (dates[field] ??= []).push(condition);
+      if (condition) dates[field] = [...(dates[field] ?? []), condition];
       else {
         errors.push({
           field: `query.${name}`,
