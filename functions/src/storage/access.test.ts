@@ -230,13 +230,16 @@ describe('orgs', () => {
     expect(await storage.storedInstances()).toHaveLength(1);
   });
 
-  it('need the service-owner scopes: read to read, write to write', async () => {
+  it('need the service-owner scopes: read to read and record events, write to write', async () => {
     const readOnly = await storage.tokens.org('ttd', [SCOPES.instancesRead]);
     expect((await storage.call('GET', `instances/${instance.id}`, undefined, readOnly)).status).toBe(200);
     expect((await storage.call('GET', 'instances?org=ttd', undefined, readOnly)).status).toBe(200);
     const write = await storage.call('PUT', `instances/${instance.id}/substatus`, { label: 'x' }, readOnly);
     expect(write.status).toBe(403);
     expect((await problemOf(write)).detail).toBe(`This call needs the scope ${SCOPES.instancesWrite}.`);
+    // Events are recorded with read rights, as Altinn's InstanceRead policy on POST events.
+    const event = { instanceId: instance.id, eventType: 'Saved' };
+    expect((await storage.call('POST', `instances/${instance.id}/events`, event, readOnly)).status).toBe(201);
     const none = await storage.tokens.org('ttd', []);
     expect((await storage.call('GET', 'instances?org=ttd', undefined, none)).status).toBe(403);
   });

@@ -171,7 +171,9 @@ export function createStorageAccess(
           if (principal.org !== owner.org) {
             throw forbidden(`Org ${principal.org} may not reach instances of ${owner.org}/${owner.app}.`);
           }
-          requireScope(principal, write ? SCOPES.instancesWrite : SCOPES.instancesRead);
+          // Events and read status are authorized as reads (Altinn's InstanceRead policy).
+          const needsWrite = write && !WRITES_NEEDING_READ.has(sub);
+          requireScope(principal, needsWrite ? SCOPES.instancesWrite : SCOPES.instancesRead);
           requireSameApp(identity, owner.org, owner.app);
         } else {
           // What the user may do with this app's instances: delegated app rights name actions (Altinn's policies).
