@@ -65,6 +65,8 @@ export const apiDefinitions: readonly ApiDefinition[] = [
         publicUrls: platform.config.publicUrls,
         // Whom a user may act for: their own party, roles and delegations, as Authorization decides.
         partyAccess: createPartyAccess({ db: platform.db, now: () => new Date() }),
+        requireAppToken: platform.config.storage.requireAppToken,
+        enforceDataTypeLimits: platform.config.storage.enforceDataTypeLimits,
       }),
   },
   {

@@ -168,7 +168,27 @@ const schema = z.object({
       .min(1, 'must be at least 1')
       .optional(),
   ),
+  STORAGE_REQUIRE_APP_TOKEN: unsetWhenBlank(
+    z
+      .enum(['true', 'false', '1', '0'], { error: 'must be true, false, 1 or 0' })
+      .transform((value) => value === 'true' || value === '1')
+      .optional(),
+  ),
+  STORAGE_ENFORCE_DATA_TYPE_LIMITS: unsetWhenBlank(
+    z
+      .enum(['true', 'false', '1', '0'], { error: 'must be true, false, 1 or 0' })
+      .transform((value) => value === 'true' || value === '1')
+      .optional(),
+  ),
 });
+
+/** Storage (DataServices) rules stricter than Altinn's, each off by default. */
+export interface StorageConfig {
+  /** End users' instance writes need the app's PlatformAccessToken (STORAGE_REQUIRE_APP_TOKEN). */
+  requireAppToken: boolean;
+  /** Uploads are held to a data type's allowedContentTypes, maxSize and maxCount (STORAGE_ENFORCE_DATA_TYPE_LIMITS). */
+  enforceDataTypeLimits: boolean;
+}
 
 /** When the orphan-blob sweep runs and what it may remove. */
 export interface BlobSweepConfig {
@@ -216,6 +236,8 @@ export interface Config {
   issuer: string;
   /** The orphan-blob sweep (see storage/blob-sweep.ts). */
   blobSweep: BlobSweepConfig;
+  /** Storage rules stricter than Altinn's (opt-in). */
+  storage: StorageConfig;
   /**
    * Load the test persons, organisations and users (register/seed.ts) at start and serve their list at
    * `/register/api/v1/testdata` (SEED_TEST_DATA; on by default in local mode, refused in production).
@@ -295,6 +317,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
       intervalMinutes: values.BLOB_SWEEP_INTERVAL_MINUTES ?? 60,
       schedule: sweepScheduleOf(values.BLOB_SWEEP_INTERVAL_MINUTES ?? 60),
       graceMs: (values.BLOB_SWEEP_GRACE_MINUTES ?? 60) * 60_000,
+    },
+    storage: {
+      requireAppToken: values.STORAGE_REQUIRE_APP_TOKEN ?? false,
+      enforceDataTypeLimits: values.STORAGE_ENFORCE_DATA_TYPE_LIMITS ?? false,
     },
     seedTestData,
     testIdp: values.TEST_IDP ?? seedTestData,
