@@ -64,7 +64,12 @@ export const apiDefinitions: readonly ApiDefinition[] = [
         verifier: platform.auth.verifier,
         publicUrls: platform.config.publicUrls,
         // Whom a user may act for: their own party, roles and delegations, as Authorization decides.
-        partyAccess: createPartyAccess({ db: platform.db, now: () => new Date() }),
+        // For another party's instances of an app, the app's policy decides per action and task (as Altinn's PEP).
+        partyAccess: createPartyAccess({
+          db: platform.db,
+          now: () => new Date(),
+          decide: (request) => sharedAuthorizationServices(platform.db, platform.logger).pdp.decideOne(request),
+        }),
         requireAppToken: platform.config.storage.requireAppToken,
         enforceDataTypeLimits: platform.config.storage.enforceDataTypeLimits,
       }),

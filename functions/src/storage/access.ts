@@ -40,6 +40,8 @@ export interface AccessScope {
   org?: string;
   app?: string;
   action: 'read' | 'write' | 'instantiate' | 'delete';
+  /** The instance's current process task, which the app's policy rules may name (`urn:altinn:task`). */
+  task?: string;
 }
 
 /** A user acts for their own party only. */
@@ -159,8 +161,8 @@ export function createStorageAccess(
           await requireParty(partyAccess, principal, partyId);
           if (write && ORG_ONLY.has(sub)) throw forbidden(`Only the app's owner may call ${sub}.`);
         }
-        const rows = await db.query<{ org: string; app: string }>(
-          'SELECT org, app FROM instances WHERE instance_guid = $1 AND party_id = $2 AND NOT is_hard_deleted',
+        const rows = await db.query<{ org: string; app: string; task: string | null }>(
+          'SELECT org, app, current_task AS task FROM instances WHERE instance_guid = $1 AND party_id = $2 AND NOT is_hard_deleted',
           [guid.toLowerCase(), partyText],
         );
         const owner = rows[0];
@@ -183,7 +185,12 @@ export function createStorageAccess(
               : c.req.method === 'DELETE' && sub === ''
                 ? 'delete'
                 : 'write';
-          await requireParty(partyAccess, principal, partyId, { org: owner.org, app: owner.app, action });
+          await requireParty(partyAccess, principal, partyId, {
+            org: owner.org,
+            app: owner.app,
+            action,
+            ...(owner.task ? { task: owner.task } : {}),
+          });
           if (requireAppToken && write && !USER_DIRECT_WRITES.has(sub)) requireApp(identity, owner.org, owner.app);
           else requireSameApp(identity, owner.org, owner.app);
         }

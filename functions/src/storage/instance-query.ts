@@ -6,6 +6,7 @@ import type { Database } from '../platform/db/index.js';
 import { Problem } from '../platform/errors/index.js';
 import type { StorageAccess } from './access.js';
 import { parseDotNetDateTime } from './instance-event-schemas.js';
+import type { InstanceLinks } from './instance-links.js';
 import { parseInstanceOwnerIdentifier } from './instance-owner.js';
 import { type InstanceQuery, type QueryDateField, queryInstances } from './instance-query-repository.js';
 import { type DateCondition, type InstanceCursor, instanceGuidOf } from './instance-repository.js';
@@ -17,6 +18,8 @@ export interface InstanceQueryRoutesOptions {
   db: Database;
   /** Who may query what. */
   access: StorageAccess;
+  /** Absolute links from the configured public URL, never from the request's Host. */
+  links: InstanceLinks;
 }
 
 /**
@@ -282,7 +285,7 @@ export function addInstanceQueryRoutes(api: PlatformApp, options: InstanceQueryR
     // Only the app's owner sees hard-deleted instances, as Altinn's.
     const owned = principalOf(c).kind === 'org';
     const after = read.continuationToken === undefined ? undefined : decodeContinuationToken(read.continuationToken);
-    const self = url.href;
+    const self = options.links.queryUrl(url.search);
     const empty = { count: 0, self, instances: [] };
     if (read.none || (!owned && read.isHardDeleted === true)) return c.json(empty, 200);
     const rows = await queryInstances(db, {
@@ -305,11 +308,11 @@ export function addInstanceQueryRoutes(api: PlatformApp, options: InstanceQueryR
         'continuationToken',
         encodeContinuationToken({ lastChanged: last.lastChanged, instanceGuid: instanceGuidOf(last) }),
       );
-      next = nextUrl.href;
+      next = options.links.queryUrl(nextUrl.search);
     }
     // As Altinn's: an end user's page leaves out what they may not read (so it may hold fewer than `size`).
     const instances = (await visible(page)).map((instance) =>
-      read.includeDataElements ? instance : { ...instance, data: [] },
+      options.links.instance(read.includeDataElements ? instance : { ...instance, data: [] }),
     );
     return c.json({ count: instances.length, self, ...(next ? { next } : {}), instances }, 200);
   });
