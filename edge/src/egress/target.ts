@@ -65,6 +65,15 @@ export function firstDestination(requestUrl: URL): Destination {
   return destinationOf(url, authority);
 }
 
+/** `text` without leading and trailing C0 control characters and spaces (code points up to U+0020). */
+function trimControls(text: string): string {
+  let start = 0;
+  let end = text.length;
+  while (start < end && text.charCodeAt(start) <= 0x20) start++;
+  while (end > start && text.charCodeAt(end - 1) <= 0x20) end--;
+  return text.slice(start, end);
+}
+
 /**
  * The authority a `Location` writes, as WHATWG URL reads it: leading and trailing controls and
  * spaces dropped, tabs and newlines removed anywhere. Only the plain forms count as writing one:
@@ -75,7 +84,8 @@ export function firstDestination(requestUrl: URL): Destination {
  * like any other spelling, not `127.0.0.1` by another name.
  */
 export function writtenAuthorityOf(location: string, inherit: string): string {
-  const text = location.replace(/^[\x00-\x20]+|[\x00-\x20]+$/g, '').replace(/[\t\n\r]/g, '');
+  // As the WHATWG URL parser: C0 controls and spaces trimmed at both ends, tabs and newlines removed inside.
+  const text = trimControls(location).replace(/[\t\n\r]/g, '');
   const plain = /^(?:https?:)?\/\/([^/\\?#]*)(?:[/?#]|$)/i.exec(text);
   if (plain !== null) return plain[1] ?? '';
   const relative = !/^[a-z][a-z0-9+.-]*:/i.test(text) && !/^[/\\][/\\]/.test(text) && !text.startsWith('\\');
