@@ -8,6 +8,7 @@ import { createTestIdentityProvider, remoteIssuer, type TrustedIssuer } from './
 import { createPartyAccess } from './authorization/grants.js';
 import { AUTHORIZATION_PREFIX, createAuthorizationApi, sharedAuthorizationServices } from './authorization/index.js';
 import { authorizationRepository } from './authorization/repository.js';
+import { createEventsApi, EVENTS_PREFIX } from './events/index.js';
 import { createHealthApi } from './health/index.js';
 import { createIntermediaryApi, INTERMEDIARY_PREFIX } from './intermediary/index.js';
 import type { FetchApp } from './platform/azure/index.js';
@@ -149,6 +150,12 @@ export const apiDefinitions: readonly ApiDefinition[] = [
         logger: platform.logger,
         verifier: platform.auth.verifier,
       }),
+  },
+  {
+    name: 'events',
+    prefix: EVENTS_PREFIX,
+    create: (platform) =>
+      createEventsApi({ db: platform.db, logger: platform.logger, verifier: platform.auth.verifier }),
   },
   {
     name: 'provisioner',
