@@ -51,7 +51,7 @@ const event = (overrides: Record<string, unknown> = {}) => ({
   ...overrides,
 });
 
-const publish = (body: unknown, headers = { ...user, PlatformAccessToken: appToken }) =>
+const publish = (body: unknown, headers: Record<string, string> = { ...user, PlatformAccessToken: appToken }) =>
   send('POST', 'app', headers, body);
 
 describe('POST app', () => {
