@@ -11,6 +11,7 @@ import { authorizationRepository } from './authorization/repository.js';
 import { createEventsApi, EVENTS_PREFIX } from './events/index.js';
 import { createHealthApi } from './health/index.js';
 import { createIntermediaryApi, INTERMEDIARY_PREFIX } from './intermediary/index.js';
+import { createNotificationsApi, NOTIFICATIONS_PREFIX } from './notifications/index.js';
 import type { FetchApp } from './platform/azure/index.js';
 import type { Platform } from './platform/index.js';
 import { createProfileApi, PROFILE_PREFIX } from './profile/index.js';
@@ -156,6 +157,12 @@ export const apiDefinitions: readonly ApiDefinition[] = [
     prefix: EVENTS_PREFIX,
     create: (platform) =>
       createEventsApi({ db: platform.db, logger: platform.logger, verifier: platform.auth.verifier }),
+  },
+  {
+    name: 'notifications',
+    prefix: NOTIFICATIONS_PREFIX,
+    create: (platform) =>
+      createNotificationsApi({ db: platform.db, logger: platform.logger, verifier: platform.auth.verifier }),
   },
   {
     name: 'provisioner',

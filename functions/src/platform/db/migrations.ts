@@ -490,6 +490,7 @@ CREATE INDEX notification_orders_reference ON notification_orders (creator, send
 CREATE TABLE notification_messages (
   id uuid PRIMARY KEY,
   order_id uuid NOT NULL REFERENCES notification_orders (id) ON DELETE CASCADE,
+  position integer NOT NULL,
   channel text NOT NULL CHECK (channel IN ('email', 'sms')),
   email_address text,
   mobile_number text,
@@ -498,7 +499,7 @@ CREATE TABLE notification_messages (
   status text NOT NULL,
   last_update timestamptz NOT NULL
 );
-CREATE INDEX notification_messages_order ON notification_messages (order_id, channel);
+CREATE INDEX notification_messages_order ON notification_messages (order_id, position);
 `,
   },
 ];
