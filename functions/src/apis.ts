@@ -12,6 +12,9 @@ import { createEventsApi, EVENTS_PREFIX } from './events/index.js';
 import { createHealthApi } from './health/index.js';
 import { createIntermediaryApi, INTERMEDIARY_PREFIX } from './intermediary/index.js';
 import { createNotificationsApi, NOTIFICATIONS_PREFIX } from './notifications/index.js';
+import { createPdfApi, PDF_PREFIX } from './pdf/index.js';
+import { createChromiumRenderer } from './pdf/renderer.js';
+import { systemResolve } from './pdf/target.js';
 import type { FetchApp } from './platform/azure/index.js';
 import type { Platform } from './platform/index.js';
 import { createProfileApi, PROFILE_PREFIX } from './profile/index.js';
@@ -163,6 +166,25 @@ export const apiDefinitions: readonly ApiDefinition[] = [
     prefix: NOTIFICATIONS_PREFIX,
     create: (platform) =>
       createNotificationsApi({ db: platform.db, logger: platform.logger, verifier: platform.auth.verifier }),
+  },
+  {
+    // The PDF generator app-lib posts to (PlatformSettings.ApiPdf2Endpoint = {host}/pdf); one Chromium per platform.
+    name: 'pdf',
+    prefix: PDF_PREFIX,
+    create(platform) {
+      const { pdf } = platform.config;
+      const logger = platform.logger.child({ component: 'pdf' });
+      const renderer = createChromiumRenderer({
+        executablePath: pdf.chromiumPath,
+        maxPages: pdf.maxPages,
+        timeoutMs: pdf.timeoutMs,
+        appHosts: pdf.appHosts,
+        resolve: systemResolve,
+        logger,
+      });
+      platform.onClose(() => renderer.close());
+      return createPdfApi({ logger, verifier: platform.auth.verifier, renderer, appHosts: pdf.appHosts });
+    },
   },
   {
     name: 'provisioner',

@@ -157,6 +157,25 @@ const schema = z.object({
   MASKINPORTEN_ISSUER: unsetWhenBlank(httpUrl.optional()),
   MASKINPORTEN_JWKS_URI: unsetWhenBlank(httpUrl.optional()),
   MASKINPORTEN_AUDIENCE: unsetWhenBlank(z.string().trim().min(1).optional()),
+  PDF_APP_HOSTS: unsetWhenBlank(
+    z
+      .string()
+      .trim()
+      .transform((value) =>
+        value
+          .split(',')
+          .map((host) => host.trim().toLowerCase())
+          .filter(Boolean),
+      )
+      .refine(
+        (hosts) => hosts.every((host) => /^(\*\.)?[a-z0-9.-]+(:\d{1,5})?$/.test(host)),
+        'must be a comma-separated list of host names, each optionally *.-prefixed and :port-suffixed',
+      )
+      .optional(),
+  ),
+  CHROMIUM_PATH: unsetWhenBlank(z.string().trim().optional()),
+  PDF_MAX_PAGES: unsetWhenBlank(z.coerce.number({ error: 'must be a number' }).int().min(1).max(32).optional()),
+  PDF_TIMEOUT_SECONDS: unsetWhenBlank(z.coerce.number({ error: 'must be a number' }).int().min(1).max(220).optional()),
   BLOB_SWEEP_GRACE_MINUTES: unsetWhenBlank(
     z.coerce
       .number({ error: 'must be a number' })
@@ -184,6 +203,22 @@ export interface ExternalProvider {
   jwksUri: string;
   /** The `aud` its tokens must name (this platform's client id there). */
   audience: string;
+}
+
+/** The PDF generator (pdf/): which app pages it renders, with which Chromium, how many at once, how long. */
+export interface PdfConfig {
+  /**
+   * Hosts whose pages may be rendered (PDF_APP_HOSTS, comma-separated; `*.apps.altinn.no` matches sub-domains,
+   * `host:port` one port). By default `localhost`, `127.0.0.1` and `*.local.altinn.cloud` in local mode, none
+   * in production (every URL refused until set).
+   */
+  appHosts: string[];
+  /** Chromium executable (CHROMIUM_PATH, /usr/bin/chromium by default, as Debian installs it). */
+  chromiumPath: string;
+  /** Pages rendered at once by the one browser (PDF_MAX_PAGES, 2 by default); more requests wait. */
+  maxPages: number;
+  /** Longest a request waits and renders, in ms (PDF_TIMEOUT_SECONDS, 30 by default); then 504. */
+  timeoutMs: number;
 }
 
 /** The platform's settings, read once at start from the environment. */
@@ -230,6 +265,8 @@ export interface Config {
   publicUrls: { platform: string; apps: string };
   /** ID-porten and Maskinporten (IDPORTEN_ISSUER, _JWKS_URI, _AUDIENCE and MASKINPORTEN_...): all three or none. */
   providers: { 'id-porten'?: ExternalProvider; maskinporten?: ExternalProvider };
+  /** The PDF generator. */
+  pdf: PdfConfig;
 }
 
 /** Thrown by loadConfig when one or more environment variables are invalid; the message names each. */
@@ -293,6 +330,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
     providers: {
       ...(idporten ? { 'id-porten': idporten } : {}),
       ...(maskinporten ? { maskinporten } : {}),
+    },
+    pdf: {
+      appHosts: values.PDF_APP_HOSTS ?? (mode === 'local' ? ['localhost', '127.0.0.1', '*.local.altinn.cloud'] : []),
+      chromiumPath: values.CHROMIUM_PATH ?? '/usr/bin/chromium',
+      maxPages: values.PDF_MAX_PAGES ?? 2,
+      timeoutMs: (values.PDF_TIMEOUT_SECONDS ?? 30) * 1000,
     },
   };
 }
