@@ -1,4 +1,3 @@
-import { limitBody } from '../platform/api/body-limit.js';
 import { createApi, type PlatformApp } from '../platform/api/index.js';
 import { authenticate, type TokenVerifier } from '../platform/auth/index.js';
 import type { Database } from '../platform/db/index.js';
@@ -35,9 +34,9 @@ export function createEventsApi(options: EventsApiOptions): PlatformApp {
       'Apps publish cloud events (`POST app`), orgs read them (`GET app/{org}/{app}`), subscriptions are recorded. ' +
       'This platform records events and subscriptions but delivers nothing to subscription endpoints.',
     logger: options.logger,
+    json: { maxBytes: MAX_EVENT_BODY_BYTES },
   });
   api.use('*', authenticate({ verifier: options.verifier, openPaths: [`${EVENTS_PREFIX}/openapi.json`] }));
-  api.use('*', limitBody(MAX_EVENT_BODY_BYTES));
   const now = options.now ?? (() => new Date());
   addAppEventRoutes(api, { db: options.db, now });
   addSubscriptionRoutes(api, { db: options.db, now });

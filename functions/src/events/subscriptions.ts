@@ -91,6 +91,9 @@ function lowerKeys(body: unknown): unknown {
 }
 
 async function jsonBodyOf(c: Context<PlatformEnv>): Promise<unknown> {
+  if (!/^\s*application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i.test(c.req.header('content-type') ?? '')) {
+    throw new Problem(415, { kind: 'unsupported-media-type', detail: 'The body must be application/json.' });
+  }
   try {
     return JSON.parse(await c.req.text());
   } catch {

@@ -1,4 +1,3 @@
-import { limitBody } from '../platform/api/body-limit.js';
 import { createApi, type PlatformApp } from '../platform/api/index.js';
 import type { TokenVerifier } from '../platform/auth/index.js';
 import type { Database } from '../platform/db/index.js';
@@ -36,9 +35,9 @@ export function createNotificationsApi(options: NotificationsApiOptions): Platfo
       '`altinn:serviceowner/notifications.create`. This platform records orders and their notifications with status ' +
       '"New" and sends no email or SMS.',
     logger: options.logger,
+    json: { maxBytes: MAX_ORDER_BODY_BYTES },
   });
   api.use('*', orderCreator({ verifier: options.verifier, openPaths: [`${NOTIFICATIONS_PREFIX}/openapi.json`] }));
-  api.use('*', limitBody(MAX_ORDER_BODY_BYTES));
   addOrderRoutes(api, { db: options.db, now: options.now ?? (() => new Date()) });
   return api;
 }

@@ -1,5 +1,4 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { limitBody } from '../platform/api/body-limit.js';
 import { createApi, type PlatformApp } from '../platform/api/index.js';
 import { RUNTIME_COOKIE, refusing, type TokenVerifier, unauthorized } from '../platform/auth/index.js';
 import { Problem } from '../platform/errors/index.js';
@@ -115,9 +114,9 @@ export function createPdfApi(options: PdfApiOptions): PlatformApp {
     version: '1.0.0',
     description: "Prints app pages to PDF with headless Chromium, for app-lib's PdfGeneratorClient.",
     logger: options.logger,
+    json: { maxBytes: MAX_PDF_REQUEST_BYTES },
   });
   const resolve = options.resolve ?? systemResolve;
-  api.use('*', limitBody(MAX_PDF_REQUEST_BYTES));
   api.openapi(generate, async (c) => {
     const request = c.req.valid('json');
     const token = request.cookies.find((cookie) => cookie.name === RUNTIME_COOKIE)?.value;
