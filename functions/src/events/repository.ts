@@ -189,6 +189,7 @@ export function eventsRepository(db: Queryable) {
       return toSubscription(row);
     },
 
+    /** The subscription with this id, whoever made it. */
     async subscription(id: number): Promise<Subscription | undefined> {
       const [row] = await db.query<SubscriptionRow>(
         `SELECT ${SUBSCRIPTION_COLUMNS} FROM event_subscriptions WHERE id = $1`,
