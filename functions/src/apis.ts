@@ -5,7 +5,7 @@ import { PROVISIONER_PREFIX } from '../../provisioner/src/index.js';
 import { registerDirectory } from './authentication/directory.js';
 import { AUTHENTICATION_PREFIX, createAuthenticationApi } from './authentication/index.js';
 import { createTestIdentityProvider, remoteIssuer, type TrustedIssuer } from './authentication/providers.js';
-import { createPartyAccess } from './authorization/grants.js';
+import { createPartyAccess, createReportees } from './authorization/grants.js';
 import { AUTHORIZATION_PREFIX, createAuthorizationApi, sharedAuthorizationServices } from './authorization/index.js';
 import { authorizationRepository } from './authorization/repository.js';
 import { createEventsApi, EVENTS_PREFIX } from './events/index.js';
@@ -15,6 +15,7 @@ import { createNotificationsApi, NOTIFICATIONS_PREFIX } from './notifications/in
 import { createPdfApi, PDF_PREFIX } from './pdf/index.js';
 import { createChromiumRenderer } from './pdf/renderer.js';
 import { systemResolve } from './pdf/target.js';
+import { cachedAppDirectory } from './platform/auth/index.js';
 import type { FetchApp } from './platform/azure/index.js';
 import type { Platform } from './platform/index.js';
 import { createProfileApi, PROFILE_PREFIX } from './profile/index.js';
@@ -22,6 +23,7 @@ import { createRegisterApi, REGISTER_PREFIX } from './register/index.js';
 import { seedRegister, TEST_ROLES } from './register/seed.js';
 import { serviceOwnerRepository, TEST_SERVICE_OWNERS } from './register/service-owners.js';
 import { createStorageApi, STORAGE_PREFIX } from './storage/index.js';
+import { storageRepository } from './storage/repository.js';
 
 /** How to build one platform API: mounted under `prefix`, built from the shared platform services. */
 export interface ApiDefinition {
@@ -81,6 +83,11 @@ export const apiDefinitions: readonly ApiDefinition[] = [
         if (provider) providers[name] = remoteIssuer(provider.issuer, provider.audience, provider.jwksUri);
       }
       const testIdp = config.testIdp ? createTestIdentityProvider(config.issuer) : undefined;
+      // App-signed PlatformAccessTokens must name one of the org's own apps: Storage's application metadata.
+      const applications = storageRepository(platform.db);
+      platform.auth.useAppDirectory(
+        cachedAppDirectory(async (org, app) => (await applications.findApplication(org, app)) !== undefined),
+      );
       return createAuthenticationApi({
         auth: platform.auth,
         issuer: config.issuer,
@@ -89,6 +96,12 @@ export const apiDefinitions: readonly ApiDefinition[] = [
         // The test identity provider stands in for a provider that is not configured.
         providers: { ...(testIdp?.issuers ?? {}), ...providers },
         ...(testIdp ? { testIdp } : {}),
+        operatorToken: config.operatorToken,
+        // The login redirect returns to the platform's or the apps' public host, or a configured one.
+        login: {
+          platformUrl: config.publicUrls.platform,
+          redirectHosts: [new URL(config.publicUrls.apps).host, ...config.loginRedirectHosts],
+        },
       });
     },
   },
@@ -101,6 +114,9 @@ export const apiDefinitions: readonly ApiDefinition[] = [
         logger: platform.logger,
         verifier: platform.auth.verifier,
         testData: platform.config.seedTestData,
+        // A user reads the parties they may represent (roles such as DAGL, delegations), as Authorization decides.
+        represents: (user, partyId) =>
+          createReportees({ db: platform.db, now: () => new Date() }).mayRepresent(user.userId, partyId, user.partyId),
       }),
     async prepare(platform) {
       if (!platform.config.seedTestData) return;

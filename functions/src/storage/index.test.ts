@@ -49,6 +49,13 @@ describe('storage API', () => {
           `DELETE ${base}/instances/{instanceOwnerPartyId}/{instanceGuid}/data/{dataGuid}`,
           `PUT ${base}/instances/{instanceOwnerPartyId}/{instanceGuid}/data/{dataGuid}/lock`,
           `DELETE ${base}/instances/{instanceOwnerPartyId}/{instanceGuid}/data/{dataGuid}/lock`,
+          `POST ${base}/instances/{instanceOwnerPartyId}/{instanceGuid}/lock`,
+          `PATCH ${base}/instances/{instanceOwnerPartyId}/{instanceGuid}/lock`,
+          `POST ${base}/instances/{instanceOwnerPartyId}/{instanceGuid}/sign`,
+          `PUT ${base}/instances/{instanceOwnerPartyId}/{instanceGuid}/dataelements/{dataGuid}`,
+          `PUT ${base}/instances/{instanceOwnerPartyId}/{instanceGuid}/datavalues`,
+          `PUT ${base}/instances/{instanceOwnerPartyId}/{instanceGuid}/presentationtexts`,
+          `PUT ${base}/instances/{instanceOwnerPartyId}/{instanceGuid}/process/instanceandevents`,
         ].sort(),
       );
     } finally {

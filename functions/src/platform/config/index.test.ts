@@ -34,6 +34,8 @@ describe('loadConfig', () => {
       seedTestData: true,
       testIdp: true,
       providers: {},
+      operatorToken: undefined,
+      loginRedirectHosts: ['localhost', '127.0.0.1'],
       pdf: {
         appHosts: ['localhost', '127.0.0.1', '*.local.altinn.cloud'],
         chromiumPath: '/usr/bin/chromium',
@@ -87,6 +89,8 @@ describe('loadConfig', () => {
           audience: 'altinn-platform',
         },
       },
+      operatorToken: undefined,
+      loginRedirectHosts: [],
       pdf: {
         appHosts: ['*.apps.altinn.no', 'ttd.example:8443'],
         chromiumPath: '/opt/chromium/chrome',

@@ -157,6 +157,10 @@ const schema = z.object({
   MASKINPORTEN_ISSUER: unsetWhenBlank(httpUrl.optional()),
   MASKINPORTEN_JWKS_URI: unsetWhenBlank(httpUrl.optional()),
   MASKINPORTEN_AUDIENCE: unsetWhenBlank(z.string().trim().min(1).optional()),
+  /** The operator's bearer token (the provisioner's admin token), also accepted by operator calls of other APIs. */
+  PROVISIONER_ADMIN_TOKEN: unsetWhenBlank(z.string().min(16, 'must be at least 16 characters').optional()),
+  /** Hosts (comma-separated, `host` or `host:port`) that the login redirect may send a browser back to. */
+  LOGIN_REDIRECT_HOSTS: unsetWhenBlank(z.string().trim().optional()),
   PDF_APP_HOSTS: unsetWhenBlank(
     z
       .string()
@@ -265,6 +269,14 @@ export interface Config {
   publicUrls: { platform: string; apps: string };
   /** ID-porten and Maskinporten (IDPORTEN_ISSUER, _JWKS_URI, _AUDIENCE and MASKINPORTEN_...): all three or none. */
   providers: { 'id-porten'?: ExternalProvider; maskinporten?: ExternalProvider };
+  /** The operator's token (PROVISIONER_ADMIN_TOKEN), e.g. for registering an org's app-token keys; none when unset. */
+  operatorToken: string | undefined;
+  /**
+   * Hosts the login redirect (`authentication?goto=`) may return to besides the host it was called on
+   * (LOGIN_REDIRECT_HOSTS, lower-case `host` or `host:port`; with the test identity provider, `localhost` and
+   * `127.0.0.1` on any port by default).
+   */
+  loginRedirectHosts: string[];
   /** The PDF generator. */
   pdf: PdfConfig;
 }
@@ -331,6 +343,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
       ...(idporten ? { 'id-porten': idporten } : {}),
       ...(maskinporten ? { maskinporten } : {}),
     },
+    operatorToken: values.PROVISIONER_ADMIN_TOKEN,
+    loginRedirectHosts: (
+      values.LOGIN_REDIRECT_HOSTS?.split(',') ?? ((values.TEST_IDP ?? seedTestData) ? ['localhost', '127.0.0.1'] : [])
+    )
+      .map((host) => host.trim().toLowerCase())
+      .filter((host) => host !== ''),
     pdf: {
       appHosts: values.PDF_APP_HOSTS ?? (mode === 'local' ? ['localhost', '127.0.0.1', '*.local.altinn.cloud'] : []),
       chromiumPath: values.CHROMIUM_PATH ?? '/usr/bin/chromium',

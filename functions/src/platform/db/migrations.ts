@@ -410,6 +410,32 @@ CREATE INDEX subscription_keys_org ON subscription_keys (org, created);
 `,
   },
   {
+    version: 16,
+    name: 'auth_app_token_keys',
+    sql: `
+-- Public keys (or X.509 certificates) an org's apps sign their PlatformAccessTokens with, as Altinn keeps one
+-- certificate per issuer. Several per org, each valid from not_before to not_after (rollover); revoked keys stay
+-- listed (audit) but verify nothing.
+CREATE TABLE app_token_keys (
+  org text NOT NULL,
+  key_id text NOT NULL,
+  kind text NOT NULL CHECK (kind IN ('certificate', 'publicKey')),
+  public_jwk jsonb NOT NULL,
+  certificate text,
+  x5t text,
+  x5t_s256 text,
+  not_before timestamptz NOT NULL,
+  not_after timestamptz,
+  created timestamptz NOT NULL,
+  created_by text NOT NULL,
+  revoked timestamptz,
+  revoked_by text,
+  PRIMARY KEY (org, key_id),
+  CHECK (not_after IS NULL OR not_after > not_before)
+);
+`,
+  },
+  {
     version: 20,
     name: 'storage_instance_locks',
     sql: `
