@@ -8,8 +8,13 @@ import { createTestIdentityProvider, remoteIssuer, type TrustedIssuer } from './
 import { createPartyAccess, createReportees } from './authorization/grants.js';
 import { AUTHORIZATION_PREFIX, createAuthorizationApi, sharedAuthorizationServices } from './authorization/index.js';
 import { authorizationRepository } from './authorization/repository.js';
+import { createEventsApi, EVENTS_PREFIX } from './events/index.js';
 import { createHealthApi } from './health/index.js';
 import { createIntermediaryApi, INTERMEDIARY_PREFIX } from './intermediary/index.js';
+import { createNotificationsApi, NOTIFICATIONS_PREFIX } from './notifications/index.js';
+import { createPdfApi, PDF_PREFIX } from './pdf/index.js';
+import { createChromiumRenderer } from './pdf/renderer.js';
+import { systemResolve } from './pdf/target.js';
 import { cachedAppDirectory } from './platform/auth/index.js';
 import type { FetchApp } from './platform/azure/index.js';
 import type { Platform } from './platform/index.js';
@@ -172,6 +177,37 @@ export const apiDefinitions: readonly ApiDefinition[] = [
         logger: platform.logger,
         verifier: platform.auth.verifier,
       }),
+  },
+  {
+    name: 'events',
+    prefix: EVENTS_PREFIX,
+    create: (platform) =>
+      createEventsApi({ db: platform.db, logger: platform.logger, verifier: platform.auth.verifier }),
+  },
+  {
+    name: 'notifications',
+    prefix: NOTIFICATIONS_PREFIX,
+    create: (platform) =>
+      createNotificationsApi({ db: platform.db, logger: platform.logger, verifier: platform.auth.verifier }),
+  },
+  {
+    // The PDF generator app-lib posts to (PlatformSettings.ApiPdf2Endpoint = {host}/pdf); one Chromium per platform.
+    name: 'pdf',
+    prefix: PDF_PREFIX,
+    create(platform) {
+      const { pdf } = platform.config;
+      const logger = platform.logger.child({ component: 'pdf' });
+      const renderer = createChromiumRenderer({
+        executablePath: pdf.chromiumPath,
+        maxPages: pdf.maxPages,
+        timeoutMs: pdf.timeoutMs,
+        appHosts: pdf.appHosts,
+        resolve: systemResolve,
+        logger,
+      });
+      platform.onClose(() => renderer.close());
+      return createPdfApi({ logger, verifier: platform.auth.verifier, renderer, appHosts: pdf.appHosts });
+    },
   },
   {
     name: 'provisioner',

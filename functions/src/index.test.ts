@@ -64,6 +64,9 @@ describe('Azure Functions entry (functions/src/index.ts)', () => {
       'profile',
       'authorization',
       'intermediary',
+      'events',
+      'notifications',
+      'pdf',
       'provisioner',
       'dashboard',
     ]);

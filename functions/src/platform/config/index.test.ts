@@ -37,6 +37,12 @@ describe('loadConfig', () => {
       providers: {},
       operatorToken: undefined,
       loginRedirectHosts: ['localhost', '127.0.0.1'],
+      pdf: {
+        appHosts: ['localhost', '127.0.0.1', '*.local.altinn.cloud'],
+        chromiumPath: '/usr/bin/chromium',
+        maxPages: 2,
+        timeoutMs: 30_000,
+      },
     });
   });
 
@@ -59,6 +65,10 @@ describe('loadConfig', () => {
         IDPORTEN_ISSUER: 'https://test.idporten.no',
         IDPORTEN_JWKS_URI: 'https://test.idporten.no/jwks.json',
         IDPORTEN_AUDIENCE: 'altinn-platform',
+        PDF_APP_HOSTS: '*.apps.altinn.no, ttd.example:8443',
+        CHROMIUM_PATH: '/opt/chromium/chrome',
+        PDF_MAX_PAGES: '4',
+        PDF_TIMEOUT_SECONDS: '60',
       },
       '/srv/app',
     );
@@ -85,6 +95,12 @@ describe('loadConfig', () => {
       },
       operatorToken: undefined,
       loginRedirectHosts: [],
+      pdf: {
+        appHosts: ['*.apps.altinn.no', 'ttd.example:8443'],
+        chromiumPath: '/opt/chromium/chrome',
+        maxPages: 4,
+        timeoutMs: 60_000,
+      },
     });
     expect(localConfig({ PORT: '8080' }).port).toBe(8080);
     expect(localConfig({ PORT: '8080', FUNCTIONS_HOST: '::1' }).issuer).toBe(
@@ -96,6 +112,14 @@ describe('loadConfig', () => {
     expect(localConfig({}).seedTestData).toBe(true);
     expect(localConfig({ SEED_TEST_DATA: '0' }).seedTestData).toBe(false);
     expect(() => localConfig({ SEED_TEST_DATA: 'yes' })).toThrow(/SEED_TEST_DATA: must be true, false, 1 or 0/);
+  });
+
+  it('renders PDFs of no host by default in production, and refuses malformed PDF settings', () => {
+    expect(loadConfig(PRODUCTION).pdf.appHosts).toEqual([]);
+    expect(loadConfig({ ...PRODUCTION, PDF_APP_HOSTS: '*.apps.altinn.no' }).pdf.appHosts).toEqual(['*.apps.altinn.no']);
+    expect(() => localConfig({ PDF_APP_HOSTS: 'https://x.no' })).toThrow(/PDF_APP_HOSTS/);
+    expect(() => localConfig({ PDF_MAX_PAGES: '0' })).toThrow(/PDF_MAX_PAGES/);
+    expect(() => localConfig({ PDF_TIMEOUT_SECONDS: '600' })).toThrow(/PDF_TIMEOUT_SECONDS/);
   });
 
   it('turns the test identity provider on with test data unless TEST_IDP says otherwise', () => {

@@ -161,6 +161,25 @@ const schema = z.object({
   PROVISIONER_ADMIN_TOKEN: unsetWhenBlank(z.string().min(16, 'must be at least 16 characters').optional()),
   /** Hosts (comma-separated, `host` or `host:port`) that the login redirect may send a browser back to. */
   LOGIN_REDIRECT_HOSTS: unsetWhenBlank(z.string().trim().optional()),
+  PDF_APP_HOSTS: unsetWhenBlank(
+    z
+      .string()
+      .trim()
+      .transform((value) =>
+        value
+          .split(',')
+          .map((host) => host.trim().toLowerCase())
+          .filter(Boolean),
+      )
+      .refine(
+        (hosts) => hosts.every((host) => /^(\*\.)?[a-z0-9.-]+(:\d{1,5})?$/.test(host)),
+        'must be a comma-separated list of host names, each optionally *.-prefixed and :port-suffixed',
+      )
+      .optional(),
+  ),
+  CHROMIUM_PATH: unsetWhenBlank(z.string().trim().optional()),
+  PDF_MAX_PAGES: unsetWhenBlank(z.coerce.number({ error: 'must be a number' }).int().min(1).max(32).optional()),
+  PDF_TIMEOUT_SECONDS: unsetWhenBlank(z.coerce.number({ error: 'must be a number' }).int().min(1).max(220).optional()),
   BLOB_SWEEP_GRACE_MINUTES: unsetWhenBlank(
     z.coerce
       .number({ error: 'must be a number' })
@@ -208,6 +227,22 @@ export interface ExternalProvider {
   jwksUri: string;
   /** The `aud` its tokens must name (this platform's client id there). */
   audience: string;
+}
+
+/** The PDF generator (pdf/): which app pages it renders, with which Chromium, how many at once, how long. */
+export interface PdfConfig {
+  /**
+   * Hosts whose pages may be rendered (PDF_APP_HOSTS, comma-separated; `*.apps.altinn.no` matches sub-domains,
+   * `host:port` one port). By default `localhost`, `127.0.0.1` and `*.local.altinn.cloud` in local mode, none
+   * in production (every URL refused until set).
+   */
+  appHosts: string[];
+  /** Chromium executable (CHROMIUM_PATH, /usr/bin/chromium by default, as Debian installs it). */
+  chromiumPath: string;
+  /** Pages rendered at once by the one browser (PDF_MAX_PAGES, 2 by default); more requests wait. */
+  maxPages: number;
+  /** Longest a request waits and renders, in ms (PDF_TIMEOUT_SECONDS, 30 by default); then 504. */
+  timeoutMs: number;
 }
 
 /** The platform's settings, read once at start from the environment. */
@@ -264,6 +299,8 @@ export interface Config {
    * `127.0.0.1` on any port by default).
    */
   loginRedirectHosts: string[];
+  /** The PDF generator. */
+  pdf: PdfConfig;
 }
 
 /** Thrown by loadConfig when one or more environment variables are invalid; the message names each. */
@@ -338,6 +375,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
     )
       .map((host) => host.trim().toLowerCase())
       .filter((host) => host !== ''),
+    pdf: {
+      appHosts: values.PDF_APP_HOSTS ?? (mode === 'local' ? ['localhost', '127.0.0.1', '*.local.altinn.cloud'] : []),
+      chromiumPath: values.CHROMIUM_PATH ?? '/usr/bin/chromium',
+      maxPages: values.PDF_MAX_PAGES ?? 2,
+      timeoutMs: (values.PDF_TIMEOUT_SECONDS ?? 30) * 1000,
+    },
   };
 }
 
