@@ -361,7 +361,7 @@ describe('an Altinn app lifecycle, replayed in app-lib v8.12.7 order', () => {
 
   // Not app-lib: what Altinn Studio's deploy does before an app runs. The org stores the app's metadata
   // (ApplicationsController) and policy, the app's PlatformAccessToken key and the platform subscription key.
-  it('0. the org deploys: metadata, policy, the app-token key and a subscription key', async () => {
+  it('0a. the org deploys: application metadata and policy', async () => {
     const org = bearer(made('orgToken'));
     const metadata = await host.send('POST', `/storage/api/v1/applications/${APP_ID}`, {
       headers: { ...org, 'Content-Type': JSON_UTF8 },
@@ -373,6 +373,10 @@ describe('an Altinn app lifecycle, replayed in app-lib v8.12.7 order', () => {
       body: JSON.stringify(POLICY),
     });
     await expectStatus(policy, 200, 'PUT policies/ttd/lifecycle');
+  });
+
+  it('0b. the org registers its app-token key (the app signs its own PlatformAccessToken)', async () => {
+    const org = bearer(made('orgToken'));
 
     // The app signs its PlatformAccessToken itself (Altinn.Common.AccessTokenClient AccessTokenGenerator): issuer
     // the org, `urn:altinn:app` the app, RS256 with the org's certificate; the platform holds the public half.
@@ -383,7 +387,6 @@ describe('an Altinn app lifecycle, replayed in app-lib v8.12.7 order', () => {
       headers: { ...org, 'Content-Type': JSON_UTF8 },
       body: JSON.stringify({ jwk: { ...jwk, kid } }),
     });
-    await expectStatus(key, [200, 201], 'POST authentication apptokenkeys/ttd (register the app-token key)');
     state.accessToken = () =>
       new SignJWT({ 'urn:altinn:app': APP })
         .setProtectedHeader({ alg: 'RS256', kid, typ: 'JWT' })
@@ -392,7 +395,12 @@ describe('an Altinn app lifecycle, replayed in app-lib v8.12.7 order', () => {
         .setIssuedAt()
         .setExpirationTime('5m')
         .sign(privateKey);
+    // Set before the check: app-lib sends its token whether or not the platform knows the key.
+    await expectStatus(key, [200, 201], 'POST authentication apptokenkeys/ttd (register the app-token key)');
+  });
 
+  it('0c. the org is issued the platform subscription key its apps send (Ocp-Apim-Subscription-Key)', async () => {
+    const org = bearer(made('orgToken'));
     const issued = await host.send('POST', `/authorization/api/v1/subscriptionkeys/${TTD.org}`, { headers: org });
     await expectStatus(issued, 201, 'POST authorization subscriptionkeys/ttd (the app platform subscription key)');
     state.subscriptionKey = String(member(await issued.json(), 'key'));
@@ -402,7 +410,7 @@ describe('an Altinn app lifecycle, replayed in app-lib v8.12.7 order', () => {
   // as the AltinnStudioRuntime cookie; the app validates it with the keys of AppSettings.OpenIdWellKnownEndpoint
   // (src/Altinn.App.Api/Extensions/ServiceCollectionExtensions.cs AddAuthenticationScheme, JwtCookie handler).
   it('1a. sign in: the exchanged token verifies with the platform keys the app reads from openid-configuration', async () => {
-    state.userToken = await host.userToken(SOPHIE.ssn, 2);
+    state.userToken = await host.userToken(SOPHIE.ssn);
     const configuration = await host.send('GET', '/authentication/api/v1/openid/.well-known/openid-configuration');
     await expectStatus(configuration, 200, 'GET openid/.well-known/openid-configuration');
     const jwksUri = String(member(await configuration.json(), 'jwks_uri'));
