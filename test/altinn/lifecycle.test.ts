@@ -22,6 +22,8 @@ const APP_ID = `${TTD.org}/${APP}`;
 /** DDG Fitness AS, where Sophie is DAGL (functions/src/register/SEED.md): she instantiates on its behalf. */
 const DDG = { partyId: 500000, orgNumber: '310000000' } as const;
 const SOPHIE = USERS.sophie;
+/** Kari Nordmann (user 1003): no role for DDG Fitness. */
+const KARI_SSN = '15859030014';
 /** `AppSettings` / `GeneralSettings` of a deployed app: its own base URL, as EventsClient builds sources from it. */
 const APP_BASE = `https://${TTD.org}.apps.altinn.no/${APP_ID}/`;
 
@@ -787,13 +789,13 @@ describe('an Altinn app lifecycle, replayed in app-lib v8.12.7 order', () => {
       ]),
     );
 
-    // A completed process is not moved again by another user: Ola may not write Sophie's company's process.
-    const ola = await host.userToken(USERS.ola.ssn, 2);
+    // Nobody else moves the process: Kari, who may not act for DDG Fitness, is refused and nothing changes.
+    const kari = await host.userToken(KARI_SSN);
     const foreign = await host.send(
       'PUT',
       `/storage/api/v1/instances/${made('instanceId')}/process/instanceandevents`,
       {
-        headers: { ...storageHeaders(ola), 'Content-Type': JSON_UTF8 },
+        headers: { ...storageHeaders(kari), 'Content-Type': JSON_UTF8 },
         body: JSON.stringify({ state: processState(started, task2), events: [] }),
       },
     );
