@@ -215,7 +215,10 @@ function singleDecision(userToken: string, action: string, partyId: number, guid
   );
 }
 
-/** POSTs a decision as the PEP does: the subscription key, no token; answers the results (case-insensitive). */
+/**
+ * POSTs a decision as the PEP does (Altinn.Common.PEP AuthorizationApiClient.cs AuthorizeRequest, for app-lib
+ * AuthorizationClient.cs AuthorizeAction and AuthorizeActions): the subscription key, no token; answers the results.
+ */
 async function decide(body: unknown, call: string): Promise<{ decision: string; category?: unknown }[]> {
   const response = await host.send('POST', '/authorization/api/v1/decision', {
     headers: { 'x-forwarded-for': '', ...sub(), Accept: 'application/json', 'Content-Type': JSON_UTF8 },
@@ -281,7 +284,7 @@ function instanceEvent(eventType: string, userToken: string, ssn: string, proces
   };
 }
 
-/** `InstanceClient.UpdateProcessAndEvents`: `PUT instances/{instance.Id}/process/instanceandevents`. */
+/** app-lib InstanceClient.cs UpdateProcessAndEvents: `PUT instances/{instance.Id}/process/instanceandevents`. */
 async function updateProcessAndEvents(
   processUpdate: unknown,
   events: unknown[],
@@ -295,7 +298,7 @@ async function updateProcessAndEvents(
   return (await response.json()) as Record<string, unknown>;
 }
 
-/** `InstanceLockClient.AcquireInstanceLock` (`ProcessEngine.Next`, `instanceLock.Lock()`): `{"ttlSeconds":300}`. */
+/** app-lib InstanceLockClient.cs AcquireInstanceLock (`ProcessEngine.Next`, `instanceLock.Lock()`): `{"ttlSeconds":300}`. */
 async function acquireLock(call: string): Promise<string> {
   const response = await host.send('POST', `/storage/api/v1/instances/${made('instanceId')}/lock`, {
     headers: { ...lockHeaders(made('userToken')), 'Content-Type': JSON_UTF8 },
@@ -307,7 +310,7 @@ async function acquireLock(call: string): Promise<string> {
   return lockToken as string;
 }
 
-/** `InstanceLockClient.UpdateInstanceLock` with `TimeSpan.Zero`: the release when `Next` disposes its lock. */
+/** app-lib InstanceLockClient.cs UpdateInstanceLock with `TimeSpan.Zero`: the release when `Next` disposes its lock. */
 async function releaseLock(lockToken: string): Promise<Response> {
   return host.send('PATCH', `/storage/api/v1/instances/${made('instanceId')}/lock`, {
     headers: { ...lockHeaders(made('userToken')), 'Content-Type': JSON_UTF8, 'Altinn-Storage-Lock-Token': lockToken },
@@ -315,7 +318,7 @@ async function releaseLock(lockToken: string): Promise<Response> {
   });
 }
 
-/** `InstanceClient.GetInstance`: `GET instances/{p}/{g}`, deserialized with web defaults. */
+/** app-lib InstanceClient.cs GetInstance: `GET instances/{p}/{g}`, deserialized with web defaults. */
 async function getInstance(token: string, call: string): Promise<Record<string, unknown>> {
   const response = await host.send('GET', `/storage/api/v1/instances/${made('instanceId')}`, {
     headers: storageHeaders(token),
@@ -324,7 +327,7 @@ async function getInstance(token: string, call: string): Promise<Record<string, 
   return (await response.json()) as Record<string, unknown>;
 }
 
-/** `EventsClient.AddEvent(eventType, instance)`: the app's CloudEvent (STJ defaults, nulls written). */
+/** app-lib EventsClient.cs AddEvent(eventType, instance): the app's CloudEvent (STJ defaults, nulls written). */
 async function addEvent(eventType: string, call: string): Promise<void> {
   const body = {
     id: null,
@@ -347,7 +350,7 @@ async function addEvent(eventType: string, call: string): Promise<void> {
   expect((await response.text()).length, `${call}: the event id`).toBeGreaterThan(0);
 }
 
-/** `DataClient.LockDataElement` (`ProcessTaskDataLocker.Lock` at a task's end): PUT with no content. */
+/** app-lib DataClient.cs LockDataElement (`ProcessTaskDataLocker.Lock` at a task's end): PUT with no content. */
 async function lockDataElement(dataGuid: string, call: string): Promise<void> {
   const response = await host.send('PUT', `/storage/api/v1/instances/${made('instanceId')}/data/${dataGuid}/lock`, {
     headers: storageHeaders(made('userToken')),
@@ -492,7 +495,8 @@ describe('an Altinn app lifecycle, replayed in app-lib v8.12.7 order', () => {
     expect(party?.orgNumber).toBe(DDG.orgNumber);
     expect(party?.partyTypeName).toBe(2);
 
-    // InstancesController.AuthorizeAction -> Altinn.Common.PEP AuthorizationApiClient: subscription key, no token
+    // InstancesController.AuthorizeAction -> app-lib AuthorizationClient.cs AuthorizeAction -> the PEP's
+    // AuthorizationApiClient.cs AuthorizeRequest: subscription key, no token
     await expectPermit(singleDecision(token, 'instantiate', DDG.partyId), 'POST decision (instantiate)');
 
     // src/Altinn.App.Core/Infrastructure/Clients/Storage/InstanceClient.cs CreateInstance: the template as
@@ -517,12 +521,12 @@ describe('an Altinn app lifecycle, replayed in app-lib v8.12.7 order', () => {
     state.instanceId = id;
     state.instanceGuid = id.split('/')[1];
 
-    // InstanceClient.GetInstance (InstancesController.Post reads the instance back)
+    // app-lib InstanceClient.cs GetInstance (InstancesController.Post reads the instance back)
     const read = await getInstance(token, 'GET storage instances/{p}/{g}');
     expect(read.id).toBe(id);
 
     // src/Altinn.App.Core/Internal/Process/ProcessTasks/Common/ProcessTaskInitializer.cs Initialize ->
-    // DataClient.InsertFormData -> InsertBinaryData: the form as XML, no filename.
+    // app-lib DataClient.cs InsertFormData -> InsertBinaryData: the form as XML, no filename.
     const xml =
       '<?xml version="1.0" encoding="utf-8"?><Skjema xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" ' +
       'xmlns:xsd="http://www.w3.org/2001/XMLSchema" />';
@@ -568,7 +572,7 @@ describe('an Altinn app lifecycle, replayed in app-lib v8.12.7 order', () => {
     const token = made('userToken');
     const id = made('instanceId');
 
-    // InstanceDataUnitOfWork.SaveChanges -> DataClient.UpdateBinaryData: the form's new XML.
+    // InstanceDataUnitOfWork.SaveChanges -> app-lib DataClient.cs UpdateBinaryData: the form's new XML.
     const xml =
       '<?xml version="1.0" encoding="utf-8"?><Skjema xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" ' +
       'xmlns:xsd="http://www.w3.org/2001/XMLSchema"><navn>Sophie Salt</navn><epost>sophie@ddg.example</epost></Skjema>';
@@ -582,7 +586,7 @@ describe('an Altinn app lifecycle, replayed in app-lib v8.12.7 order', () => {
     expect(model.size).toBe(Buffer.byteLength(xml));
     state.modelXml = xml;
 
-    // DataController.Create -> DataClient.InsertBinaryData(instanceId, dataType, contentType, filename, stream):
+    // DataController.Create -> app-lib DataClient.cs InsertBinaryData(instanceId, dataType, contentType, filename, stream):
     // ContentDispositionHeaderValue with FileName and FileNameStar.
     const bytes = new Uint8Array(4096).map((_, index) => (index * 31 + 7) % 256);
     const upload = await host.send('POST', `/storage/api/v1/instances/${id}/data?dataType=attachment`, {
@@ -630,7 +634,7 @@ describe('an Altinn app lifecycle, replayed in app-lib v8.12.7 order', () => {
     });
     await expectProblem(second, 409, 'POST lock while it is held');
 
-    // ValidationService reads the form: DataClient.GetBinaryData / GetFormData
+    // ValidationService reads the form: app-lib DataClient.cs GetBinaryData / GetFormData
     const form = await host.send('GET', `/storage/api/v1/instances/${made('instanceId')}/data/${made('modelId')}`, {
       headers: storageHeaders(token),
     });
@@ -809,6 +813,7 @@ describe('an Altinn app lifecycle, replayed in app-lib v8.12.7 order', () => {
   // (InstancesController.AddCompleteConfirmation -> InstanceClient.AddCompleteConfirmation with the org's token).
   it('5. the org lists, downloads (contentHash) and confirms: the instance shows completeConfirmations', async () => {
     const org = made('orgToken');
+    // app-lib InstanceClient.cs GetInstances / QueryInstances (QueryHelpers.AddQueryString encodes `/` as %2F)
     const query = '/storage/api/v1/instances?appId=ttd%2Flifecycle&process.isComplete=true&excludeConfirmedBy=ttd';
     const listed = await host.send('GET', query, { headers: storageHeaders(org) });
     await expectStatus(listed, 200, 'GET storage instances?appId=&process.isComplete=&excludeConfirmedBy=');
@@ -839,7 +844,7 @@ describe('an Altinn app lifecycle, replayed in app-lib v8.12.7 order', () => {
     });
     await expectProblem(byUser, 403, 'POST complete as an end user');
 
-    // InstanceClient.AddCompleteConfirmation: `new StringContent(string.Empty)`
+    // app-lib InstanceClient.cs AddCompleteConfirmation: `new StringContent(string.Empty)`
     const completed = await host.send('POST', `/storage/api/v1/instances/${made('instanceId')}/complete`, {
       headers: { ...storageHeaders(org), 'Content-Type': 'text/plain; charset=utf-8' },
       body: '',
