@@ -1,3 +1,4 @@
+import { loadProvisionerConfig } from '../../provisioner/src/config.js';
 import { createDashboardPage, DASHBOARD_PATH } from '../../provisioner/src/dashboard/page.js';
 import { provisionerOf } from '../../provisioner/src/host.js';
 import { PROVISIONER_PREFIX } from '../../provisioner/src/index.js';
@@ -117,6 +118,8 @@ export const apiDefinitions: readonly ApiDefinition[] = [
         services: sharedAuthorizationServices(platform.db, platform.logger),
         logger: platform.logger,
         verifier: platform.auth.verifier,
+        // The operator's token (PROVISIONER_ADMIN_TOKEN) also issues and revokes orgs' subscription keys.
+        operatorToken: loadProvisionerConfig(process.env, { platformUrl: '', mode: platform.config.mode }).adminToken,
       }),
     async prepare(platform) {
       if (!platform.config.seedTestData) return;

@@ -1,5 +1,6 @@
 import type { Database } from '../platform/db/index.js';
 import type { Logger } from '../platform/logging/index.js';
+import { profileRepository } from '../profile/repository.js';
 import { DecisionCache } from './cache.js';
 import { holdingsOf } from './grants.js';
 import { type AppPolicy, rulesFor, subjectMatchesOrg } from './policy.js';
@@ -7,12 +8,15 @@ import { authorizationRepository } from './repository.js';
 import {
   type DecisionRequest,
   type DecisionResult,
+  decided,
   indeterminate,
   individualRequests,
   isUnusable,
   minimumAuthenticationLevelObligation,
+  responseBody,
   STATUS,
 } from './xacml.js';
+import { bindXacmlRequest, XacmlBindingError, type XacmlRequest } from './xacml-request.js';
 
 /** What the PDP needs. */
 export interface DecisionPointOptions {
@@ -57,8 +61,17 @@ export function createDecisionPoint(options: DecisionPointOptions) {
 
   const permit = (policy: AppPolicy): DecisionResult =>
     policy.minimumAuthenticationLevel === undefined
-      ? { Decision: 'Permit' }
-      : { Decision: 'Permit', Obligations: minimumAuthenticationLevelObligation(policy.minimumAuthenticationLevel) };
+      ? decided('Permit')
+      : decided('Permit', minimumAuthenticationLevelObligation(policy.minimumAuthenticationLevel));
+
+  /**
+   * A user's own party, which makes them PRIV there: Profile's when Profile knows the user (Altinn's PEP sends only
+   * `urn:altinn:userid`, and a request naming another party as theirs gains nothing), else the request's.
+   */
+  async function ownPartyOf(userId: number, claimed: number | undefined): Promise<number | undefined> {
+    const profile = await profileRepository(options.db).byUserId(userId);
+    return profile ? profile.partyId : claimed;
+  }
 
   async function evaluate(request: DecisionRequest): Promise<Evaluated> {
     const forever = Number.POSITIVE_INFINITY;
@@ -69,23 +82,23 @@ export function createDecisionPoint(options: DecisionPointOptions) {
       if (useCache) policies.set(`${request.org}/${request.app}`, policyLoad);
     }
     const policy = await policyLoad;
-    if (!policy) return { result: { Decision: 'NotApplicable' }, expiresAt: forever };
+    if (!policy) return { result: decided('NotApplicable'), expiresAt: forever };
     const rules = rulesFor(policy, request, request.action);
-    if (rules.length === 0) return { result: { Decision: 'NotApplicable' }, expiresAt: forever };
+    if (rules.length === 0) return { result: decided('NotApplicable'), expiresAt: forever };
     const { subject } = request;
     if (subject.kind === 'org') {
       const granted = rules.some((rule) => rule.subjects.some((s) => subjectMatchesOrg(s, subject.org, request.org)));
-      return { result: granted ? permit(policy) : { Decision: 'Deny' }, expiresAt: forever };
+      return { result: granted ? permit(policy) : decided('Deny'), expiresAt: forever };
     }
     const partyId = request.partyId as number;
     const now = options.now();
     const grants = await repository.grants(subject.userId, partyId, now);
-    const holdings = holdingsOf(grants, now, subject.ownPartyId === partyId);
+    const holdings = holdingsOf(grants, now, (await ownPartyOf(subject.userId, subject.ownPartyId)) === partyId);
     const byRole = rules.some((rule) => rule.subjects.some((s) => holdings.roles.has(s)));
     const byAppRights = holdings.appRights.some(
       (rights) => rights.org === request.org && rights.app === request.app && rights.actions.includes(request.action),
     );
-    return { result: byRole || byAppRights ? permit(policy) : { Decision: 'Deny' }, expiresAt: holdings.changesAt };
+    return { result: byRole || byAppRights ? permit(policy) : decided('Deny'), expiresAt: holdings.changesAt };
   }
 
   async function decideOne(request: DecisionRequest): Promise<DecisionResult> {
@@ -99,30 +112,52 @@ export function createDecisionPoint(options: DecisionPointOptions) {
     return result;
   }
 
-  return {
-    /** Answers a XACML JSON request body: one result per individual request, in order; never throws. */
-    async decide(body: unknown): Promise<{ Response: DecisionResult[] }> {
-      const requests = individualRequests(body);
+  async function decideRequest(request: XacmlRequest): Promise<DecisionResult[]> {
+    const requests = individualRequests(request);
+    try {
+      if (useCache) await cache.refresh();
+    } catch (error) {
+      options.logger.error('decision cache refresh failed', { error });
+      cache.invalidate();
+    }
+    const results: DecisionResult[] = [];
+    for (const { request: individual, echo } of requests) {
+      const withEcho = (result: DecisionResult) => (echo.length > 0 ? { ...result, category: echo } : result);
+      if (isUnusable(individual)) {
+        results.push(withEcho(indeterminate(individual)));
+        continue;
+      }
       try {
-        if (useCache) await cache.refresh();
+        results.push(withEcho(await decideOne(individual)));
       } catch (error) {
-        options.logger.error('decision cache refresh failed', { error });
-        cache.invalidate();
+        options.logger.error('decision failed', { error });
+        results.push(
+          withEcho(indeterminate({ status: STATUS.processingError, message: 'The decision could not be made' })),
+        );
       }
-      const Response: DecisionResult[] = [];
-      for (const request of requests) {
-        if (isUnusable(request)) {
-          Response.push(indeterminate(request));
-          continue;
-        }
-        try {
-          Response.push(await decideOne(request));
-        } catch (error) {
-          options.logger.error('decision failed', { error });
-          Response.push(indeterminate({ status: STATUS.processingError, message: 'The decision could not be made' }));
-        }
+    }
+    return results;
+  }
+
+  return {
+    /** Answers a bound request: one result per individual request, in order; never throws. */
+    decideRequest,
+
+    /**
+     * Answers a XACML JSON body given as a value (tests and the benchmark): bound as `POST decision` binds it, and
+     * answered in its spelling; a body that does not bind is one Indeterminate syntax-error result.
+     */
+    async decide(body: unknown): Promise<{ Response: Record<string, unknown>[] }> {
+      let request: XacmlRequest;
+      try {
+        request = bindXacmlRequest(JSON.stringify(body ?? null));
+      } catch (error) {
+        if (!(error instanceof XacmlBindingError)) throw error;
+        const result = indeterminate({ status: STATUS.syntaxError, message: error.message });
+        return responseBody([result], 'pascal') as { Response: Record<string, unknown>[] };
       }
-      return { Response };
+      const answer = responseBody(await decideRequest(request), 'pascal');
+      return answer as { Response: Record<string, unknown>[] };
     },
 
     /** Drops cached decisions and policies; every in-process change calls it after committing. */

@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi';
+import { CATEGORY_IDS, type XacmlCategory, type XacmlRequest } from './xacml-request.js';
 
 /** Attribute ids of Altinn's decision requests. */
 export const ATTRIBUTES = {
@@ -24,17 +25,25 @@ export type Decision = 'Permit' | 'Deny' | 'NotApplicable' | 'Indeterminate';
 
 /** One `AttributeAssignment` of an obligation (XACML JSON profile). */
 export interface AttributeAssignment {
-  AttributeId: string;
-  Value: string;
-  Category?: string;
-  DataType?: string;
+  attributeId: string;
+  value: string;
+  category: string;
+  dataType: string;
 }
 
-/** One result of a decision response (XACML JSON profile `Result`). */
+/** One obligation of a result. */
+export interface Obligation {
+  id: string;
+  attributeAssignment: AttributeAssignment[];
+}
+
+/** One result of a decision response (Altinn's XacmlJsonResult), camelCase as Altinn writes it. */
 export interface DecisionResult {
-  Decision: Decision;
-  Status?: { StatusCode: { Value: string }; StatusMessage?: string };
-  Obligations?: { Id: string; AttributeAssignment: AttributeAssignment[] }[];
+  decision: Decision;
+  status: { statusCode: { value: string }; statusMessage?: string };
+  obligations?: Obligation[];
+  /** The attributes the request marked `includeInResult`, per category: how a PEP maps a result to its action. */
+  category?: ResultCategory[];
 }
 
 /** Who asks: an end user (with their own party when the request says it) or an org. */
@@ -59,48 +68,78 @@ export interface UnusableRequest {
   message: string;
 }
 
-/** The XACML JSON request body `POST decision` accepts; attributes are checked by the PDP, not here. */
+/** The XACML JSON request body `POST decision` accepts (documentation; the body is bound by xacml-request.ts). */
 export const XacmlRequestBody = z
-  .object({ Request: z.unknown().optional() })
+  .object({ request: z.unknown().optional() })
   .passthrough()
-  .openapi('XacmlJsonRequest', {
-    description: 'XACML 3.0 JSON profile request: Request.AccessSubject, Action, Resource and MultiRequests',
+  .openapi('XacmlJsonRequestRoot', {
+    description:
+      "Altinn's XacmlJsonRequestRoot: `request` with `accessSubject`, `action`, `resource` (arrays of categories " +
+      'with `id` and `attribute` [{ attributeId, value, dataType, issuer, includeInResult }]) and ' +
+      '`multiRequests.requestReference` [{ referenceId }]. Member names in any casing (as ASP.NET binds them); ' +
+      'a member given twice in different casings, a single object where a list belongs, or a non-string value is a 400.',
   });
 
-/** The XACML JSON response body of `POST decision`. */
+const ResultAttribute = z.object({ attributeId: z.string(), value: z.string(), dataType: z.string().optional() });
+
+/** The XACML JSON response body of `POST decision` (camelCase, as Altinn answers; PascalCase for a `Request` body). */
 export const XacmlResponseBody = z
   .object({
-    Response: z.array(
+    response: z.array(
       z.object({
-        Decision: z.enum(['Permit', 'Deny', 'NotApplicable', 'Indeterminate']),
-        Status: z
-          .object({ StatusCode: z.object({ Value: z.string() }), StatusMessage: z.string().optional() })
+        decision: z.enum(['Permit', 'Deny', 'NotApplicable', 'Indeterminate']),
+        status: z.object({ statusCode: z.object({ value: z.string() }), statusMessage: z.string().optional() }),
+        obligations: z
+          .array(
+            z.object({
+              id: z.string(),
+              attributeAssignment: z.array(ResultAttribute.extend({ category: z.string() })),
+            }),
+          )
           .optional(),
-        Obligations: z.array(z.object({ Id: z.string(), AttributeAssignment: z.array(z.any()) })).optional(),
+        category: z
+          .array(z.object({ categoryId: z.string(), id: z.string().optional(), attribute: z.array(ResultAttribute) }))
+          .optional(),
       }),
     ),
   })
   .openapi('XacmlJsonResponse');
 
-type Category = { id: string | undefined; attributes: Map<string, string[]> };
+/** One category of a result: the request's attributes marked `includeInResult` (how PEPs map results back). */
+export interface ResultCategory {
+  categoryId: string;
+  id?: string;
+  attribute: { attributeId: string; value: string; dataType: string }[];
+}
 
-const isObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
+/** One individual request of a decision request, and what its result echoes back. */
+export interface IndividualRequest {
+  request: DecisionRequest | UnusableRequest;
+  echo: ResultCategory[];
+}
 
-/** The JSON profile lets a category or a list be a single object; both become lists. */
-const listOf = (value: unknown): unknown[] => (Array.isArray(value) ? value : value === undefined ? [] : [value]);
+type Category = { id: string | undefined; attributes: Map<string, string[]>; source: XacmlCategory };
 
-function categoryOf(value: unknown): Category {
+const XML_STRING = 'http://www.w3.org/2001/XMLSchema#string';
+
+function categoryOf(source: XacmlCategory): Category {
   const attributes = new Map<string, string[]>();
-  const record = isObject(value) ? value : {};
-  for (const attribute of listOf(record.Attribute)) {
-    if (!isObject(attribute) || typeof attribute.AttributeId !== 'string') continue;
-    const values = listOf(attribute.Value).flatMap((v) =>
-      typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' ? [String(v)] : [],
-    );
-    attributes.set(attribute.AttributeId, [...(attributes.get(attribute.AttributeId) ?? []), ...values]);
+  for (const { attributeId, value } of source.attributes) {
+    attributes.set(attributeId, [...(attributes.get(attributeId) ?? []), value]);
   }
-  return { id: typeof record.Id === 'string' ? record.Id : undefined, attributes };
+  return { id: source.id, attributes, source };
+}
+
+/** The attributes of `category` marked `includeInResult`, as Altinn's PDP echoes them; undefined when none is. */
+function echoOf(category: Category, categoryId: string): ResultCategory | undefined {
+  const attribute = category.source.attributes
+    .filter((a) => a.includeInResult)
+    .map((a) => ({
+      attributeId: a.attributeId,
+      value: a.value,
+      dataType: a.dataType === undefined || a.dataType === 'string' ? XML_STRING : a.dataType,
+    }));
+  return attribute.length === 0 ? undefined : { categoryId, attribute };
 }
 
 const missing = (message: string): UnusableRequest => ({ status: STATUS.missingAttribute, message });
@@ -122,7 +161,7 @@ function integer(value: string, id: string): number | UnusableRequest {
 }
 
 const unusable = (value: unknown): value is UnusableRequest =>
-  isObject(value) && 'status' in value && 'message' in value;
+  typeof value === 'object' && value !== null && 'status' in value && 'message' in value;
 
 function subjectOf(category: Category): DecisionSubject | UnusableRequest {
   const userId = optional(category, ATTRIBUTES.userId, 'AccessSubject');
@@ -164,28 +203,33 @@ function requestOf(subject: Category, action: Category, resource: Category): Dec
   return { subject: who, action: actionId, org, app, partyId, task };
 }
 
+function individual(subject: Category, action: Category, resource: Category): IndividualRequest {
+  const echo = [
+    echoOf(subject, CATEGORY_IDS.accessSubject),
+    echoOf(action, CATEGORY_IDS.action),
+    echoOf(resource, CATEGORY_IDS.resource),
+  ].filter((category) => category !== undefined);
+  return { request: requestOf(subject, action, resource), echo };
+}
+
 /**
- * Reads a XACML 3.0 JSON request into individual decision requests, in the order of
- * `MultiRequests.RequestReference` (each naming one AccessSubject, Action and Resource by `Id`), or one request of
- * the first element of each category when there are no MultiRequests. Anything missing or malformed becomes an
- * UnusableRequest in its place, answered Indeterminate.
+ * The individual decision requests of a bound request, in the order of `MultiRequests.RequestReference` (each naming
+ * one AccessSubject, Action and Resource by `Id`), or one request of the first element of each category when there
+ * are no MultiRequests. Anything missing or malformed becomes an UnusableRequest in its place, answered Indeterminate.
  */
-export function individualRequests(body: unknown): (DecisionRequest | UnusableRequest)[] {
-  const request = isObject(body) ? body.Request : undefined;
-  if (!isObject(request)) return [syntax('The body has no Request object')];
-  const subjects = listOf(request.AccessSubject).map(categoryOf);
-  const actions = listOf(request.Action).map(categoryOf);
-  const resources = listOf(request.Resource).map(categoryOf);
-  const multi = isObject(request.MultiRequests) ? listOf(request.MultiRequests.RequestReference) : [];
-  if (multi.length === 0) {
+export function individualRequests(request: XacmlRequest): IndividualRequest[] {
+  const subjects = request.accessSubject.map(categoryOf);
+  const actions = request.action.map(categoryOf);
+  const resources = request.resource.map(categoryOf);
+  const none = (problem: UnusableRequest): IndividualRequest => ({ request: problem, echo: [] });
+  if (request.multiRequests.length === 0) {
     const [subject, action, resource] = [subjects[0], actions[0], resources[0]];
-    if (!subject) return [missing('Request has no AccessSubject')];
-    if (!action) return [missing('Request has no Action')];
-    if (!resource) return [missing('Request has no Resource')];
-    return [requestOf(subject, action, resource)];
+    if (!subject) return [none(missing('Request has no AccessSubject'))];
+    if (!action) return [none(missing('Request has no Action'))];
+    if (!resource) return [none(missing('Request has no Resource'))];
+    return [individual(subject, action, resource)];
   }
-  return multi.map((reference, index) => {
-    const ids = isObject(reference) ? listOf(reference.ReferenceId).filter((id) => typeof id === 'string') : [];
+  return request.multiRequests.map((ids, index) => {
     const pick = (categories: Category[], name: string): Category | UnusableRequest => {
       const found = categories.filter((category) => category.id !== undefined && ids.includes(category.id));
       if (found.length === 1) return found[0] as Category;
@@ -194,12 +238,12 @@ export function individualRequests(body: unknown): (DecisionRequest | UnusableRe
         : syntax(`RequestReference[${index}] names ${found.length} ${name} categories; one is allowed`);
     };
     const subject = pick(subjects, 'AccessSubject');
-    if (!('attributes' in subject)) return subject;
+    if (unusable(subject)) return none(subject);
     const action = pick(actions, 'Action');
-    if (!('attributes' in action)) return action;
+    if (unusable(action)) return none(action);
     const resource = pick(resources, 'Resource');
-    if (!('attributes' in resource)) return resource;
-    return requestOf(subject, action, resource);
+    if (unusable(resource)) return none(resource);
+    return individual(subject, action, resource);
   });
 }
 
@@ -211,24 +255,46 @@ export function isUnusable(entry: DecisionRequest | UnusableRequest): entry is U
 /** The Indeterminate result for an unusable request. */
 export function indeterminate(problem: UnusableRequest): DecisionResult {
   return {
-    Decision: 'Indeterminate',
-    Status: { StatusCode: { Value: problem.status }, StatusMessage: problem.message },
+    decision: 'Indeterminate',
+    status: { statusCode: { value: problem.status }, statusMessage: problem.message },
   };
 }
 
+/** A result with the ok status. */
+export function decided(decision: Exclude<Decision, 'Indeterminate'>, obligations?: Obligation[]): DecisionResult {
+  return { decision, status: { statusCode: { value: STATUS.ok } }, ...(obligations ? { obligations } : {}) };
+}
+
 /** The minimum authentication level obligation of a Permit, as Altinn's PDP returns it. */
-export function minimumAuthenticationLevelObligation(level: number): DecisionResult['Obligations'] {
+export function minimumAuthenticationLevelObligation(level: number): Obligation[] {
   return [
     {
-      Id: 'urn:altinn:obligation:authenticationLevel1',
-      AttributeAssignment: [
+      id: 'urn:altinn:obligation:authenticationLevel1',
+      attributeAssignment: [
         {
-          AttributeId: 'urn:altinn:obligation-assignment:1',
-          Value: String(level),
-          Category: 'urn:altinn:minimum-authenticationlevel',
-          DataType: 'http://www.w3.org/2001/XMLSchema#integer',
+          attributeId: 'urn:altinn:obligation-assignment:1',
+          value: String(level),
+          category: 'urn:altinn:minimum-authenticationlevel',
+          dataType: 'http://www.w3.org/2001/XMLSchema#integer',
         },
       ],
     },
   ];
+}
+
+const pascal = (value: unknown): unknown => {
+  if (Array.isArray(value)) return value.map(pascal);
+  if (typeof value !== 'object' || value === null) return value;
+  return Object.fromEntries(
+    Object.entries(value).map(([key, entry]) => [key.charAt(0).toUpperCase() + key.slice(1), pascal(entry)]),
+  );
+};
+
+/**
+ * The response body of `results`: camelCase as Altinn's Authorization writes it (ASP.NET's web defaults), or
+ * PascalCase (`Response`, `Decision` ...) for a caller that spelled its request so.
+ */
+export function responseBody(results: DecisionResult[], style: XacmlRequest['style']): Record<string, unknown> {
+  const body = { response: results };
+  return style === 'camel' ? body : (pascal(body) as Record<string, unknown>);
 }

@@ -389,4 +389,24 @@ ALTER TABLE cluster_apps ADD COLUMN progress_deadline_seconds integer CHECK (pro
 ALTER TABLE cluster_apps ADD COLUMN autoscaling jsonb;
 `,
   },
+  {
+    version: 14,
+    name: 'authorization_subscription_keys',
+    sql: `
+-- Platform subscription keys (Ocp-Apim-Subscription-Key): how an org's apps call POST decision without a token.
+-- Only the SHA-256 of each key is kept; several per org for rollover, each revocable and optionally expiring.
+CREATE TABLE subscription_keys (
+  key_id uuid PRIMARY KEY,
+  org text NOT NULL,
+  key_hash text NOT NULL UNIQUE,
+  name text,
+  created timestamptz NOT NULL,
+  created_by text NOT NULL,
+  expires_at timestamptz,
+  revoked_at timestamptz,
+  revoked_by text
+);
+CREATE INDEX subscription_keys_org ON subscription_keys (org, created);
+`,
+  },
 ];
