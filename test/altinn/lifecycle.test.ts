@@ -813,6 +813,7 @@ describe('an Altinn app lifecycle, replayed in app-lib v8.12.7 order', () => {
   // (InstancesController.AddCompleteConfirmation -> InstanceClient.AddCompleteConfirmation with the org's token).
   it('5. the org lists, downloads (contentHash) and confirms: the instance shows completeConfirmations', async () => {
     const org = made('orgToken');
+    made('instanceId'); // the instance of steps 2-4
     // app-lib InstanceClient.cs GetInstances / QueryInstances (QueryHelpers.AddQueryString encodes `/` as %2F)
     const query = '/storage/api/v1/instances?appId=ttd%2Flifecycle&process.isComplete=true&excludeConfirmedBy=ttd';
     const listed = await host.send('GET', query, { headers: storageHeaders(org) });
