@@ -98,11 +98,18 @@ function decodeExtValue(extValue: string, field: string): string | undefined {
 }
 
 /**
- * Answers `name` trimmed, or throws 400 naming `field` when it is not a safe plain file name: empty, longer than
- * 255 characters, holding control characters, a path (`/`, `\`) or a path-traversal sequence (`..`).
+ * Unicode bidirectional formatting characters (embeddings, overrides, isolates, marks): a right-to-left override
+ * makes `invoice\u202Efdp.exe` show as `invoiceexe.pdf`. Altinn accepts such files, so they are removed, not refused.
+ */
+const BIDI_CONTROLS = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+
+/**
+ * Answers `name` trimmed and without bidirectional formatting characters, or throws 400 naming `field` when it is
+ * not a safe plain file name: empty, longer than 255 characters, holding control characters, a path (`/`, `\`) or
+ * a path-traversal sequence (`..`).
  */
 export function checkFilename(name: string, field: string): string {
-  const trimmed = name.trim();
+  const trimmed = name.replace(BIDI_CONTROLS, '').trim();
   if (trimmed === '') throw invalidField(field, 'filename is empty');
   if ([...trimmed].length > MAX_FILENAME_LENGTH) {
     throw invalidField(field, `filename is longer than ${MAX_FILENAME_LENGTH} characters`);
