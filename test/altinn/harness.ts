@@ -3,6 +3,7 @@ import { loadConfig } from '../../functions/src/platform/config/index.js';
 import type { Database } from '../../functions/src/platform/db/index.js';
 import { silentLogger } from '../../functions/src/platform/logging/index.js';
 import { type FunctionsHost, startFunctionsHost } from '../../functions/src/server.js';
+import { freePort } from '../../scripts/processes.js';
 import { testBlobConnectionString } from '../support/blob.js';
 import { openTestDatabase } from '../support/database.js';
 
@@ -50,13 +51,16 @@ export function useReplayHost(env: Record<string, string> = {}): ReplayHost {
   let host: FunctionsHost | undefined;
   beforeAll(async () => {
     db = await openTestDatabase();
+    // Links in answers (selfLinks, a query's next) point at this host, as app-lib follows them.
+    const port = await freePort();
     const config = loadConfig({
+      PLATFORM_PUBLIC_URL: `http://127.0.0.1:${port}`,
       PLATFORM_MODE: 'local',
       BLOB_CONNECTION_STRING: testBlobConnectionString(),
       SEED_TEST_DATA: 'true',
       ...env,
     });
-    host = await startFunctionsHost({ config, port: 0, platform: { db, logger: silentLogger } });
+    host = await startFunctionsHost({ config, port, platform: { db, logger: silentLogger } });
   });
   afterAll(async () => {
     await host?.close();

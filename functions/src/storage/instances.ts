@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createRoute, z } from '@hono/zod-openapi';
-import { aspNetBoolean } from '../platform/api/aspnet.js';
+import { aspNetBoolean, aspNetEnum } from '../platform/api/aspnet.js';
 import type { PlatformApp } from '../platform/api/index.js';
 import { principalOf } from '../platform/auth/index.js';
 import type { Database, Transaction } from '../platform/db/index.js';
@@ -89,7 +89,7 @@ const updateReadStatus = createRoute({
   summary: "Set an instance's read status",
   request: {
     params: InstanceParams,
-    query: z.strictObject({ status: z.enum(['Read', 'Unread', 'UpdatedSinceLastReview']) }),
+    query: z.strictObject({ status: aspNetEnum(['Read', 'Unread', 'UpdatedSinceLastReview']) }),
     headers: IfMatchHeaders,
   },
   responses: { 200: instanceAnswer('The updated instance'), 400: invalid, 404: missing, 412: changed },
