@@ -5,11 +5,21 @@ import { authorizationRepository, type Grant } from './repository.js';
 /** The role every person holds for their own party. */
 export const PRIVATE_ROLE = 'PRIV';
 
+/** App rights delegated on one instance, e.g. a signee's read and sign in the signing task. */
+export interface InstanceRights {
+  org: string;
+  app: string;
+  actions: string[];
+  taskId: string | null;
+}
+
 /** What a user holds for one party at one instant. */
 export interface Holdings {
   roles: Set<string>;
   /** App rights delegated to the user for the party. */
   appRights: { org: string; app: string; actions: string[] }[];
+  /** Rights delegated to the user on the one instance asked about, in a task (null: any task). */
+  instanceRights: InstanceRights[];
   /** The first instant after `now` when a grant starts or ends, ms since epoch; Infinity when none will. */
   changesAt: number;
 }
@@ -17,7 +27,12 @@ export interface Holdings {
 /** The roles and app rights among `grants` that hold at `now`, plus PRIV when the party is the user's own. */
 export function holdingsOf(grants: readonly Grant[], now: Date, ownParty: boolean): Holdings {
   const at = now.getTime();
-  const holdings: Holdings = { roles: new Set(), appRights: [], changesAt: Number.POSITIVE_INFINITY };
+  const holdings: Holdings = {
+    roles: new Set(),
+    appRights: [],
+    instanceRights: [],
+    changesAt: Number.POSITIVE_INFINITY,
+  };
   if (ownParty) holdings.roles.add(PRIVATE_ROLE);
   for (const grant of grants) {
     const from = grant.validFrom.getTime();
@@ -30,15 +45,32 @@ export function holdingsOf(grants: readonly Grant[], now: Date, ownParty: boolea
     holdings.changesAt = Math.min(holdings.changesAt, to);
     if (grant.roleCode) holdings.roles.add(grant.roleCode);
     else if (grant.org && grant.app && grant.actions) {
-      holdings.appRights.push({ org: grant.org, app: grant.app, actions: grant.actions });
+      const rights = { org: grant.org, app: grant.app, actions: grant.actions };
+      if (grant.instance) holdings.instanceRights.push({ ...rights, taskId: grant.instance.taskId });
+      else holdings.appRights.push(rights);
     }
   }
   return holdings;
 }
 
-/** Whether `holdings` let the user act for the party at all. */
+/** Whether `holdings` let the user act for the party at all (rights on one instance do not). */
 export function holdsAnything(holdings: Holdings): boolean {
   return holdings.roles.size > 0 || holdings.appRights.length > 0;
+}
+
+/** Whether `rights` on an instance allow `action` on `org/app` while the instance's process is at `task`. */
+export function instanceRightsAllow(
+  rights: readonly InstanceRights[],
+  target: { org: string; app: string; task: string | null | undefined },
+  action: string,
+): boolean {
+  return rights.some(
+    (held) =>
+      held.org === target.org &&
+      held.app === target.app &&
+      held.actions.includes(action) &&
+      (held.taskId === null || held.taskId === target.task),
+  );
 }
 
 /** What the reportee logic needs. */
@@ -51,10 +83,18 @@ export interface ReporteeOptions {
 export function createReportees(options: ReporteeOptions) {
   const repository = authorizationRepository(options.db);
   return {
-    /** What `userId` holds for `partyId` now; `ownPartyId` is their own party when known (it implies PRIV). */
-    async holdings(userId: number, partyId: number, ownPartyId: number | undefined): Promise<Holdings> {
+    /**
+     * What `userId` holds for `partyId` now; `ownPartyId` is their own party when known (it implies PRIV). Rights on
+     * one instance are read for `instanceGuid` only.
+     */
+    async holdings(
+      userId: number,
+      partyId: number,
+      ownPartyId: number | undefined,
+      instanceGuid?: string,
+    ): Promise<Holdings> {
       const now = options.now();
-      const grants = await repository.grants(userId, partyId, now);
+      const grants = await repository.grants(userId, partyId, now, instanceGuid);
       return holdingsOf(grants, now, ownPartyId === partyId);
     },
 
@@ -82,18 +122,35 @@ export type Reportees = ReturnType<typeof createReportees>;
 
 /**
  * A `PartyAccess` (DataServices' "whom may a user act for") backed by roles and delegations: a user acts for their
- * own party and every party they hold a role for; delegated app rights reach only that app, for the actions named.
+ * own party and every party they hold a role for; delegated app rights reach only that app, for the actions named;
+ * rights delegated on one instance reach only that instance (given as `instanceGuid`), for the actions named, while
+ * its process is at the task they were given for.
  */
 export function createPartyAccess(options: ReporteeOptions): PartyAccess {
   const reportees = createReportees(options);
+  const repository = authorizationRepository(options.db);
   return {
-    async mayRepresent(user, partyId, scope) {
+    async mayRepresent(user, partyId, scope, instanceGuid) {
       if (user.partyId === partyId) return true;
-      const holdings = await reportees.holdings(user.userId, partyId, user.partyId);
+      const holdings = await reportees.holdings(user.userId, partyId, user.partyId, instanceGuid);
       if (holdings.roles.size > 0) return true;
-      if (!scope) return holdings.appRights.length > 0;
-      return holdings.appRights.some(
-        (rights) => rights.org === scope.org && rights.app === scope.app && rights.actions.includes(scope.action),
+      const appWide = scope
+        ? holdings.appRights.some(
+            (rights) => rights.org === scope.org && rights.app === scope.app && rights.actions.includes(scope.action),
+          )
+        : holdings.appRights.length > 0;
+      if (appWide) return true;
+      if (instanceGuid === undefined || holdings.instanceRights.length === 0) return false;
+      const instance = await repository.instanceTask(partyId, instanceGuid);
+      if (!instance) return false;
+      if (!scope) {
+        return holdings.instanceRights.some((rights) => rights.taskId === null || rights.taskId === instance.task);
+      }
+      if (scope.org === undefined || scope.app === undefined) return false;
+      return instanceRightsAllow(
+        holdings.instanceRights,
+        { org: scope.org, app: scope.app, task: instance.task },
+        scope.action,
       );
     },
   };

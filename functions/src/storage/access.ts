@@ -30,16 +30,17 @@ export interface PartyAccess {
   /**
    * Without `scope`: may the user act for the party at all (a role, or rights to some app)? With it: for that
    * action on instances of `org/app` (a role, or delegated rights to that app and action); with `org` and `app`
-   * left out, only a role counts (e.g. a query across every app of the party).
+   * left out, only a role counts (e.g. a query across every app of the party). With `instanceGuid` (the one
+   * instance of the party the user wants to reach), rights delegated on that instance count too.
    */
-  mayRepresent(user: UserPrincipal, partyId: number, scope?: AccessScope): Promise<boolean>;
+  mayRepresent(user: UserPrincipal, partyId: number, scope?: AccessScope, instanceGuid?: string): Promise<boolean>;
 }
 
 /** What a user wants to do with a party's instances. */
 export interface AccessScope {
   org?: string;
   app?: string;
-  action: 'read' | 'write' | 'instantiate' | 'delete';
+  action: 'read' | 'write' | 'instantiate' | 'delete' | 'sign';
 }
 
 /** A user acts for their own party only. */
@@ -84,9 +85,10 @@ async function requireParty(
   user: UserPrincipal,
   partyId: number,
   scope?: AccessScope,
+  instanceGuid?: string,
 ): Promise<void> {
   requireUserLevel(user);
-  if (!(await access.mayRepresent(user, partyId, scope))) {
+  if (!(await access.mayRepresent(user, partyId, scope, instanceGuid))) {
     const what = scope
       ? ` to ${scope.action}${scope.app ? ` instances of ${scope.org}/${scope.app}` : ' across its apps'}`
       : '';
@@ -125,7 +127,7 @@ export function createStorageAccess(db: Database, partyAccess: PartyAccess = own
         const partyId = Number(partyText);
         const write = !isRead(c.req.method);
         if (principal.kind === 'user') {
-          await requireParty(partyAccess, principal, partyId);
+          await requireParty(partyAccess, principal, partyId, undefined, guid);
           if (write && ORG_ONLY.has(sub)) throw forbidden(`Only the app's owner may call ${sub}.`);
         }
         const rows = await db.query<{ org: string; app: string }>(
@@ -143,9 +145,16 @@ export function createStorageAccess(db: Database, partyAccess: PartyAccess = own
           requireScope(principal, write ? SCOPES.instancesWrite : SCOPES.instancesRead);
           requireSameApp(identity, owner.org, owner.app);
         } else {
-          // What the user may do with this app's instances: delegated app rights name actions.
-          const action = !write ? 'read' : c.req.method === 'DELETE' && sub === '' ? 'delete' : 'write';
-          await requireParty(partyAccess, principal, partyId, { org: owner.org, app: owner.app, action });
+          // What the user may do with this app's instances: delegated app rights name actions. Signing is its own
+          // action, as Altinn's InstanceSign policy.
+          const action = !write
+            ? 'read'
+            : c.req.method === 'DELETE' && sub === ''
+              ? 'delete'
+              : sub === 'sign'
+                ? 'sign'
+                : 'write';
+          await requireParty(partyAccess, principal, partyId, { org: owner.org, app: owner.app, action }, guid);
           if (write && !USER_DIRECT_WRITES.has(sub)) requireApp(identity, owner.org, owner.app);
           else requireSameApp(identity, owner.org, owner.app);
         }
