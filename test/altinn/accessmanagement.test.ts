@@ -311,6 +311,37 @@ describe('a signee delegated read and sign on one instance', () => {
     ).toEqual(['Deny']);
   });
 
+  // A signee that is an organisation (SigneeContext with an organisation party): its key-role holders get the rights.
+  it('reaches the key-role holders of an organisation signee, on that instance only', async () => {
+    const nordlys = 500100; // Nordlys Regnskap AS, Ola is its DAGL (register/SEED.md)
+    const target = await newInstance();
+    expect((await storage('GET', `instances/${target.id}`, ola)).status).toBe(403);
+    const delegated = await am('delegations', guidOf(target), delegationBody(USERS.sophie.partyId, nordlys));
+    expect(delegated.status).toBe(200);
+    expect((await storage('GET', `instances/${target.id}`, ola)).status).toBe(200);
+    expect(await decide(USERS.ola.userId, target, ['sign'])).toEqual(['Permit']);
+    expect(await decide(USERS.ola.userId, other, ['sign'])).toEqual(['Deny']);
+    const revoked = await am('delegationrevoke', guidOf(target), delegationBody(USERS.sophie.partyId, nordlys));
+    expect(revoked.status).toBe(200);
+    expect((await storage('GET', `instances/${target.id}`, ola)).status).toBe(403);
+  });
+
+  it('answers 206 with NotDelegated for an action no policy knows, delegating the rest', async () => {
+    const target = await newInstance();
+    const response = await am(
+      'delegations',
+      guidOf(target),
+      delegationBody(USERS.sophie.partyId, USERS.ola.partyId, ['read', 'sign', 'pay-invoice']),
+    );
+    expect(response.status).toBe(206);
+    const answer = (await response.json()) as Json;
+    expect(answer.rights.map((right: Json) => right.status)).toEqual(['Delegated', 'Delegated', 'NotDelegated']);
+    expect(await decide(USERS.ola.userId, target, ['read', 'sign'])).toEqual(['Permit', 'Permit']);
+    expect(
+      (await am('delegationrevoke', guidOf(target), delegationBody(USERS.sophie.partyId, USERS.ola.partyId))).status,
+    ).toBe(200);
+  });
+
   it('delegating the same rights again changes nothing', async () => {
     const before = await delegationCount();
     const again = await am('delegations', guidOf(instance), delegationBody(USERS.sophie.partyId, USERS.ola.partyId));
