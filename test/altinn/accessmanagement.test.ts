@@ -54,7 +54,8 @@ let other: Json;
 
 /**
  * AccessManagementClient.CreateRequestMessage: POST, Accept application/json, the app's PlatformAccessToken (no
- * bearer, no subscription key), a StringContent of the serialized DTO with media type application/json.
+ * bearer, no subscription key), a StringContent of the serialized DTO with MediaTypeHeaderValue("application/json"),
+ * which sends `application/json` without a charset.
  */
 function am(
   kind: 'delegations' | 'delegationrevoke',
@@ -66,7 +67,7 @@ function am(
     headers: options.headers ?? {
       Accept: 'application/json',
       PlatformAccessToken: pat,
-      'Content-Type': 'application/json; charset=utf-8',
+      'Content-Type': 'application/json',
     },
     body: typeof body === 'string' ? body : JSON.stringify(body),
   });
@@ -229,8 +230,9 @@ beforeAll(async () => {
 }, 120_000);
 
 describe('a signee delegated read and sign on one instance', () => {
-  // AccessManagementClient.DelegateRights (SigningDelegationService.DelegateSigneeRights): any 2xx is success and
-  // the body deserializes as DelegationResponse { from, to, resourceId, instanceId, rights [{ status }] }.
+  // app-lib v8.12.7 src/Altinn.App.Core/Infrastructure/Clients/AccessManagement/AccessManagementClient.cs DelegateRights
+  // (from SigningDelegationService.DelegateSigneeRights): any 2xx is success and the body deserializes as
+  // DelegationResponse { from, to, resourceId, instanceId, rights [{ status }] }.
   it('reads that instance and gets Permit for sign on it, and nothing on another instance of the app', async () => {
     expect((await storage('GET', `instances/${instance.id}`, ola)).status).toBe(403);
     expect(await decide(USERS.ola.userId, instance, ['read', 'sign'])).toEqual(['Deny', 'Deny']);
@@ -349,7 +351,8 @@ describe('a signee delegated read and sign on one instance', () => {
     expect(await delegationCount()).toBe(before);
   });
 
-  // AccessManagementClient.RevokeRights (SigningDelegationService.RevokeSigneeRights): the same body, any 2xx.
+  // app-lib v8.12.7 src/Altinn.App.Core/Infrastructure/Clients/AccessManagement/AccessManagementClient.cs RevokeRights
+  // (from SigningDelegationService.RevokeSigneeRights): the same body, any 2xx.
   it('revokes: the signee is refused again, and both changes are audited as the app', async () => {
     const response = await am(
       'delegationrevoke',
