@@ -46,6 +46,8 @@ export default defineConfig({
           environment: 'node',
           include: [BROWSER_TESTS],
           exclude: [...configDefaults.exclude],
+          // Azurite, for browser tests that run a functions host (test/altinn/*.browser.test.ts).
+          globalSetup: ['./test/support/global-setup.ts'],
           testTimeout: 60_000,
           hookTimeout: 120_000,
         },

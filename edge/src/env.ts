@@ -45,9 +45,11 @@ export interface Env {
   SLA_CACHE_TTL_MS?: string;
   /** Milliseconds a limiter may take to decide before the plan's fail mode applies (default 1000). */
   SLA_LIMITER_TIMEOUT_MS?: string;
-  /** Consecutive 5xx/timeouts that open an upstream's circuit (default 5), and its first opening in ms (30000). */
+  /** Consecutive gateway failures (timeouts, unreachable, 502/504) that open an upstream's circuit (default 5), and its first opening in ms (30000). */
   BREAKER_FAILURES?: string;
   BREAKER_OPEN_MS?: string;
+  /** Distinct clients (IPs, IPv6 by /64) whose failures a circuit needs before it opens (default 3). */
+  BREAKER_MIN_CLIENTS?: string;
   /** Milliseconds an isolate trusts a cached open circuit before asking its object again (default 1000). */
   BREAKER_CACHE_MS?: string;
 }

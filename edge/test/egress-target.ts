@@ -49,8 +49,10 @@ export async function startEgressTarget(): Promise<EgressTarget> {
           return;
         case '/oauth/token': {
           tokenRequests.push({ authorization: req.headers.authorization ?? '', body: body.toString() });
-          const expected = `Basic ${Buffer.from('egress-client:client-secret-1').toString('base64')}`;
-          if (req.headers.authorization !== expected) {
+          // two clients: the second one plays the new client of a re-created target or credential
+          const clients = ['egress-client:client-secret-1', 'egress-client-2:client-secret-2'];
+          const expected = clients.map((c) => `Basic ${Buffer.from(c).toString('base64')}`);
+          if (!expected.includes(req.headers.authorization ?? '')) {
             res.writeHead(401, { 'content-type': 'application/json' }).end('{"error":"invalid_client"}');
             return;
           }

@@ -6,11 +6,17 @@ import { ACCESS_MANAGEMENT_PREFIX, createAccessManagementApi } from './accessman
 import { registerDirectory } from './authentication/directory.js';
 import { AUTHENTICATION_PREFIX, createAuthenticationApi } from './authentication/index.js';
 import { createTestIdentityProvider, remoteIssuer, type TrustedIssuer } from './authentication/providers.js';
-import { createPartyAccess } from './authorization/grants.js';
+import { createPartyAccess, createReportees } from './authorization/grants.js';
 import { AUTHORIZATION_PREFIX, createAuthorizationApi, sharedAuthorizationServices } from './authorization/index.js';
 import { authorizationRepository } from './authorization/repository.js';
+import { createEventsApi, EVENTS_PREFIX } from './events/index.js';
 import { createHealthApi } from './health/index.js';
 import { createIntermediaryApi, INTERMEDIARY_PREFIX } from './intermediary/index.js';
+import { createNotificationsApi, NOTIFICATIONS_PREFIX } from './notifications/index.js';
+import { createPdfApi, PDF_PREFIX } from './pdf/index.js';
+import { createChromiumRenderer } from './pdf/renderer.js';
+import { systemResolve } from './pdf/target.js';
+import { cachedAppDirectory } from './platform/auth/index.js';
 import type { FetchApp } from './platform/azure/index.js';
 import type { Platform } from './platform/index.js';
 import { createProfileApi, PROFILE_PREFIX } from './profile/index.js';
@@ -18,6 +24,7 @@ import { createRegisterApi, REGISTER_PREFIX } from './register/index.js';
 import { seedRegister, TEST_ROLES } from './register/seed.js';
 import { serviceOwnerRepository, TEST_SERVICE_OWNERS } from './register/service-owners.js';
 import { createStorageApi, STORAGE_PREFIX } from './storage/index.js';
+import { storageRepository } from './storage/repository.js';
 
 /** How to build one platform API: mounted under `prefix`, built from the shared platform services. */
 export interface ApiDefinition {
@@ -63,7 +70,14 @@ export const apiDefinitions: readonly ApiDefinition[] = [
         verifier: platform.auth.verifier,
         publicUrls: platform.config.publicUrls,
         // Whom a user may act for: their own party, roles and delegations, as Authorization decides.
-        partyAccess: createPartyAccess({ db: platform.db, now: () => new Date() }),
+        // For another party's instances of an app, the app's policy decides per action and task (as Altinn's PEP).
+        partyAccess: createPartyAccess({
+          db: platform.db,
+          now: () => new Date(),
+          decide: (request) => sharedAuthorizationServices(platform.db, platform.logger).pdp.decideOne(request),
+        }),
+        requireAppToken: platform.config.storage.requireAppToken,
+        enforceDataTypeLimits: platform.config.storage.enforceDataTypeLimits,
       }),
   },
   {
@@ -77,6 +91,11 @@ export const apiDefinitions: readonly ApiDefinition[] = [
         if (provider) providers[name] = remoteIssuer(provider.issuer, provider.audience, provider.jwksUri);
       }
       const testIdp = config.testIdp ? createTestIdentityProvider(config.issuer) : undefined;
+      // App-signed PlatformAccessTokens must name one of the org's own apps: Storage's application metadata.
+      const applications = storageRepository(platform.db);
+      platform.auth.useAppDirectory(
+        cachedAppDirectory(async (org, app) => (await applications.findApplication(org, app)) !== undefined),
+      );
       return createAuthenticationApi({
         auth: platform.auth,
         issuer: config.issuer,
@@ -85,6 +104,12 @@ export const apiDefinitions: readonly ApiDefinition[] = [
         // The test identity provider stands in for a provider that is not configured.
         providers: { ...(testIdp?.issuers ?? {}), ...providers },
         ...(testIdp ? { testIdp } : {}),
+        operatorToken: config.operatorToken,
+        // The login redirect returns to the platform's or the apps' public host, or a configured one.
+        login: {
+          platformUrl: config.publicUrls.platform,
+          redirectHosts: [new URL(config.publicUrls.apps).host, ...config.loginRedirectHosts],
+        },
       });
     },
   },
@@ -97,6 +122,9 @@ export const apiDefinitions: readonly ApiDefinition[] = [
         logger: platform.logger,
         verifier: platform.auth.verifier,
         testData: platform.config.seedTestData,
+        // A user reads the parties they may represent (roles such as DAGL, delegations), as Authorization decides.
+        represents: (user, partyId) =>
+          createReportees({ db: platform.db, now: () => new Date() }).mayRepresent(user.userId, partyId, user.partyId),
       }),
     async prepare(platform) {
       if (!platform.config.seedTestData) return;
@@ -161,6 +189,37 @@ export const apiDefinitions: readonly ApiDefinition[] = [
         logger: platform.logger,
         verifier: platform.auth.verifier,
       }),
+  },
+  {
+    name: 'events',
+    prefix: EVENTS_PREFIX,
+    create: (platform) =>
+      createEventsApi({ db: platform.db, logger: platform.logger, verifier: platform.auth.verifier }),
+  },
+  {
+    name: 'notifications',
+    prefix: NOTIFICATIONS_PREFIX,
+    create: (platform) =>
+      createNotificationsApi({ db: platform.db, logger: platform.logger, verifier: platform.auth.verifier }),
+  },
+  {
+    // The PDF generator app-lib posts to (PlatformSettings.ApiPdf2Endpoint = {host}/pdf); one Chromium per platform.
+    name: 'pdf',
+    prefix: PDF_PREFIX,
+    create(platform) {
+      const { pdf } = platform.config;
+      const logger = platform.logger.child({ component: 'pdf' });
+      const renderer = createChromiumRenderer({
+        executablePath: pdf.chromiumPath,
+        maxPages: pdf.maxPages,
+        timeoutMs: pdf.timeoutMs,
+        appHosts: pdf.appHosts,
+        resolve: systemResolve,
+        logger,
+      });
+      platform.onClose(() => renderer.close());
+      return createPdfApi({ logger, verifier: platform.auth.verifier, renderer, appHosts: pdf.appHosts });
+    },
   },
   {
     name: 'provisioner',

@@ -86,6 +86,8 @@ export interface StorageHarnessOptions {
   blob?: BlobStore;
   /** Whom end users may act for; their own party only by default. */
   partyAccess?: PartyAccess;
+  /** End users' instance writes need the app's PlatformAccessToken (STORAGE_REQUIRE_APP_TOKEN); off by default. */
+  requireAppToken?: boolean;
 }
 
 /** A clock that stands still at `at` until moved with `set`, to give several writes one timestamp. */
@@ -119,6 +121,7 @@ export async function openStorageHarness(options: StorageHarnessOptions = {}): P
     now: options.now ?? steppingClock(),
     verifier: auth.verifier,
     ...(options.partyAccess ? { partyAccess: options.partyAccess } : {}),
+    ...(options.requireAppToken ? { requireAppToken: true } : {}),
   });
   const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
   const tokens: TestTokens = {

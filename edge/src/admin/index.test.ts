@@ -213,4 +213,37 @@ describe('admin API validation', () => {
     await expectProblem(res, 415);
     expect(await env.ROUTES.get('org/jsonorg')).toBeNull();
   });
+
+  it('refuses a body over 64 KiB with 413, whether it declares its length or streams it, and stores nothing', async () => {
+    const big = JSON.stringify({ clusterBase: 'https://big.example', pad: 'x'.repeat(70 * 1024) });
+    const declared = await expectProblem(await admin('PUT', '/routes/bigorg', big), 413);
+    expect(declared.type).toBe('urn:altinn-platform:problem:payload-too-large');
+    const chunks = new TextEncoder().encode(big);
+    const streamed = new ReadableStream<Uint8Array>({
+      start(controller) {
+        for (let i = 0; i < chunks.length; i += 8192) controller.enqueue(chunks.slice(i, i + 8192));
+        controller.close();
+      },
+    });
+    const res = await SELF.fetch('https://edge.test/_edge/plans/bigplan', {
+      method: 'PUT',
+      headers: { authorization: 'Bearer test-admin-token', 'content-type': 'application/json' },
+      body: streamed,
+      duplex: 'half',
+    } as RequestInit);
+    await expectProblem(res, 413);
+    expect(await env.ROUTES.get('org/bigorg')).toBeNull();
+    expect(await env.ROUTES.get('plan/bigplan')).toBeNull();
+  });
+
+  it('refuses JSON nested deeper than 32 levels with 400 before parsing it, on every admin API', async () => {
+    const deep = `{"rate":${'['.repeat(5000)}${']'.repeat(5000)}}`;
+    for (const path of ['/plans/deepplan', '/routes/deeporg', '/egress/deeporg/targets/t']) {
+      const problem = await expectProblem(await admin('PUT', path, deep), 400);
+      expect(problem.detail, path).toContain('nested deeper than 32');
+    }
+    // deep inside a string is only text
+    const res = await admin('PUT', '/routes/deepstr', { clusterBase: 'https://deep.example', x: '['.repeat(100) });
+    expect((await expectProblem(res, 400)).errors?.[0]).toEqual({ field: 'x', detail: 'unknown field' });
+  });
 });

@@ -98,6 +98,7 @@ routesAdmin.put('/:org/:app', async (c) => {
     ...(body.clusterBase === undefined ? {} : { clusterBase: body.clusterBase }),
     disabled: body.disabled ?? false,
     ...(body.retryAfterSeconds === undefined ? {} : { retryAfterSeconds: body.retryAfterSeconds }),
+    ...(body.breaker === undefined ? {} : { breaker: body.breaker }),
     updatedAt: new Date().toISOString(),
   };
   await store.putApp(route);

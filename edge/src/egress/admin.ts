@@ -4,7 +4,7 @@ import type { EdgeEnv } from '../env';
 import { notFound, Problem } from '../problem';
 import { issueAppKey, revokeAppKey } from './app-keys';
 import { UNAUTHENTICATED_LOG } from './audit';
-import { credentialBody, describe } from './credentials';
+import { credentialBody, describe, forgetToken } from './credentials';
 import { defaultPort, targetBody } from './rules';
 import { currentKeyId, SealingKeyError, seal } from './sealing';
 import { egressSettings } from './settings';
@@ -74,6 +74,7 @@ egressAdmin.delete('/:org/targets/:target', async (c) => {
   const policy = await store.get(org);
   if (!policy.targets.some((t) => t.name === target)) throw notFound(`No egress target ${target} for ${org}.`);
   await store.put({ org, targets: policy.targets.filter((t) => t.name !== target) });
+  forgetToken(`${org}/${target}`);
   log('delete', { org, target });
   return c.body(null, 204);
 });
@@ -108,6 +109,7 @@ egressAdmin.put('/:org/targets/:target/credential', async (c) => {
   const info = describe(credential, version, keyId, new Date().toISOString());
   const updated: StoredTarget = { ...existing, credential: { sealed, info } };
   await store.put({ org, targets: policy.targets.map((t) => (t.name === target ? updated : t)) });
+  forgetToken(`${org}/${target}`);
   log(version === 1 ? 'credential set' : 'credential rotated', { org, target, type: info.type, version });
   return c.json(info, version === 1 ? 201 : 200);
 });
@@ -121,6 +123,7 @@ egressAdmin.delete('/:org/targets/:target/credential', async (c) => {
   if (existing?.credential === undefined) throw notFound(`No credential for egress target ${target} of ${org}.`);
   const { credential: _gone, ...rest } = existing;
   await store.put({ org, targets: policy.targets.map((t) => (t.name === target ? rest : t)) });
+  forgetToken(`${org}/${target}`);
   log('credential deleted', { org, target });
   return c.body(null, 204);
 });

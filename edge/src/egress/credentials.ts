@@ -103,13 +103,24 @@ interface CachedToken {
   expiresAt: number;
 }
 
-/** OAuth2 tokens by `org/target/version`: plain strings with an expiry, never promises. */
-const tokens = new Map<string, CachedToken>();
+/**
+ * OAuth2 tokens by credential slot (`org/target`), each with the id of the credential it was minted
+ * for: plain strings with an expiry, never promises. The id is the sealed credential's IV (96 random
+ * bits, new for every sealing, and never reused under one key, or AES-GCM itself would break), so a
+ * target or credential deleted and set again never finds the old client's token, whatever its version.
+ */
+const tokens = new Map<string, CachedToken & { credentialId: string }>();
 const SKEW_MS = 30_000;
 
-/** Forgets a cached token (the target refused it). */
-export function forgetToken(cacheKey: string): void {
-  tokens.delete(cacheKey);
+/** Which credential a token belongs to: its slot (`org/target`) and the sealed credential's id. */
+export interface TokenKey {
+  slot: string;
+  credentialId: string;
+}
+
+/** Forgets the cached token of a slot (the target refused it, or its credential changed or is gone). */
+export function forgetToken(slot: string): void {
+  tokens.delete(slot);
 }
 
 /** Fetches an OAuth2 token; `fetchToken` is the checked fetch of the egress proxy (SSRF rules apply). */
@@ -157,7 +168,7 @@ async function clientCredentialsToken(
 export async function inject(
   headers: Headers,
   credential: Credential,
-  cacheKey: string,
+  key: TokenKey,
   fetchToken: TokenFetcher,
 ): Promise<void> {
   switch (credential.type) {
@@ -168,11 +179,13 @@ export async function inject(
       headers.set('authorization', basic(credential.username, credential.password));
       return;
     case 'oauth2': {
-      let cached = tokens.get(cacheKey);
-      if (cached === undefined || cached.expiresAt <= Date.now()) {
-        cached = await clientCredentialsToken(credential, fetchToken);
+      let cached = tokens.get(key.slot);
+      if (cached === undefined || cached.credentialId !== key.credentialId || cached.expiresAt <= Date.now()) {
+        tokens.delete(key.slot);
+        const minted = await clientCredentialsToken(credential, fetchToken);
         if (tokens.size > 1000) tokens.clear();
-        tokens.set(cacheKey, cached);
+        cached = { ...minted, credentialId: key.credentialId };
+        tokens.set(key.slot, cached);
       }
       headers.set('authorization', `Bearer ${cached.token}`);
       return;

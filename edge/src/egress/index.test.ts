@@ -103,6 +103,17 @@ describe('egress: an allowed call', () => {
     expect(res.headers.get('x-private')).toBeNull();
   });
 
+  it('strips every field a malformed Connection of the app names, instead of failing with 500', async () => {
+    const { res, text } = await egressCall('/api/echo', {
+      headers: { connection: 'x-hop x-other;q=1, (odd)', 'x-hop': 'drop me', 'x-other': 'drop me', 'x-end': 'kept' },
+    });
+    expect(res.status, text).toBe(200);
+    const received = JSON.parse(text) as Received;
+    expect(received.headers['x-hop']).toBeUndefined();
+    expect(received.headers['x-other']).toBeUndefined();
+    expect(received.headers['x-end']).toBe('kept');
+  });
+
   it("injects Basic credentials on a target limited to one app, and refuses the org's other apps", async () => {
     const { res, text } = await egressCall('/basic/echo');
     expect(res.status, text).toBe(200);
@@ -131,6 +142,45 @@ describe('egress: an allowed call', () => {
     const third = await egressCall('/oauth-api/echo');
     expect((JSON.parse(third.text) as Received).headers.authorization).not.toBe(firstAuth);
     expect(await oauthIssued()).toBe(before + 2);
+  });
+
+  it('never injects a token minted for an old client after the target or its credential is deleted and set again', async () => {
+    const loopback = { scheme: 'http', host: '127.0.0.1', ports: [targetPort()], pathPrefixes: ['/recreated/'] };
+    const client = (n: 1 | 2) => ({
+      type: 'oauth2',
+      tokenUrl: `${targetBase()}/oauth/token`,
+      clientId: n === 1 ? 'egress-client' : 'egress-client-2',
+      clientSecret: n === 1 ? 'client-secret-1' : 'client-secret-2',
+    });
+    const lastTokenClient = async () => {
+      const { tokenRequests } = (await (await fetch(`${targetBase()}/oauth/requests`)).json()) as {
+        tokenRequests: { authorization: string }[];
+      };
+      return atob((tokenRequests.at(-1)?.authorization ?? '').replace(/^Basic /, '')).split(':')[0];
+    };
+    const authOf = async () => {
+      const { res, text } = await egressCall('/recreated/echo');
+      expect(res.status, text).toBe(200);
+      return (JSON.parse(text) as Received).headers.authorization;
+    };
+
+    // the target is deleted and created again (version 1 again) with a new client
+    await putTarget(ORG, 'recreated', loopback);
+    await putCredential(ORG, 'recreated', client(1));
+    const old = await authOf();
+    expect(await lastTokenClient()).toBe('egress-client');
+    expect((await egressAdmin('DELETE', `/${ORG}/targets/recreated`)).res.status).toBe(204);
+    await putTarget(ORG, 'recreated', loopback);
+    await putCredential(ORG, 'recreated', client(2));
+    const renewed = await authOf();
+    expect(renewed).not.toBe(old);
+    expect(await lastTokenClient()).toBe('egress-client-2');
+
+    // the credential alone is deleted and set again (version 1 again) with the first client
+    expect((await egressAdmin('DELETE', `/${ORG}/targets/recreated/credential`)).res.status).toBe(204);
+    await putCredential(ORG, 'recreated', client(1));
+    expect(await authOf()).not.toBe(renewed);
+    expect(await lastTokenClient()).toBe('egress-client');
   });
 
   it('refreshes an OAuth2 token that is about to expire', async () => {
@@ -246,6 +296,17 @@ describe('egress: redirects', () => {
     ['a name resolving to a private address', 'http://rebind.example/api/echo'],
     ['userinfo', `http://x@127.0.0.1:${0}/api/echo`],
     ['another scheme', 'file:///etc/passwd'],
+    // the development allowance is for 127.0.0.1 written so: other spellings of it, however the
+    // Location writes its authority, are loopback like any other
+    ['a protocol-relative hex short form', `//0x7f.1:${0}/api/echo`],
+    ['a protocol-relative decimal form', `//2130706433:${0}/api/echo`],
+    ['a protocol-relative octal form', `//0177.0.0.1:${0}/api/echo`],
+    ['a protocol-relative short form', `//127.1:${0}/api/echo`],
+    ['a backslashed protocol-relative form', `\\\\0x7f.1:${0}/api/echo`],
+    ['a mixed-slash protocol-relative form', `/\\0x7f.1:${0}/api/echo`],
+    ['a scheme without slashes', `http:0x7f.1:${0}/api/echo`],
+    ['a scheme with one slash', `http:/0x7f.1:${0}/api/echo`],
+    ['a scheme with backslashes', `http:\\\\0x7f.1:${0}/api/echo`],
   ];
   for (const [what, location] of refused) {
     it(`refuses a redirect to ${what} with 403 redirect-denied or an SSRF reason`, async () => {
@@ -468,7 +529,8 @@ describe('egress: the simpler app credential (X-Egress-Key)', () => {
     expect(key).toMatch(/^egk_[0-9a-f]{16}_/);
     expect(issued.text).not.toContain('sha256');
     const stored = (await env.ROUTES.get(`egress-appkey/${keyId}`)) ?? '';
-    expect(stored).not.toContain(key.split('_')[2] ?? 'missing');
+    // the secret is everything after `egk_{keyId}_` (it may itself hold `_`, so no split)
+    expect(stored).not.toContain(key.slice('egk_0123456789abcdef_'.length));
 
     const path = `/_egress/http/127.0.0.1:${targetPort()}/api/echo`;
     const ok = await call(path, { headers: { 'x-egress-key': key } }, devEnv());

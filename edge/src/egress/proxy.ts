@@ -129,11 +129,14 @@ function tokenFetcher(call: EgressCall, timeoutMs: number) {
 async function send(dest: Destination, method: string, target: StoredTarget, call: EgressCall, retry = true) {
   const headers = new Headers(call.headers);
   const credential = await credentialOf(target, call);
-  const cacheKey = `${call.identity.org}/${target.name}/${target.credential?.info.version ?? 0}`;
+  const tokenKey = {
+    slot: `${call.identity.org}/${target.name}`,
+    credentialId: `${target.credential?.sealed.kid ?? ''}.${target.credential?.sealed.iv ?? ''}`,
+  };
   if (credential !== null) {
     headers.delete(injectedField(credential));
     try {
-      await inject(headers, credential, cacheKey, tokenFetcher(call, target.timeoutMs));
+      await inject(headers, credential, tokenKey, tokenFetcher(call, target.timeoutMs));
     } catch (error) {
       if (error instanceof EgressRefusal) throw error;
       const detail = error instanceof TokenError ? error.message : 'token endpoint unreachable';
@@ -158,7 +161,7 @@ async function send(dest: Destination, method: string, target: StoredTarget, cal
   }
   if (res.status === 401 && credential?.type === 'oauth2' && retry) {
     await res.body?.cancel();
-    forgetToken(cacheKey);
+    forgetToken(tokenKey.slot);
     return send(dest, method, target, call, false);
   }
   return res;
@@ -234,7 +237,8 @@ async function follow(
         `The target redirected more than ${firstTarget.maxRedirects} times.`,
       );
     }
-    const next = redirectDestination(res.headers.get('location') ?? '', dest.url);
+    const written = dest.writtenHost === '' ? '' : `${dest.writtenHost}:${dest.port}`;
+    const next = redirectDestination(res.headers.get('location') ?? '', dest.url, written);
     if (res.status === 303 || ((res.status === 301 || res.status === 302) && method === 'POST')) {
       method = method === 'HEAD' ? 'HEAD' : 'GET';
     }

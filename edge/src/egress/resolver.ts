@@ -37,7 +37,13 @@ export function dohResolver(endpoint: string, fetcher: typeof fetch = fetch): Re
     const url = `${endpoint}?name=${encodeURIComponent(name)}&type=${type}`;
     const res = await fetcher(url, { headers: { accept: 'application/dns-json' }, signal: AbortSignal.timeout(3000) });
     if (!res.ok) throw new ResolveError(`resolver answered ${res.status}`);
-    const body = (await res.json()) as DohAnswer;
+    let body: DohAnswer;
+    try {
+      body = (await res.json()) as DohAnswer;
+    } catch {
+      throw new ResolveError('resolver answered no DNS JSON');
+    }
+    if (body === null || typeof body !== 'object') throw new ResolveError('resolver answered no DNS JSON');
     // NXDOMAIN (3) means no address; other failures must not read as "no address, so fine".
     if (body.Status !== 0 && body.Status !== 3) throw new ResolveError(`resolver status ${body.Status}`);
     const wanted = type === 'A' ? 1 : 28;

@@ -1,5 +1,5 @@
-import { beforeAll, describe, expect, it } from 'vitest';
-import { appToken, call, egressEnv, problemOf, putTarget, targetHits, targetPort } from '../../test/egress';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { appToken, call, egressEnv, problemOf, putTarget, targetBase, targetHits, targetPort } from '../../test/egress';
 
 /**
  * SSRF payloads, each refused with 403 while the development loopback allowance is OFF (the
@@ -137,5 +137,18 @@ describe('egress SSRF defences (development loopback allowance off)', () => {
       env,
     );
     expect(problemOf(res, text, 403).reason).toBe('forbidden-address');
+  });
+
+  it('answers 502 resolver-failed, never 500, when the DNS-over-HTTPS resolver is down or answers garbage', async () => {
+    for (const doh of [`http://127.0.0.1:${inject('deadPort')}/dns-query`, `${targetBase()}/api/big?bytes=10`]) {
+      const env = egressEnv({ EGRESS_DNS: 'doh', EGRESS_DOH_URL: doh });
+      const { res, text } = await call(
+        `/_egress/http/dns-broken-${crypto.randomUUID().slice(0, 8)}.example/`,
+        { headers: { PlatformAccessToken: await appToken(ORG, APP) } },
+        env,
+      );
+      const problem = problemOf(res, text, 502);
+      expect(problem.reason, doh).toBe('resolver-failed');
+    }
   });
 });

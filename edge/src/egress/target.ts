@@ -1,6 +1,6 @@
 import { addressRefusal, hostKind, ipv4Refusal, ipv6Refusal, nameRefusal } from './address';
 import { denied, EgressRefusal } from './refusal';
-import { ResolveError, type Resolver } from './resolver';
+import type { Resolver } from './resolver';
 import { defaultPort } from './rules';
 
 /**
@@ -21,12 +21,12 @@ export interface Destination {
   scheme: 'http' | 'https';
   hostname: string;
   port: number;
-  /** The host exactly as written (before WHATWG normalisation), for the development loopback allowance. */
+  /** The host exactly as written (before WHATWG normalisation), for the development loopback allowance; '' when not plainly written. */
   writtenHost: string;
 }
 
 /** Parses a URL given by an app or a redirect into a destination; refuses anything but plain http(s). */
-export function destinationOf(url: URL, writtenAuthority: string): Destination {
+export function destinationOf(url: URL, writtenAuthority: string, unwritten = false): Destination {
   const scheme = url.protocol === 'https:' ? 'https' : url.protocol === 'http:' ? 'http' : null;
   if (scheme === null) throw denied('malformed-target', 'Only http and https targets are allowed.');
   if (url.username !== '' || url.password !== '' || !AUTHORITY.test(writtenAuthority)) {
@@ -37,7 +37,7 @@ export function destinationOf(url: URL, writtenAuthority: string): Destination {
   }
   if (/%2f|%5c/i.test(url.pathname)) throw denied('malformed-target', 'Encoded slashes are not allowed in the path.');
   const port = url.port === '' ? defaultPort(scheme) : Number(url.port);
-  const writtenHost = writtenAuthority.replace(/:\d{1,5}$/, '');
+  const writtenHost = unwritten ? '' : writtenAuthority.replace(/:\d{1,5}$/, '');
   return { url, scheme, hostname: url.hostname, port, writtenHost };
 }
 
@@ -65,17 +65,44 @@ export function firstDestination(requestUrl: URL): Destination {
   return destinationOf(url, authority);
 }
 
-/** The written authority of a redirect's `Location` (resolved against `base`), for `destinationOf`. */
-export function redirectDestination(location: string, base: URL): Destination {
+/** `text` without leading and trailing C0 control characters and spaces (code points up to U+0020). */
+function trimControls(text: string): string {
+  let start = 0;
+  let end = text.length;
+  while (start < end && text.charCodeAt(start) <= 0x20) start++;
+  while (end > start && text.charCodeAt(end - 1) <= 0x20) end--;
+  return text.slice(start, end);
+}
+
+/**
+ * The authority a `Location` writes, as WHATWG URL reads it: leading and trailing controls and
+ * spaces dropped, tabs and newlines removed anywhere. Only the plain forms count as writing one:
+ * `http(s)://{authority}` and protocol-relative `//{authority}` (forward slashes). A path-relative
+ * reference writes none and keeps the base's (`inherit`). Anything else (backslashes for slashes,
+ * a scheme without `//`, one slash) is answered with '' (no written host), so the development
+ * loopback allowance never applies to it: `//0x7f.1:8080/` or `http:\\2130706433/` is loopback
+ * like any other spelling, not `127.0.0.1` by another name.
+ */
+export function writtenAuthorityOf(location: string, inherit: string): string {
+  // As the WHATWG URL parser: C0 controls and spaces trimmed at both ends, tabs and newlines removed inside.
+  const text = trimControls(location).replace(/[\t\n\r]/g, '');
+  const plain = /^(?:https?:)?\/\/([^/\\?#]*)(?:[/?#]|$)/i.exec(text);
+  if (plain !== null) return plain[1] ?? '';
+  const relative = !/^[a-z][a-z0-9+.-]*:/i.test(text) && !/^[/\\][/\\]/.test(text) && !text.startsWith('\\');
+  return relative ? inherit : '';
+}
+
+/** The destination of a redirect's `Location` (resolved against the hop it came from), checked by `destinationOf`. */
+export function redirectDestination(location: string, base: URL, baseWrittenAuthority = base.host): Destination {
   let url: URL;
   try {
     url = new URL(location, base);
   } catch {
     throw denied('redirect-denied', 'The target redirected to an invalid URL.');
   }
-  const written = /^[a-z][a-z0-9+.-]*:\/\/([^/?#]*)/i.exec(location)?.[1] ?? url.host;
+  const written = writtenAuthorityOf(location, baseWrittenAuthority);
   try {
-    return destinationOf(url, written);
+    return destinationOf(url, written === '' ? url.host : written, written === '');
   } catch (error) {
     if (error instanceof EgressRefusal) throw denied('redirect-denied', `Redirect refused: ${error.detail}`);
     throw error;
@@ -91,7 +118,7 @@ export interface DestinationChecks {
 
 /** Whether the development loopback allowance lets this destination through. */
 function devLoopbackAllowed(dest: Destination, checks: DestinationChecks): boolean {
-  return dest.writtenHost === '127.0.0.1' && checks.devLoopbackPorts.has(dest.port);
+  return dest.writtenHost === '127.0.0.1' && dest.hostname === '127.0.0.1' && checks.devLoopbackPorts.has(dest.port);
 }
 
 /** Refuses a destination whose host is, by itself, a forbidden address or name (before the allow-list). */
@@ -117,9 +144,16 @@ export async function checkResolution(dest: Destination, checks: DestinationChec
   try {
     addresses = await checks.resolver.resolve(dest.hostname);
   } catch (error) {
-    if (!(error instanceof ResolveError) && !(error instanceof TypeError) && !(error instanceof DOMException)) {
-      throw error;
-    }
+    // Whatever failed (no connection, a timeout, an answer that is not DNS JSON), there is no answer:
+    // refuse with the documented 502, never read it as "no address" nor let it become a 500.
+    console.warn(
+      JSON.stringify({
+        level: 'warn',
+        msg: 'egress resolver failed',
+        host: dest.hostname,
+        error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+      }),
+    );
     throw new EgressRefusal(502, 'resolver-failed', 'Resolver failed', `Could not resolve ${dest.hostname}.`);
   }
   if (addresses.length === 0) {

@@ -22,7 +22,9 @@ export type ProblemKind =
   | 'subscription-key-invalid'
   | 'subscription-required'
   | 'circuit-open'
-  | 'limiter-unavailable';
+  | 'limiter-unavailable'
+  | 'malformed-request'
+  | 'payload-too-large';
 
 /** A field-level validation error, listed in the `errors` member of a 400 problem. */
 export interface FieldError {

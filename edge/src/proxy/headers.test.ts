@@ -29,6 +29,18 @@ describe('dropFields', () => {
     expect([...h.keys()]).toEqual(['x-end']);
   });
 
+  it('removes each field a malformed Connection names, and never throws on a name Headers refuses', () => {
+    const h = new Headers({
+      Connection: 'x-one x-two;q=1, (x-three), {bad}',
+      'X-One': '1',
+      'X-Two': '2',
+      'X-Three': '3',
+      'X-End': 'kept',
+    });
+    dropFields(h, RESPONSE_DROPPED);
+    expect([...h.keys()]).toEqual(['x-end']);
+  });
+
   it('with setForwarding, leaves no client-sent identity field in a request', () => {
     const h = new Headers({
       forwarded: 'for=1.1.1.1',

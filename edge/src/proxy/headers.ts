@@ -53,13 +53,19 @@ export const REQUEST_DROPPED: ReadonlySet<string> = new Set(
 /** Fields of an upstream response that must be deleted before it goes to the client. */
 export const RESPONSE_DROPPED: ReadonlySet<string> = new Set(HOP_BY_HOP);
 
+/** Every run of field-name characters (RFC 9110 `token`) in a `Connection` value. */
+const CONNECTION_TOKEN = /[!#$%&'*+.^_`|~0-9A-Za-z-]+/g;
+
 /**
  * Removes from `headers` the fields in `dropped` and every field named in `Connection` (RFC 9110
- * section 7.6.1). Deleting a known short list costs less than copying field by field in workerd.
+ * section 7.6.1). A malformed `Connection` (options split by spaces, parameters, stray characters)
+ * still names fields: each token-shaped run in it is removed, so a field the sender may have meant
+ * as hop-by-hop never passes, and a name `Headers` would refuse never throws (was a 500).
+ * Deleting a known short list costs less than copying field by field in workerd.
  */
 export function dropFields(headers: Headers, dropped: ReadonlySet<string>): void {
   const connection = headers.get('connection');
-  if (connection) for (const token of connection.split(',')) if (token.trim() !== '') headers.delete(token.trim());
+  if (connection) for (const [name] of connection.matchAll(CONNECTION_TOKEN)) headers.delete(name);
   for (const name of dropped) headers.delete(name);
 }
 

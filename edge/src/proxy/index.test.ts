@@ -108,6 +108,18 @@ describe('proxy: request headers (RFC 9110)', () => {
     expect(seen(r, 'x-end-to-end')).toEqual(['kept']);
   });
 
+  it('strips every field a malformed Connection names instead of failing with 500', async () => {
+    for (const connection of ['x-private-hop x-other-hop', 'close, x(odd, x-private-hop;q=1, X-Other-Hop']) {
+      const res = await SELF.fetch(`${EDGE}/ttd/app/`, {
+        headers: { connection, 'x-private-hop': 'must not pass', 'x-other-hop': 'must not pass', 'x-end': 'kept' },
+      });
+      const r = await received(res);
+      expect(seen(r, 'x-private-hop'), connection).toEqual([]);
+      expect(seen(r, 'x-other-hop'), connection).toEqual([]);
+      expect(seen(r, 'x-end')).toEqual(['kept']);
+    }
+  });
+
   it('adds Via with the edge pseudonym after any Via the client sent', async () => {
     const plain = await received(await SELF.fetch(`${EDGE}/ttd/app/`));
     expect(seen(plain, 'via')).toEqual(['1.1 altinn-edge']);

@@ -1,8 +1,10 @@
+import type { AppErrorRule } from '../sla/breaker';
+import type { BreakerSettings } from './schema';
 import { RouteStore } from './store';
 
 /** Where a request for `/{org}/{app}` goes, as resolved from the route table. */
 export type Resolution =
-  | { kind: 'upstream'; clusterBase: string }
+  | { kind: 'upstream'; clusterBase: string; appErrors?: AppErrorRule }
   | { kind: 'disabled'; retryAfterSeconds: number }
   | { kind: 'unknown'; reason: 'org' | 'app' };
 
@@ -72,7 +74,19 @@ async function lookup(store: RouteStore, org: string, app: string): Promise<Reso
   if (appRoute === null && orgRoute?.listedAppsOnly) return { kind: 'unknown', reason: 'app' };
   const clusterBase = appRoute?.clusterBase ?? orgRoute?.clusterBase;
   if (clusterBase === undefined) return { kind: 'unknown', reason: 'org' };
-  return { kind: 'upstream', clusterBase };
+  const appErrors = appErrorRule(appRoute?.breaker);
+  return appErrors === undefined ? { kind: 'upstream', clusterBase } : { kind: 'upstream', clusterBase, appErrors };
+}
+
+/** The app-error rule an app route opts in to, with the defaults filled in; undefined when it does not. */
+export function appErrorRule(settings: BreakerSettings | undefined): AppErrorRule | undefined {
+  if (settings?.countAppErrors !== true) return undefined;
+  return {
+    ratio: settings.errorRatio ?? 0.5,
+    minRequests: settings.minRequests ?? 20,
+    minClients: settings.minClients ?? 3,
+    intervalMs: (settings.intervalSeconds ?? 10) * 1000,
+  };
 }
 
 /** The isolate's resolver, shared by the proxy and the admin API (which clears it). */

@@ -45,6 +45,26 @@ export const orgRouteBody = z.strictObject({
   listedAppsOnly: z.boolean().optional(),
 });
 
+/**
+ * How an app's circuit treats the app's own 5xx (`breaker` of an app route). Gateway failures always
+ * count; the app's 5xx count only with `countAppErrors`, as a ratio over an interval with a minimum
+ * volume, and only from at least `minClients` (2 or more) distinct clients: one client never opens it.
+ */
+export const breakerSettings = z.strictObject({
+  countAppErrors: z.boolean(),
+  /** Share of the interval's requests that must fail (default 0.5). */
+  errorRatio: z.number().min(0.05).max(1).optional(),
+  /** Requests the interval needs before the ratio is judged (default 20). */
+  minRequests: z.number().int().min(5).max(1_000_000).optional(),
+  /** Distinct clients the failures must come from (default 3, at least 2). */
+  minClients: z.number().int().min(2).max(1_000).optional(),
+  /** Length of the interval in seconds (default 10, Envoy's outlier-detection interval). */
+  intervalSeconds: z.number().int().min(1).max(300).optional(),
+});
+
+/** An app route's breaker settings. */
+export type BreakerSettings = z.output<typeof breakerSettings>;
+
 /** Body of `PUT /_edge/routes/{org}/{app}`: every field optional, unknown fields refused. */
 export const appRouteBody = z.strictObject({
   /** Pins the app to another cluster than its org's. */
@@ -53,6 +73,8 @@ export const appRouteBody = z.strictObject({
   disabled: z.boolean().optional(),
   /** `Retry-After` seconds sent while disabled (default 300). */
   retryAfterSeconds: z.number().int().min(1).max(86_400).optional(),
+  /** Opt-in: count the app's own 5xx in its circuit (default: only gateway failures). */
+  breaker: breakerSettings.optional(),
 });
 
 /** Where an org's apps are served. */
@@ -70,5 +92,6 @@ export interface AppRoute {
   clusterBase?: string;
   disabled: boolean;
   retryAfterSeconds?: number;
+  breaker?: BreakerSettings;
   updatedAt: string;
 }

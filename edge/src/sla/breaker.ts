@@ -1,8 +1,16 @@
 import { DurableObject } from 'cloudflare:workers';
 
-/** Thresholds of the circuit breaker (defaults follow Envoy's outlier detection). */
+/**
+ * Thresholds of the circuit breaker. Envoy's outlier detection is the model, with its split of
+ * failures (`split_external_local_origin_errors`): gateway failures (the cluster unreachable or
+ * timing out, 502/504 from its ingress) always count, consecutively (`consecutive_gateway_failure`);
+ * an app's own 5xx counts only for an app that opts in, as a failure ratio over a minimum volume per
+ * interval (`failure_percentage_threshold`, `failure_percentage_request_volume`, `interval`).
+ * Unlike Envoy, every rule also needs failures from `minClients` distinct clients, so that no one
+ * client can open a circuit for everyone else.
+ */
 export interface BreakerConfig {
-  /** Consecutive 5xx or timeouts that open the circuit (Envoy: consecutive_5xx = 5). */
+  /** Consecutive gateway failures that open the circuit (Envoy: consecutive_gateway_failure = 5). */
   consecutiveFailures: number;
   /** How long the first opening lasts (Envoy: base_ejection_time = 30 s); each reopening adds as much. */
   baseOpenMs: number;
@@ -10,18 +18,52 @@ export interface BreakerConfig {
   maxOpenMs: number;
   /** How long one half-open probe may take before another is let through. */
   probeTimeoutMs: number;
+  /** Distinct clients the counted failures must come from before the circuit opens (default 3). */
+  minClients?: number;
   /**
    * Distinct sources (apps) the consecutive failures must come from before the circuit opens
    * (default 1). An org cluster's circuit needs 2: one broken app alone has its own circuit and
    * must not take its org's other apps down with it.
    */
   minSources?: number;
+  /** Set when the app opted in to count its own 5xx: the ratio rule (absent: an app's 5xx never counts). */
+  appErrors?: AppErrorRule;
+}
+
+/** When an app's own 5xx open its circuit: a ratio over a minimum volume per interval, from several clients. */
+export interface AppErrorRule {
+  /** Share of the interval's requests that failed, 0 to 1 (Envoy: failure_percentage_threshold 85 %). */
+  ratio: number;
+  /** Requests the interval needs before the ratio is judged (Envoy: failure_percentage_request_volume 50). */
+  minRequests: number;
+  /** Distinct clients the interval's failures must come from. */
+  minClients: number;
+  /** Length of the interval (Envoy: interval = 10 s). */
+  intervalMs: number;
+}
+
+/**
+ * One upstream outcome as the edge saw it: `ok` (an answer that is not a counted failure),
+ * `gateway` (a timeout, an unreachable cluster, 502/504), or `app` (the app's own 5xx).
+ */
+export interface Outcome {
+  kind: 'ok' | 'gateway' | 'app';
+  /** Who caused it: the client (its IP, an IPv6 /64), so one client's failures count once. */
+  client: string;
+  /** The app it came from, for an org cluster's circuit. */
+  source?: string;
+  /** Requests this isolate sent since its last report, this one included (the ratio's volume). */
+  requests?: number;
 }
 
 /** State of one upstream's circuit. */
 export type CircuitState = 'closed' | 'open' | 'half-open';
 
-/** What the breaker answers: the state, and whether this request may go upstream. */
+/**
+ * What the breaker answers: the state, the current run of gateway failures, and whether this request
+ * may go upstream. App errors of the ratio rule are not in `failures`: an isolate need not report the
+ * successes between them (their count rides along with its next report).
+ */
 export interface CircuitView {
   state: CircuitState;
   failures: number;
@@ -32,20 +74,32 @@ export interface CircuitView {
 
 interface Stored {
   state: CircuitState;
+  /** The current run of consecutive gateway failures. */
   failures: number;
   openUntil: number;
   openings: number;
-  /** Distinct sources of the current run of failures (at most `minSources`). */
+  /** Distinct sources of the current run (at most `minSources`). */
   sources?: string[];
+  /** Distinct clients of the current run (at most `minClients`). */
+  clients?: string[];
+  /** The app-error interval: its start, requests, app failures and their distinct clients. */
+  interval?: { start: number; requests: number; failures: number; clients: string[] };
+}
+
+const DEFAULT_MIN_CLIENTS = 3;
+
+/** Adds `value` to a list of distinct values kept up to `cap` long. */
+function addDistinct(list: string[], value: string, cap: number): void {
+  if (list.length < cap && !list.includes(value)) list.push(value);
 }
 
 /**
  * The circuit of one upstream (an app `org/app`, or an org's cluster `cluster:{org}`). Closed:
- * everything passes and consecutive failures
- * are counted. Open (after `consecutiveFailures`): everything is refused until the opening ends.
- * Half-open: one probe at a time goes upstream; a success closes the circuit, a failure opens it
- * again for longer (base x openings, capped). State changes are stored, so an evicted object
- * comes back in the same state.
+ * everything passes and failures are counted by the rules of `BreakerConfig`. Open: everything is
+ * refused until the opening ends. Half-open: one probe at a time goes upstream; a success closes the
+ * circuit, a gateway failure opens it again for longer (base x openings, capped); an app's own 5xx
+ * closes it too (the app answers; the ratio rule judges it afresh, from several clients). State
+ * changes are stored, so an evicted object comes back in the same state.
  */
 export class CircuitBreaker extends DurableObject {
   /** The clock; tests replace it to move time without waiting. */
@@ -82,39 +136,49 @@ export class CircuitBreaker extends DurableObject {
     return { state: s.state, failures: s.failures, allowed: true };
   }
 
-  /** Records an upstream outcome (a 5xx or a timeout is a failure), from `source` (the app, for a cluster). */
-  record(ok: boolean, config: BreakerConfig, source?: string): CircuitView {
+  /** Records an upstream outcome and answers the circuit's state after it. */
+  record(outcome: Outcome, config: BreakerConfig): CircuitView {
     const s = this.stored;
     const now = this.clock();
     const before = s.state;
-    if (ok) {
+    let trips = false;
+    if (outcome.kind === 'gateway') {
+      s.failures += 1;
+      const minSources = config.minSources ?? 1;
+      if (minSources > 1 && outcome.source !== undefined) {
+        s.sources ??= [];
+        addDistinct(s.sources, outcome.source, minSources);
+      }
+      const minClients = config.minClients ?? DEFAULT_MIN_CLIENTS;
+      s.clients ??= [];
+      addDistinct(s.clients, outcome.client, minClients);
+      const spread = (minSources <= 1 || (s.sources?.length ?? 0) >= minSources) && s.clients.length >= minClients;
+      trips = s.state === 'half-open' || (s.state === 'closed' && s.failures >= config.consecutiveFailures && spread);
+    } else {
+      // The cluster answered: the run of gateway failures ends, and a probe that got an answer closes the circuit.
       if (s.state === 'half-open') {
         s.state = 'closed';
-        s.openings = 0;
+        if (outcome.kind === 'ok') s.openings = 0;
         this.probeUntil = 0;
+        delete s.interval;
       }
       if (s.state === 'closed') {
         s.failures = 0;
         delete s.sources;
-      }
-    } else {
-      s.failures += 1;
-      const minSources = config.minSources ?? 1;
-      if (minSources > 1 && source !== undefined) {
-        s.sources ??= [];
-        if (s.sources.length < minSources && !s.sources.includes(source)) s.sources.push(source);
-      }
-      const spread = minSources <= 1 || (s.sources?.length ?? 0) >= minSources;
-      const trips =
-        s.state === 'half-open' || (s.state === 'closed' && s.failures >= config.consecutiveFailures && spread);
-      if (trips) {
-        s.openings += 1;
-        s.state = 'open';
-        s.openUntil = now + Math.min(config.baseOpenMs * s.openings, config.maxOpenMs);
-        this.probeUntil = 0;
+        delete s.clients;
       }
     }
-    if (s.state !== before || !ok) this.save();
+    if (config.appErrors !== undefined && s.state === 'closed' && outcome.kind !== 'gateway') {
+      trips ||= this.countAppOutcome(s, outcome, config.appErrors, now);
+    }
+    if (trips) {
+      s.openings += 1;
+      s.state = 'open';
+      s.openUntil = now + Math.min(config.baseOpenMs * s.openings, config.maxOpenMs);
+      this.probeUntil = 0;
+      delete s.interval;
+    }
+    if (s.state !== before || outcome.kind !== 'ok') this.save();
     if (s.state !== before) {
       console.log(
         JSON.stringify({ level: 'warn', msg: 'circuit changed', from: before, to: s.state, failures: s.failures }),
@@ -123,6 +187,27 @@ export class CircuitBreaker extends DurableObject {
     return s.state === 'open'
       ? this.refused(s.openUntil - now)
       : { state: s.state, failures: s.failures, allowed: true };
+  }
+
+  /** Adds an outcome to the app-error interval; true when the interval's failures open the circuit. */
+  private countAppOutcome(s: Stored, outcome: Outcome, rule: AppErrorRule, now: number): boolean {
+    if (s.interval === undefined || now - s.interval.start >= rule.intervalMs) {
+      if (outcome.kind === 'ok') {
+        delete s.interval;
+        return false;
+      }
+      s.interval = { start: now, requests: 0, failures: 0, clients: [] };
+    }
+    const interval = s.interval;
+    interval.requests += Math.max(outcome.requests ?? 1, 1);
+    if (outcome.kind !== 'app') return false;
+    interval.failures += 1;
+    addDistinct(interval.clients, outcome.client, rule.minClients);
+    return (
+      interval.requests >= rule.minRequests &&
+      interval.failures >= interval.requests * rule.ratio &&
+      interval.clients.length >= rule.minClients
+    );
   }
 
   /** The circuit's state, for tests and the admin API. */

@@ -1,7 +1,9 @@
 import { type Env, intSetting } from '../env';
 import { errorResponse, Problem, type ProblemKind } from '../problem';
 import type { AppTarget } from '../proxy';
-import { checkCircuit, clusterCircuit, reportCircuit } from './circuit';
+import { routeResolver } from '../routing';
+import type { Outcome } from './breaker';
+import { breakerClient, checkCircuit, clusterCircuit, countRequest, reportCircuit } from './circuit';
 import { scalePolicies, setRateLimitHeaders } from './headers';
 import type { Decision } from './limiter';
 import { metricsRecorder, type Rejection } from './metrics';
@@ -29,8 +31,19 @@ const DEFAULT_LIMITER_TIMEOUT_MS = 1_000;
 
 const METRICS_FLUSH_MS = 1_000;
 const UPSTREAM_FAILURES = new Set<ProblemKind>(['upstream-timeout', 'upstream-unreachable']);
-/** Answers that say the cluster (its ingress), not the app, failed: Envoy's gateway failures. */
-const GATEWAY_FAILURES = new Set([502, 503, 504]);
+/**
+ * Answers that say the cluster (its ingress), not the app, failed: Envoy's gateway failures, but for
+ * 503, which an ingress answers for an app that has no ready replica yet (starting, or waking from
+ * zero): that is not a failure and must not hold the app back once it is ready.
+ */
+const GATEWAY_FAILURES = new Set([502, 504]);
+
+/** How the breaker counts an upstream outcome: a gateway failure, the app's own 5xx, or neither. */
+function outcomeKind(status: number): Outcome['kind'] | null {
+  if (GATEWAY_FAILURES.has(status)) return 'gateway';
+  if (status === 503) return null; // not ready: neither a failure nor proof of health
+  return status >= 500 ? 'app' : 'ok';
+}
 
 /** Sends the request upstream (the proxy), with the URL it should use. */
 export type Forward = (request: Request, url: URL) => Promise<Response>;
@@ -237,23 +250,19 @@ export async function enforce(
   }
 
   metricsRecorder.started(org, app);
+  const appCircuit = `${org}/${app}`;
+  countRequest(appCircuit);
   let response: Response;
-  let upstreamFailed: boolean;
-  let clusterFailed: boolean;
+  let kind: Outcome['kind'] | null;
   try {
     response = await forward(request, url);
-    upstreamFailed = response.status >= 500;
-    clusterFailed = GATEWAY_FAILURES.has(response.status);
+    kind = outcomeKind(response.status);
   } catch (err) {
     response = errorResponse(err, url.pathname, requestId);
     response.headers.set('x-request-id', requestId);
-    upstreamFailed = err instanceof Problem && UPSTREAM_FAILURES.has(err.init.kind);
-    clusterFailed = upstreamFailed;
+    kind = err instanceof Problem && UPSTREAM_FAILURES.has(err.init.kind) ? 'gateway' : null;
   }
-  await Promise.all([
-    reportCircuit(env, `${org}/${app}`, !upstreamFailed),
-    reportCircuit(env, clusterCircuit(org), !clusterFailed, app),
-  ]);
+  if (kind !== null) await reportOutcome(env, org, app, { kind, client: breakerClient(request.headers) });
   if (decision !== undefined) setRateLimitHeaders(response.headers, scalePolicies(decision.policies, shards, whole));
 
   const bytesIn = Number(request.headers.get('content-length')) || 0;
@@ -296,6 +305,26 @@ export async function enforce(
     return response;
   }
   return watchBody(response, ctx, Number.isFinite(known) && known >= 0 ? known : undefined, countBytes, release);
+}
+
+/**
+ * Reports an outcome to the app's circuit (its own 5xx only when its route opts in) and to its org
+ * cluster's (gateway failures only; anything else the cluster answered is a success there).
+ */
+async function reportOutcome(env: Env, org: string, app: string, outcome: Outcome): Promise<void> {
+  let appErrors: Parameters<typeof reportCircuit>[3];
+  if (outcome.kind === 'app') {
+    const route = await routeResolver.resolve(env.ROUTES, org, app, intSetting(env.ROUTE_CACHE_TTL_MS, 5_000));
+    if (route.kind === 'upstream') appErrors = route.appErrors;
+  }
+  await Promise.all([
+    reportCircuit(env, `${org}/${app}`, outcome, appErrors),
+    reportCircuit(env, clusterCircuit(org), {
+      kind: outcome.kind === 'gateway' ? 'gateway' : 'ok',
+      client: outcome.client,
+      source: app,
+    }),
+  ]);
 }
 
 /**

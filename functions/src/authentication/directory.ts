@@ -19,6 +19,8 @@ export interface IdentityDirectory {
   userBySsn(ssn: string): Promise<KnownUser | undefined>;
   /** The service owner with this organisation number, or undefined when it is not one. */
   serviceOwnerByNumber(orgNumber: string): Promise<ServiceOwner | undefined>;
+  /** The persons with a user profile, for the test login page (local mode); at most 200. */
+  people?(): Promise<{ ssn: string; name: string; userId: number }[]>;
 }
 
 /** The directory on Register's tables: persons by fødselsnummer with their user profile, and the service owners. */
@@ -33,6 +35,14 @@ export function registerDirectory(db: Database): IdentityDirectory {
         [ssn],
       );
       return row ? { userId: Number(row.user_id), partyId: Number(row.party_id) } : undefined;
+    },
+    async people() {
+      const rows = await db.query<{ ssn: string; name: string; user_id: string }>(
+        `SELECT p.ssn, p.name, u.user_id::text AS user_id
+         FROM parties p JOIN user_profiles u ON u.party_id = p.party_id
+         WHERE p.ssn IS NOT NULL AND NOT p.is_deleted ORDER BY u.user_id LIMIT 200`,
+      );
+      return rows.map((row) => ({ ssn: row.ssn, name: row.name, userId: Number(row.user_id) }));
     },
     async serviceOwnerByNumber(orgNumber) {
       const owner = await owners.byNumber(orgNumber);

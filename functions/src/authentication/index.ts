@@ -18,7 +18,9 @@ import {
 import { Problem } from '../platform/errors/index.js';
 import type { PlatformAuth } from '../platform/index.js';
 import type { Logger } from '../platform/logging/index.js';
+import { addAppTokenKeyRoutes } from './app-token-keys.js';
 import type { IdentityDirectory } from './directory.js';
+import { addLoginRoutes } from './login.js';
 import { PROVIDERS, type ProviderName, type TestIdentityProvider, type TrustedIssuer } from './providers.js';
 
 /** Public path prefix of the Authentication API, as Altinn's. */
@@ -35,6 +37,13 @@ export interface AuthenticationApiOptions {
   providers: Partial<Record<ProviderName, TrustedIssuer>>;
   /** The built-in test identity provider: its endpoints exist only when given (local mode). */
   testIdp?: TestIdentityProvider;
+  /** The operator's token (PROVISIONER_ADMIN_TOKEN): it may manage every org's app-token keys. */
+  operatorToken?: string | undefined;
+  /**
+   * Where the login redirect may send a browser back to: the platform's public URL (relative `goto`s resolve
+   * against it) and further hosts (`host` or `host:port`, e.g. the apps' public host).
+   */
+  login?: { platformUrl: string; redirectHosts: readonly string[] };
 }
 
 const EXTERNAL_CLOCK_TOLERANCE_SECONDS = 30;
@@ -116,11 +125,12 @@ const rotate = createRoute({
 /** The scope that may rotate the platform's signing key. */
 export const KEYS_ADMIN_SCOPE = 'altinn:platform/keys.admin';
 
-/** ID-porten's `acr` as an Altinn authentication level. */
+/** ID-porten's `acr` as an Altinn authentication level: the current names, or the older `Level0`-`Level4`. */
 function levelOf(acr: unknown): number | undefined {
-  if (acr === 'idporten-loa-substantial' || acr === 'Level3') return 3;
-  if (acr === 'idporten-loa-high' || acr === 'Level4') return 4;
-  return undefined;
+  if (acr === 'idporten-loa-substantial') return 3;
+  if (acr === 'idporten-loa-high') return 4;
+  const old = typeof acr === 'string' ? /^Level([0-4])$/.exec(acr) : null;
+  return old ? Number(old[1]) : undefined;
 }
 
 /** Verifies an external token against its trusted issuer: RS256, signature, `iss`, `aud`, `exp` and `nbf`. */
@@ -197,7 +207,7 @@ export function createAuthenticationApi(options: AuthenticationApiOptions): Plat
       const level = levelOf(claims.acr);
       if (!ssn || level === undefined) {
         throw unauthorized(
-          'An ID-porten token needs pid and an acr of substantial or high.',
+          'An ID-porten token needs pid and an acr of substantial or high (or Level0-Level4).',
           'Bearer error="invalid_token"',
         );
       }
@@ -245,6 +255,15 @@ export function createAuthenticationApi(options: AuthenticationApiOptions): Plat
     return c.json({ kid }, 200);
   });
 
+  addAppTokenKeyRoutes(api, { keys: auth.appKeys, verifier: auth.verifier, operatorToken: options.operatorToken });
+  addLoginRoutes(api, {
+    issuer: auth.issuer,
+    verifier: auth.verifier,
+    directory,
+    testLogin: options.testIdp !== undefined,
+    platformUrl: options.login?.platformUrl ?? new URL(options.issuer).origin,
+    redirectHosts: options.login?.redirectHosts ?? [],
+  });
   if (options.testIdp) addTestIdpRoutes(api, options.testIdp);
   return api;
 }
@@ -260,7 +279,7 @@ const testToken = createRoute({
         .string()
         .regex(/^\d{11}$/)
         .optional(),
-      level: z.enum(['3', '4']).optional(),
+      level: z.enum(['0', '1', '2', '3', '4']).optional(),
       orgNumber: z
         .string()
         .regex(/^\d{9}$/)
@@ -296,7 +315,10 @@ function addTestIdpRoutes(api: PlatformApp, idp: TestIdentityProvider): void {
       });
     }
     const external = query.ssn
-      ? await idp.idporten({ ssn: query.ssn, level: query.level === '4' ? 4 : 3 })
+      ? await idp.idporten({
+          ssn: query.ssn,
+          level: query.level === undefined ? 3 : (Number(query.level) as 0 | 1 | 2 | 3 | 4),
+        })
       : await idp.maskinporten({
           orgNumber: query.orgNumber ?? '',
           scopes: (query.scope ?? '').split(' ').filter(Boolean),

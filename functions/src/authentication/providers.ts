@@ -28,8 +28,11 @@ export function remoteIssuer(issuer: string, audience: string, jwksUri: string):
 /** What the built-in test identity provider signs for a person (an ID-porten login). */
 export interface TestPersonLogin {
   ssn: string;
-  /** 3 (substantial, the default) or 4 (high). */
-  level?: 3 | 4;
+  /**
+   * 3 (substantial, the default) or 4 (high), as ID-porten's `acr`; 0-2 (as the older `Level0`-`Level2`) let local
+   * tests reach the levels Altinn's rules refuse (below 2, below 3), as app-localtest's test users can.
+   */
+  level?: 0 | 1 | 2 | 3 | 4;
 }
 
 /** What it signs for an organisation (a Maskinporten client). */
@@ -49,6 +52,13 @@ export interface TestIdentityProvider {
   jwks(): Promise<{ keys: JWK[] }>;
   idporten(login: TestPersonLogin, lifetimeSeconds?: number): Promise<string>;
   maskinporten(login: TestOrgLogin, lifetimeSeconds?: number): Promise<string>;
+}
+
+/** The `acr` of a login at `level`. */
+function acrOf(level: number): string {
+  if (level === 4) return 'idporten-loa-high';
+  if (level === 3) return 'idporten-loa-substantial';
+  return `Level${level}`;
 }
 
 /** `iss` of the test provider's tokens; `aud` is the platform's issuer, as a real client's audience would be. */
@@ -95,7 +105,7 @@ export function createTestIdentityProvider(audience: string): TestIdentityProvid
         {
           sub: login.ssn,
           pid: login.ssn,
-          acr: login.level === 4 ? 'idporten-loa-high' : 'idporten-loa-substantial',
+          acr: acrOf(login.level ?? 3),
           amr: ['TestID'],
         },
         lifetimeSeconds,

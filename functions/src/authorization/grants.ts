@@ -1,6 +1,7 @@
 import type { Database } from '../platform/db/index.js';
 import type { PartyAccess } from '../storage/access.js';
 import { authorizationRepository, type Grant } from './repository.js';
+import type { DecisionRequest } from './xacml.js';
 
 /** The role every person holds for their own party. */
 export const PRIVATE_ROLE = 'PRIV';
@@ -79,6 +80,12 @@ export interface ReporteeOptions {
   now: () => Date;
 }
 
+/** What DataServices' party access needs: the reportee logic's, and the PDP judging against the app's policy. */
+export interface PartyAccessOptions extends ReporteeOptions {
+  /** Decides one request against the app's policy; without it, any role for the party lets the user act. */
+  decide?: (request: DecisionRequest) => Promise<{ decision: string }>;
+}
+
 /** The reportee logic: which parties a user may represent, from role assignments and active delegations. */
 export function createReportees(options: ReporteeOptions) {
   const repository = authorizationRepository(options.db);
@@ -122,16 +129,31 @@ export type Reportees = ReturnType<typeof createReportees>;
 
 /**
  * A `PartyAccess` (DataServices' "whom may a user act for") backed by roles and delegations: a user acts for their
- * own party and every party they hold a role for; delegated app rights reach only that app, for the actions named;
- * rights delegated on one instance reach only that instance (given as `instanceGuid`), for the actions named, while
- * its process is at the task they were given for.
+ * own party and every party they hold a role for; delegated app rights reach only that app, for the actions named.
+ * For an action on one app's instances of another party, the app's policy decides (as Altinn Storage asks its PEP):
+ * a role the policy does not name for that action and task is refused, whatever the user holds. Only an app with
+ * no policy rule for the action (NotApplicable) falls back to the holdings alone. Rights delegated on one instance
+ * (given as `instanceGuid`) reach only that instance, for the actions named, while its process is at their task.
  */
-export function createPartyAccess(options: ReporteeOptions): PartyAccess {
+export function createPartyAccess(options: PartyAccessOptions): PartyAccess {
   const reportees = createReportees(options);
   const repository = authorizationRepository(options.db);
   return {
     async mayRepresent(user, partyId, scope, instanceGuid) {
       if (user.partyId === partyId) return true;
+      if (scope?.org && scope.app && options.decide) {
+        const { decision } = await options.decide({
+          subject: { kind: 'user', userId: user.userId, ownPartyId: user.partyId },
+          action: scope.action,
+          org: scope.org,
+          app: scope.app,
+          partyId,
+          task: scope.task,
+          ...(instanceGuid === undefined ? {} : { instanceId: `${partyId}/${instanceGuid}` }),
+        });
+        if (decision === 'Permit') return true;
+        if (decision === 'Deny') return false;
+      }
       const holdings = await reportees.holdings(user.userId, partyId, user.partyId, instanceGuid);
       if (holdings.roles.size > 0) return true;
       const appWide = scope

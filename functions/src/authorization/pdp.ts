@@ -166,6 +166,9 @@ export function createDecisionPoint(options: DecisionPointOptions) {
     /** Answers a bound request: one result per individual request, in order; never throws. */
     decideRequest,
 
+    /** Answers one individual request (DataServices' access checks), from the decision cache when it holds. */
+    decideOne,
+
     /**
      * Answers a XACML JSON body given as a value (tests and the benchmark): bound as `POST decision` binds it, and
      * answered in its spelling; a body that does not bind is one Indeterminate syntax-error result.

@@ -1,5 +1,8 @@
 import path from 'node:path';
 import {
+  type AppDirectory,
+  type AppTokenKeyStore,
+  createAppTokenKeyStore,
   createSigningKeyStore,
   createTokenIssuer,
   createTokenVerifier,
@@ -35,6 +38,13 @@ export interface PlatformAuth {
   keys: SigningKeyStore;
   issuer: TokenIssuer;
   verifier: TokenVerifier;
+  /** The keys orgs registered for the PlatformAccessTokens their apps sign themselves. */
+  appKeys: AppTokenKeyStore;
+  /**
+   * Sets the lookup of an org's own apps that app-signed PlatformAccessTokens are checked against (the host wires
+   * Storage's application metadata here); without one, a token's org is the check.
+   */
+  useAppDirectory(directory: AppDirectory | undefined): void;
 }
 
 /** Token services on `db`'s signing keys with `iss` = `issuer`; the clock is for tests. */
@@ -45,8 +55,18 @@ export function createPlatformAuth(db: Database, issuer: string, now?: () => Dat
     retainRetiredMs: (TOKEN_LIFETIME_SECONDS + 60) * 1000,
     ...(now ? { now } : {}),
   });
-  const options = { keys, issuer, ...(now ? { now } : {}) };
-  return { keys, issuer: createTokenIssuer(options), verifier: createTokenVerifier(options) };
+  const appKeys = createAppTokenKeyStore({ db, ...(now ? { now } : {}) });
+  let apps: AppDirectory | undefined;
+  const options = { keys, issuer, appKeys, appDirectory: () => apps, ...(now ? { now } : {}) };
+  return {
+    keys,
+    issuer: createTokenIssuer(options),
+    verifier: createTokenVerifier(options),
+    appKeys,
+    useAppDirectory(directory) {
+      apps = directory;
+    },
+  };
 }
 
 /** Services to use instead of opening them from config (tests, or a launcher that shares them). */

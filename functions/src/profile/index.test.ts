@@ -38,7 +38,7 @@ describe('reading profiles', () => {
       partyId: SOPHIE.partyId,
       userType: 1,
       party: { partyId: SOPHIE.partyId, ssn: SOPHIE.ssn, person: { lastName: 'Salt' } },
-      profileSettingPreference: { language: 'nb', preSelectedPartyId: null, doNotPromptForParty: false },
+      profileSettingPreference: { language: 'nb', preSelectedPartyId: 0, doNotPromptForParty: false },
     });
   });
 
@@ -111,7 +111,7 @@ describe('PUT users/current/profilesettingpreference', () => {
       doNotPromptForParty: true,
     });
     const cleared = await profileOf(await put(ola, { preSelectedPartyId: null, language: 'en' }));
-    expect(cleared.profileSettingPreference).toMatchObject({ language: 'en', preSelectedPartyId: null });
+    expect(cleared.profileSettingPreference).toMatchObject({ language: 'en', preSelectedPartyId: 0 });
     // Sophie's settings are her own.
     const other = await profileOf(await h.profile('GET', 'users/current', sophie));
     expect(other.profileSettingPreference.language).toBe('nb');

@@ -52,7 +52,8 @@ export function profileRepository(db: Queryable): ProfileRepository {
       userType: row.user_type,
       profileSettingPreference: {
         language: row.language,
-        preSelectedPartyId: row.preselected_party_id === null ? null : Number(row.preselected_party_id),
+        // Altinn's ProfileSettingPreference.PreSelectedPartyId is an int: 0 means none (null breaks app-lib).
+        preSelectedPartyId: row.preselected_party_id === null ? 0 : Number(row.preselected_party_id),
         doNotPromptForParty: row.do_not_prompt_for_party,
       },
     };
@@ -75,7 +76,7 @@ export function profileRepository(db: Queryable): ProfileRepository {
           update.language !== undefined,
           update.language ?? null,
           update.preSelectedPartyId !== undefined,
-          update.preSelectedPartyId ?? null,
+          update.preSelectedPartyId || null,
           update.doNotPromptForParty !== undefined,
           update.doNotPromptForParty ?? null,
         ],

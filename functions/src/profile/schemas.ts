@@ -9,7 +9,10 @@ export const LANGUAGES = ['nb', 'nn', 'en'] as const;
 export const ProfileSettingPreference = z
   .object({
     language: z.enum(LANGUAGES),
-    preSelectedPartyId: z.number().int().nullable(),
+    preSelectedPartyId: z
+      .number()
+      .int()
+      .openapi({ description: "The preselected party's id; 0 when none (an int, as Altinn's model)" }),
     doNotPromptForParty: z.boolean(),
   })
   .openapi('ProfileSettingPreference');
@@ -38,7 +41,14 @@ export type UserProfile = z.infer<typeof UserProfile>;
 export const ProfileSettingUpdate = z
   .strictObject({
     language: z.enum(LANGUAGES, { error: `must be one of ${LANGUAGES.join(', ')}` }).optional(),
-    preSelectedPartyId: z.number().int().positive().max(Number.MAX_SAFE_INTEGER).nullable().optional(),
+    preSelectedPartyId: z
+      .number()
+      .int()
+      .min(0)
+      .max(Number.MAX_SAFE_INTEGER)
+      .nullable()
+      .optional()
+      .openapi({ description: 'A party the user may represent; 0 or null clears it' }),
     doNotPromptForParty: z.boolean().optional(),
   })
   .openapi('ProfileSettingUpdate');

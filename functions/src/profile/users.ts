@@ -95,7 +95,7 @@ export function addUserRoutes(api: PlatformApp, options: { db: Database }): void
     const user = requireUser(principalOf(c));
     const update = c.req.valid('json');
     const partyId = update.preSelectedPartyId;
-    if (partyId !== undefined && partyId !== null) {
+    if (partyId !== undefined && partyId !== null && partyId !== 0) {
       const invalid = (detail: string) =>
         new Problem(400, {
           kind: 'validation',

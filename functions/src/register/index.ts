@@ -3,7 +3,7 @@ import { authenticate, type TokenVerifier } from '../platform/auth/index.js';
 import type { Database } from '../platform/db/index.js';
 import type { Logger } from '../platform/logging/index.js';
 import { DEFAULT_PERSON_LOOKUP_LOCKOUT, type LockoutPolicy } from './lockout.js';
-import { addPartyRoutes } from './parties.js';
+import { addPartyRoutes, type Representation } from './parties.js';
 import { addPersonRoutes } from './persons.js';
 import { addTestDataRoutes } from './testdata.js';
 
@@ -22,12 +22,14 @@ export interface RegisterApiOptions {
   personLookupLockout?: LockoutPolicy;
   /** The clock of the lockout window; the system clock by default. */
   now?: () => Date;
+  /** Whether a user may represent a party (roles, delegations); by default a user reads their own party only. */
+  represents?: Representation;
 }
 
 /**
  * The Register, compatible with Altinn Register v1: parties (person, organisation, self-identified, sub-unit,
  * bankruptcy estate) with their sub-units, organisations, and the person lookup guarded by a lockout.
- * Org callers look any party up; a user reads their own party only; `persons` and `organizations` are open to
+ * Org callers look any party up; a user reads their own party and those they represent; `persons` and `organizations` are open to
  * any authenticated caller.
  */
 export function createRegisterApi(options: RegisterApiOptions): PlatformApp {
@@ -44,7 +46,7 @@ export function createRegisterApi(options: RegisterApiOptions): PlatformApp {
       openPaths: [`${REGISTER_PREFIX}/openapi.json`, `${REGISTER_PREFIX}/testdata`],
     }),
   );
-  addPartyRoutes(api, { db: options.db });
+  addPartyRoutes(api, { db: options.db, ...(options.represents ? { represents: options.represents } : {}) });
   addPersonRoutes(api, {
     db: options.db,
     lockout: options.personLookupLockout ?? DEFAULT_PERSON_LOOKUP_LOCKOUT,

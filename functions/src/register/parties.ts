@@ -1,6 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
+import { aspNetBoolean } from '../platform/api/aspnet.js';
 import type { PlatformApp } from '../platform/api/index.js';
-import { forbidden, type Principal, principalOf } from '../platform/auth/index.js';
+import { forbidden, type Principal, principalOf, type UserPrincipal } from '../platform/auth/index.js';
 import type { Database } from '../platform/db/index.js';
 import { Problem } from '../platform/errors/index.js';
 import { jsonContent, problemContent } from '../platform/errors/openapi.js';
@@ -31,7 +32,8 @@ const read = createRoute({
 const lookup = createRoute({
   method: 'post',
   path: '/parties/lookup',
-  summary: 'Find a party by fødselsnummer (`ssn`) or organisasjonsnummer (`orgNo`)',
+  summary:
+    "Find a party by fødselsnummer (`ssn`) or organisasjonsnummer (`orgNo`); a user's call through their app (its PlatformAccessToken) finds any party, as Altinn's",
   request: { body: { required: true, content: jsonContent(PartyLookup) } },
   responses: read.responses,
 });
@@ -39,13 +41,18 @@ const lookup = createRoute({
 const list = createRoute({
   method: 'post',
   path: '/parties/partylist',
-  summary: 'Read several parties by id; unknown ids are left out',
-  request: { body: { required: true, content: jsonContent(PartyIds) } },
+  summary:
+    'Read several parties by id; unknown ids are left out, none found is a 404 (as Altinn); sub-units with `fetchSubUnits=true`',
+  request: {
+    query: z.object({ fetchSubUnits: aspNetBoolean.optional() }),
+    body: { required: true, content: jsonContent(PartyIds) },
+  },
   responses: {
     200: { description: 'The parties found, in the order asked', content: jsonContent(z.array(Party)) },
     400: invalid,
     401: refused,
     403: refused,
+    404: missing,
   },
 });
 
@@ -62,22 +69,33 @@ const organization = createRoute({
   },
 });
 
-/** End users read their own party only; org callers (service owners) read any. */
-function requireParty(principal: Principal, partyId: number): void {
-  if (principal.kind === 'user' && principal.partyId !== partyId) {
-    throw forbidden(`User ${principal.userId} may read their own party (${principal.partyId}) only.`);
+/**
+ * Whether the user may represent `partyId` (a role such as DAGL, or a delegation), as Authorization decides; the
+ * user's own party is always theirs.
+ */
+export type Representation = (user: UserPrincipal, partyId: number) => Promise<boolean>;
+
+/** Only the user's own party: the representation when none is wired. */
+export const ownPartyOnly: Representation = async (user, partyId) => user.partyId === partyId;
+
+/** End users read their own party and the parties they may represent; org callers (service owners) read any. */
+async function requireParty(principal: Principal, partyId: number, represents: Representation): Promise<void> {
+  if (principal.kind !== 'user' || principal.partyId === partyId) return;
+  if (!(await represents(principal, partyId))) {
+    throw forbidden(`User ${principal.userId} may read their own party and parties they represent only.`);
   }
 }
 
 const partyNotFound = (what: string) => new Problem(404, { kind: 'not-found', detail: `No party ${what}.` });
 
 /** Adds `parties/{partyId}`, `parties/lookup`, `parties/partylist` and `organizations/{orgNr}` to the Register. */
-export function addPartyRoutes(api: PlatformApp, options: { db: Database }): void {
+export function addPartyRoutes(api: PlatformApp, options: { db: Database; represents?: Representation }): void {
   const parties = partyRepository(options.db);
+  const represents = options.represents ?? ownPartyOnly;
 
   api.openapi(read, async (c) => {
     const { partyId } = c.req.valid('param');
-    requireParty(principalOf(c), partyId);
+    await requireParty(principalOf(c), partyId, represents);
     const party = await parties.byId(partyId);
     if (!party) throw partyNotFound(`with id ${partyId}`);
     return c.json(party, 200);
@@ -86,20 +104,27 @@ export function addPartyRoutes(api: PlatformApp, options: { db: Database }): voi
   api.openapi(lookup, async (c) => {
     const { ssn, orgNo } = c.req.valid('json');
     const principal = principalOf(c);
-    const party = ssn !== undefined ? await parties.bySsn(ssn) : await parties.byOrgNumber(orgNo ?? '');
-    // A user learns nothing about parties not their own, not even whether they exist.
-    if (principal.kind === 'user' && party?.partyId !== principal.partyId) {
-      throw forbidden(`User ${principal.userId} may look up their own party only.`);
+    const party = ssn != null ? await parties.bySsn(ssn) : await parties.byOrgNumber(orgNo ?? '');
+    // A user learns nothing about parties they may not represent, not even whether they exist; their app (a verified
+    // PlatformAccessToken) looks any party up, as Altinn's Register serves app-lib's LookupParty.
+    if (principal.kind === 'user' && !c.get('appIdentity') && party?.partyId !== principal.partyId) {
+      if (!party || !(await represents(principal, party.partyId))) {
+        throw forbidden(`User ${principal.userId} may look up their own party and parties they represent only.`);
+      }
     }
-    if (!party) throw partyNotFound(ssn !== undefined ? 'with that ssn' : `with orgNo ${orgNo}`);
+    if (!party) throw partyNotFound(ssn != null ? 'with that ssn' : `with orgNo ${orgNo}`);
     return c.json(party, 200);
   });
 
   api.openapi(list, async (c) => {
     const ids = c.req.valid('json');
+    const { fetchSubUnits = false } = c.req.valid('query');
     const principal = principalOf(c);
-    for (const id of ids) requireParty(principal, id);
-    return c.json(await parties.byIds(ids), 200);
+    // app-lib's RegisterClient.GetPartyListUnchecked: the app (its PlatformAccessToken) reads any party for its user.
+    if (!c.get('appIdentity')) for (const id of new Set(ids)) await requireParty(principal, id, represents);
+    const found = await parties.byIds(ids);
+    if (found.length === 0) throw partyNotFound('with any of those ids');
+    return c.json(fetchSubUnits ? found : found.map((party) => ({ ...party, childParties: null })), 200);
   });
 
   api.openapi(organization, async (c) => {

@@ -20,7 +20,7 @@ const problem = (description: string) => ({ description, content: problemContent
 const lookup = createRoute({
   method: 'get',
   path: '/persons',
-  summary: `Find a person by ${SSN_HEADER} and ${LAST_NAME_HEADER} (both must match); failed tries are counted per caller`,
+  summary: `Find a person by ${SSN_HEADER} and ${LAST_NAME_HEADER} (Base64 of the UTF-8 name, as app-lib sends it; both must match); failed tries are counted per caller`,
   responses: {
     200: { description: 'The person', content: jsonContent(Person) },
     400: problem('A header is missing, or the fødselsnummer is malformed or fails its mod-11 check'),
@@ -42,6 +42,25 @@ function invalidHeader(header: string, detail: string): Problem {
 
 /** Last names compare without case and surrounding or repeated spaces. */
 const normalised = (name: string) => name.trim().replace(/\s+/g, ' ').toLocaleLowerCase('nb');
+
+/**
+ * The last names a header value may mean: app-lib's PersonClient sends the name Base64-encoded (UTF-8), as Altinn
+ * Register reads it (HTTP headers carry no `æøå`); a value that is not Base64 of UTF-8 text is taken as it is.
+ */
+export function lastNamesOf(header: string): string[] {
+  const names = [header];
+  const value = header.trim();
+  if (/^[A-Za-z0-9+/]+={0,2}$/.test(value) && value.length % 4 === 0) {
+    try {
+      const decoded = new TextDecoder('utf-8', { fatal: true }).decode(Buffer.from(value, 'base64'));
+      // Control characters mean binary, not a name.
+      if (decoded.trim() !== '' && !/\p{Cc}/u.test(decoded)) names.unshift(decoded);
+    } catch {
+      // Not UTF-8: the header is the name itself.
+    }
+  }
+  return names;
+}
 
 /** What the persons route needs. */
 export interface PersonRoutesOptions {
@@ -66,7 +85,8 @@ export function addPersonRoutes(api: PlatformApp, options: PersonRoutesOptions):
       async (tx) => {
         const party = await partyRepository(tx).bySsn(ssn);
         const found = party?.person;
-        return found && normalised(found.lastName) === normalised(lastName) ? found : undefined;
+        const wanted = lastNamesOf(lastName).map(normalised);
+        return found && wanted.includes(normalised(found.lastName)) ? found : undefined;
       },
     );
     if (!person) {

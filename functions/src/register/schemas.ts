@@ -118,13 +118,16 @@ export const PartyIdParams = z.strictObject({
   partyId: z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER).openapi({ type: 'integer' }),
 });
 
-/** Body of `parties/lookup`: exactly one of `ssn` and `orgNo`. */
+/**
+ * Body of `parties/lookup`: exactly one of `ssn` and `orgNo`. App-lib serializes Altinn's PartyLookup with both
+ * members, the unused one `null` (`{"ssn":null,"orgNo":"310500003"}`), so null counts as absent.
+ */
 export const PartyLookup = z
   .strictObject({
-    ssn: checkedString(personNumberError).optional(),
-    orgNo: checkedString(organisationNumberError).optional(),
+    ssn: checkedString(personNumberError).nullable().optional(),
+    orgNo: checkedString(organisationNumberError).nullable().optional(),
   })
-  .refine((body) => (body.ssn === undefined) !== (body.orgNo === undefined), {
+  .refine((body) => (body.ssn == null) !== (body.orgNo == null), {
     message: 'give exactly one of ssn and orgNo',
   })
   .openapi('PartyLookup');

@@ -66,18 +66,20 @@ describe('end users', () => {
     expect(await storage.storedInstances()).toHaveLength(1);
   });
 
-  it('may not create without the app, through another app, or for another party; nothing is stored', async () => {
+  it('create with their own token alone (as app-lib does), not through another app or for another party', async () => {
+    const alone = await storage.call('POST', 'instances?appId=ttd/forms', template(ALICE.partyId), await asAlice());
+    expect(alone.status).toBe(201);
     const cases: [Record<string, string>, number][] = [
-      [await asAlice(), ALICE.partyId],
       [await aliceViaApp('ttd', 'other'), ALICE.partyId],
       [await aliceViaApp(), BOB.partyId],
+      [await asAlice(), BOB.partyId],
     ];
     for (const [headers, partyId] of cases) {
       const response = await storage.call('POST', 'instances?appId=ttd/forms', template(partyId), headers);
       expect(response.status).toBe(403);
       expect((await problemOf(response)).type).toBe('urn:altinn-platform:problem:forbidden');
     }
-    expect(await storage.storedInstances()).toHaveLength(1);
+    expect(await storage.storedInstances()).toHaveLength(2);
   });
 
   it('read their own instances, also without the app, and not another party’s', async () => {
@@ -91,7 +93,7 @@ describe('end users', () => {
     expect((await storage.call('GET', unknown, undefined, bob)).status).toBe(403);
   });
 
-  it('query only the parties they may act for, always naming one', async () => {
+  it('query any party but see only instances of parties they may act for (as Altinn), always naming one', async () => {
     const own = await storage.call(
       'GET',
       `instances?instanceOwner.partyId=${ALICE.partyId}`,
@@ -105,7 +107,11 @@ describe('end users', () => {
       undefined,
       await asAlice(),
     );
-    expect(other.status).toBe(403);
+    expect(other.status).toBe(200);
+    expect(await other.json()).toMatchObject({ count: 0, instances: [] });
+    const level1 = await storage.tokens.user(ALICE.userId, ALICE.partyId, 1);
+    const low = await storage.call('GET', `instances?instanceOwner.partyId=${ALICE.partyId}`, undefined, level1);
+    expect(await low.json()).toMatchObject({ count: 0, instances: [] });
     const noParty = await storage.call('GET', 'instances?org=ttd', undefined, await asAlice());
     expect(noParty.status).toBe(400);
     expect((await problemOf(noParty)).errors?.map((e) => e.field)).toEqual(['query.instanceOwner.partyId']);
@@ -118,7 +124,46 @@ describe('end users', () => {
     expect((await problemOf(response)).detail).toMatch(/authentication level 2/);
   });
 
-  it('change process and data only through their app; read status directly; never complete or substatus', async () => {
+  it('change process and data with their own token, as app-lib writes (Altinn); never complete or substatus', async () => {
+    const process = { started: '2026-01-01T00:00:00Z', currentTask: { elementId: 'Task_1' } };
+    expect((await storage.call('PUT', `instances/${instance.id}/process`, process, await asAlice())).status).toBe(200);
+    const uploaded = await storage.send('POST', `instances/${instance.id}/data?dataType=attachment`, 'hi', {
+      'content-type': 'text/plain',
+      ...(await asAlice()),
+    });
+    expect(uploaded.status).toBe(201);
+    const event = { instanceId: instance.id, eventType: 'Saved' };
+    expect((await storage.call('POST', `instances/${instance.id}/events`, event, await asAlice())).status).toBe(201);
+    const viaOther = await storage.call(
+      'PUT',
+      `instances/${instance.id}/process`,
+      process,
+      await aliceViaApp('ttd', 'other'),
+    );
+    expect(viaOther.status).toBe(403);
+    const completed = await storage.call('POST', `instances/${instance.id}/complete`, undefined, await asAlice());
+    expect(completed.status).toBe(403);
+  });
+
+  it('with STORAGE_REQUIRE_APP_TOKEN: create, change process and data only through their app; read status directly; never complete or substatus', async () => {
+    await storage.close();
+    storage = await openStorageHarness({ requireAppToken: true });
+    await expectStatus(
+      await storage.call('POST', 'applications/ttd/forms', {
+        dataTypes: [{ id: 'attachment', allowedContentTypes: [], maxCount: 0, minCount: 0 }],
+      }),
+      201,
+    );
+    const alone = await storage.call('POST', 'instances?appId=ttd/forms', template(ALICE.partyId), await asAlice());
+    expect(alone.status).toBe(403);
+    const created = await storage.call(
+      'POST',
+      'instances?appId=ttd/forms',
+      template(ALICE.partyId),
+      await aliceViaApp(),
+    );
+    await expectStatus(created, 201);
+    instance = (await created.json()) as Instance;
     const process = { started: '2026-01-01T00:00:00Z', currentTask: { elementId: 'Task_1' } };
     expect((await storage.call('PUT', `instances/${instance.id}/process`, process, await asAlice())).status).toBe(403);
     expect((await storage.call('PUT', `instances/${instance.id}/process`, process, await aliceViaApp())).status).toBe(
@@ -185,13 +230,16 @@ describe('orgs', () => {
     expect(await storage.storedInstances()).toHaveLength(1);
   });
 
-  it('need the service-owner scopes: read to read, write to write', async () => {
+  it('need the service-owner scopes: read to read and record events, write to write', async () => {
     const readOnly = await storage.tokens.org('ttd', [SCOPES.instancesRead]);
     expect((await storage.call('GET', `instances/${instance.id}`, undefined, readOnly)).status).toBe(200);
     expect((await storage.call('GET', 'instances?org=ttd', undefined, readOnly)).status).toBe(200);
     const write = await storage.call('PUT', `instances/${instance.id}/substatus`, { label: 'x' }, readOnly);
     expect(write.status).toBe(403);
     expect((await problemOf(write)).detail).toBe(`This call needs the scope ${SCOPES.instancesWrite}.`);
+    // Events are recorded with read rights, as Altinn's InstanceRead policy on POST events.
+    const event = { instanceId: instance.id, eventType: 'Saved' };
+    expect((await storage.call('POST', `instances/${instance.id}/events`, event, readOnly)).status).toBe(201);
     const none = await storage.tokens.org('ttd', []);
     expect((await storage.call('GET', 'instances?org=ttd', undefined, none)).status).toBe(403);
   });

@@ -41,6 +41,8 @@ export interface AccessScope {
   org?: string;
   app?: string;
   action: 'read' | 'write' | 'instantiate' | 'delete' | 'sign';
+  /** The instance's current process task, which the app's policy rules may name (`urn:altinn:task`). */
+  task?: string;
 }
 
 /** A user acts for their own party only. */
@@ -54,6 +56,24 @@ const ORG_ONLY = new Set(['complete', 'substatus']);
 /** Instance writes an end user makes without an app (from an inbox): read status and deleting the instance. */
 const USER_DIRECT_WRITES = new Set(['', 'readstatus']);
 
+/** Instance writes Altinn authorizes with the `read` action (its InstanceRead policy): events and read status. */
+const WRITES_NEEDING_READ = new Set(['events', 'readstatus']);
+
+/** Settings of the access rules. */
+export interface StorageAccessOptions {
+  /**
+   * Refuse an end user's instance writes that do not come with the app's `PlatformAccessToken` (besides read status
+   * and deletion). Altinn does not: app-lib writes with the end user's token alone, so this is off by default
+   * (STORAGE_REQUIRE_APP_TOKEN).
+   */
+  requireAppToken?: boolean;
+}
+
+/** Which of a query's instances the caller may see: all of them for an org, those of parties and apps a user may read. */
+export type QueryVisibility = <T extends { instanceOwner: { partyId: string }; appId: string }>(
+  instances: T[],
+) => Promise<T[]>;
+
 const isRead = (method: string) => method === 'GET' || method === 'HEAD';
 
 /** The access rules of DataServices. */
@@ -64,8 +84,15 @@ export interface StorageAccess {
   applications(): MiddlewareHandler<PlatformEnv>;
   /** May the caller create an instance of `org/app` owned by `partyId`? Throws 403 when not. */
   checkCreate(c: Context<PlatformEnv>, app: AppIdentity, partyId: number): Promise<void>;
-  /** May the caller query instances of `org` (and `app`) or of `partyId`? Throws 400/403 when not. */
-  checkQuery(c: Context<PlatformEnv>, filter: { org?: string; app?: string; partyId?: number }): Promise<void>;
+  /**
+   * May the caller query instances of `org` (and `app`), or of `partyId` (or the owner named by header)? Throws
+   * 400/403 when an org may not, or a query names no owner; answers which of the found instances the caller may
+   * see. As Altinn's, an end user's query is never refused for the party: instances they may not read are left out.
+   */
+  checkQuery(
+    c: Context<PlatformEnv>,
+    filter: { org?: string; app?: string; partyId?: number; ownerByHeader?: boolean },
+  ): Promise<QueryVisibility>;
 }
 
 function requireUserLevel(user: UserPrincipal): void {
@@ -105,6 +132,7 @@ function requireSameApp(identity: AppIdentity | undefined, org: string, app: str
 
 function requireApp(identity: AppIdentity | undefined, org: string, app: string): void {
   if (!identity) {
+    // Only with STORAGE_REQUIRE_APP_TOKEN: Altinn takes app-lib's writes with the end user's token alone.
     throw forbidden(
       `End users change instances through their app: send the app's PlatformAccessToken for ${org}/${app}.`,
     );
@@ -115,7 +143,12 @@ function requireApp(identity: AppIdentity | undefined, org: string, app: string)
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** The access rules on `db`, with `partyAccess` deciding whom a user may act for. */
-export function createStorageAccess(db: Database, partyAccess: PartyAccess = ownPartyOnly): StorageAccess {
+export function createStorageAccess(
+  db: Database,
+  partyAccess: PartyAccess = ownPartyOnly,
+  options: StorageAccessOptions = {},
+): StorageAccess {
+  const requireAppToken = options.requireAppToken ?? false;
   return {
     instances() {
       return async (c, next) => {
@@ -130,8 +163,8 @@ export function createStorageAccess(db: Database, partyAccess: PartyAccess = own
           await requireParty(partyAccess, principal, partyId, undefined, guid);
           if (write && ORG_ONLY.has(sub)) throw forbidden(`Only the app's owner may call ${sub}.`);
         }
-        const rows = await db.query<{ org: string; app: string }>(
-          'SELECT org, app FROM instances WHERE instance_guid = $1 AND party_id = $2 AND NOT is_hard_deleted',
+        const rows = await db.query<{ org: string; app: string; task: string | null }>(
+          'SELECT org, app, current_task AS task FROM instances WHERE instance_guid = $1 AND party_id = $2 AND NOT is_hard_deleted',
           [guid.toLowerCase(), partyText],
         );
         const owner = rows[0];
@@ -142,20 +175,29 @@ export function createStorageAccess(db: Database, partyAccess: PartyAccess = own
           if (principal.org !== owner.org) {
             throw forbidden(`Org ${principal.org} may not reach instances of ${owner.org}/${owner.app}.`);
           }
-          requireScope(principal, write ? SCOPES.instancesWrite : SCOPES.instancesRead);
+          // Events and read status are authorized as reads (Altinn's InstanceRead policy).
+          const needsWrite = write && !WRITES_NEEDING_READ.has(sub);
+          requireScope(principal, needsWrite ? SCOPES.instancesWrite : SCOPES.instancesRead);
           requireSameApp(identity, owner.org, owner.app);
         } else {
-          // What the user may do with this app's instances: delegated app rights name actions. Signing is its own
-          // action, as Altinn's InstanceSign policy.
-          const action = !write
-            ? 'read'
-            : c.req.method === 'DELETE' && sub === ''
-              ? 'delete'
-              : sub === 'sign'
-                ? 'sign'
-                : 'write';
-          await requireParty(partyAccess, principal, partyId, { org: owner.org, app: owner.app, action }, guid);
-          if (write && !USER_DIRECT_WRITES.has(sub)) requireApp(identity, owner.org, owner.app);
+          // What the user may do with this app's instances: delegated app rights name actions (Altinn's policies).
+          // Signing is its own action, as Altinn's InstanceSign policy.
+          const action =
+            !write || WRITES_NEEDING_READ.has(sub)
+              ? 'read'
+              : c.req.method === 'DELETE' && sub === ''
+                ? 'delete'
+                : sub === 'sign'
+                  ? 'sign'
+                  : 'write';
+          await requireParty(
+            partyAccess,
+            principal,
+            partyId,
+            { org: owner.org, app: owner.app, action, ...(owner.task ? { task: owner.task } : {}) },
+            guid,
+          );
+          if (requireAppToken && write && !USER_DIRECT_WRITES.has(sub)) requireApp(identity, owner.org, owner.app);
           else requireSameApp(identity, owner.org, owner.app);
         }
         return next();
@@ -164,8 +206,9 @@ export function createStorageAccess(db: Database, partyAccess: PartyAccess = own
 
     applications() {
       return async (c, next) => {
-        const principal = principalOf(c);
+        // Altinn serves application metadata to anyone; texts to any caller with a token (the route's authentication).
         if (isRead(c.req.method)) return next();
+        const principal = principalOf(c);
         // The org is in the path, or in `appId` on Altinn's `POST applications?appId={org}/{app}`.
         const org = /\/applications\/([^/]+)/.exec(c.req.path)?.[1] ?? c.req.query('appId')?.split('/')[0] ?? '';
         // A malformed name reaches nothing: the route answers 400 naming it.
@@ -189,32 +232,47 @@ export function createStorageAccess(db: Database, partyAccess: PartyAccess = own
         return;
       }
       await requireParty(partyAccess, principal, partyId, { org: app.org, app: app.app, action: 'instantiate' });
-      requireApp(identity, app.org, app.app);
+      if (requireAppToken) requireApp(identity, app.org, app.app);
+      else requireSameApp(identity, app.org, app.app);
     },
 
     async checkQuery(c, filter) {
       const principal = principalOf(c);
       if (principal.kind === 'org') {
+        requireScope(principal, SCOPES.instancesRead);
         if (filter.org === undefined) {
           throw invalidField('query.org', 'an org queries the instances of its apps: give org or appId');
         }
         if (filter.org !== principal.org) {
           throw forbidden(`Org ${principal.org} may not query instances of ${filter.org}.`);
         }
-        requireScope(principal, SCOPES.instancesRead);
-        return;
+        return async (instances) => instances;
       }
-      if (filter.partyId === undefined) {
+      if (filter.partyId === undefined && !filter.ownerByHeader) {
         throw invalidField(
           'query.instanceOwner.partyId',
-          'an end user queries the instances of one party: give instanceOwner.partyId',
+          'an end user queries the instances of one owner: give instanceOwner.partyId or X-Ai-InstanceOwnerIdentifier',
         );
       }
-      // Rights to one app reach only that app's instances; a query across apps needs a role.
-      await requireParty(partyAccess, principal, filter.partyId, {
-        ...(filter.app && filter.org ? { org: filter.org, app: filter.app } : {}),
-        action: 'read',
-      });
+      // Below the level instances need, nothing is visible (Altinn's decisions carry the level as an obligation).
+      if (principal.authLevel < MIN_USER_AUTH_LEVEL) return async () => [];
+      const decisions = new Map<string, Promise<boolean>>();
+      const mayRead = (partyId: number, appId: string) => {
+        const key = `${partyId} ${appId}`;
+        let decision = decisions.get(key);
+        if (!decision) {
+          const [org = '', app = ''] = appId.split('/');
+          decision = partyAccess.mayRepresent(principal, partyId, { org, app, action: 'read' });
+          decisions.set(key, decision);
+        }
+        return decision;
+      };
+      return async (instances) => {
+        const visible = await Promise.all(
+          instances.map((instance) => mayRead(Number(instance.instanceOwner.partyId), instance.appId)),
+        );
+        return instances.filter((_, index) => visible[index]);
+      };
     },
   };
 }

@@ -1,8 +1,12 @@
 import { createRoute, z } from '@hono/zod-openapi';
+import type { Context } from 'hono';
+import { aspNetBoolean } from '../platform/api/aspnet.js';
 import type { PlatformApp } from '../platform/api/index.js';
+import { principalOf } from '../platform/auth/index.js';
 import type { Database } from '../platform/db/index.js';
-import { Problem } from '../platform/errors/index.js';
 import { jsonContent as json } from '../platform/errors/openapi.js';
+import type { PlatformEnv } from '../platform/request-context/index.js';
+import { callerIdOf } from './access.js';
 import { applicationNotFound, mismatchedField, problemContent } from './problems.js';
 import { storageRepository } from './repository.js';
 import { AppId, Application, ApplicationInput, ApplicationList, AppParams, OrgParams } from './schemas.js';
@@ -19,23 +23,20 @@ export interface ApplicationRoutesOptions {
 const body = { required: true, content: json(ApplicationInput) };
 const invalid = { description: 'Invalid path, query or body; `errors` names each field', content: problemContent };
 const missing = { description: 'No such application', content: problemContent };
+const stored = { description: 'Stored (new or replaced); `Location` names it', content: json(Application) };
 
 const createByQuery = createRoute({
   method: 'post',
   path: '/applications',
-  summary: 'Create an application named by `appId={org}/{app}` (Altinn Storage shape)',
-  request: { query: z.strictObject({ appId: AppId }), body },
-  responses: {
-    201: { description: 'Created; `Location` names it', content: json(Application) },
-    400: invalid,
-    409: { description: 'The application already exists', content: problemContent },
-  },
+  summary: 'Store an application named by `appId={org}/{app}`: created, or replaced when it exists (Altinn Storage)',
+  request: { query: z.object({ appId: AppId }), body },
+  responses: { 201: stored, 400: invalid },
 });
 
 const createByPath = createRoute({
   method: 'post',
   path: '/applications/{org}/{app}',
-  summary: 'Create an application',
+  summary: 'Store an application: created, or replaced when it exists',
   request: { params: AppParams, body },
   responses: createByQuery.responses,
 });
@@ -43,15 +44,22 @@ const createByPath = createRoute({
 const read = createRoute({
   method: 'get',
   path: '/applications/{org}/{app}',
-  summary: "Read an application's metadata",
+  summary: "Read an application's metadata (any caller, as Altinn serves it anonymously)",
   request: { params: AppParams },
   responses: { 200: { description: 'The application', content: json(Application) }, 400: invalid, 404: missing },
+});
+
+const listAll = createRoute({
+  method: 'get',
+  path: '/applications',
+  summary: 'List the applications of every org (any caller)',
+  responses: { 200: { description: 'Every application', content: json(ApplicationList) } },
 });
 
 const list = createRoute({
   method: 'get',
   path: '/applications/{org}',
-  summary: 'List the applications of an org',
+  summary: 'List the applications of an org (any caller)',
   request: { params: OrgParams },
   responses: { 200: { description: "The org's applications", content: json(ApplicationList) }, 400: invalid },
 });
@@ -71,8 +79,9 @@ const update = createRoute({
 const remove = createRoute({
   method: 'delete',
   path: '/applications/{org}/{app}',
-  summary: 'Delete an application and its texts; answers the deleted metadata (as Altinn Storage does)',
-  request: { params: AppParams },
+  summary:
+    'Delete an application: marked with `validTo` (soft), or removed with its texts when `hard=True`; answers its metadata',
+  request: { params: AppParams, query: z.object({ hard: aspNetBoolean.optional() }) },
   responses: {
     200: { description: 'The deleted application', content: json(Application) },
     400: invalid,
@@ -80,7 +89,6 @@ const remove = createRoute({
   },
 });
 
-/** Refuses a body whose `id` or `org` names another app than the path. */
 /**
  * The fields of `input` the server does not set itself: the named ones and any others Altinn's
  * Application has, which are kept as sent.
@@ -90,6 +98,7 @@ function callerFields(input: ApplicationInput) {
   return { ...fields, title: input.title, dataTypes: input.dataTypes, partyTypesAllowed: input.partyTypesAllowed };
 }
 
+/** Refuses a body whose `id` or `org` names another app than the path (as Altinn's PUT does). */
 function checkIdentity(org: string, app: string, input: ApplicationInput): void {
   if (input.id !== undefined && input.id !== `${org}/${app}`) {
     throw mismatchedField('id', `must be ${org}/${app} to match the path`);
@@ -97,39 +106,37 @@ function checkIdentity(org: string, app: string, input: ApplicationInput): void 
   if (input.org !== undefined && input.org !== org) throw mismatchedField('org', `must be ${org} to match the path`);
 }
 
-/** Adds the application metadata routes (create, read, list, update, delete) to the Storage app. */
+/** Adds the application metadata routes (store, read, list, update, delete) to the Storage app. */
 export function addApplicationRoutes(api: PlatformApp, options: ApplicationRoutesOptions): void {
   const { db, prefix, now } = options;
 
-  const create = async (org: string, app: string, input: ApplicationInput): Promise<Application> => {
-    checkIdentity(org, app, input);
+  /** Altinn's POST: `id` and `org` come from the path, whatever the body says; an existing app is replaced. */
+  const store = async (c: Context<PlatformEnv>, org: string, app: string, input: ApplicationInput) => {
     const stamp = now().toISOString();
+    const caller = callerIdOf(principalOf(c));
     const application: Application = {
       ...callerFields(input),
       id: `${org}/${app}`,
       org,
+      validFrom: input.validFrom ?? stamp,
       created: stamp,
-      createdBy: null,
+      createdBy: caller,
       lastChanged: stamp,
-      lastChangedBy: null,
+      lastChangedBy: caller,
     };
-    const inserted = await db.transaction((tx) => storageRepository(tx).insertApplication(application));
-    if (!inserted) {
-      throw new Problem(409, { kind: 'conflict', detail: `Application ${org}/${app} already exists.` });
-    }
-    return application;
+    return storageRepository(db).upsertApplication(application);
   };
   const location = (application: Application) => `${prefix}/applications/${application.id}`;
 
   api.openapi(createByQuery, async (c) => {
     const [org = '', app = ''] = c.req.valid('query').appId.split('/');
-    const application = await create(org, app, c.req.valid('json'));
+    const application = await store(c, org, app, c.req.valid('json'));
     return c.json(application, 201, { Location: location(application) });
   });
 
   api.openapi(createByPath, async (c) => {
     const { org, app } = c.req.valid('param');
-    const application = await create(org, app, c.req.valid('json'));
+    const application = await store(c, org, app, c.req.valid('json'));
     return c.json(application, 201, { Location: location(application) });
   });
 
@@ -140,6 +147,8 @@ export function addApplicationRoutes(api: PlatformApp, options: ApplicationRoute
     return c.json(application, 200);
   });
 
+  api.openapi(listAll, async (c) => c.json({ applications: await storageRepository(db).listApplications() }, 200));
+
   api.openapi(list, async (c) => {
     const { org } = c.req.valid('param');
     return c.json({ applications: await storageRepository(db).listApplications(org) }, 200);
@@ -149,6 +158,7 @@ export function addApplicationRoutes(api: PlatformApp, options: ApplicationRoute
     const { org, app } = c.req.valid('param');
     const input = c.req.valid('json');
     checkIdentity(org, app, input);
+    const caller = callerIdOf(principalOf(c));
     const updated = await db.transaction(async (tx) => {
       const repository = storageRepository(tx);
       const existing = await repository.findApplication(org, app);
@@ -160,7 +170,7 @@ export function addApplicationRoutes(api: PlatformApp, options: ApplicationRoute
         created: existing.created,
         createdBy: existing.createdBy,
         lastChanged: now().toISOString(),
-        lastChangedBy: null,
+        lastChangedBy: caller,
       };
       await repository.updateApplication(application);
       return application;
@@ -170,11 +180,21 @@ export function addApplicationRoutes(api: PlatformApp, options: ApplicationRoute
 
   api.openapi(remove, async (c) => {
     const { org, app } = c.req.valid('param');
+    const hard = c.req.valid('query').hard === true;
+    const caller = callerIdOf(principalOf(c));
     const deleted = await db.transaction(async (tx) => {
       const repository = storageRepository(tx);
       const existing = await repository.findApplication(org, app);
-      if (!existing || !(await repository.deleteApplication(org, app))) throw applicationNotFound(org, app);
-      return existing;
+      if (!existing) throw applicationNotFound(org, app);
+      if (hard) {
+        await repository.deleteApplication(org, app);
+        return existing;
+      }
+      // Soft: the metadata stays readable, marked as no longer valid (Altinn's validTo).
+      const stamp = now().toISOString();
+      const application: Application = { ...existing, validTo: stamp, lastChanged: stamp, lastChangedBy: caller };
+      await repository.updateApplication(application);
+      return application;
     });
     return c.json(deleted, 200);
   });

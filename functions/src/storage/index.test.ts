@@ -27,10 +27,12 @@ describe('storage API', () => {
           `PUT ${base}/applications/{org}/{app}`,
           `DELETE ${base}/applications/{org}/{app}`,
           `GET ${base}/applications/{org}`,
+          `GET ${base}/applications`,
           `POST ${base}/applications/{org}/{app}/texts`,
           `POST ${base}/applications/{org}/{app}/texts/{language}`,
           `GET ${base}/applications/{org}/{app}/texts/{language}`,
           `PUT ${base}/applications/{org}/{app}/texts/{language}`,
+          `DELETE ${base}/applications/{org}/{app}/texts/{language}`,
           `POST ${base}/instances`,
           `GET ${base}/instances`,
           `GET ${base}/instances/{instanceOwnerPartyId}/{instanceGuid}`,
@@ -42,6 +44,7 @@ describe('storage API', () => {
           `POST ${base}/instances/{instanceOwnerPartyId}/{instanceGuid}/complete`,
           `POST ${base}/instances/{instanceOwnerPartyId}/{instanceGuid}/events`,
           `GET ${base}/instances/{instanceOwnerPartyId}/{instanceGuid}/events`,
+          `GET ${base}/instances/{instanceOwnerPartyId}/{instanceGuid}/events/{eventGuid}`,
           `POST ${base}/instances/{instanceOwnerPartyId}/{instanceGuid}/data`,
           `GET ${base}/instances/{instanceOwnerPartyId}/{instanceGuid}/dataelements`,
           `GET ${base}/instances/{instanceOwnerPartyId}/{instanceGuid}/data/{dataGuid}`,
@@ -76,11 +79,15 @@ describe('storage API', () => {
     }
   });
 
-  it('serves its OpenAPI description without a token', async () => {
+  it("serves its OpenAPI description and application metadata without a token (Altinn's anonymous reads), texts only with one", async () => {
     const storage = await openStorageHarness();
     try {
       expect((await storage.call('GET', 'openapi.json', undefined, { authorization: '' })).status).toBe(200);
-      expect((await storage.call('GET', 'applications/ttd', undefined, { authorization: '' })).status).toBe(401);
+      expect((await storage.call('GET', 'applications/ttd', undefined, { authorization: '' })).status).toBe(200);
+      expect((await storage.call('GET', 'applications/ttd/x/texts/nb', undefined, { authorization: '' })).status).toBe(
+        401,
+      );
+      expect((await storage.call('POST', 'applications?appId=ttd/x', {}, { authorization: '' })).status).toBe(401);
     } finally {
       await storage.close();
     }

@@ -1,3 +1,5 @@
+import type { Context } from 'hono';
+import { except } from 'hono/combine';
 import { createApi, type PlatformApp } from '../platform/api/index.js';
 import { authenticate, type TokenVerifier } from '../platform/auth/index.js';
 import type { BlobStore } from '../platform/blob/index.js';
@@ -41,7 +43,17 @@ export interface StorageApiOptions {
   partyAccess?: PartyAccess;
   /** Public base URLs of the platform and the apps for `selfLinks` and `Location`; DEFAULT_PUBLIC_URLS unless given. */
   publicUrls?: PublicUrls;
+  /** Refuse end users' instance writes without the app's PlatformAccessToken (STORAGE_REQUIRE_APP_TOKEN); off by default, as Altinn. */
+  requireAppToken?: boolean;
+  /**
+   * Enforce a data type's allowedContentTypes, maxSize and maxCount on uploads (STORAGE_ENFORCE_DATA_TYPE_LIMITS);
+   * off by default, as Altinn Storage leaves them to the app. For the data element routes.
+   */
+  enforceDataTypeLimits?: boolean;
 }
+
+/** Altinn's anonymous reads ([AllowAnonymous]): the application list, an org's applications and one app's metadata. */
+const ANONYMOUS_READ = new RegExp(`^${STORAGE_PREFIX}/applications(?:/[^/]+(?:/[^/]+)?)?/?$`);
 
 /**
  * DataServices, compatible with Altinn Storage v1: application metadata, texts, instances, instance events,
@@ -59,8 +71,13 @@ export function createStorageApi(options: StorageApiOptions): PlatformApp {
       streamsBody: (method, path) => DATA_UPLOAD_PATH.test(path) && method !== 'DELETE',
     },
   });
-  const access = createStorageAccess(options.db, options.partyAccess);
-  api.use('*', authenticate({ verifier: options.verifier, openPaths: [`${STORAGE_PREFIX}/openapi.json`] }));
+  const access = createStorageAccess(options.db, options.partyAccess, { requireAppToken: options.requireAppToken });
+  const anonymousRead = (c: Context) =>
+    (c.req.method === 'GET' || c.req.method === 'HEAD') && ANONYMOUS_READ.test(c.req.path);
+  api.use(
+    '*',
+    except(anonymousRead, authenticate({ verifier: options.verifier, openPaths: [`${STORAGE_PREFIX}/openapi.json`] })),
+  );
   api.use('/applications/*', access.applications());
   api.use('/instances/:instanceOwnerPartyId/:instanceGuid', access.instances());
   api.use('/instances/:instanceOwnerPartyId/:instanceGuid/*', access.instances());

@@ -19,6 +19,8 @@ export interface InstanceEventRepository {
   insertEvent(instanceGuid: string, event: InstanceEvent): Promise<void>;
   /** The events matching `filter`, oldest first (insertion order breaks ties on `created`). */
   listEvents(filter: InstanceEventFilter): Promise<InstanceEvent[]>;
+  /** One event of the instance `instanceGuid`, or undefined (also when the event belongs to another instance). */
+  findEvent(instanceGuid: string, eventGuid: string): Promise<InstanceEvent | undefined>;
 }
 
 /** Builds the repository on a database or an open transaction. */
@@ -30,6 +32,14 @@ export function instanceEventRepository(db: Queryable): InstanceEventRepository 
          VALUES ($1, $2, $3, $4::jsonb, $5)`,
         [event.id, instanceGuid, event.eventType, JSON.stringify(event), event.created],
       );
+    },
+
+    async findEvent(instanceGuid, eventGuid) {
+      const [row] = await db.query<{ event: InstanceEvent }>(
+        'SELECT event FROM instance_events WHERE event_guid = $1 AND instance_guid = $2',
+        [eventGuid, instanceGuid],
+      );
+      return row?.event;
     },
 
     async listEvents(filter) {

@@ -29,7 +29,7 @@ const createInstance = async (body: object = template): Promise<Instance> => {
   return (await response.json()) as Instance;
 };
 const postEvent = async (instance: Instance, body: object): Promise<InstanceEvent> => {
-  const response = await storage.call('POST', `instances/${instance.id}/events`, body);
+  const response = await storage.call('POST', `instances/${instance.id}/events`, { instanceId: instance.id, ...body });
   expect(response.status).toBe(201);
   return (await response.json()) as InstanceEvent;
 };
@@ -50,15 +50,16 @@ const storedEvents = async () =>
   )[0]?.n;
 
 describe('POST instances/{partyId}/{guid}/events', () => {
-  it('stores an event: 201 with server-set id, instanceId and created, user and processInfo as sent', async () => {
+  it("stores an event: 201 with a server-set id, the caller's created (as Altinn), user and processInfo as sent", async () => {
     const instance = await createInstance();
     const processInfo = { started: '2026-01-01T00:00:00Z', currentTask: { elementId: 'Task_1' } };
     const response = await storage.call('POST', `instances/${instance.id}/events`, {
+      instanceId: instance.id,
       eventType: 'Created',
       user,
       processInfo,
       id: 'ignored',
-      created: '1999-01-01T00:00:00Z',
+      created: '1999-01-01T00:00:00+01:00',
     });
     expect(response.status).toBe(201);
     const event = (await response.json()) as InstanceEvent;
@@ -67,17 +68,36 @@ describe('POST instances/{partyId}/{guid}/events', () => {
       id: event.id,
       instanceId: instance.id,
       eventType: 'Created',
-      created: '2026-01-01T00:00:02.000Z',
+      created: '1998-12-31T23:00:00.000Z',
       user,
       processInfo,
     });
     expect(await listEvents(instance)).toEqual([event]);
   });
 
+  it('stamps created with its clock when the caller sends none', async () => {
+    const instance = await createInstance();
+    expect(await postEvent(instance, { eventType: 'Saved' })).toMatchObject({ created: '2026-01-01T00:00:02.000Z' });
+  });
+
+  it('returns 400 naming instanceId when it is missing (as Altinn) or names another instance, and stores nothing', async () => {
+    const instance = await createInstance();
+    for (const instanceId of [undefined, `510001/${MISSING_GUID}`, `510002/${instance.id.split('/')[1]}`]) {
+      const response = await storage.call('POST', `instances/${instance.id}/events`, {
+        instanceId,
+        eventType: 'Saved',
+      });
+      expect(response.status).toBe(400);
+      expect(await fieldsOf(response)).toEqual(['instanceId']);
+    }
+    expect(await storedEvents()).toBe(0);
+  });
+
   it('defaults user and processInfo to null, and accepts a soft-deleted instance and an upper-case guid', async () => {
     const instance = await createInstance();
     await storage.call('DELETE', `instances/${instance.id}`);
     const response = await storage.call('POST', `instances/${instance.id.toUpperCase()}/events`, {
+      instanceId: instance.id,
       eventType: 'Saved',
     });
     expect(response.status).toBe(201);
@@ -88,7 +108,7 @@ describe('POST instances/{partyId}/{guid}/events', () => {
     const instance = await createInstance();
     await storage.call('DELETE', `instances/${instance.id}?hard=true`);
     for (const id of [`510001/${MISSING_GUID}`, instance.id]) {
-      const response = await storage.call('POST', `instances/${id}/events`, { eventType: 'Saved' });
+      const response = await storage.call('POST', `instances/${id}/events`, { instanceId: id, eventType: 'Saved' });
       expect(response.status).toBe(404);
       expect(((await response.json()) as Problem).type).toBe('urn:altinn-platform:problem:not-found');
     }
@@ -100,6 +120,7 @@ describe('POST instances/{partyId}/{guid}/events', () => {
     ['an empty eventType', { eventType: '' }, 'eventType'],
     ['a non-integer userId', { eventType: 'Saved', user: { userId: 'x' } }, 'user.userId'],
     ['a bad processInfo', { eventType: 'Saved', processInfo: { started: 'yesterday' } }, 'processInfo.started'],
+    ['a created that is not a date-time', { eventType: 'Saved', created: 'yesterday' }, 'created'],
   ])('returns 400 naming the field for %s, and stores nothing', async (_, body, field) => {
     const instance = await createInstance();
     const response = await storage.call('POST', `instances/${instance.id}/events`, body);
@@ -134,6 +155,9 @@ describe('GET instances/{partyId}/{guid}/events', () => {
       saved,
     ]);
     expect(await listEvents(instance, '?eventTypes=Deleted')).toEqual([]);
+    // As .NET's DateTime.Parse reads them: no zone is UTC, a date is its midnight; unknown parameters are ignored.
+    expect(await listEvents(instance, '?from=2026-01-01T00:00:04&to=2026-01-01%2000:00:05.9999999')).toEqual([saved]);
+    expect(await listEvents(instance, '?to=2026-01-01&size=3')).toEqual([]);
   });
 
   it('answers an empty list for an instance without events', async () => {
@@ -152,13 +176,44 @@ describe('GET instances/{partyId}/{guid}/events', () => {
   it.each([
     ['a bad from', '?from=yesterday', 'query.from'],
     ['a bad to', '?to=2026-13-01T00:00:00Z', 'query.to'],
-    ['a date without time', '?from=2026-01-01', 'query.from'],
-    ['an unknown parameter', '?size=3', 'query.size'],
+    ['a date not on the calendar', '?from=2026-02-30', 'query.from'],
   ])('returns 400 naming the parameter for %s', async (_, query, field) => {
     const instance = await createInstance();
     const response = await storage.call('GET', `instances/${instance.id}/events${query}`);
     expect(response.status).toBe(400);
     expect(await fieldsOf(response)).toEqual([field]);
+  });
+});
+
+describe('GET instances/{partyId}/{guid}/events/{eventGuid}', () => {
+  it('answers one event of the instance', async () => {
+    const instance = await createInstance();
+    const event = await postEvent(instance, { eventType: 'Created', user });
+    const response = await storage.call('GET', `instances/${instance.id}/events/${event.id.toUpperCase()}`);
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual(event);
+  });
+
+  it('returns 404 for an unknown event, an event of another instance, or an unknown instance', async () => {
+    const instance = await createInstance();
+    const other = await createInstance();
+    const event = await postEvent(other, { eventType: 'Created' });
+    for (const path of [
+      `instances/${instance.id}/events/${MISSING_GUID}`,
+      `instances/${instance.id}/events/${event.id}`,
+      `instances/510001/${MISSING_GUID}/events/${event.id}`,
+    ]) {
+      const response = await storage.call('GET', path);
+      expect(response.status).toBe(404);
+      expect(((await response.json()) as Problem).type).toBe('urn:altinn-platform:problem:not-found');
+    }
+  });
+
+  it('returns 400 naming a bad event guid', async () => {
+    const instance = await createInstance();
+    const response = await storage.call('GET', `instances/${instance.id}/events/nope`);
+    expect(response.status).toBe(400);
+    expect(await fieldsOf(response)).toEqual(['path.eventGuid']);
   });
 });
 

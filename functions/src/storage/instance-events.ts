@@ -2,19 +2,22 @@ import { randomUUID } from 'node:crypto';
 import { createRoute } from '@hono/zod-openapi';
 import type { PlatformApp } from '../platform/api/index.js';
 import type { Database } from '../platform/db/index.js';
+import { Problem } from '../platform/errors/index.js';
 import { jsonContent as json } from '../platform/errors/openapi.js';
 import { instanceEventRepository } from './instance-event-repository.js';
 import {
   InstanceEvent,
   InstanceEventInput,
   InstanceEventList,
+  InstanceEventParams,
   InstanceEventQuery,
   type ProcessHistoryItem,
   ProcessHistoryList,
+  parseDotNetDateTime,
 } from './instance-event-schemas.js';
 import { instanceRepository } from './instance-repository.js';
 import { InstanceParams, type ProcessState } from './instance-schemas.js';
-import { instanceNotFound, problemContent } from './problems.js';
+import { instanceNotFound, mismatchedField, problemContent } from './problems.js';
 
 /** What the instance event routes need. */
 export interface InstanceEventRoutesOptions {
@@ -32,9 +35,21 @@ const missing = { description: 'No such instance (or it is hard deleted)', conte
 const createEvent = createRoute({
   method: 'post',
   path: '/instances/{instanceOwnerPartyId}/{instanceGuid}/events',
-  summary: 'Record an event of an instance',
+  summary: 'Record an event of an instance; the body names the instance in `instanceId`, as Altinn requires',
   request: { params: InstanceParams, body: { required: true, content: json(InstanceEventInput) } },
   responses: { 201: { description: 'The stored event', content: json(InstanceEvent) }, 400: invalid, 404: missing },
+});
+
+const readEvent = createRoute({
+  method: 'get',
+  path: '/instances/{instanceOwnerPartyId}/{instanceGuid}/events/{eventGuid}',
+  summary: 'Read one event of an instance',
+  request: { params: InstanceEventParams },
+  responses: {
+    200: { description: 'The event', content: json(InstanceEvent) },
+    400: invalid,
+    404: { description: 'No such instance, or no such event of it', content: problemContent },
+  },
 });
 
 const listEvents = createRoute({
@@ -87,7 +102,7 @@ export function processChangeEvents(
   return events;
 }
 
-/** Builds a stored event of the instance `instanceId`. */
+/** Builds a stored event of the instance `instanceId`, created at `stamp` (ISO 8601). */
 export function newInstanceEvent(instanceId: string, input: InstanceEventInput, stamp: string): InstanceEvent {
   const { id: _id, instanceId: _instanceId, created: _created, ...fields } = input;
   return {
@@ -147,27 +162,48 @@ export function addInstanceEventRoutes(api: PlatformApp, options: InstanceEventR
     const { instanceOwnerPartyId, instanceGuid } = c.req.valid('param');
     const input = c.req.valid('json');
     const guid = instanceGuid.toLowerCase();
+    const instanceId = `${instanceOwnerPartyId}/${guid}`;
+    // Altinn refuses an event without instanceId; one naming another instance than the path is refused here too.
+    if (!input.instanceId) throw mismatchedField('instanceId', `required: ${instanceId}`);
+    if (input.instanceId.toLowerCase() !== instanceId) {
+      throw mismatchedField('instanceId', `must be ${instanceId} to match the path`);
+    }
+    // As Altinn's: the caller's `created` (app-lib sends its clock) is kept, in UTC.
+    const stamp = (input.created && parseDotNetDateTime(input.created)) || now().toISOString();
     const event = await db.transaction(async (tx) => {
       if (!(await instanceRepository(tx).lockInstance(instanceOwnerPartyId, guid))) {
         throw instanceNotFound(instanceOwnerPartyId, instanceGuid);
       }
-      const stored = newInstanceEvent(`${instanceOwnerPartyId}/${guid}`, input, now().toISOString());
+      const stored = newInstanceEvent(instanceId, input, stamp);
       await instanceEventRepository(tx).insertEvent(guid, stored);
       return stored;
     });
     return c.json(event, 201);
   });
 
+  api.openapi(readEvent, async (c) => {
+    const { instanceOwnerPartyId, instanceGuid, eventGuid } = c.req.valid('param');
+    const guid = await existingGuid(instanceOwnerPartyId, instanceGuid);
+    const event = await instanceEventRepository(db).findEvent(guid, eventGuid.toLowerCase());
+    if (!event) {
+      throw new Problem(404, {
+        kind: 'not-found',
+        detail: `Instance ${instanceOwnerPartyId}/${instanceGuid} has no event ${eventGuid}.`,
+      });
+    }
+    return c.json(event, 200);
+  });
+
   api.openapi(listEvents, async (c) => {
     const { instanceOwnerPartyId, instanceGuid } = c.req.valid('param');
     const query = c.req.valid('query');
     const guid = await existingGuid(instanceOwnerPartyId, instanceGuid);
-    const eventTypes = query.eventTypes === undefined ? undefined : [query.eventTypes].flat();
+    const eventTypes = query.eventTypes === undefined ? undefined : [query.eventTypes].flat().filter(Boolean);
     const instanceEvents = await instanceEventRepository(db).listEvents({
       instanceGuid: guid,
       eventTypes,
-      from: query.from === undefined ? undefined : new Date(query.from).toISOString(),
-      to: query.to === undefined ? undefined : new Date(query.to).toISOString(),
+      from: query.from === undefined ? undefined : parseDotNetDateTime(query.from),
+      to: query.to === undefined ? undefined : parseDotNetDateTime(query.to),
     });
     return c.json({ instanceEvents }, 200);
   });

@@ -20,6 +20,8 @@ export interface InstanceLinks {
   element(instanceId: string, appId: string, element: DataElement): DataElement;
   /** The instance with its own and its elements' `selfLinks` set. */
   instance(instance: Instance): Instance;
+  /** `{platform}{prefix}/instances{search}`: the absolute `self` and `next` of an instance query. */
+  queryUrl(search: string): string;
 }
 
 /** The links of Storage mounted at `prefix` with the public base URLs `urls`. */
@@ -36,6 +38,7 @@ export function instanceLinks(urls: PublicUrls, prefix: string): InstanceLinks {
   });
   return {
     instanceUrl,
+    queryUrl: (search) => `${platform}/instances${search}`,
     element,
     instance: (instance) => ({
       ...instance,

@@ -5,10 +5,15 @@ import type { Application, TextResource } from './schemas.js';
 export interface StorageRepository {
   /** The app's metadata, or undefined when there is none. */
   findApplication(org: string, app: string): Promise<Application | undefined>;
-  /** Every app of `org`, ordered by id. */
-  listApplications(org: string): Promise<Application[]>;
+  /** Every app of `org`, ordered by id; every app of every org, ordered by org and app, without `org`. */
+  listApplications(org?: string): Promise<Application[]>;
   /** Stores a new app; false (and nothing written) when `org/app` already exists. */
   insertApplication(application: Application): Promise<boolean>;
+  /**
+   * Stores the app, replacing the metadata of an existing one but keeping its `created` and `createdBy` (Altinn's
+   * upsert); answers the application as stored.
+   */
+  upsertApplication(application: Application): Promise<Application>;
   /** Replaces an existing app's metadata; false when it does not exist. */
   updateApplication(application: Application): Promise<boolean>;
   /** Removes an app and its texts; false when it did not exist. */
@@ -21,6 +26,10 @@ export interface StorageRepository {
   insertTexts(app: string, texts: TextResource): Promise<boolean>;
   /** Replaces existing texts; false when there are none. */
   updateTexts(app: string, texts: TextResource): Promise<boolean>;
+  /** Stores the texts, replacing existing ones but keeping their `created` and `createdBy`; answers them as stored. */
+  upsertTexts(app: string, texts: TextResource): Promise<TextResource>;
+  /** Removes the app's texts in `language`; false when there were none. */
+  deleteTexts(org: string, app: string, language: string): Promise<boolean>;
 }
 
 type ApplicationRow = { application: Application };
@@ -38,10 +47,33 @@ export function storageRepository(db: Queryable): StorageRepository {
     },
 
     async listApplications(org) {
-      const rows = await db.query<ApplicationRow>('SELECT application FROM applications WHERE org = $1 ORDER BY app', [
-        org,
-      ]);
+      const rows =
+        org === undefined
+          ? await db.query<ApplicationRow>('SELECT application FROM applications ORDER BY org, app')
+          : await db.query<ApplicationRow>('SELECT application FROM applications WHERE org = $1 ORDER BY app', [org]);
       return rows.map((row) => row.application);
+    },
+
+    async upsertApplication(application) {
+      // The existing row keeps who created it and when; everything else is the caller's.
+      const [row] = await db.query<ApplicationRow>(
+        `INSERT INTO applications AS a (org, app, application, created, last_changed)
+         VALUES ($1, $2, $3::jsonb, $4, $5)
+         ON CONFLICT (org, app) DO UPDATE SET
+           application = EXCLUDED.application
+             || jsonb_build_object('created', a.application->'created', 'createdBy', a.application->'createdBy'),
+           last_changed = EXCLUDED.last_changed
+         RETURNING application`,
+        [
+          application.org,
+          appOf(application),
+          JSON.stringify(application),
+          application.created,
+          application.lastChanged,
+        ],
+      );
+      if (!row) throw new Error(`upsert of application ${application.id} returned no row`);
+      return row.application;
     },
 
     async insertApplication(application) {
@@ -96,6 +128,29 @@ export function storageRepository(db: Queryable): StorageRepository {
          ON CONFLICT (org, app, language) DO NOTHING
          RETURNING language`,
         [texts.org, app, texts.language, JSON.stringify(texts), texts.created, texts.lastChanged],
+      );
+      return rows.length === 1;
+    },
+
+    async upsertTexts(app, texts) {
+      const [row] = await db.query<TextsRow>(
+        `INSERT INTO texts AS t (org, app, language, text_resource, created, last_changed)
+         VALUES ($1, $2, $3, $4::jsonb, $5, $6)
+         ON CONFLICT (org, app, language) DO UPDATE SET
+           text_resource = EXCLUDED.text_resource
+             || jsonb_build_object('created', t.text_resource->'created', 'createdBy', t.text_resource->'createdBy'),
+           last_changed = EXCLUDED.last_changed
+         RETURNING text_resource`,
+        [texts.org, app, texts.language, JSON.stringify(texts), texts.created, texts.lastChanged],
+      );
+      if (!row) throw new Error(`upsert of texts ${texts.id} returned no row`);
+      return row.text_resource;
+    },
+
+    async deleteTexts(org, app, language) {
+      const rows = await db.query(
+        'DELETE FROM texts WHERE org = $1 AND app = $2 AND language = $3 RETURNING language',
+        [org, app, language],
       );
       return rows.length === 1;
     },

@@ -22,20 +22,18 @@ export const AppParams = z.strictObject({ org: Name, app: Name });
 /** Path parameters naming one app's texts in one language. */
 export const TextParams = z.strictObject({ org: Name, app: Name, language: Language });
 
-const LanguageString = z.record(Language, z.string().min(1)).openapi('LanguageString');
-
-const ContentType = z
-  .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*\/[A-Za-z0-9*][A-Za-z0-9!#$&^_.+*-]*$/, 'must look like type/subtype');
+/** Text per language, as Altinn's `Dictionary<string, string>` (e.g. `{ "nb": "Søknad" }`). */
+const LanguageString = z.record(z.string(), z.string().nullable()).openapi('LanguageString');
 
 // Altinn's Application, DataType and ApplicationLogic carry many more fields than are named here
 // (processId, presentationFields, onEntry, enablePdfCreation, shadowFields, ...). Apps send their
-// applicationmetadata.json as it is, so fields not named are kept and answered back unchanged.
+// applicationmetadata.json as it is, so fields not named are kept and answered back unchanged. Storage
+// validates no more than Altinn's model binding does: what Newtonsoft reads into Altinn's model is accepted.
 const ApplicationLogic = z
   .looseObject({
-    autoCreate: z.boolean().optional(),
-    classRef: z.string().optional(),
-    schemaRef: z.string().optional(),
+    autoCreate: z.boolean().nullish(),
+    classRef: z.string().nullish(),
+    schemaRef: z.string().nullish(),
     allowAnonymousOnStateless: z.boolean().optional(),
     autoDeleteOnProcessEnd: z.boolean().optional(),
     disallowUserCreate: z.boolean().optional(),
@@ -43,22 +41,35 @@ const ApplicationLogic = z
   })
   .openapi('ApplicationLogic');
 
-/** One kind of data element an app's instances may hold. */
+/** A nullable .NET `int?`: null is dropped, as Altinn's serializer leaves null members out. */
+const OptionalInt = z
+  .number()
+  .int()
+  .nullish()
+  .transform((value) => value ?? undefined);
+
+/**
+ * One kind of data element an app's instances may hold. `maxCount` and `minCount` are .NET `int`s (0 when left
+ * out); a missing or null `allowedContentTypes` is kept as an empty list, which app-lib reads the same way
+ * (no restriction).
+ */
 export const DataType = z
   .looseObject({
-    id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/, 'must be 1-100 of A-Z, a-z, 0-9, ., _ and -'),
-    description: LanguageString.optional(),
-    allowedContentTypes: z.array(ContentType),
-    maxSize: z.number().int().positive().optional().openapi({ description: 'Largest element, in MB' }),
-    maxCount: z.number().int().openapi({ description: 'Most elements per instance; 0 or less means unlimited' }),
-    minCount: z.number().int().nonnegative(),
-    taskId: z.string().min(1).optional(),
-    appLogic: ApplicationLogic.optional(),
-  })
-  .superRefine((dataType, ctx) => {
-    if (dataType.maxCount > 0 && dataType.minCount > dataType.maxCount) {
-      ctx.addIssue({ code: 'custom', path: ['minCount'], message: 'must not exceed maxCount when maxCount > 0' });
-    }
+    id: z.string().min(1).max(255),
+    description: LanguageString.nullish(),
+    allowedContentTypes: z
+      .array(z.string())
+      .nullish()
+      .transform((value) => value ?? []),
+    maxSize: OptionalInt.openapi({ description: 'Largest element, in MB' }),
+    maxCount: z
+      .number()
+      .int()
+      .default(0)
+      .openapi({ description: 'Most elements per instance; 0 or less means unlimited' }),
+    minCount: z.number().int().default(0),
+    taskId: z.string().nullish(),
+    appLogic: ApplicationLogic.nullish(),
   })
   .openapi('DataType');
 
@@ -71,13 +82,15 @@ const DataTypes = z.array(DataType).superRefine((dataTypes, ctx) => {
 });
 
 const PartyTypesAllowed = z
-  .strictObject({
+  .looseObject({
     bankruptcyEstate: z.boolean().default(false),
     organisation: z.boolean().default(false),
     person: z.boolean().default(false),
     subUnit: z.boolean().default(false),
   })
   .openapi('PartyTypesAllowed');
+
+const NO_PARTY_TYPES = { bankruptcyEstate: false, organisation: false, person: false, subUnit: false };
 
 const Stamp = z.string().nullable();
 
@@ -89,14 +102,11 @@ export const ApplicationInput = z
   .looseObject({
     id: AppId.optional(),
     org: Name.optional(),
-    title: LanguageString.default({}),
-    dataTypes: DataTypes.default([]),
-    partyTypesAllowed: PartyTypesAllowed.default({
-      bankruptcyEstate: false,
-      organisation: false,
-      person: false,
-      subUnit: false,
-    }),
+    title: LanguageString.nullish().transform((value) => value ?? {}),
+    dataTypes: DataTypes.nullish().transform((value) => value ?? []),
+    partyTypesAllowed: PartyTypesAllowed.nullish().transform((value) => value ?? NO_PARTY_TYPES),
+    validFrom: z.string().nullish(),
+    validTo: z.string().nullish(),
     created: Stamp.optional(),
     createdBy: Stamp.optional(),
     lastChanged: Stamp.optional(),
@@ -115,6 +125,8 @@ export const Application = z
     title: LanguageString,
     dataTypes: z.array(DataType),
     partyTypesAllowed: PartyTypesAllowed,
+    validFrom: z.string().nullish(),
+    validTo: z.string().nullish().openapi({ description: 'Set when the application is deleted (soft delete)' }),
     created: z.string(),
     createdBy: Stamp,
     lastChanged: z.string(),
@@ -128,12 +140,13 @@ export type Application = z.infer<typeof Application>;
 /** Every app of one org. */
 export const ApplicationList = z.object({ applications: z.array(Application) }).openapi('ApplicationList');
 
+// Texts are read as Altinn's Newtonsoft model reads them: members it does not know are dropped, not refused.
 const TextVariable = z
-  .strictObject({ key: z.string().min(1), dataSource: z.string().min(1), defaultValue: z.string().optional() })
+  .object({ key: z.string().nullish(), dataSource: z.string().nullish(), defaultValue: z.string().nullish() })
   .openapi('TextResourceVariable');
 
 const TextResourceElement = z
-  .strictObject({ id: z.string().min(1), value: z.string(), variables: z.array(TextVariable).optional() })
+  .object({ id: z.string().min(1), value: z.string().nullish(), variables: z.array(TextVariable).nullish() })
   .openapi('TextResourceElement');
 
 const TextResources = z.array(TextResourceElement).superRefine((resources, ctx) => {
@@ -145,15 +158,15 @@ const TextResources = z.array(TextResourceElement).superRefine((resources, ctx) 
 });
 
 /**
- * An app's texts in one language as callers send them. `id`, `org` and `language` may be echoed back but must
- * match the path; server-set timestamps sent back are ignored.
+ * An app's texts in one language as callers send them. `language` names the language (on PUT it must match the
+ * path); `id` and `org` are set by the server from the path, as Altinn's, and timestamps sent back are ignored.
  */
 export const TextResourceInput = z
-  .strictObject({
-    id: z.string().optional(),
-    org: Name.optional(),
+  .object({
+    id: z.string().nullish(),
+    org: z.string().nullish(),
     language: Language.optional(),
-    resources: TextResources,
+    resources: TextResources.nullish().transform((value) => value ?? []),
     created: Stamp.optional(),
     createdBy: Stamp.optional(),
     lastChanged: Stamp.optional(),

@@ -18,10 +18,9 @@ afterEach(async () => {
 });
 
 describe('POST texts', () => {
-  it('creates texts for the language in the path: 201, Location and the stored TextResource', async () => {
+  it("stores texts for the language in the path: 200 (as Altinn's POST) and the stored TextResource", async () => {
     const response = await storage.call('POST', 'applications/ttd/forms/texts/nb', nb);
-    expect(response.status).toBe(201);
-    expect(response.headers.get('location')).toBe('/storage/api/v1/applications/ttd/forms/texts/nb');
+    expect(response.status).toBe(200);
     const created = await response.json();
     expect(created).toEqual({
       id: 'ttd-forms-nb',
@@ -29,30 +28,36 @@ describe('POST texts', () => {
       language: 'nb',
       resources: nb.resources,
       created: '2026-01-01T00:00:01.000Z',
-      createdBy: null,
+      createdBy: 'ttd',
       lastChanged: '2026-01-01T00:00:01.000Z',
-      lastChangedBy: null,
+      lastChangedBy: 'ttd',
     });
     expect(await (await storage.call('GET', 'applications/ttd/forms/texts/nb')).json()).toEqual(created);
   });
 
-  it("creates texts for the body's language (Altinn shape: POST .../texts)", async () => {
-    const response = await storage.call('POST', 'applications/ttd/forms/texts', { language: 'en', ...nb });
-    expect(response.status).toBe(201);
-    expect(response.headers.get('location')).toBe('/storage/api/v1/applications/ttd/forms/texts/en');
+  it("stores texts for the body's language (Altinn shape: POST .../texts), id and org from the path", async () => {
+    const response = await storage.call('POST', 'applications/ttd/forms/texts', {
+      language: 'en',
+      id: 'whatever',
+      org: 'brg',
+      ...nb,
+    });
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({ id: 'ttd-forms-en', org: 'ttd', language: 'en' });
     expect(await storage.stored()).toEqual({ applications: ['ttd/forms'], texts: ['ttd/forms/en'] });
   });
 
-  it('returns 409 when the language already has texts, and keeps them', async () => {
+  it('replaces texts the language already has (Altinn upsert), keeping when they were created', async () => {
     await storage.call('POST', 'applications/ttd/forms/texts/nb', nb);
     const response = await storage.call('POST', 'applications/ttd/forms/texts', {
       language: 'nb',
       resources: [{ id: 'x', value: 'y' }],
     });
-    expect(response.status).toBe(409);
-    expect(await problemOf(response)).toMatchObject({ type: 'urn:altinn-platform:problem:conflict' });
-    const read = (await (await storage.call('GET', 'applications/ttd/forms/texts/nb')).json()) as typeof nb;
-    expect(read.resources).toEqual(nb.resources);
+    expect(response.status).toBe(200);
+    const replaced = await response.json();
+    expect(replaced).toMatchObject({ resources: [{ id: 'x', value: 'y' }], created: '2026-01-01T00:00:01.000Z' });
+    expect(replaced.lastChanged).toBe('2026-01-01T00:00:02.000Z');
+    expect(await (await storage.call('GET', 'applications/ttd/forms/texts/nb')).json()).toEqual(replaced);
   });
 
   it('returns 404 when the application does not exist, and stores nothing', async () => {
@@ -74,16 +79,7 @@ describe('POST texts', () => {
     ['a bad body language', 'applications/ttd/forms/texts', { language: 'norsk', ...nb }, 'language'],
     ['a missing body language', 'applications/ttd/forms/texts', nb, 'language'],
     ['a body language other than the path', 'applications/ttd/forms/texts/nb', { language: 'en', ...nb }, 'language'],
-    ['an id other than org-app-language', 'applications/ttd/forms/texts/nb', { id: 'ttd-forms-en', ...nb }, 'id'],
-    ['an org other than the path', 'applications/ttd/forms/texts/nb', { org: 'brg', ...nb }, 'org'],
-    ['missing resources', 'applications/ttd/forms/texts/nb', {}, 'resources'],
-    ['an unknown field', 'applications/ttd/forms/texts/nb', { ...nb, colour: 'red' }, 'colour'],
-    [
-      'an unknown resource field',
-      'applications/ttd/forms/texts/nb',
-      { resources: [{ id: 'a', value: 'b', c: 1 }] },
-      'resources[0].c',
-    ],
+    ['resources that are not a list', 'applications/ttd/forms/texts/nb', { resources: {} }, 'resources'],
     [
       'a duplicate resource id',
       'applications/ttd/forms/texts/nb',
@@ -191,5 +187,35 @@ describe('PUT texts', () => {
     expect(response.status).toBe(400);
     expect(await fieldsOf(response)).toEqual(['resources[1].id']);
     expect(await (await storage.call('GET', 'applications/ttd/forms/texts/nb')).json()).toEqual(before);
+  });
+});
+
+describe('DELETE texts', () => {
+  it('removes the texts of one language: 200 with no body (as Altinn), then 404', async () => {
+    await storage.call('POST', 'applications/ttd/forms/texts/nb', nb);
+    await storage.call('POST', 'applications/ttd/forms/texts/en', nb);
+    const response = await storage.call('DELETE', 'applications/ttd/forms/texts/nb');
+    expect(response.status).toBe(200);
+    expect(await response.text()).toBe('');
+    expect((await storage.call('GET', 'applications/ttd/forms/texts/nb')).status).toBe(404);
+    expect((await storage.stored()).texts).toEqual(['ttd/forms/en']);
+  });
+
+  it('returns 404 when the language has no texts', async () => {
+    const response = await storage.call('DELETE', 'applications/ttd/forms/texts/nb');
+    expect(response.status).toBe(404);
+    expect(await problemOf(response)).toMatchObject({ detail: "Application ttd/forms has no texts in 'nb'." });
+  });
+
+  it("returns 403 to an org deleting another org's texts, and keeps them", async () => {
+    await storage.call('POST', 'applications/ttd/forms/texts/nb', nb);
+    const response = await storage.call(
+      'DELETE',
+      'applications/ttd/forms/texts/nb',
+      undefined,
+      await storage.tokens.org('brg'),
+    );
+    expect(response.status).toBe(403);
+    expect((await storage.stored()).texts).toEqual(['ttd/forms/nb']);
   });
 });

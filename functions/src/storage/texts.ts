@@ -1,8 +1,12 @@
 import { createRoute } from '@hono/zod-openapi';
+import type { Context } from 'hono';
 import type { PlatformApp } from '../platform/api/index.js';
+import { principalOf } from '../platform/auth/index.js';
 import type { Database } from '../platform/db/index.js';
 import { Problem } from '../platform/errors/index.js';
 import { jsonContent as json } from '../platform/errors/openapi.js';
+import type { PlatformEnv } from '../platform/request-context/index.js';
+import { callerIdOf } from './access.js';
 import { applicationNotFound, mismatchedField, problemContent } from './problems.js';
 import { storageRepository } from './repository.js';
 import { AppParams, TextParams, TextResource, TextResourceInput } from './schemas.js';
@@ -18,39 +22,35 @@ export interface TextRoutesOptions {
 
 const body = { required: true, content: json(TextResourceInput) };
 const invalid = { description: 'Invalid path or body; `errors` names each field', content: problemContent };
-const created = {
-  201: { description: 'Created; `Location` names it', content: json(TextResource) },
+const noTexts = { description: 'No such application, or no texts in this language', content: problemContent };
+const stored = {
+  200: { description: 'Stored (new or replaced)', content: json(TextResource) },
   400: invalid,
   404: { description: 'No such application', content: problemContent },
-  409: { description: 'The app already has texts in this language', content: problemContent },
 };
 
 const createByBody = createRoute({
   method: 'post',
   path: '/applications/{org}/{app}/texts',
-  summary: "Create an app's texts in the body's `language` (Altinn Storage shape)",
+  summary: "Store an app's texts in the body's `language`: created, or replaced when they exist (Altinn Storage)",
   request: { params: AppParams, body },
-  responses: created,
+  responses: stored,
 });
 
 const createByPath = createRoute({
   method: 'post',
   path: '/applications/{org}/{app}/texts/{language}',
-  summary: "Create an app's texts in one language",
+  summary: "Store an app's texts in one language: created, or replaced when they exist",
   request: { params: TextParams, body },
-  responses: created,
+  responses: stored,
 });
 
 const read = createRoute({
   method: 'get',
   path: '/applications/{org}/{app}/texts/{language}',
-  summary: "Read an app's texts in one language",
+  summary: "Read an app's texts in one language (any caller with a token)",
   request: { params: TextParams },
-  responses: {
-    200: { description: 'The texts', content: json(TextResource) },
-    400: invalid,
-    404: { description: 'No such application, or no texts in this language', content: problemContent },
-  },
+  responses: { 200: { description: 'The texts', content: json(TextResource) }, 400: invalid, 404: noTexts },
 });
 
 const replace = createRoute({
@@ -58,11 +58,15 @@ const replace = createRoute({
   path: '/applications/{org}/{app}/texts/{language}',
   summary: "Replace an app's texts in one language",
   request: { params: TextParams, body },
-  responses: {
-    200: { description: 'The updated texts', content: json(TextResource) },
-    400: invalid,
-    404: { description: 'No such application, or no texts in this language', content: problemContent },
-  },
+  responses: { 200: { description: 'The updated texts', content: json(TextResource) }, 400: invalid, 404: noTexts },
+});
+
+const remove = createRoute({
+  method: 'delete',
+  path: '/applications/{org}/{app}/texts/{language}',
+  summary: "Delete an app's texts in one language; answers 200 with no body (as Altinn Storage)",
+  request: { params: TextParams },
+  responses: { 200: { description: 'Deleted' }, 400: invalid, 404: noTexts },
 });
 
 function textsNotFound(org: string, app: string, language: string): Problem {
@@ -74,60 +78,53 @@ function textsId(org: string, app: string, language: string): string {
   return `${org}-${app}-${language}`;
 }
 
-/** Refuses a body whose `id`, `org` or `language` contradicts the path. */
-function checkIdentity(org: string, app: string, language: string, input: TextResourceInput): void {
-  if (input.language !== undefined && input.language !== language) {
-    throw mismatchedField('language', `must be ${language} to match the path`);
-  }
-  if (input.org !== undefined && input.org !== org) throw mismatchedField('org', `must be ${org} to match the path`);
-  const id = textsId(org, app, language);
-  if (input.id !== undefined && input.id !== id) throw mismatchedField('id', `must be ${id} to match the path`);
-}
-
-/** Adds the per-language text routes (create, read, replace) to the Storage app. */
+/** Adds the per-language text routes (store, read, replace, delete) to the Storage app. */
 export function addTextRoutes(api: PlatformApp, options: TextRoutesOptions): void {
-  const { db, prefix, now } = options;
+  const { db, now } = options;
 
-  const create = async (org: string, app: string, language: string, input: TextResourceInput) => {
-    checkIdentity(org, app, language, input);
+  /** Altinn's POST: an upsert; `id` and `org` come from the path, whatever the body says. */
+  const store = async (
+    c: Context<PlatformEnv>,
+    org: string,
+    app: string,
+    language: string,
+    input: TextResourceInput,
+  ) => {
     const stamp = now().toISOString();
+    const caller = callerIdOf(principalOf(c));
     const texts: TextResource = {
       id: textsId(org, app, language),
       org,
       language,
       resources: input.resources,
       created: stamp,
-      createdBy: null,
+      createdBy: caller,
       lastChanged: stamp,
-      lastChangedBy: null,
+      lastChangedBy: caller,
     };
-    await db.transaction(async (tx) => {
+    return db.transaction(async (tx) => {
       const repository = storageRepository(tx);
       if (!(await repository.holdApplication(org, app))) throw applicationNotFound(org, app);
-      if (!(await repository.insertTexts(app, texts))) {
-        throw new Problem(409, {
-          kind: 'conflict',
-          detail: `Application ${org}/${app} already has texts in '${language}'; replace them with PUT.`,
-        });
-      }
+      return repository.upsertTexts(app, texts);
     });
-    return texts;
   };
-  const location = (app: string, texts: TextResource) =>
-    `${prefix}/applications/${texts.org}/${app}/texts/${texts.language}`;
 
   api.openapi(createByBody, async (c) => {
     const { org, app } = c.req.valid('param');
     const input = c.req.valid('json');
-    if (input.language === undefined) throw mismatchedField('language', 'required');
-    const texts = await create(org, app, input.language, input);
-    return c.json(texts, 201, { Location: location(app, texts) });
+    if (input.language === undefined) {
+      throw mismatchedField('language', 'required: a two-letter ISO 639-1 language code, e.g. nb');
+    }
+    return c.json(await store(c, org, app, input.language, input), 200);
   });
 
   api.openapi(createByPath, async (c) => {
     const { org, app, language } = c.req.valid('param');
-    const texts = await create(org, app, language, c.req.valid('json'));
-    return c.json(texts, 201, { Location: location(app, texts) });
+    const input = c.req.valid('json');
+    if (input.language !== undefined && input.language !== language) {
+      throw mismatchedField('language', `must be ${language} to match the path`);
+    }
+    return c.json(await store(c, org, app, language, input), 200);
   });
 
   api.openapi(read, async (c) => {
@@ -142,7 +139,10 @@ export function addTextRoutes(api: PlatformApp, options: TextRoutesOptions): voi
   api.openapi(replace, async (c) => {
     const { org, app, language } = c.req.valid('param');
     const input = c.req.valid('json');
-    checkIdentity(org, app, language, input);
+    if (input.language !== undefined && input.language !== language) {
+      throw mismatchedField('language', `must be ${language} to match the path`);
+    }
+    const caller = callerIdOf(principalOf(c));
     const updated = await db.transaction(async (tx) => {
       const repository = storageRepository(tx);
       if (!(await repository.holdApplication(org, app))) throw applicationNotFound(org, app);
@@ -152,11 +152,17 @@ export function addTextRoutes(api: PlatformApp, options: TextRoutesOptions): voi
         ...existing,
         resources: input.resources,
         lastChanged: now().toISOString(),
-        lastChangedBy: null,
+        lastChangedBy: caller,
       };
       await repository.updateTexts(app, texts);
       return texts;
     });
     return c.json(updated, 200);
+  });
+
+  api.openapi(remove, async (c) => {
+    const { org, app, language } = c.req.valid('param');
+    if (!(await storageRepository(db).deleteTexts(org, app, language))) throw textsNotFound(org, app, language);
+    return c.body(null, 200);
   });
 }

@@ -22,3 +22,22 @@ export function isReservedEnvName(name: string): boolean {
     ].includes(name.toUpperCase())
   );
 }
+
+/**
+ * The settings an unmodified Altinn app (app-lib's `PlatformSettings`, bound from `PlatformSettings__*` variables)
+ * reads its platform endpoints from, all on `platformUrl`: the platform APIs under their production paths and the
+ * PDF generator at `/pdf`. A release's own variables may override them.
+ */
+export function altinnPlatformSettings(platformUrl: string): Record<string, string> {
+  const base = platformUrl.replace(/\/+$/, '');
+  return {
+    PlatformSettings__ApiStorageEndpoint: `${base}/storage/api/v1/`,
+    PlatformSettings__ApiRegisterEndpoint: `${base}/register/api/v1/`,
+    PlatformSettings__ApiProfileEndpoint: `${base}/profile/api/v1/`,
+    PlatformSettings__ApiAuthenticationEndpoint: `${base}/authentication/api/v1/`,
+    PlatformSettings__ApiAuthorizationEndpoint: `${base}/authorization/api/v1/`,
+    PlatformSettings__ApiEventsEndpoint: `${base}/events/api/v1/`,
+    PlatformSettings__ApiNotificationEndpoint: `${base}/notifications/api/v1/`,
+    PlatformSettings__ApiPdf2Endpoint: `${base}/pdf`,
+  };
+}

@@ -84,9 +84,9 @@ export function unstorableFields(value: unknown, path = ''): FieldError[] {
       found.push({ field: where || '(body)', detail: `${what} contains an unpaired surrogate` });
   };
   if (typeof value === 'string') check(value, path, 'the text');
-  else if (Array.isArray(value))
-    value.forEach((item, index) => found.push(...unstorableFields(item, `${path}[${index}]`)));
-  else if (value !== null && typeof value === 'object') {
+  else if (Array.isArray(value)) {
+    for (const [index, item] of value.entries()) found.push(...unstorableFields(item, `${path}[${index}]`));
+  } else if (value !== null && typeof value === 'object') {
     for (const [key, item] of Object.entries(value)) {
       const where = path ? `${path}.${key}` : key;
       check(key, where, 'the member name');

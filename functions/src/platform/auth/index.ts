@@ -1,3 +1,4 @@
+export * from './app-keys.js';
 export * from './keys.js';
 export * from './middleware.js';
 export * from './principal.js';

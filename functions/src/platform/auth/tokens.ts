@@ -1,4 +1,5 @@
-import { decodeProtectedHeader, errors, type JWTPayload, jwtVerify, SignJWT } from 'jose';
+import { decodeJwt, decodeProtectedHeader, errors, importJWK, type JWTPayload, jwtVerify, SignJWT } from 'jose';
+import type { AppTokenKeyStore, VerificationKey } from './app-keys.js';
 import { SIGNING_ALGORITHM, type SigningKeyStore } from './keys.js';
 import { type AppIdentity, CLAIMS, type OrgPrincipal, type Principal, type UserPrincipal } from './principal.js';
 
@@ -54,12 +55,43 @@ export interface TokenVerifier {
   verifyAccessToken(token: string): Promise<AppIdentity>;
 }
 
+/** Whether `org/app` is one of the org's own apps (Storage's application metadata, read through a lookup). */
+export type AppDirectory = (org: string, app: string) => Promise<boolean>;
+
+/**
+ * `lookup` with the apps it found kept for `ttlMs` (the verification of every app call asks it), at most 10,000;
+ * an app not found is asked again each time (it may be deployed any moment), a removed one refused within `ttlMs`.
+ */
+export function cachedAppDirectory(lookup: AppDirectory, ttlMs = 30_000, now: () => number = Date.now): AppDirectory {
+  const found = new Map<string, number>();
+  return async (org, app) => {
+    const key = `${org}/${app}`;
+    const at = found.get(key);
+    if (at !== undefined && now() - at < ttlMs) return true;
+    const exists = await lookup(org, app);
+    if (!exists) {
+      found.delete(key);
+      return false;
+    }
+    if (found.size >= 10_000) found.clear();
+    found.set(key, now());
+    return true;
+  };
+}
+
 /** What issuer and verifier share. */
 export interface TokenOptions {
   keys: SigningKeyStore;
   /** `iss` of every platform token, e.g. `http://127.0.0.1:7071/authentication/api/v1/openid/`. */
   issuer: string;
   now?: () => Date;
+  /** The keys orgs registered for the `PlatformAccessToken`s their apps sign themselves; none accepted without. */
+  appKeys?: AppTokenKeyStore;
+  /**
+   * The lookup of an org's own apps, read when an app-signed token is verified (a getter: the lookup is wired
+   * after the platform is opened). Without one, the token's `iss` naming a registered org is the check.
+   */
+  appDirectory?: () => AppDirectory | undefined;
 }
 
 const seconds = (date: Date) => Math.floor(date.getTime() / 1000);
@@ -162,6 +194,16 @@ export function principalFromClaims(payload: JWTPayload): Principal {
   throw new InvalidTokenError('the token names neither a user nor an org');
 }
 
+/** An org code or app name: lower-case letters, digits and hyphens. */
+const ORG_CODE = /^[a-z0-9][a-z0-9-]{0,62}$/;
+
+/** Why a registered key that a token names cannot verify it now. */
+function unusableReason(key: VerificationKey, org: string, at: Date): string {
+  if (key.revoked !== null) return `the app-token key ${key.keyId} of org ${org} was revoked`;
+  if (key.notBefore > at) return `the app-token key ${key.keyId} of org ${org} is not valid yet`;
+  return `the app-token key ${key.keyId} of org ${org} has expired`;
+}
+
 /** What a jose failure means to the caller. */
 function reasonOf(error: unknown): string {
   if (error instanceof InvalidTokenError) return error.message;
@@ -207,6 +249,78 @@ export function createTokenVerifier(options: TokenOptions): TokenVerifier {
       throw new InvalidTokenError(reasonOf(error));
     }
   }
+  /**
+   * A `PlatformAccessToken` an app signed itself (Altinn's AccessTokenGenerator): `iss` is the org, `urn:altinn:app`
+   * the app, signed RS256 by a key the org registered that is valid now and not revoked. As Altinn's
+   * AccessTokenHandler, the audience is not checked and `exp` is required.
+   */
+  async function verifyAppSigned(token: string, issuer: unknown): Promise<AppIdentity> {
+    if (typeof issuer !== 'string' || !ORG_CODE.test(issuer)) {
+      throw new InvalidTokenError('the token has the wrong issuer: a PlatformAccessToken is issued by an org');
+    }
+    if (!options.appKeys) throw new InvalidTokenError(`no app-token keys are registered for org ${issuer}`);
+    let header: ReturnType<typeof decodeProtectedHeader>;
+    try {
+      header = decodeProtectedHeader(token);
+    } catch {
+      throw new InvalidTokenError('the token is malformed');
+    }
+    if (header.alg !== SIGNING_ALGORITHM)
+      throw new InvalidTokenError(`tokens must be signed with ${SIGNING_ALGORITHM}`);
+    const registered = await options.appKeys.verificationKeys(issuer);
+    if (registered.length === 0) throw new InvalidTokenError(`no app-token key is registered for org ${issuer}`);
+    const at = now();
+    const named = registered.filter(
+      (key) =>
+        (typeof header.kid === 'string' && (key.keyId === header.kid || key.publicJwk.kid === header.kid)) ||
+        (typeof header.x5t === 'string' && key.x5t === header.x5t),
+    );
+    const usable = (key: VerificationKey) =>
+      key.revoked === null && key.notBefore <= at && (key.notAfter === null || key.notAfter > at);
+    // A token naming its key is refused with that key's state; otherwise every usable key of the org is tried.
+    const named0 = named[0];
+    if (named0 && !usable(named0)) throw new InvalidTokenError(unusableReason(named0, issuer, at));
+    const candidates = named0 ? [named0] : registered.filter(usable);
+    if (candidates.length === 0) {
+      const first = registered[0];
+      throw new InvalidTokenError(first ? unusableReason(first, issuer, at) : `no app-token key of org ${issuer}`);
+    }
+    let payload: JWTPayload | undefined;
+    let failure: unknown;
+    for (const key of candidates) {
+      // A key whose signature matched says why the token is refused (expired, ...); other keys only that they did not sign it.
+      if (failure !== undefined && !(failure instanceof errors.JWSSignatureVerificationFailed)) break;
+      try {
+        const publicKey = await importJWK({ ...key.publicJwk, alg: SIGNING_ALGORITHM }, SIGNING_ALGORITHM);
+        ({ payload } = await jwtVerify(token, publicKey, {
+          algorithms: [SIGNING_ALGORITHM],
+          issuer,
+          currentDate: at,
+          clockTolerance: CLOCK_TOLERANCE_SECONDS,
+          requiredClaims: ['exp'],
+        }));
+        break;
+      } catch (error) {
+        failure = error;
+      }
+    }
+    if (!payload) {
+      if (failure instanceof errors.JWSSignatureVerificationFailed) {
+        throw new InvalidTokenError(`the token is not signed by a registered app-token key of org ${issuer}`);
+      }
+      throw new InvalidTokenError(reasonOf(failure));
+    }
+    const claim = stringClaim(payload, CLAIMS.app);
+    // app-lib writes the app's name; `org/app` of the same org is taken too.
+    const app = claim?.startsWith(`${issuer}/`) ? claim.slice(issuer.length + 1) : claim;
+    if (!app || !ORG_CODE.test(app))
+      throw new InvalidTokenError(`a PlatformAccessToken needs ${CLAIMS.app} naming the app`);
+    const directory = options.appDirectory?.();
+    if (directory && !(await directory(issuer, app))) {
+      throw new InvalidTokenError(`${issuer}/${app} is not an app of org ${issuer}`);
+    }
+    return { org: issuer, app };
+  }
   const isAccessToken = (payload: JWTPayload) =>
     payload.aud === ACCESS_TOKEN_AUDIENCE ||
     (Array.isArray(payload.aud) && payload.aud.includes(ACCESS_TOKEN_AUDIENCE));
@@ -220,6 +334,14 @@ export function createTokenVerifier(options: TokenOptions): TokenVerifier {
       return principalFromClaims(await this.verifyClaims(token));
     },
     async verifyAccessToken(token) {
+      let issuer: unknown;
+      try {
+        issuer = decodeJwt(token).iss;
+      } catch {
+        throw new InvalidTokenError('the token is malformed');
+      }
+      // Signed by the platform (our `accesstoken/{org}/{app}` convenience) or by the app itself, as Altinn's apps do.
+      if (issuer !== options.issuer) return verifyAppSigned(token, issuer);
       const payload = await verifyJwt(token, ACCESS_TOKEN_AUDIENCE);
       const org = stringClaim(payload, CLAIMS.org);
       const app = stringClaim(payload, CLAIMS.app);

@@ -31,9 +31,18 @@ describe('loadConfig', () => {
       issuer: 'http://127.0.0.1:7071/authentication/api/v1/openid/',
       blobSweep: { intervalMinutes: 60, schedule: '0 0 * * * *', graceMs: 3_600_000 },
       publicUrls: { platform: 'http://localhost:7071', apps: 'http://localhost:8787' },
+      storage: { requireAppToken: false, enforceDataTypeLimits: false },
       seedTestData: true,
       testIdp: true,
       providers: {},
+      operatorToken: undefined,
+      loginRedirectHosts: ['localhost', '127.0.0.1'],
+      pdf: {
+        appHosts: ['localhost', '127.0.0.1', '*.local.altinn.cloud'],
+        chromiumPath: '/usr/bin/chromium',
+        maxPages: 2,
+        timeoutMs: 30_000,
+      },
     });
   });
 
@@ -51,9 +60,15 @@ describe('loadConfig', () => {
         BLOB_SWEEP_INTERVAL_MINUTES: '15',
         BLOB_SWEEP_GRACE_MINUTES: '120',
         SEED_TEST_DATA: 'false',
+        STORAGE_REQUIRE_APP_TOKEN: 'true',
+        STORAGE_ENFORCE_DATA_TYPE_LIMITS: '1',
         IDPORTEN_ISSUER: 'https://test.idporten.no',
         IDPORTEN_JWKS_URI: 'https://test.idporten.no/jwks.json',
         IDPORTEN_AUDIENCE: 'altinn-platform',
+        PDF_APP_HOSTS: '*.apps.altinn.no, ttd.example:8443',
+        CHROMIUM_PATH: '/opt/chromium/chrome',
+        PDF_MAX_PAGES: '4',
+        PDF_TIMEOUT_SECONDS: '60',
       },
       '/srv/app',
     );
@@ -68,6 +83,7 @@ describe('loadConfig', () => {
       issuer: 'https://platform.example.no/authentication/api/v1/openid/',
       blobSweep: { intervalMinutes: 15, schedule: '0 */15 * * * *', graceMs: 7_200_000 },
       publicUrls: { platform: 'http://localhost:7071', apps: 'http://localhost:8787' },
+      storage: { requireAppToken: true, enforceDataTypeLimits: true },
       seedTestData: false,
       testIdp: false,
       providers: {
@@ -76,6 +92,14 @@ describe('loadConfig', () => {
           jwksUri: 'https://test.idporten.no/jwks.json',
           audience: 'altinn-platform',
         },
+      },
+      operatorToken: undefined,
+      loginRedirectHosts: [],
+      pdf: {
+        appHosts: ['*.apps.altinn.no', 'ttd.example:8443'],
+        chromiumPath: '/opt/chromium/chrome',
+        maxPages: 4,
+        timeoutMs: 60_000,
       },
     });
     expect(localConfig({ PORT: '8080' }).port).toBe(8080);
@@ -88,6 +112,14 @@ describe('loadConfig', () => {
     expect(localConfig({}).seedTestData).toBe(true);
     expect(localConfig({ SEED_TEST_DATA: '0' }).seedTestData).toBe(false);
     expect(() => localConfig({ SEED_TEST_DATA: 'yes' })).toThrow(/SEED_TEST_DATA: must be true, false, 1 or 0/);
+  });
+
+  it('renders PDFs of no host by default in production, and refuses malformed PDF settings', () => {
+    expect(loadConfig(PRODUCTION).pdf.appHosts).toEqual([]);
+    expect(loadConfig({ ...PRODUCTION, PDF_APP_HOSTS: '*.apps.altinn.no' }).pdf.appHosts).toEqual(['*.apps.altinn.no']);
+    expect(() => localConfig({ PDF_APP_HOSTS: 'https://x.no' })).toThrow(/PDF_APP_HOSTS/);
+    expect(() => localConfig({ PDF_MAX_PAGES: '0' })).toThrow(/PDF_MAX_PAGES/);
+    expect(() => localConfig({ PDF_TIMEOUT_SECONDS: '600' })).toThrow(/PDF_TIMEOUT_SECONDS/);
   });
 
   it('turns the test identity provider on with test data unless TEST_IDP says otherwise', () => {

@@ -157,6 +157,29 @@ const schema = z.object({
   MASKINPORTEN_ISSUER: unsetWhenBlank(httpUrl.optional()),
   MASKINPORTEN_JWKS_URI: unsetWhenBlank(httpUrl.optional()),
   MASKINPORTEN_AUDIENCE: unsetWhenBlank(z.string().trim().min(1).optional()),
+  /** The operator's bearer token (the provisioner's admin token), also accepted by operator calls of other APIs. */
+  PROVISIONER_ADMIN_TOKEN: unsetWhenBlank(z.string().min(16, 'must be at least 16 characters').optional()),
+  /** Hosts (comma-separated, `host` or `host:port`) that the login redirect may send a browser back to. */
+  LOGIN_REDIRECT_HOSTS: unsetWhenBlank(z.string().trim().optional()),
+  PDF_APP_HOSTS: unsetWhenBlank(
+    z
+      .string()
+      .trim()
+      .transform((value) =>
+        value
+          .split(',')
+          .map((host) => host.trim().toLowerCase())
+          .filter(Boolean),
+      )
+      .refine(
+        (hosts) => hosts.every((host) => /^(\*\.)?[a-z0-9.-]+(:\d{1,5})?$/.test(host)),
+        'must be a comma-separated list of host names, each optionally *.-prefixed and :port-suffixed',
+      )
+      .optional(),
+  ),
+  CHROMIUM_PATH: unsetWhenBlank(z.string().trim().optional()),
+  PDF_MAX_PAGES: unsetWhenBlank(z.coerce.number({ error: 'must be a number' }).int().min(1).max(32).optional()),
+  PDF_TIMEOUT_SECONDS: unsetWhenBlank(z.coerce.number({ error: 'must be a number' }).int().min(1).max(220).optional()),
   BLOB_SWEEP_GRACE_MINUTES: unsetWhenBlank(
     z.coerce
       .number({ error: 'must be a number' })
@@ -164,7 +187,27 @@ const schema = z.object({
       .min(1, 'must be at least 1')
       .optional(),
   ),
+  STORAGE_REQUIRE_APP_TOKEN: unsetWhenBlank(
+    z
+      .enum(['true', 'false', '1', '0'], { error: 'must be true, false, 1 or 0' })
+      .transform((value) => value === 'true' || value === '1')
+      .optional(),
+  ),
+  STORAGE_ENFORCE_DATA_TYPE_LIMITS: unsetWhenBlank(
+    z
+      .enum(['true', 'false', '1', '0'], { error: 'must be true, false, 1 or 0' })
+      .transform((value) => value === 'true' || value === '1')
+      .optional(),
+  ),
 });
+
+/** Storage (DataServices) rules stricter than Altinn's, each off by default. */
+export interface StorageConfig {
+  /** End users' instance writes need the app's PlatformAccessToken (STORAGE_REQUIRE_APP_TOKEN). */
+  requireAppToken: boolean;
+  /** Uploads are held to a data type's allowedContentTypes, maxSize and maxCount (STORAGE_ENFORCE_DATA_TYPE_LIMITS). */
+  enforceDataTypeLimits: boolean;
+}
 
 /** When the orphan-blob sweep runs and what it may remove. */
 export interface BlobSweepConfig {
@@ -184,6 +227,22 @@ export interface ExternalProvider {
   jwksUri: string;
   /** The `aud` its tokens must name (this platform's client id there). */
   audience: string;
+}
+
+/** The PDF generator (pdf/): which app pages it renders, with which Chromium, how many at once, how long. */
+export interface PdfConfig {
+  /**
+   * Hosts whose pages may be rendered (PDF_APP_HOSTS, comma-separated; `*.apps.altinn.no` matches sub-domains,
+   * `host:port` one port). By default `localhost`, `127.0.0.1` and `*.local.altinn.cloud` in local mode, none
+   * in production (every URL refused until set).
+   */
+  appHosts: string[];
+  /** Chromium executable (CHROMIUM_PATH, /usr/bin/chromium by default, as Debian installs it). */
+  chromiumPath: string;
+  /** Pages rendered at once by the one browser (PDF_MAX_PAGES, 2 by default); more requests wait. */
+  maxPages: number;
+  /** Longest a request waits and renders, in ms (PDF_TIMEOUT_SECONDS, 30 by default); then 504. */
+  timeoutMs: number;
 }
 
 /** The platform's settings, read once at start from the environment. */
@@ -212,6 +271,8 @@ export interface Config {
   issuer: string;
   /** The orphan-blob sweep (see storage/blob-sweep.ts). */
   blobSweep: BlobSweepConfig;
+  /** Storage rules stricter than Altinn's (opt-in). */
+  storage: StorageConfig;
   /**
    * Load the test persons, organisations and users (register/seed.ts) at start and serve their list at
    * `/register/api/v1/testdata` (SEED_TEST_DATA; on by default in local mode, refused in production).
@@ -230,6 +291,16 @@ export interface Config {
   publicUrls: { platform: string; apps: string };
   /** ID-porten and Maskinporten (IDPORTEN_ISSUER, _JWKS_URI, _AUDIENCE and MASKINPORTEN_...): all three or none. */
   providers: { 'id-porten'?: ExternalProvider; maskinporten?: ExternalProvider };
+  /** The operator's token (PROVISIONER_ADMIN_TOKEN), e.g. for registering an org's app-token keys; none when unset. */
+  operatorToken: string | undefined;
+  /**
+   * Hosts the login redirect (`authentication?goto=`) may return to besides the host it was called on
+   * (LOGIN_REDIRECT_HOSTS, lower-case `host` or `host:port`; with the test identity provider, `localhost` and
+   * `127.0.0.1` on any port by default).
+   */
+  loginRedirectHosts: string[];
+  /** The PDF generator. */
+  pdf: PdfConfig;
 }
 
 /** Thrown by loadConfig when one or more environment variables are invalid; the message names each. */
@@ -284,6 +355,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
       schedule: sweepScheduleOf(values.BLOB_SWEEP_INTERVAL_MINUTES ?? 60),
       graceMs: (values.BLOB_SWEEP_GRACE_MINUTES ?? 60) * 60_000,
     },
+    storage: {
+      requireAppToken: values.STORAGE_REQUIRE_APP_TOKEN ?? false,
+      enforceDataTypeLimits: values.STORAGE_ENFORCE_DATA_TYPE_LIMITS ?? false,
+    },
     seedTestData,
     testIdp: values.TEST_IDP ?? seedTestData,
     publicUrls: {
@@ -293,6 +368,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
     providers: {
       ...(idporten ? { 'id-porten': idporten } : {}),
       ...(maskinporten ? { maskinporten } : {}),
+    },
+    operatorToken: values.PROVISIONER_ADMIN_TOKEN,
+    loginRedirectHosts: (
+      values.LOGIN_REDIRECT_HOSTS?.split(',') ?? ((values.TEST_IDP ?? seedTestData) ? ['localhost', '127.0.0.1'] : [])
+    )
+      .map((host) => host.trim().toLowerCase())
+      .filter((host) => host !== ''),
+    pdf: {
+      appHosts: values.PDF_APP_HOSTS ?? (mode === 'local' ? ['localhost', '127.0.0.1', '*.local.altinn.cloud'] : []),
+      chromiumPath: values.CHROMIUM_PATH ?? '/usr/bin/chromium',
+      maxPages: values.PDF_MAX_PAGES ?? 2,
+      timeoutMs: (values.PDF_TIMEOUT_SECONDS ?? 30) * 1000,
     },
   };
 }

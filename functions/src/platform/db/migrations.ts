@@ -429,6 +429,32 @@ CREATE UNIQUE INDEX delegations_instance_active ON delegations
 `,
   },
   {
+    version: 16,
+    name: 'auth_app_token_keys',
+    sql: `
+-- Public keys (or X.509 certificates) an org's apps sign their PlatformAccessTokens with, as Altinn keeps one
+-- certificate per issuer. Several per org, each valid from not_before to not_after (rollover); revoked keys stay
+-- listed (audit) but verify nothing.
+CREATE TABLE app_token_keys (
+  org text NOT NULL,
+  key_id text NOT NULL,
+  kind text NOT NULL CHECK (kind IN ('certificate', 'publicKey')),
+  public_jwk jsonb NOT NULL,
+  certificate text,
+  x5t text,
+  x5t_s256 text,
+  not_before timestamptz NOT NULL,
+  not_after timestamptz,
+  created timestamptz NOT NULL,
+  created_by text NOT NULL,
+  revoked timestamptz,
+  revoked_by text,
+  PRIMARY KEY (org, key_id),
+  CHECK (not_after IS NULL OR not_after > not_before)
+);
+`,
+  },
+  {
     version: 20,
     name: 'storage_instance_locks',
     sql: `
@@ -443,6 +469,82 @@ CREATE TABLE instance_locks (
   secret_hash bytea NOT NULL
 );
 CREATE INDEX instance_locks_instance_until ON instance_locks (instance_guid, locked_until);
+`,
+  },
+  {
+    version: 22,
+    name: 'events',
+    sql: `
+-- Cloud events apps publish (events/api/v1/app), as Altinn Events records them: the platform sets id and time.
+CREATE TABLE app_events (
+  seq bigserial PRIMARY KEY,
+  id uuid NOT NULL UNIQUE,
+  org text NOT NULL,
+  app text NOT NULL,
+  source text NOT NULL,
+  subject text NOT NULL,
+  alternative_subject text,
+  type text NOT NULL,
+  time timestamptz NOT NULL,
+  resource_instance text,
+  data jsonb,
+  dataschema text,
+  contenttype text
+);
+CREATE INDEX app_events_app ON app_events (org, app, seq);
+CREATE INDEX app_events_subject ON app_events (subject, seq);
+-- Event subscriptions (events/api/v1/subscriptions); consumer is who made it (/org/ttd or /user/1001).
+CREATE TABLE event_subscriptions (
+  id serial PRIMARY KEY,
+  endpoint text NOT NULL,
+  source_filter text,
+  resource_filter text,
+  subject_filter text,
+  alternative_subject_filter text,
+  type_filter text,
+  consumer text NOT NULL,
+  created_by text NOT NULL,
+  created timestamptz NOT NULL,
+  validated boolean NOT NULL DEFAULT false,
+  include_subunits boolean NOT NULL DEFAULT false
+);
+CREATE INDEX event_subscriptions_consumer ON event_subscriptions (consumer, id);
+`,
+  },
+  {
+    version: 23,
+    name: 'notifications',
+    sql: `
+-- Notification orders (notifications/api/v1/orders/email|sms, future/orders), recorded, never sent.
+CREATE TABLE notification_orders (
+  id uuid PRIMARY KEY,
+  creator text NOT NULL,
+  kind text NOT NULL CHECK (kind IN ('email', 'sms', 'future')),
+  senders_reference text,
+  idempotency_id text,
+  requested_send_time timestamptz NOT NULL,
+  created timestamptz NOT NULL,
+  cancelled boolean NOT NULL DEFAULT false,
+  request jsonb NOT NULL,
+  response jsonb NOT NULL
+);
+CREATE UNIQUE INDEX notification_orders_idempotency ON notification_orders (creator, idempotency_id)
+  WHERE idempotency_id IS NOT NULL;
+CREATE INDEX notification_orders_reference ON notification_orders (creator, senders_reference);
+-- One row per recipient and channel of an order: what Altinn would send, with its (never advancing) status.
+CREATE TABLE notification_messages (
+  id uuid PRIMARY KEY,
+  order_id uuid NOT NULL REFERENCES notification_orders (id) ON DELETE CASCADE,
+  position integer NOT NULL,
+  channel text NOT NULL CHECK (channel IN ('email', 'sms')),
+  email_address text,
+  mobile_number text,
+  organization_number text,
+  national_identity_number text,
+  status text NOT NULL,
+  last_update timestamptz NOT NULL
+);
+CREATE INDEX notification_messages_order ON notification_messages (order_id, position);
 `,
   },
 ];

@@ -1,4 +1,4 @@
-import { isReservedEnvName } from '../env.js';
+import { altinnPlatformSettings, isReservedEnvName } from '../env.js';
 import {
   type AppDesired,
   type AppRelease,
@@ -246,6 +246,8 @@ export class AppController {
     // what the platform sets: those would run other code than the reference runtime on this host.
     const appEnv = Object.fromEntries(Object.entries(release.env).filter(([name]) => !isReservedEnvName(name)));
     const env = {
+      // Where an unmodified Altinn app finds the platform (events, notifications and the PDF generator included).
+      ...altinnPlatformSettings(platformUrl),
       ...appEnv,
       ...baseEnv,
       ORG: org,
