@@ -328,17 +328,24 @@ describe('a signee delegated read and sign on one instance', () => {
     expect((await storage('GET', `instances/${target.id}`, ola)).status).toBe(403);
   });
 
-  it('answers 206 with NotDelegated for an action no policy knows, delegating the rest', async () => {
+  it("answers 206 with NotDelegated for an action the app's policy does not grant in the task, delegating the rest", async () => {
     const target = await newInstance();
     const response = await am(
       'delegations',
       guidOf(target),
-      delegationBody(USERS.sophie.partyId, USERS.ola.partyId, ['read', 'sign', 'pay-invoice']),
+      delegationBody(USERS.sophie.partyId, USERS.ola.partyId, ['read', 'sign', 'delete', 'pay-invoice']),
     );
     expect(response.status).toBe(206);
     const answer = (await response.json()) as Json;
-    expect(answer.rights.map((right: Json) => right.status)).toEqual(['Delegated', 'Delegated', 'NotDelegated']);
+    expect(answer.rights.map((right: Json) => right.status)).toEqual([
+      'Delegated',
+      'Delegated',
+      'NotDelegated',
+      'NotDelegated',
+    ]);
     expect(await decide(USERS.ola.userId, target, ['read', 'sign'])).toEqual(['Permit', 'Permit']);
+    // The policy grants nobody delete: not delegated, so the signee may not delete the instance.
+    expect((await storage('DELETE', `instances/${target.id}`, ola)).status).toBe(403);
     expect(
       (await am('delegationrevoke', guidOf(target), delegationBody(USERS.sophie.partyId, USERS.ola.partyId))).status,
     ).toBe(200);

@@ -1,4 +1,5 @@
-import { ACTIONS } from '../authorization/policy.js';
+import { ACTIONS, rulesFor } from '../authorization/policy.js';
+import { authorizationRepository } from '../authorization/repository.js';
 import type { AuthorizationServices } from '../authorization/services.js';
 import { type Delegation, delegationRepository } from '../intermediary/repository.js';
 import type { AppIdentity } from '../platform/auth/index.js';
@@ -20,6 +21,8 @@ const DELEGABLE = new Set<string>(ACTIONS);
 export interface RequestedRight {
   action: string;
   taskId: string | null;
+  /** Whether the app may delegate it: its policy grants the action in that task (any known action without one). */
+  delegable: boolean;
 }
 
 /** A request checked and its parties and instance resolved. */
@@ -44,7 +47,11 @@ export function appOfResourceId(resourceId: string): AppIdentity {
 }
 
 /** The action and task of each right, checked against the app; 400 naming the first wrong field. */
-function rightsOf(body: AppsInstanceDelegationInput, app: AppIdentity, resourceId: string): RequestedRight[] {
+function rightsOf(
+  body: AppsInstanceDelegationInput,
+  app: AppIdentity,
+  resourceId: string,
+): Omit<RequestedRight, 'delegable'>[] {
   return body.rights.map((right, index) => {
     const at = `rights[${index}]`;
     if (right.action.type !== DELEGATION_TYPES.actionId) {
@@ -103,7 +110,7 @@ export async function resolveDelegation(
   }
   if (!GUID.test(path.instanceId)) throw invalidField('instanceId', 'must be an instance guid');
   const instanceGuid = path.instanceId.toLowerCase();
-  const rights = rightsOf(body, app, path.resourceId);
+  const asked = rightsOf(body, app, path.resourceId);
   const fromUuid = partyUuidOf(body.from, 'from');
   const toUuid = partyUuidOf(body.to, 'to');
   const [instance] = await db.query<{ party_id: string }>(
@@ -132,14 +139,19 @@ export async function resolveDelegation(
   } else {
     covered = { userId: null, partyId: to.partyId };
   }
+  // As Altinn's delegation check: an app delegates the rights its policy has (an app without one, any known action).
+  const policy = (await authorizationRepository(db).findPolicy(app.org, app.app))?.policy;
+  const rights = asked.map((right) => ({
+    ...right,
+    delegable:
+      DELEGABLE.has(right.action) &&
+      (!policy || rulesFor(policy, { ...app, task: right.taskId ?? undefined }, right.action).length > 0),
+  }));
   return { app, instanceGuid, fromPartyId: from.partyId, covered, rights };
 }
 
-/** Whether `action` is one the platform's policies know, so it can be delegated. */
-export const isDelegable = (action: string): boolean => DELEGABLE.has(action);
-
 /** The rights grouped by task, each task's actions in order, each once. */
-function byTask(rights: readonly RequestedRight[]): Map<string | null, string[]> {
+function byTask(rights: readonly Omit<RequestedRight, 'delegable'>[]): Map<string | null, string[]> {
   const groups = new Map<string | null, string[]>();
   for (const { action, taskId } of rights) {
     const actions = groups.get(taskId) ?? [];
@@ -155,9 +167,10 @@ function byTask(rights: readonly RequestedRight[]): Map<string | null, string[]>
  * changes when it holds them all already.
  */
 export async function applyDelegation(services: AuthorizationServices, delegation: ResolvedDelegation): Promise<void> {
-  await changeInstanceRights(services, delegation, (held, asked) => [
+  const delegable = { ...delegation, rights: delegation.rights.filter((right) => right.delegable) };
+  await changeInstanceRights(services, delegable, (held, asked) => [
     ...held,
-    ...asked.filter((action) => isDelegable(action) && !held.includes(action)),
+    ...asked.filter((action) => !held.includes(action)),
   ]);
 }
 

@@ -6,7 +6,7 @@ import type { AppIdentity } from '../platform/auth/index.js';
 import { unauthorized } from '../platform/auth/index.js';
 import { jsonContent as json, problemContent } from '../platform/errors/openapi.js';
 import type { PlatformEnv } from '../platform/request-context/index.js';
-import { applyDelegation, applyRevocation, isDelegable, resolveDelegation } from './instance-delegations.js';
+import { applyDelegation, applyRevocation, resolveDelegation } from './instance-delegations.js';
 import {
   type AppsInstanceDelegationInput,
   AppsInstanceDelegationRequest,
@@ -54,17 +54,17 @@ function callerOf(c: Context<PlatformEnv>): AppIdentity {
 function answerOf<S extends string>(
   body: AppsInstanceDelegationInput,
   path: { resourceId: string; instanceId: string },
-  status: (action: string) => S,
+  status: (index: number) => S,
 ) {
   return {
     from: { type: body.from.type, value: body.from.value },
     to: { type: body.to.type, value: body.to.value },
     resourceId: path.resourceId,
     instanceId: path.instanceId,
-    rights: body.rights.map((right) => ({
+    rights: body.rights.map((right, index) => ({
       resource: right.resource.map(({ type, value }) => ({ type, value })),
       action: { type: right.action.type, value: right.action.value },
-      status: status(right.action.value),
+      status: status(index),
     })),
   };
 }
@@ -76,7 +76,9 @@ export function addInstanceDelegationRoutes(api: PlatformApp, services: Authoriz
     const body = c.req.valid('json');
     const delegation = await resolveDelegation(services.db, callerOf(c), path, body);
     await applyDelegation(services, delegation);
-    const answer = answerOf(body, path, (action) => (isDelegable(action) ? 'Delegated' : 'NotDelegated'));
+    const answer = answerOf(body, path, (index) =>
+      delegation.rights[index]?.delegable ? 'Delegated' : 'NotDelegated',
+    );
     const all = answer.rights.every((right) => right.status === 'Delegated');
     return c.json(answer, all ? 200 : 206);
   });
