@@ -1,4 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { makeCertificate, signAppToken } from '../support/certificates.js';
 import { bearer, jsonBody, TTD, USERS, useReplayHost } from './harness.js';
 
 /**
@@ -349,6 +350,31 @@ describe('a signee delegated read and sign on one instance', () => {
     expect(
       (await am('delegationrevoke', guidOf(target), delegationBody(USERS.sophie.partyId, USERS.ola.partyId))).status,
     ).toBe(200);
+  });
+
+  // The PlatformAccessToken as app-lib really sends it: signed by the app itself with its org's certificate
+  // (Altinn.Common.AccessTokenClient AccessTokenGenerator), the certificate registered for ttd beforehand.
+  it("takes the app's own PlatformAccessToken, signed with its org's registered certificate", async () => {
+    const now = Date.now();
+    const certificate = makeCertificate(TTD.org, new Date(now - 3_600_000), new Date(now + 86_400_000));
+    const registered = await host.send('POST', `/authentication/api/v1/apptokenkeys/${TTD.org}`, {
+      headers: { ...bearer(org), ...jsonBody({}).headers },
+      body: JSON.stringify({ certificate: certificate.pem }),
+    });
+    expect(registered.status).toBe(201);
+    const own = await signAppToken(certificate.privateKeyPem, {
+      issuer: TTD.org,
+      app: APP,
+      kid: certificate.thumbprint,
+      x5t: certificate.x5t,
+    });
+    const headers = { Accept: 'application/json', PlatformAccessToken: own, 'Content-Type': 'application/json' };
+    const target = await newInstance();
+    const body = delegationBody(USERS.sophie.partyId, USERS.ola.partyId);
+    expect((await am('delegations', guidOf(target), body, { headers })).status).toBe(200);
+    expect((await storage('GET', `instances/${target.id}`, ola)).status).toBe(200);
+    expect((await am('delegationrevoke', guidOf(target), body, { headers })).status).toBe(200);
+    expect((await storage('GET', `instances/${target.id}`, ola)).status).toBe(403);
   });
 
   it('delegating the same rights again changes nothing', async () => {
