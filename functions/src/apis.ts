@@ -2,6 +2,7 @@ import { loadProvisionerConfig } from '../../provisioner/src/config.js';
 import { createDashboardPage, DASHBOARD_PATH } from '../../provisioner/src/dashboard/page.js';
 import { provisionerOf } from '../../provisioner/src/host.js';
 import { PROVISIONER_PREFIX } from '../../provisioner/src/index.js';
+import { ACCESS_MANAGEMENT_PREFIX, createAccessManagementApi } from './accessmanagement/index.js';
 import { registerDirectory } from './authentication/directory.js';
 import { AUTHENTICATION_PREFIX, createAuthenticationApi } from './authentication/index.js';
 import { createTestIdentityProvider, remoteIssuer, type TrustedIssuer } from './authentication/providers.js';
@@ -173,6 +174,17 @@ export const apiDefinitions: readonly ApiDefinition[] = [
     prefix: INTERMEDIARY_PREFIX,
     create: (platform) =>
       createIntermediaryApi({
+        services: sharedAuthorizationServices(platform.db, platform.logger),
+        logger: platform.logger,
+        verifier: platform.auth.verifier,
+      }),
+  },
+  {
+    // Apps delegating rights on one instance (signees' read and sign), in the delegations Intermediary keeps.
+    name: 'accessmanagement',
+    prefix: ACCESS_MANAGEMENT_PREFIX,
+    create: (platform) =>
+      createAccessManagementApi({
         services: sharedAuthorizationServices(platform.db, platform.logger),
         logger: platform.logger,
         verifier: platform.auth.verifier,

@@ -6,11 +6,21 @@ import type { DecisionRequest } from './xacml.js';
 /** The role every person holds for their own party. */
 export const PRIVATE_ROLE = 'PRIV';
 
+/** App rights delegated on one instance, e.g. a signee's read and sign in the signing task. */
+export interface InstanceRights {
+  org: string;
+  app: string;
+  actions: string[];
+  taskId: string | null;
+}
+
 /** What a user holds for one party at one instant. */
 export interface Holdings {
   roles: Set<string>;
   /** App rights delegated to the user for the party. */
   appRights: { org: string; app: string; actions: string[] }[];
+  /** Rights delegated to the user on the one instance asked about, in a task (null: any task). */
+  instanceRights: InstanceRights[];
   /** The first instant after `now` when a grant starts or ends, ms since epoch; Infinity when none will. */
   changesAt: number;
 }
@@ -18,7 +28,12 @@ export interface Holdings {
 /** The roles and app rights among `grants` that hold at `now`, plus PRIV when the party is the user's own. */
 export function holdingsOf(grants: readonly Grant[], now: Date, ownParty: boolean): Holdings {
   const at = now.getTime();
-  const holdings: Holdings = { roles: new Set(), appRights: [], changesAt: Number.POSITIVE_INFINITY };
+  const holdings: Holdings = {
+    roles: new Set(),
+    appRights: [],
+    instanceRights: [],
+    changesAt: Number.POSITIVE_INFINITY,
+  };
   if (ownParty) holdings.roles.add(PRIVATE_ROLE);
   for (const grant of grants) {
     const from = grant.validFrom.getTime();
@@ -31,15 +46,32 @@ export function holdingsOf(grants: readonly Grant[], now: Date, ownParty: boolea
     holdings.changesAt = Math.min(holdings.changesAt, to);
     if (grant.roleCode) holdings.roles.add(grant.roleCode);
     else if (grant.org && grant.app && grant.actions) {
-      holdings.appRights.push({ org: grant.org, app: grant.app, actions: grant.actions });
+      const rights = { org: grant.org, app: grant.app, actions: grant.actions };
+      if (grant.instance) holdings.instanceRights.push({ ...rights, taskId: grant.instance.taskId });
+      else holdings.appRights.push(rights);
     }
   }
   return holdings;
 }
 
-/** Whether `holdings` let the user act for the party at all. */
+/** Whether `holdings` let the user act for the party at all (rights on one instance do not). */
 export function holdsAnything(holdings: Holdings): boolean {
   return holdings.roles.size > 0 || holdings.appRights.length > 0;
+}
+
+/** Whether `rights` on an instance allow `action` on `org/app` while the instance's process is at `task`. */
+export function instanceRightsAllow(
+  rights: readonly InstanceRights[],
+  target: { org: string; app: string; task: string | null | undefined },
+  action: string,
+): boolean {
+  return rights.some(
+    (held) =>
+      held.org === target.org &&
+      held.app === target.app &&
+      held.actions.includes(action) &&
+      (held.taskId === null || held.taskId === target.task),
+  );
 }
 
 /** What the reportee logic needs. */
@@ -58,10 +90,18 @@ export interface PartyAccessOptions extends ReporteeOptions {
 export function createReportees(options: ReporteeOptions) {
   const repository = authorizationRepository(options.db);
   return {
-    /** What `userId` holds for `partyId` now; `ownPartyId` is their own party when known (it implies PRIV). */
-    async holdings(userId: number, partyId: number, ownPartyId: number | undefined): Promise<Holdings> {
+    /**
+     * What `userId` holds for `partyId` now; `ownPartyId` is their own party when known (it implies PRIV). Rights on
+     * one instance are read for `instanceGuid` only.
+     */
+    async holdings(
+      userId: number,
+      partyId: number,
+      ownPartyId: number | undefined,
+      instanceGuid?: string,
+    ): Promise<Holdings> {
       const now = options.now();
-      const grants = await repository.grants(userId, partyId, now);
+      const grants = await repository.grants(userId, partyId, now, instanceGuid);
       return holdingsOf(grants, now, ownPartyId === partyId);
     },
 
@@ -92,12 +132,14 @@ export type Reportees = ReturnType<typeof createReportees>;
  * own party and every party they hold a role for; delegated app rights reach only that app, for the actions named.
  * For an action on one app's instances of another party, the app's policy decides (as Altinn Storage asks its PEP):
  * a role the policy does not name for that action and task is refused, whatever the user holds. Only an app with
- * no policy rule for the action (NotApplicable) falls back to the holdings alone.
+ * no policy rule for the action (NotApplicable) falls back to the holdings alone. Rights delegated on one instance
+ * (given as `instanceGuid`) reach only that instance, for the actions named, while its process is at their task.
  */
 export function createPartyAccess(options: PartyAccessOptions): PartyAccess {
   const reportees = createReportees(options);
+  const repository = authorizationRepository(options.db);
   return {
-    async mayRepresent(user, partyId, scope) {
+    async mayRepresent(user, partyId, scope, instanceGuid) {
       if (user.partyId === partyId) return true;
       if (scope?.org && scope.app && options.decide) {
         const { decision } = await options.decide({
@@ -107,15 +149,30 @@ export function createPartyAccess(options: PartyAccessOptions): PartyAccess {
           app: scope.app,
           partyId,
           task: scope.task,
+          ...(instanceGuid === undefined ? {} : { instanceId: `${partyId}/${instanceGuid}` }),
         });
         if (decision === 'Permit') return true;
         if (decision === 'Deny') return false;
       }
-      const holdings = await reportees.holdings(user.userId, partyId, user.partyId);
+      const holdings = await reportees.holdings(user.userId, partyId, user.partyId, instanceGuid);
       if (holdings.roles.size > 0) return true;
-      if (!scope) return holdings.appRights.length > 0;
-      return holdings.appRights.some(
-        (rights) => rights.org === scope.org && rights.app === scope.app && rights.actions.includes(scope.action),
+      const appWide = scope
+        ? holdings.appRights.some(
+            (rights) => rights.org === scope.org && rights.app === scope.app && rights.actions.includes(scope.action),
+          )
+        : holdings.appRights.length > 0;
+      if (appWide) return true;
+      if (instanceGuid === undefined || holdings.instanceRights.length === 0) return false;
+      const instance = await repository.instanceTask(partyId, instanceGuid);
+      if (!instance) return false;
+      if (!scope) {
+        return holdings.instanceRights.some((rights) => rights.taskId === null || rights.taskId === instance.task);
+      }
+      if (scope.org === undefined || scope.app === undefined) return false;
+      return instanceRightsAllow(
+        holdings.instanceRights,
+        { org: scope.org, app: scope.app, task: instance.task },
+        scope.action,
       );
     },
   };

@@ -2,7 +2,7 @@ import type { Database } from '../platform/db/index.js';
 import type { Logger } from '../platform/logging/index.js';
 import { profileRepository } from '../profile/repository.js';
 import { DecisionCache } from './cache.js';
-import { holdingsOf } from './grants.js';
+import { holdingsOf, instanceRightsAllow } from './grants.js';
 import { type AppPolicy, rulesFor, subjectMatchesOrg } from './policy.js';
 import { authorizationRepository } from './repository.js';
 import {
@@ -35,8 +35,28 @@ const cacheKey = (request: DecisionRequest): string => {
     request.subject.kind === 'user'
       ? `u:${request.subject.userId}:${request.subject.ownPartyId ?? ''}`
       : `o:${request.subject.org}`;
-  return [subject, request.partyId ?? '', request.org, request.app, request.task ?? '', request.action].join('|');
+  return [
+    subject,
+    request.partyId ?? '',
+    request.org,
+    request.app,
+    request.task ?? '',
+    request.action,
+    request.instanceId ?? '',
+  ].join('|');
 };
+
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * The guid of the instance a request names (`urn:altinn:instance-id` = `{partyId}/{instanceGuid}`) when it is one of
+ * the resource's party; otherwise undefined, and rights delegated on instances do not count.
+ */
+function instanceGuidOf(request: DecisionRequest): string | undefined {
+  const [party, guid, ...rest] = request.instanceId?.split('/') ?? [];
+  if (rest.length > 0 || party !== String(request.partyId) || guid === undefined || !GUID.test(guid)) return undefined;
+  return guid.toLowerCase();
+}
 
 /** A cached decision and how long it holds. */
 interface Evaluated {
@@ -92,13 +112,16 @@ export function createDecisionPoint(options: DecisionPointOptions) {
     }
     const partyId = request.partyId as number;
     const now = options.now();
-    const grants = await repository.grants(subject.userId, partyId, now);
+    const grants = await repository.grants(subject.userId, partyId, now, instanceGuidOf(request));
     const holdings = holdingsOf(grants, now, (await ownPartyOf(subject.userId, subject.ownPartyId)) === partyId);
     const byRole = rules.some((rule) => rule.subjects.some((s) => holdings.roles.has(s)));
     const byAppRights = holdings.appRights.some(
       (rights) => rights.org === request.org && rights.app === request.app && rights.actions.includes(request.action),
     );
-    return { result: byRole || byAppRights ? permit(policy) : decided('Deny'), expiresAt: holdings.changesAt };
+    // Rights delegated on this instance, in the task the request names (a signee's read and sign).
+    const byInstanceRights = instanceRightsAllow(holdings.instanceRights, request, request.action);
+    const granted = byRole || byAppRights || byInstanceRights;
+    return { result: granted ? permit(policy) : decided('Deny'), expiresAt: holdings.changesAt };
   }
 
   async function decideOne(request: DecisionRequest): Promise<DecisionResult> {

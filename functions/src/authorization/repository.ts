@@ -35,6 +35,8 @@ export interface Grant {
   org: string | null;
   app: string | null;
   actions: string[] | null;
+  /** Set on rights delegated on one instance: its guid, and the task they hold in (null for any task). */
+  instance: { instanceGuid: string; taskId: string | null } | null;
   validFrom: Date;
   validTo: Date | null;
 }
@@ -54,6 +56,8 @@ type GrantRow = {
   org: string | null;
   app: string | null;
   actions: string[] | null;
+  instance_guid: string | null;
+  task_id: string | null;
   valid_from: Date;
   valid_to: Date | null;
 };
@@ -88,37 +92,44 @@ const KEY_ROLE_LIST = `'${KEY_ROLES.join("','")}'`;
 
 /**
  * Grants of `userId` for `partyId` that have not ended at `now` (some may start later): role assignments,
- * delegations to the user, and delegations to organisations where the user holds a key role.
+ * delegations to the user, and delegations to organisations where the user holds a key role. Delegations on one
+ * instance count only for the instance `$4` (none when it is null).
  */
 const GRANTS_SQL = `
-SELECT role_code, NULL AS org, NULL AS app, NULL::text[] AS actions, valid_from, valid_to
+SELECT role_code, NULL AS org, NULL AS app, NULL::text[] AS actions, NULL::uuid AS instance_guid,
+       NULL::text AS task_id, valid_from, valid_to
   FROM role_assignments
   WHERE user_id = $1 AND party_id = $2 AND (valid_to IS NULL OR valid_to > $3)
 UNION ALL
-SELECT role_code, org, app, actions, valid_from, valid_to
+SELECT role_code, org, app, actions, instance_guid, task_id, valid_from, valid_to
   FROM delegations
   WHERE covered_by_user_id = $1 AND offered_by_party_id = $2 AND revoked_at IS NULL
-    AND (valid_to IS NULL OR valid_to > $3)
+    AND (valid_to IS NULL OR valid_to > $3) AND (instance_guid IS NULL OR instance_guid = $4::uuid)
 UNION ALL
-SELECT d.role_code, d.org, d.app, d.actions, GREATEST(d.valid_from, r.valid_from),
+SELECT d.role_code, d.org, d.app, d.actions, d.instance_guid, d.task_id, GREATEST(d.valid_from, r.valid_from),
        CASE WHEN d.valid_to IS NULL THEN r.valid_to WHEN r.valid_to IS NULL THEN d.valid_to
             ELSE LEAST(d.valid_to, r.valid_to) END
   FROM role_assignments r
   JOIN delegations d ON d.covered_by_party_id = r.party_id AND d.offered_by_party_id = $2 AND d.revoked_at IS NULL
   WHERE r.user_id = $1 AND r.role_code IN (${KEY_ROLE_LIST})
-    AND (r.valid_to IS NULL OR r.valid_to > $3) AND (d.valid_to IS NULL OR d.valid_to > $3)`;
+    AND (r.valid_to IS NULL OR r.valid_to > $3) AND (d.valid_to IS NULL OR d.valid_to > $3)
+    AND (d.instance_guid IS NULL OR d.instance_guid = $4::uuid)`;
 
-/** Parties `userId` holds an active role for or received an active delegation from, directly or through a key role. */
+/**
+ * Parties `userId` holds an active role for or received an active delegation from, directly or through a key role.
+ * Rights on one instance do not make its owner a party the user represents.
+ */
 const REPORTEES_SQL = `
 SELECT party_id AS party_id FROM role_assignments
   WHERE user_id = $1 AND valid_from <= $2 AND (valid_to IS NULL OR valid_to > $2)
 UNION
 SELECT offered_by_party_id FROM delegations
-  WHERE covered_by_user_id = $1 AND revoked_at IS NULL AND valid_from <= $2 AND (valid_to IS NULL OR valid_to > $2)
+  WHERE covered_by_user_id = $1 AND revoked_at IS NULL AND instance_guid IS NULL
+    AND valid_from <= $2 AND (valid_to IS NULL OR valid_to > $2)
 UNION
 SELECT d.offered_by_party_id
   FROM role_assignments r
-  JOIN delegations d ON d.covered_by_party_id = r.party_id AND d.revoked_at IS NULL
+  JOIN delegations d ON d.covered_by_party_id = r.party_id AND d.revoked_at IS NULL AND d.instance_guid IS NULL
   WHERE r.user_id = $1 AND r.role_code IN (${KEY_ROLE_LIST})
     AND r.valid_from <= $2 AND (r.valid_to IS NULL OR r.valid_to > $2)
     AND d.valid_from <= $2 AND (d.valid_to IS NULL OR d.valid_to > $2)`;
@@ -148,14 +159,18 @@ export function authorizationRepository(db: Queryable) {
       return policyOf(row);
     },
 
-    /** Grants of `userId` for `partyId` not ended at `now`. */
-    async grants(userId: number, partyId: number, now: Date): Promise<Grant[]> {
-      const rows = await db.query<GrantRow>(GRANTS_SQL, [userId, partyId, now]);
+    /**
+     * Grants of `userId` for `partyId` not ended at `now`; rights delegated on one instance only for `instanceGuid`
+     * (a guid, lower-case or not) when given.
+     */
+    async grants(userId: number, partyId: number, now: Date, instanceGuid?: string): Promise<Grant[]> {
+      const rows = await db.query<GrantRow>(GRANTS_SQL, [userId, partyId, now, instanceGuid?.toLowerCase() ?? null]);
       return rows.map((row) => ({
         roleCode: row.role_code,
         org: row.org,
         app: row.app,
         actions: row.actions,
+        instance: row.instance_guid ? { instanceGuid: row.instance_guid, taskId: row.task_id } : null,
         validFrom: new Date(row.valid_from),
         validTo: row.valid_to ? new Date(row.valid_to) : null,
       }));
@@ -165,6 +180,15 @@ export function authorizationRepository(db: Queryable) {
     async reportees(userId: number, now: Date): Promise<number[]> {
       const rows = await db.query<{ party_id: string }>(`${REPORTEES_SQL} ORDER BY 1`, [userId, now]);
       return rows.map((row) => Number(row.party_id));
+    },
+
+    /** The current task of an instance of `partyId` that is not hard-deleted; undefined when there is none. */
+    async instanceTask(partyId: number, instanceGuid: string): Promise<{ task: string | null } | undefined> {
+      const [row] = await db.query<{ current_task: string | null }>(
+        'SELECT current_task FROM instances WHERE instance_guid = $1 AND party_id = $2 AND NOT is_hard_deleted',
+        [instanceGuid.toLowerCase(), partyId],
+      );
+      return row ? { task: row.current_task } : undefined;
     },
 
     async insertAssignment(

@@ -9,6 +9,7 @@ export const ATTRIBUTES = {
   org: 'urn:altinn:org',
   app: 'urn:altinn:app',
   task: 'urn:altinn:task',
+  instanceId: 'urn:altinn:instance-id',
   actionId: 'urn:oasis:names:tc:xacml:1.0:action:action-id',
 } as const;
 
@@ -60,6 +61,8 @@ export interface DecisionRequest {
   /** The party the resource belongs to; required for user subjects. */
   partyId: number | undefined;
   task: string | undefined;
+  /** `urn:altinn:instance-id` of the resource, `{partyId}/{instanceGuid}`, when the request names one instance. */
+  instanceId?: string;
 }
 
 /** A request that cannot be evaluated: answered Indeterminate with this status. */
@@ -200,7 +203,17 @@ function requestOf(subject: Category, action: Category, resource: Category): Dec
   }
   const partyId = party === undefined ? undefined : integer(party, ATTRIBUTES.partyId);
   if (unusable(partyId)) return partyId;
-  return { subject: who, action: actionId, org, app, partyId, task };
+  const instanceId = optional(resource, ATTRIBUTES.instanceId, 'Resource');
+  if (unusable(instanceId)) return instanceId;
+  return {
+    subject: who,
+    action: actionId,
+    org,
+    app,
+    partyId,
+    task,
+    ...(instanceId === undefined ? {} : { instanceId }),
+  };
 }
 
 function individual(subject: Category, action: Category, resource: Category): IndividualRequest {

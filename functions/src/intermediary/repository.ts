@@ -8,6 +8,10 @@ export interface Delegation {
   coveredByPartyId: number | null;
   roleCode: string | null;
   rights: { org: string; app: string; actions: string[] } | null;
+  /** The one instance the rights hold on, `{partyId}/{instanceGuid}`; null for rights on every instance. */
+  instanceId: string | null;
+  /** The process task the instance rights hold in; null for any task. */
+  taskId: string | null;
   validFrom: string;
   validTo: string | null;
   created: string;
@@ -33,6 +37,8 @@ export interface NewDelegation {
   coveredByPartyId: number | null;
   roleCode: string | null;
   rights: { org: string; app: string; actions: string[] } | null;
+  /** Rights on one instance (of the offering party) only, in one task when given. */
+  instance?: { instanceGuid: string; taskId: string | null };
   validFrom: Date;
   validTo: Date | null;
 }
@@ -46,6 +52,8 @@ type DelegationRow = {
   org: string | null;
   app: string | null;
   actions: string[] | null;
+  instance_guid: string | null;
+  task_id: string | null;
   valid_from: Date;
   valid_to: Date | null;
   created: Date;
@@ -66,6 +74,8 @@ function delegationOf(row: DelegationRow): Delegation {
     coveredByPartyId: numberOrNull(row.covered_by_party_id),
     roleCode: row.role_code,
     rights: row.org && row.app && row.actions ? { org: row.org, app: row.app, actions: row.actions } : null,
+    instanceId: row.instance_guid ? `${row.offered_by_party_id}/${row.instance_guid}` : null,
+    taskId: row.task_id,
     validFrom: iso(row.valid_from),
     validTo: isoOrNull(row.valid_to),
     created: iso(row.created),
@@ -88,8 +98,8 @@ export function delegationRepository(db: Queryable) {
     async insert(input: NewDelegation, actor: string, now: Date): Promise<Delegation> {
       const [row] = await db.query<DelegationRow>(
         `INSERT INTO delegations (offered_by_party_id, covered_by_user_id, covered_by_party_id, role_code, org, app,
-           actions, valid_from, valid_to, created, created_by)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING *`,
+           actions, valid_from, valid_to, created, created_by, instance_guid, task_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING *`,
         [
           input.offeredByPartyId,
           input.coveredByUserId,
@@ -102,6 +112,8 @@ export function delegationRepository(db: Queryable) {
           input.validTo,
           now,
           actor,
+          input.instance?.instanceGuid ?? null,
+          input.instance?.taskId ?? null,
         ],
       );
       if (!row) throw new Error('delegation insert returned no row');
@@ -145,6 +157,25 @@ export function delegationRepository(db: Queryable) {
         `SELECT * FROM delegations WHERE ${column} = $1 AND ($2 OR revoked_at IS NULL)
          ORDER BY created, delegation_id`,
         [covered.userId ?? covered.partyId, includeRevoked],
+      );
+      return rows.map(delegationOf);
+    },
+
+    /**
+     * Active delegations on one instance from its owner `offeredByPartyId` to a user or an organisation, oldest
+     * first, their rows locked for the change of the transaction it runs in.
+     */
+    async onInstance(
+      instanceGuid: string,
+      offeredByPartyId: number,
+      covered: { userId: number | null; partyId: number | null },
+    ): Promise<Delegation[]> {
+      const rows = await db.query<DelegationRow>(
+        `SELECT * FROM delegations
+         WHERE instance_guid = $1 AND offered_by_party_id = $2 AND revoked_at IS NULL
+           AND covered_by_user_id IS NOT DISTINCT FROM $3 AND covered_by_party_id IS NOT DISTINCT FROM $4
+         ORDER BY created, delegation_id FOR UPDATE`,
+        [instanceGuid, offeredByPartyId, covered.userId, covered.partyId],
       );
       return rows.map(delegationOf);
     },

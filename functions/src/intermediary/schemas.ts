@@ -39,6 +39,8 @@ export const DelegationSchema = z
     coveredByPartyId: z.number().int().nullable(),
     roleCode: z.string().nullable(),
     rights: z.object({ org: z.string(), app: z.string(), actions: z.array(z.string()) }).nullable(),
+    instanceId: z.string().nullable().openapi({ description: 'Rights on this instance only (`{partyId}/{guid}`)' }),
+    taskId: z.string().nullable().openapi({ description: 'Instance rights hold in this process task only' }),
     validFrom: z.string(),
     validTo: z.string().nullable(),
     created: z.string(),

@@ -24,6 +24,8 @@ const COLUMNS = `u.user_id::text AS user_id, u.user_uuid::text AS user_uuid, u.u
 export interface ProfileRepository {
   byUserId(userId: number): Promise<UserProfile | undefined>;
   byUuid(userUuid: string): Promise<UserProfile | undefined>;
+  /** The profile of the user whose own party is `partyId` (a person or a self-identified user). */
+  byPartyId(partyId: number): Promise<UserProfile | undefined>;
   /** The profile of the person with this fødselsnummer. */
   bySsn(ssn: string): Promise<UserProfile | undefined>;
   /** Changes the named settings of a user; false when there is no such user. */
@@ -59,6 +61,7 @@ export function profileRepository(db: Queryable): ProfileRepository {
   return {
     byUserId: (userId) => one(`SELECT ${COLUMNS} FROM user_profiles u WHERE u.user_id = $1`, userId),
     byUuid: (userUuid) => one(`SELECT ${COLUMNS} FROM user_profiles u WHERE u.user_uuid = $1`, userUuid),
+    byPartyId: (partyId) => one(`SELECT ${COLUMNS} FROM user_profiles u WHERE u.party_id = $1`, partyId),
     bySsn: (ssn) =>
       one(`SELECT ${COLUMNS} FROM user_profiles u JOIN parties p ON p.party_id = u.party_id WHERE p.ssn = $1`, ssn),
     async updateSettings(userId, update) {

@@ -85,6 +85,8 @@ export interface PartyRepository {
   bySsn(ssn: string): Promise<Party | undefined>;
   /** The organisation, sub-unit or bankruptcy estate with this organisasjonsnummer. */
   byOrgNumber(orgNumber: string): Promise<Party | undefined>;
+  /** The party with this UUID (`partyUuid`, any casing); undefined when there is none. */
+  byUuid(partyUuid: string): Promise<Party | undefined>;
   /** The parties with these ids that exist, in the order asked, each once. */
   byIds(partyIds: readonly number[]): Promise<Party[]>;
 }
@@ -114,6 +116,7 @@ export function partyRepository(db: Queryable): PartyRepository {
     byId: (partyId) => one('party_id = $1', partyId),
     bySsn: (ssn) => one('ssn = $1', ssn),
     byOrgNumber: (orgNumber) => one('org_number = $1', orgNumber),
+    byUuid: (partyUuid) => one('party_uuid = $1::uuid', partyUuid.toLowerCase()),
     async byIds(partyIds) {
       const unique = [...new Set(partyIds)];
       if (unique.length === 0) return [];

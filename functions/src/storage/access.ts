@@ -30,16 +30,17 @@ export interface PartyAccess {
   /**
    * Without `scope`: may the user act for the party at all (a role, or rights to some app)? With it: for that
    * action on instances of `org/app` (a role, or delegated rights to that app and action); with `org` and `app`
-   * left out, only a role counts (e.g. a query across every app of the party).
+   * left out, only a role counts (e.g. a query across every app of the party). With `instanceGuid` (the one
+   * instance of the party the user wants to reach), rights delegated on that instance count too.
    */
-  mayRepresent(user: UserPrincipal, partyId: number, scope?: AccessScope): Promise<boolean>;
+  mayRepresent(user: UserPrincipal, partyId: number, scope?: AccessScope, instanceGuid?: string): Promise<boolean>;
 }
 
 /** What a user wants to do with a party's instances. */
 export interface AccessScope {
   org?: string;
   app?: string;
-  action: 'read' | 'write' | 'instantiate' | 'delete';
+  action: 'read' | 'write' | 'instantiate' | 'delete' | 'sign';
   /** The instance's current process task, which the app's policy rules may name (`urn:altinn:task`). */
   task?: string;
 }
@@ -111,9 +112,10 @@ async function requireParty(
   user: UserPrincipal,
   partyId: number,
   scope?: AccessScope,
+  instanceGuid?: string,
 ): Promise<void> {
   requireUserLevel(user);
-  if (!(await access.mayRepresent(user, partyId, scope))) {
+  if (!(await access.mayRepresent(user, partyId, scope, instanceGuid))) {
     const what = scope
       ? ` to ${scope.action}${scope.app ? ` instances of ${scope.org}/${scope.app}` : ' across its apps'}`
       : '';
@@ -158,7 +160,7 @@ export function createStorageAccess(
         const partyId = Number(partyText);
         const write = !isRead(c.req.method);
         if (principal.kind === 'user') {
-          await requireParty(partyAccess, principal, partyId);
+          await requireParty(partyAccess, principal, partyId, undefined, guid);
           if (write && ORG_ONLY.has(sub)) throw forbidden(`Only the app's owner may call ${sub}.`);
         }
         const rows = await db.query<{ org: string; app: string; task: string | null }>(
@@ -179,18 +181,22 @@ export function createStorageAccess(
           requireSameApp(identity, owner.org, owner.app);
         } else {
           // What the user may do with this app's instances: delegated app rights name actions (Altinn's policies).
+          // Signing is its own action, as Altinn's InstanceSign policy.
           const action =
             !write || WRITES_NEEDING_READ.has(sub)
               ? 'read'
               : c.req.method === 'DELETE' && sub === ''
                 ? 'delete'
-                : 'write';
-          await requireParty(partyAccess, principal, partyId, {
-            org: owner.org,
-            app: owner.app,
-            action,
-            ...(owner.task ? { task: owner.task } : {}),
-          });
+                : sub === 'sign'
+                  ? 'sign'
+                  : 'write';
+          await requireParty(
+            partyAccess,
+            principal,
+            partyId,
+            { org: owner.org, app: owner.app, action, ...(owner.task ? { task: owner.task } : {}) },
+            guid,
+          );
           if (requireAppToken && write && !USER_DIRECT_WRITES.has(sub)) requireApp(identity, owner.org, owner.app);
           else requireSameApp(identity, owner.org, owner.app);
         }

@@ -15,6 +15,11 @@ export interface AuthenticateOptions {
   verifier: TokenVerifier;
   /** Paths (below the API's prefix, as `c.req.path` ends) that need no token, e.g. `/openapi.json`. */
   openPaths?: readonly string[];
+  /**
+   * The caller is an app identified by its `PlatformAccessToken` alone (as Access management's app APIs): that token
+   * is required (401 without it or when invalid), no caller token is read, and `principal` stays unset.
+   */
+  appTokenOnly?: boolean;
 }
 
 /** A 401 problem with the given `WWW-Authenticate` challenge. */
@@ -63,6 +68,14 @@ export function authenticate(options: AuthenticateOptions): MiddlewareHandler<{ 
     c.set('principal', undefined);
     c.set('appIdentity', undefined);
     if ([...open].some((path) => c.req.path.endsWith(path))) return next();
+    if (options.appTokenOnly) {
+      const accessToken = c.req.header(ACCESS_TOKEN_HEADER);
+      if (accessToken === undefined || accessToken === '') {
+        throw unauthorized(`This call needs the app's ${ACCESS_TOKEN_HEADER} header`, 'Bearer realm="platform"');
+      }
+      c.set('appIdentity', await refusing(ACCESS_TOKEN_HEADER, () => options.verifier.verifyAccessToken(accessToken)));
+      return next();
+    }
     const token = tokenOf(c.req.header('authorization'), getCookie(c, RUNTIME_COOKIE));
     if (token === undefined) {
       throw unauthorized(
