@@ -85,7 +85,7 @@ describe('instances', () => {
     const instance = await newInstance();
     expect(instance.selfLinks).toEqual({
       apps: `http://localhost:8787/${TTD.org}/${APP}/instances/${instance.id}`,
-      platform: `http://localhost:7071${S}/instances/${instance.id}`,
+      platform: `${host.url}${S}/instances/${instance.id}`,
     });
     const events = await eventsOf(instance.id);
     expect(events.map((event) => event.eventType)).toEqual(['Created']);
@@ -128,6 +128,24 @@ describe('instances', () => {
     expect(response.status).toBe(200);
     expect(((await response.json()) as Json).dataValues).toEqual({ a: '1' });
     const bad = await call('PUT', `instances/${instance.id}/datavalues`, org, jsonBody({}));
+    expect(bad.status).toBe(400);
+    expect(bad.headers.get('content-type')).toContain('application/problem+json');
+  });
+});
+
+describe('read status', () => {
+  // InstanceClient.cs UpdateReadStatus: PUT instances/{p}/{g}/readstatus?status={readStatus} with the user's token and
+  // no body; app-lib passes the status as the app wrote it, e.g. `read` in lower case (ASP.NET binds enums in any casing).
+  it('sets the read status from status=read as app-lib sends it, and refuses an unknown status with 400', async () => {
+    const instance = await newInstance();
+    const response = await host.send('PUT', `${S}/instances/${instance.id}/readstatus?status=read`, {
+      headers: { ...APPLIB, ...bearer(user) },
+    });
+    expect(response.status).toBe(200);
+    expect(((await response.json()) as Json).status.readStatus).toBe('Read');
+    const bad = await host.send('PUT', `${S}/instances/${instance.id}/readstatus?status=seen`, {
+      headers: { ...APPLIB, ...bearer(user) },
+    });
     expect(bad.status).toBe(400);
     expect(bad.headers.get('content-type')).toContain('application/problem+json');
   });
@@ -181,7 +199,7 @@ describe('process', () => {
     expect(response.status).toBe(200);
     const updated = (await response.json()) as Json;
     expect(updated.process.currentTask.elementId).toBe('Task_1');
-    expect(updated.selfLinks.platform).toBe(`http://localhost:7071${S}/instances/${instance.id}`);
+    expect(updated.selfLinks.platform).toBe(`${host.url}${S}/instances/${instance.id}`);
     const history = await call('GET', `instances/${instance.id}/process/history`, user);
     expect(history.status).toBe(200);
     const items = ((await history.json()) as Json).processHistory as Json[];
@@ -291,7 +309,7 @@ describe('data elements', () => {
       fileScanResult: 'NotApplicable',
       references: [{ relation: 'GeneratedFrom', value: 'Task_1', valueType: 'Task' }],
     });
-    expect(element.selfLinks.platform).toBe(`http://localhost:7071${S}/instances/${instance.id}/data/${element.id}`);
+    expect(element.selfLinks.platform).toBe(`${host.url}${S}/instances/${instance.id}/data/${element.id}`);
     expect(response.headers.get('location')).toBe(element.selfLinks.platform);
     const created = (await eventsOf(instance.id)).filter((event) => event.eventType === 'Created');
     expect(created.map((event) => event.dataId ?? null)).toContain(element.id);
