@@ -1,4 +1,3 @@
-import { loadProvisionerConfig } from '../../provisioner/src/config.js';
 import { createDashboardPage, DASHBOARD_PATH } from '../../provisioner/src/dashboard/page.js';
 import { provisionerOf } from '../../provisioner/src/host.js';
 import { PROVISIONER_PREFIX } from '../../provisioner/src/index.js';
@@ -149,7 +148,7 @@ export const apiDefinitions: readonly ApiDefinition[] = [
         logger: platform.logger,
         verifier: platform.auth.verifier,
         // The operator's token (PROVISIONER_ADMIN_TOKEN) also issues and revokes orgs' subscription keys.
-        operatorToken: loadProvisionerConfig(process.env, { platformUrl: '', mode: platform.config.mode }).adminToken,
+        operatorToken: platform.config.operatorToken,
       }),
     async prepare(platform) {
       if (!platform.config.seedTestData) return;

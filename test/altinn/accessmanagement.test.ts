@@ -11,9 +11,8 @@ import { bearer, jsonBody, TTD, USERS, useReplayHost } from './harness.js';
 
 // The operator's token issues the subscription key the PEP decides with (read by the host from the environment).
 const OPERATOR_TOKEN = 'operator-token-for-accessmanagement-replay-0123456789';
-process.env.PROVISIONER_ADMIN_TOKEN = OPERATOR_TOKEN;
 
-const host = useReplayHost();
+const host = useReplayHost({ PROVISIONER_ADMIN_TOKEN: OPERATOR_TOKEN });
 const AM = '/accessmanagement/api/v1';
 const S = '/storage/api/v1';
 const APP = 'signapp';

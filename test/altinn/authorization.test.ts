@@ -8,11 +8,10 @@ import { bearer, jsonBody, ORG_SCOPES, TTD, USERS, useReplayHost } from './harne
  * byte for byte as they build them, against a running functions host.
  */
 
-// The operator's token: it may issue any org's subscription keys (read by the host from the environment).
+// The operator's token: it may issue any org's subscription keys (PROVISIONER_ADMIN_TOKEN, read by the host's config).
 const OPERATOR_TOKEN = 'operator-token-for-replay-tests-0123456789';
-process.env.PROVISIONER_ADMIN_TOKEN = OPERATOR_TOKEN;
 
-const host = useReplayHost();
+const host = useReplayHost({ PROVISIONER_ADMIN_TOKEN: OPERATOR_TOKEN });
 
 const ACTION_ID = 'urn:oasis:names:tc:xacml:1.0:action:action-id';
 const PEP_ISSUER = 'https://platform.altinn.no/authentication/api/v1/openid/';

@@ -5,19 +5,12 @@ import type { PlatformApp } from '../platform/api/index.js';
 import {
   AppTokenKeyError,
   type AppTokenKeyStore,
-  forbidden,
-  hasScope,
+  orgManager,
   parseAppTokenKey,
-  refusing,
   type TokenVerifier,
-  tokenOf,
-  unauthorized,
 } from '../platform/auth/index.js';
 import { Problem } from '../platform/errors/index.js';
 import { jsonContent, problemContent } from '../platform/errors/openapi.js';
-
-/** The scope an org's deploy pipeline holds; it also manages the org's app-token keys. */
-export const APP_DEPLOY_SCOPE = 'altinn:appdeploy';
 
 const OrgParams = z.strictObject({ org: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be an org code') });
 const KeyParams = OrgParams.extend({ keyId: z.string().min(1).max(200) });
@@ -90,8 +83,6 @@ const revoke = createRoute({
   },
 });
 
-const digest = (value: string) => createHash('sha256').update(value).digest();
-
 /** What the app-token key routes need. */
 export interface AppTokenKeyRoutesOptions {
   keys: AppTokenKeyStore;
@@ -107,28 +98,13 @@ export interface AppTokenKeyRoutesOptions {
  * org with `altinn:appdeploy`) or by the operator (the provisioner's admin token).
  */
 export function addAppTokenKeyRoutes(api: PlatformApp, options: AppTokenKeyRoutesOptions): void {
-  const operator = options.operatorToken ? digest(options.operatorToken) : undefined;
   const now = options.now ?? (() => new Date());
-
   /** Who may manage `org`'s keys: the operator, or the org itself with the deploy scope; 401/403 otherwise. */
-  async function managerOf(c: Context, org: string): Promise<string> {
-    const token = tokenOf(c.req.header('authorization'), undefined);
-    if (token === undefined) {
-      throw unauthorized(
-        `Managing app-token keys needs Authorization: Bearer with an org token (${APP_DEPLOY_SCOPE}) or the operator's token`,
-        'Bearer realm="platform"',
-      );
-    }
-    if (operator && timingSafeEqual(digest(token), operator)) return 'operator';
-    const principal = await refusing('Token', () => options.verifier.verify(token));
-    if (principal.kind !== 'org' || principal.org !== org) {
-      throw forbidden(`Only the org ${org} itself or the operator may manage ${org}'s app-token keys.`);
-    }
-    if (!hasScope(principal, APP_DEPLOY_SCOPE)) {
-      throw forbidden(`Managing app-token keys needs the scope ${APP_DEPLOY_SCOPE}.`);
-    }
-    return `org:${principal.org}`;
-  }
+  const managerOf = orgManager({
+    verifier: options.verifier,
+    operatorToken: options.operatorToken,
+    what: 'app-token keys',
+  });
 
   api.openapi(register, async (c) => {
     const { org } = c.req.valid('param');

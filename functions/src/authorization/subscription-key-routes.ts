@@ -2,7 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { createRoute, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import type { PlatformApp } from '../platform/api/index.js';
-import { forbidden, hasScope, refusing, type TokenVerifier, tokenOf, unauthorized } from '../platform/auth/index.js';
+import { orgManager, type TokenVerifier } from '../platform/auth/index.js';
 import { Problem } from '../platform/errors/index.js';
 import { jsonContent as json } from '../platform/errors/openapi.js';
 import { mismatchedField, problemContent } from '../storage/problems.js';
@@ -81,8 +81,6 @@ const revoke = createRoute({
   },
 });
 
-const digest = (value: string) => createHash('sha256').update(value, 'utf8').digest();
-
 /** What the subscription key routes need. */
 export interface SubscriptionKeyRouteOptions {
   verifier: TokenVerifier;
@@ -99,27 +97,8 @@ export function addSubscriptionKeyRoutes(
   services: AuthorizationServices,
   options: SubscriptionKeyRouteOptions,
 ): void {
-  const operator = options.operatorToken ? digest(options.operatorToken) : undefined;
-
   /** The actor managing `org`'s keys: `operator` or `org:{org}`; 401 or 403 otherwise. */
-  async function managerOf(c: Context, org: string): Promise<string> {
-    const token = tokenOf(c.req.header('authorization'), undefined);
-    if (token === undefined) {
-      throw unauthorized(
-        'Managing subscription keys needs Authorization: Bearer with the operator token or an org token',
-        'Bearer realm="platform"',
-      );
-    }
-    if (operator && timingSafeEqual(digest(token), operator)) return 'operator';
-    const principal = await refusing('Token', () => options.verifier.verify(token));
-    if (principal.kind !== 'org' || principal.org !== org) {
-      throw forbidden(`Only the operator and the org ${org} itself manage ${org}'s subscription keys.`);
-    }
-    if (!hasScope(principal, AUTHORIZATION_SCOPES.appDeploy)) {
-      throw forbidden(`Managing subscription keys needs the scope ${AUTHORIZATION_SCOPES.appDeploy}.`);
-    }
-    return `org:${org}`;
-  }
+  const managerOf = orgManager({ ...options, what: 'subscription keys' });
 
   api.openapi(issue, async (c) => {
     const { org } = c.req.valid('param');
