@@ -64,6 +64,7 @@ describe('Azure Functions entry (functions/src/index.ts)', () => {
       'profile',
       'authorization',
       'intermediary',
+      'accessmanagement',
       'events',
       'notifications',
       'pdf',

@@ -38,7 +38,7 @@ describe('PUT instances/{partyId}/{guid}/readstatus', () => {
 
   it.each([
     ['an unknown status', '?status=Seen'],
-    ['a lower-case status', '?status=read'],
+    ['a number', '?status=1'],
     ['no status', ''],
   ])('returns 400 naming query.status for %s, and changes nothing', async (_, query) => {
     const response = await storage.call('PUT', `instances/${instance.id}/readstatus${query}`);
