@@ -31,7 +31,7 @@ export interface ModeCheck {
   egress: readonly RefusedSetting[];
 }
 
-const LOCAL_ONLY = 'is for local mode only (PLATFORM_MODE=local); production mode refuses it';
+const LOCAL_ONLY = 'for local mode only';
 
 /** The mode `PLATFORM_MODE` asks for: local only when it says exactly `local`. */
 export function modeOf(value: string | undefined): PlatformMode {
@@ -73,7 +73,7 @@ function egressProblems(env: Env): RefusedSetting[] {
   }
   const dns = (env.EGRESS_DNS ?? '').trim();
   if (dns !== '' && dns !== 'doh') {
-    problems.push({ setting: 'EGRESS_DNS', detail: `a name -> address map ${LOCAL_ONLY}; use doh` });
+    problems.push({ setting: 'EGRESS_DNS', detail: `a name -> address map is ${LOCAL_ONLY}; use doh` });
   }
   const jwks = (env.EGRESS_JWKS_URL ?? '').trim();
   if (jwks !== '' && !jwks.startsWith('https://')) {
