@@ -1,6 +1,6 @@
 import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
-import { call, devEnv, egressEnv, targetHits, targetPort } from '../../test/egress';
+import { appToken, call, devEnv, egressEnv, putCredential, putTarget, targetHits, targetPort } from '../../test/egress';
 import { ADMIN_TOKEN, routeOrg } from '../../test/helpers';
 import { checkMode, isStrongSecret, modeOf } from '.';
 
@@ -153,5 +153,16 @@ describe('mode: egress in production', () => {
   it('keeps local mode as it was: the development settings are not refused', async () => {
     const { res, text } = await call(path(), {}, devEnv());
     expect(res.status, text).toBe(401);
+  });
+
+  it('answers 503 naming EGRESS_CREDENTIALS_KEY to a call that needs a credential when the key is unset', async () => {
+    await putTarget('nokeycall', 'echo', { scheme: 'http', host: '127.0.0.1', ports: [targetPort()] });
+    await putCredential('nokeycall', 'echo', { type: 'header', name: 'x-key', value: 'sealed-secret-1' });
+    const headers = { PlatformAccessToken: await appToken('nokeycall', 'app') };
+    const { res, text } = await call(path(), { headers }, devEnv({ EGRESS_CREDENTIALS_KEY: undefined }));
+    expect(res.status, text).toBe(503);
+    expect(JSON.parse(text)).toMatchObject({ reason: 'credential-unavailable' });
+    expect(text).toContain('EGRESS_CREDENTIALS_KEY is not set');
+    expect(text).not.toContain('sealed-secret-1');
   });
 });
