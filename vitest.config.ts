@@ -13,7 +13,13 @@ export default defineConfig({
             main: './edge/src/index.ts',
             wrangler: { configPath: './wrangler.toml' },
             miniflare: {
-              bindings: { EDGE_ADMIN_TOKEN: 'test-admin-token', UPSTREAM_TIMEOUT_MS: '400', BREAKER_CACHE_MS: '0' },
+              // local mode: the tests use a short admin token and the development-only egress settings
+              bindings: {
+                PLATFORM_MODE: 'local',
+                EDGE_ADMIN_TOKEN: 'test-admin-token',
+                UPSTREAM_TIMEOUT_MS: '400',
+                BREAKER_CACHE_MS: '0',
+              },
             },
           }),
         ],

@@ -142,6 +142,8 @@ async function startEdge(work: string, logDir: string, upstreamPort: string): Pr
       bindings: [
         { name: 'ROUTES', kvNamespace: 'routes-kv' },
         ...Object.entries(settings.vars).map(([name, value]) => ({ name, text: value })),
+        // local mode: the bench's hex token need not be as varied as production asks (edge/src/mode)
+        { name: 'PLATFORM_MODE', text: 'local' },
         { name: 'EDGE_ADMIN_TOKEN', text: token },
       ],
     },

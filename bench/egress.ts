@@ -151,6 +151,8 @@ async function startEgressEdge(
   const port = await freePort();
   const vars: Record<string, string> = {
     ...settings.vars,
+    // local mode: the loopback upstream, the DNS map and the http JWKS are development-only settings (edge/src/mode)
+    PLATFORM_MODE: 'local',
     EDGE_ADMIN_TOKEN: adminToken,
     EGRESS_JWKS_URL: keys.jwksUrl,
     EGRESS_CREDENTIALS_KEY: randomBytes(32).toString('base64'),

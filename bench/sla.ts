@@ -67,6 +67,8 @@ async function startEdge(name: string, work: string, logDir: string, entry: stri
       bindings: [
         { name: 'ROUTES', kvNamespace: 'routes-kv' },
         ...Object.entries(settings.vars).map(([n, value]) => ({ name: n, text: value })),
+        // local mode: the bench's hex token need not be as varied as production asks (edge/src/mode)
+        { name: 'PLATFORM_MODE', text: 'local' },
         { name: 'EDGE_ADMIN_TOKEN', text: token },
         ...sla,
       ],

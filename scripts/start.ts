@@ -69,6 +69,8 @@ async function main(): Promise<void> {
   writeFileSync(
     edgeEnvFile,
     [
+      // local mode: development-only settings such as EGRESS_DEV_LOOPBACK_PORTS are allowed (edge/src/mode)
+      'PLATFORM_MODE=local',
       `EDGE_ADMIN_TOKEN=${adminToken}`,
       `EGRESS_CREDENTIALS_KEY=${randomBytes(32).toString('base64')}`,
       `EGRESS_JWKS_URL=${functionsUrl}/authentication/api/v1/openid/.well-known/openid-configuration/jwks`,

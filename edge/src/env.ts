@@ -2,6 +2,8 @@
 export interface Env {
   /** Route table: `org/{org}` and `app/{org}/{app}` entries (see routing/). */
   ROUTES: KVNamespace;
+  /** `local` for development; anything else (unset included) is production, which refuses local-only settings (mode/). */
+  PLATFORM_MODE?: string;
   /** Bearer token of the `/_edge` admin API (a Worker secret). */
   EDGE_ADMIN_TOKEN?: string;
   /** Pseudonym used in `Via`. */

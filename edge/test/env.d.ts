@@ -2,6 +2,7 @@
 declare namespace Cloudflare {
   interface Env {
     ROUTES: KVNamespace;
+    PLATFORM_MODE?: string;
     EDGE_ADMIN_TOKEN?: string;
     EDGE_NAME?: string;
     UPSTREAM_TIMEOUT_MS?: string;

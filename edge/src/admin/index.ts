@@ -3,10 +3,13 @@ import { egressAdmin } from '../egress/admin';
 import type { EdgeEnv } from '../env';
 import { consumersAdmin, metricsAdmin, plansAdmin } from '../sla/admin';
 import { adminAuth } from './auth';
+import { adminMode } from './mode';
 import { routesAdmin } from './routes';
 
-/** The `/_edge` admin API: everything but `health` needs the admin token. */
+/** The `/_edge` admin API: everything but `health` needs the admin token; all of it a token production accepts. */
 export const admin = new Hono<EdgeEnv>();
+
+admin.use('*', adminMode);
 
 admin.get('/health', (c) => c.json({ status: 'ok' }));
 admin.use('/routes', adminAuth);

@@ -1,5 +1,6 @@
 import { Hono } from 'hono';
 import { type EdgeEnv, type Env, intSetting } from '../env';
+import { modeCheck, refusedDetail } from '../mode';
 import { APP_KEY_HEADER, verifyAppKey } from './app-keys';
 import { type AuditEntry, UNAUTHENTICATED_LOG, UNKNOWN_APP } from './audit';
 import { ACCESS_TOKEN_HEADER, type AppIdentity, AppTokenError, verifyAppToken } from './identity';
@@ -145,6 +146,10 @@ egress.all('/*', async (c) => {
     ...fields,
   });
   try {
+    const refused = modeCheck(c.env).egress;
+    if (refused.length > 0) {
+      throw new EgressRefusal(503, 'not-configured', 'Egress unavailable', refusedDetail('Egress', refused));
+    }
     const settings = egressSettings(c.env);
     identity = await authenticate(c.req.raw.headers, c.env);
     const dest = firstDestination(url);

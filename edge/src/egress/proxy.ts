@@ -110,7 +110,8 @@ async function credentialOf(target: StoredTarget, call: EgressCall): Promise<Cre
       503,
       'credential-unavailable',
       'Credential unavailable',
-      `The credential of target ${target.name} cannot be used; ask the platform operators.`,
+      `The credential of target ${target.name} cannot be used` +
+        `${error instanceof SealingKeyError ? ` (${error.message})` : ''}; ask the platform operators.`,
     );
   }
 }

@@ -81,6 +81,7 @@ export async function seal(keys: SealingKeys, slot: string, plaintext: string): 
 
 /** Opens a sealed value of `slot`; throws when no configured key has its id or it was tampered with. */
 export async function open(keys: SealingKeys, slot: string, sealed: Sealed): Promise<string> {
+  if (!keys.current && !keys.previous) throw new SealingKeyError('EGRESS_CREDENTIALS_KEY is not set');
   for (const secret of [keys.current, keys.previous]) {
     if (!secret) continue;
     const { kid, key } = await loadKey(secret);
@@ -92,7 +93,7 @@ export async function open(keys: SealingKeys, slot: string, sealed: Sealed): Pro
     );
     return decoder.decode(plain);
   }
-  throw new SealingKeyError(`no configured key has id ${sealed.kid}`);
+  throw new SealingKeyError(`neither EGRESS_CREDENTIALS_KEY nor _PREVIOUS is the key ${sealed.kid}`);
 }
 
 /** The id of the current key (shown by the admin API, so operators can see what needs re-sealing). */

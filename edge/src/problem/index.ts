@@ -11,6 +11,7 @@ export type ProblemKind =
   | 'proxy-loop'
   | 'unauthorized'
   | 'admin-not-configured'
+  | 'configuration-refused'
   | 'validation-failed'
   | 'not-found'
   | 'method-not-allowed'
