@@ -170,10 +170,15 @@ describe('AksProvider end to end against fake ARM and a fake cluster', () => {
       }),
     );
     const d = kube.store.get(findType('apps', 'v1', 'deployments')!, 'ttd-altinn', 'altinn');
-    const spec = (d?.spec?.template as { spec: Record<string, never> }).spec as {
-      containers: { env: { name: string; value?: string; valueFrom?: unknown }[]; volumeMounts: unknown[] }[];
-      volumes: { name: string; secret?: { secretName: string; optional: boolean } }[];
-    };
+    const template = d?.spec?.template as
+      | {
+          spec: {
+            containers: { env: { name: string; value?: string; valueFrom?: unknown }[]; volumeMounts: unknown[] }[];
+            volumes: { name: string; secret?: { secretName: string; optional: boolean } }[];
+          };
+        }
+      | undefined;
+    const spec = template!.spec;
     const env = Object.fromEntries(spec.containers[0]!.env.map((e) => [e.name, e.value ?? e.valueFrom]));
     expect(env).toMatchObject({
       ASPNETCORE_ENVIRONMENT: 'Production',
