@@ -19,6 +19,15 @@ describe('provisioner configuration', () => {
     });
   });
 
+  it("takes the apps' public URL from APPS_PUBLIC_URL, else the edge's", () => {
+    expect(loadProvisionerConfig({}, defaults).appsUrl).toBeUndefined();
+    const edge = { EDGE_ADMIN_URL: 'http://127.0.0.1:8787', EDGE_ADMIN_TOKEN: 'x'.repeat(16) };
+    expect(loadProvisionerConfig(edge, defaults).appsUrl).toBe('http://127.0.0.1:8787');
+    expect(loadProvisionerConfig({ ...edge, APPS_PUBLIC_URL: 'https://apps.example.no' }, defaults).appsUrl).toBe(
+      'https://apps.example.no',
+    );
+  });
+
   it('names each bad variable', () => {
     expect(() =>
       loadProvisionerConfig(

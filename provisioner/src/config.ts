@@ -19,6 +19,7 @@ const schema = z.object({
   EDGE_ADMIN_URL: blankIsUnset(httpUrl.optional()),
   EDGE_ADMIN_TOKEN: blankIsUnset(z.string().min(16, 'must be at least 16 characters').optional()),
   PLATFORM_URL: blankIsUnset(httpUrl.optional()),
+  APPS_PUBLIC_URL: blankIsUnset(httpUrl.optional()),
   PROVISIONER_POLL_MS: blankIsUnset(positiveInt.optional()),
   PROVISIONER_PROGRESS_DEADLINE_SECONDS: blankIsUnset(positiveInt.optional()),
   PROVISIONER_RECONCILE_INTERVAL_MS: blankIsUnset(positiveInt.optional()),
@@ -50,6 +51,11 @@ export interface ProvisionerConfig {
   edge: { url: string; token: string } | undefined;
   /** Base URL apps call the platform APIs at (PLATFORM_URL; the local host's by default). */
   platformUrl: string;
+  /**
+   * The public base URL apps are reached at as `{appsUrl}/{org}/{app}/` (APPS_PUBLIC_URL; the edge, EDGE_ADMIN_URL,
+   * whose host serves `/{org}/{app}/...`, by default). The aks provider tells apps their address from it.
+   */
+  appsUrl?: string | undefined;
   /** How often rollouts are polled (PROVISIONER_POLL_MS; 250 local, 5000 aks). */
   pollMs: number;
   /** A rollout's deadline (PROVISIONER_PROGRESS_DEADLINE_SECONDS; 120 s local, 600 s aks as Kubernetes). */
@@ -108,6 +114,7 @@ export function loadProvisionerConfig(
     adminToken: v.PROVISIONER_ADMIN_TOKEN,
     edge: v.EDGE_ADMIN_URL && v.EDGE_ADMIN_TOKEN ? { url: v.EDGE_ADMIN_URL, token: v.EDGE_ADMIN_TOKEN } : undefined,
     platformUrl: v.PLATFORM_URL ?? defaults.platformUrl,
+    appsUrl: v.APPS_PUBLIC_URL ?? v.EDGE_ADMIN_URL,
     pollMs: v.PROVISIONER_POLL_MS ?? (local ? 250 : 5_000),
     progressDeadlineMs: (v.PROVISIONER_PROGRESS_DEADLINE_SECONDS ?? (local ? 120 : 600)) * 1000,
     reconcileIntervalMs: v.PROVISIONER_RECONCILE_INTERVAL_MS ?? 1_000,

@@ -39,5 +39,20 @@ export function altinnPlatformSettings(platformUrl: string): Record<string, stri
     PlatformSettings__ApiEventsEndpoint: `${base}/events/api/v1/`,
     PlatformSettings__ApiNotificationEndpoint: `${base}/notifications/api/v1/`,
     PlatformSettings__ApiPdf2Endpoint: `${base}/pdf`,
+    PlatformSettings__ApiAccessManagementEndpoint: `${base}/accessmanagement/api/v1/`,
+  };
+}
+
+/**
+ * app-lib's `GeneralSettings` for an app reached at `{appsUrl}/{org}/{app}/`: `HostName` (cookie domain, redirect
+ * check; without it app-lib's default `local.altinn.cloud` makes the app believe it runs on localtest, probe
+ * `/Home/Localtest/Version` on the platform and stop at the 404) and `ExternalAppBaseUrl` (links the app builds
+ * for the end user). A release's own variables may override them.
+ */
+export function altinnAppAddressSettings(appsUrl: string, org: string, app: string): Record<string, string> {
+  const base = appsUrl.replace(/\/+$/, '');
+  return {
+    GeneralSettings__HostName: new URL(base).hostname,
+    GeneralSettings__ExternalAppBaseUrl: `${base}/${org}/${app}/`,
   };
 }

@@ -18,5 +18,7 @@ export function aksProviderFromConfig(config: ProvisionerConfig): AksProvider {
     client,
     resourceGroup: config.azure.resourceGroup,
     ingressUrlTemplate: `https://{org}.${config.azure.ingressDomain}`,
+    platformUrl: config.platformUrl,
+    ...(config.appsUrl ? { appsUrl: config.appsUrl } : {}),
   });
 }

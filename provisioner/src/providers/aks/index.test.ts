@@ -73,6 +73,7 @@ beforeAll(async () => {
     client: fakeArmClient(arm),
     resourceGroup: arm.resourceGroup,
     ingressUrlTemplate: 'https://{org}.apps.example.net',
+    platformUrl: 'https://platform.example.net',
     pollIntervalMs: 5,
   });
 });
@@ -154,7 +155,53 @@ describe('AksProvider end to end against fake ARM and a fake cluster', () => {
     await aks.applyApp('ttd', 'envs', desired({ ...release(2, '2.0.0'), env: { A: '1' } }));
     const d = kube.store.get(findType('apps', 'v1', 'deployments')!, 'ttd-envs', 'envs');
     const template = d?.spec?.template as { spec: { containers: { env: { name: string }[] }[] } } | undefined;
-    expect(template?.spec.containers[0]?.env.map((e) => e.name)).toEqual(['A']);
+    const names = template?.spec.containers[0]?.env.map((e) => e.name);
+    expect(names).toContain('A');
+    expect(names).not.toContain('B');
+  });
+
+  it("applies an Altinn app's platform settings, its address on the org's ingress and the optional Secrets", async () => {
+    await aks.applyApp(
+      'ttd',
+      'altinn',
+      desired({
+        ...release(1, '1.0.0'),
+        env: { ASPNETCORE_ENVIRONMENT: 'Production', GeneralSettings__HostName: 'own' },
+      }),
+    );
+    const d = kube.store.get(findType('apps', 'v1', 'deployments')!, 'ttd-altinn', 'altinn');
+    const template = d?.spec?.template as
+      | {
+          spec: {
+            containers: { env: { name: string; value?: string; valueFrom?: unknown }[]; volumeMounts: unknown[] }[];
+            volumes: { name: string; secret?: { secretName: string; optional: boolean } }[];
+          };
+        }
+      | undefined;
+    const spec = template!.spec;
+    const env = Object.fromEntries(spec.containers[0]!.env.map((e) => [e.name, e.value ?? e.valueFrom]));
+    expect(env).toMatchObject({
+      ASPNETCORE_ENVIRONMENT: 'Production',
+      PlatformSettings__ApiStorageEndpoint: 'https://platform.example.net/storage/api/v1/',
+      PlatformSettings__ApiAccessManagementEndpoint: 'https://platform.example.net/accessmanagement/api/v1/',
+      GeneralSettings__HostName: 'own',
+      GeneralSettings__ExternalAppBaseUrl: 'https://ttd.apps.example.net/ttd/altinn/',
+      PlatformSettings__SubscriptionKey: {
+        secretKeyRef: { name: 'altinn-platform', key: 'subscription-key', optional: true },
+      },
+    });
+    expect(spec.containers[0]!.volumeMounts).toContainEqual({
+      name: 'accesstoken',
+      mountPath: '/accesstoken',
+      readOnly: true,
+    });
+    expect(spec.volumes.find((v) => v.name === 'accesstoken')?.secret).toMatchObject({
+      secretName: 'altinn-accesstoken',
+      optional: true,
+    });
+    // No Secret exists in the namespace: the optional references do not keep the app from rolling out.
+    const status = await rolledOut('altinn');
+    expect(status.complete).toBe(true);
   });
 
   it('refuses to roll back to a release no ReplicaSet ran', async () => {

@@ -30,6 +30,16 @@ export interface AksProviderOptions {
   resourceGroup: string;
   /** Base URL of an org's ingress; `{org}` is replaced, e.g. `https://{org}.apps.example.net`. */
   ingressUrlTemplate: string;
+  /**
+   * Where apps reach the platform APIs (PLATFORM_URL): every app gets app-lib's `PlatformSettings__*` endpoints
+   * on it (../env.ts). None when absent.
+   */
+  platformUrl?: string;
+  /**
+   * The public base URL apps are reached at as `{appsUrl}/{org}/{app}/` (the edge): app-lib's
+   * `GeneralSettings__HostName` and `__ExternalAppBaseUrl`. The org's ingress URL when absent.
+   */
+  appsUrl?: string;
   /** Makes a KubeConfig of the kubeconfig YAML ARM returns (default: `KubeConfig.loadFromString`). */
   kubeConfigFrom?: (kubeconfig: string) => KubeConfig;
   /** Poll interval when ARM sends no `Retry-After` (default 15 s). */
@@ -93,7 +103,10 @@ export class AksProvider implements Provider {
   }
 
   async applyApp(org: string, app: string, desired: AppDesired): Promise<void> {
-    await applyWorkload(await this.api(org, app), org, app, desired);
+    await applyWorkload(await this.api(org, app), org, app, desired, {
+      platformUrl: this.options.platformUrl,
+      appsUrl: this.options.appsUrl ?? this.ingressUrl(org),
+    });
   }
 
   async scaleApp(org: string, app: string, scale: AppScale): Promise<void> {

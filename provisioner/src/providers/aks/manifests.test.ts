@@ -79,6 +79,70 @@ describe('app manifests', () => {
     );
   });
 
+  it('give an Altinn app its platform endpoints and its own address, the release overriding them', () => {
+    const env = (r: AppRelease) => {
+      // biome-ignore lint/suspicious/noExplicitAny: manifests are plain JSON here
+      const d: any = appManifests('ttd', 'forms', r, scale, {
+        platformUrl: 'https://platform.example.no/',
+        appsUrl: 'https://apps.example.no',
+      }).find((m) => m.kind === 'Deployment');
+      return Object.fromEntries(
+        // biome-ignore lint/suspicious/noExplicitAny: manifests are plain JSON here
+        d.spec.template.spec.containers[0].env.map((e: any) => [e.name, e.value ?? e.valueFrom]),
+      );
+    };
+    const plain = env(release);
+    expect(plain).toMatchObject({
+      A: 'b',
+      PlatformSettings__ApiStorageEndpoint: 'https://platform.example.no/storage/api/v1/',
+      PlatformSettings__ApiAuthorizationEndpoint: 'https://platform.example.no/authorization/api/v1/',
+      PlatformSettings__ApiAccessManagementEndpoint: 'https://platform.example.no/accessmanagement/api/v1/',
+      PlatformSettings__ApiPdf2Endpoint: 'https://platform.example.no/pdf',
+      GeneralSettings__HostName: 'apps.example.no',
+      GeneralSettings__ExternalAppBaseUrl: 'https://apps.example.no/ttd/forms/',
+    });
+    const overridden = env({
+      ...release,
+      env: { PlatformSettings__ApiStorageEndpoint: 'https://other.example.no/storage/api/v1/' },
+    });
+    expect(overridden.PlatformSettings__ApiStorageEndpoint).toBe('https://other.example.no/storage/api/v1/');
+    // Without the addresses (e.g. a bare manifest) the Deployment names none.
+    expect(byKind('Deployment').spec.template.spec.containers[0].env.map((e: { name: string }) => e.name)).toEqual([
+      'A',
+      'PlatformSettings__SubscriptionKey',
+    ]);
+  });
+
+  it('take the subscription key and the access token certificate from optional Secrets of the namespace', () => {
+    const spec = byKind('Deployment').spec.template.spec;
+    const container = spec.containers[0];
+    expect(container.env).toContainEqual({
+      name: 'PlatformSettings__SubscriptionKey',
+      valueFrom: { secretKeyRef: { name: 'altinn-platform', key: 'subscription-key', optional: true } },
+    });
+    // AccessTokenClient reads {parent of WORKDIR /App}accesstoken/accesstokencredentials.pfx.
+    expect(container.volumeMounts).toContainEqual({ name: 'accesstoken', mountPath: '/accesstoken', readOnly: true });
+    expect(spec.volumes).toContainEqual({
+      name: 'accesstoken',
+      secret: {
+        secretName: 'altinn-accesstoken',
+        optional: true,
+        items: [{ key: 'accesstokencredentials.pfx', path: 'accesstokencredentials.pfx' }],
+      },
+    });
+    // A release that sets the key itself keeps its own value, once.
+    // biome-ignore lint/suspicious/noExplicitAny: manifests are plain JSON here
+    const own: any = appManifests(
+      'ttd',
+      'forms',
+      { ...release, env: { PlatformSettings__SubscriptionKey: 'k' } },
+      scale,
+    ).find((m) => m.kind === 'Deployment');
+    expect(own.spec.template.spec.containers[0].env).toEqual([
+      { name: 'PlatformSettings__SubscriptionKey', value: 'k' },
+    ]);
+  });
+
   it('reject org and app names that do not make a DNS label', () => {
     expect(() => namespaceOf('TTD', 'forms')).toThrow(expect.objectContaining({ code: 'InvalidParameter' }));
     expect(() => namespaceOf('ttd', 'a'.repeat(60))).toThrow(expect.objectContaining({ code: 'InvalidParameter' }));

@@ -11,6 +11,7 @@ import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2';
 import { Ingress } from 'kubernetes-models/networking.k8s.io/v1';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import { ConfigMap, Namespace, Service } from 'kubernetes-models/v1';
+import { altinnAppAddressSettings, altinnPlatformSettings } from '../env.js';
 import { type AppRelease, type AppScale, ProviderError } from '../types.js';
 
 /** Label on the pod template naming the release it runs (Altinn's kuberneteswrapper reads `release`). */
@@ -19,6 +20,31 @@ export const RELEASE_LABEL = 'release';
 export const CHANGE_CAUSE = 'kubernetes.io/change-cause';
 /** Seconds the Deployment controller gives a rollout before it reports `ProgressDeadlineExceeded`. */
 export const PROGRESS_DEADLINE_SECONDS = 600;
+
+/**
+ * The Secret in the app's namespace holding what the org got from the platform for its apps: key
+ * `subscription-key`, the platform subscription key (`POST /authorization/api/v1/subscriptionkeys/{org}`),
+ * given to the app as `PlatformSettings__SubscriptionKey`. Optional: without it the app starts with no key.
+ */
+export const PLATFORM_SECRET = 'altinn-platform';
+/** The key of PLATFORM_SECRET holding the subscription key. */
+export const SUBSCRIPTION_KEY_KEY = 'subscription-key';
+/** The variable app-lib's `PlatformSettings.SubscriptionKey` is bound from. */
+export const SUBSCRIPTION_KEY_ENV = 'PlatformSettings__SubscriptionKey';
+/**
+ * The Secret in the app's namespace holding the org's app-token signing certificate (a PKCS#12 file without a
+ * password, under key ACCESS_TOKEN_FILE), whose public half the org registered with
+ * `POST /authentication/api/v1/apptokenkeys/{org}`. Optional: without it the app signs no platform access token.
+ */
+export const ACCESS_TOKEN_SECRET = 'altinn-accesstoken';
+/**
+ * Where app-lib's access token client (Altinn.Common.AccessTokenClient 1.1.5, `SigningCredentialsResolver`) reads
+ * the certificate by default: the parent of the working directory (`/` for the app image's `WORKDIR /App`) +
+ * `AccessTokenSettings.AccessTokenSigningKeysFolder` (`accesstoken/`) + `AccessTokenSigningCertificateFileName`.
+ */
+export const ACCESS_TOKEN_DIR = '/accesstoken';
+/** app-lib's default `AccessTokenSettings.AccessTokenSigningCertificateFileName`, also the key in ACCESS_TOKEN_SECRET. */
+export const ACCESS_TOKEN_FILE = 'accesstokencredentials.pfx';
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
@@ -47,6 +73,36 @@ export interface DeploymentOptions {
    * provisioner's replicas field manager) decide it (see `applyWorkload`).
    */
   omitReplicas?: boolean;
+  /** Where the app reaches the platform APIs: app-lib's `PlatformSettings__*` endpoints on it (none when absent). */
+  platformUrl?: string;
+  /** The base URL the app is reached at as `{appsUrl}/{org}/{app}/`: app-lib's `GeneralSettings__*` (none when absent). */
+  appsUrl?: string;
+}
+
+/** One container environment variable: a value, or a key of a Secret. */
+type EnvVar =
+  | { name: string; value: string }
+  | { name: string; valueFrom: { secretKeyRef: { name: string; key: string; optional: boolean } } };
+
+/**
+ * The app container's environment: what an unmodified Altinn app needs to reach this platform (its endpoints and
+ * own address, see ../env.ts), then the release's own variables, which win on a name clash, then the subscription
+ * key from PLATFORM_SECRET unless the release sets it itself.
+ */
+export function containerEnv(org: string, app: string, release: AppRelease, options: DeploymentOptions = {}): EnvVar[] {
+  const values: Record<string, string> = {
+    ...(options.platformUrl ? altinnPlatformSettings(options.platformUrl) : {}),
+    ...(options.appsUrl ? altinnAppAddressSettings(options.appsUrl, org, app) : {}),
+    ...release.env,
+  };
+  const env: EnvVar[] = Object.entries(values).map(([name, value]) => ({ name, value }));
+  if (!(SUBSCRIPTION_KEY_ENV in values)) {
+    env.push({
+      name: SUBSCRIPTION_KEY_ENV,
+      valueFrom: { secretKeyRef: { name: PLATFORM_SECRET, key: SUBSCRIPTION_KEY_KEY, optional: true } },
+    });
+  }
+  return env;
 }
 
 /** The Deployment's `progressDeadlineSeconds` for an app's deadline in milliseconds (the default when absent). */
@@ -93,8 +149,11 @@ export function appManifests(
                 name: app,
                 image: release.image,
                 ports: [{ name: 'http', containerPort: release.port }],
-                env: Object.entries(release.env).map(([name, value]) => ({ name, value })),
-                volumeMounts: [{ name: 'config', mountPath: '/app/config', readOnly: true }],
+                env: containerEnv(org, app, release, options),
+                volumeMounts: [
+                  { name: 'config', mountPath: '/app/config', readOnly: true },
+                  { name: 'accesstoken', mountPath: ACCESS_TOKEN_DIR, readOnly: true },
+                ],
                 readinessProbe: {
                   httpGet: { path: '/health', port: release.port },
                   initialDelaySeconds: 5,
@@ -108,7 +167,17 @@ export function appManifests(
                 resources: { requests: { ...release.resources.requests }, limits: { ...release.resources.limits } },
               },
             ],
-            volumes: [{ name: 'config', configMap: { name: `${app}-config` } }],
+            volumes: [
+              { name: 'config', configMap: { name: `${app}-config` } },
+              {
+                name: 'accesstoken',
+                secret: {
+                  secretName: ACCESS_TOKEN_SECRET,
+                  optional: true,
+                  items: [{ key: ACCESS_TOKEN_FILE, path: ACCESS_TOKEN_FILE }],
+                },
+              },
+            ],
           },
         },
       },

@@ -15,6 +15,7 @@ import {
   appManifests,
   autoscaler,
   checkScale,
+  type DeploymentOptions,
   namespaceOf,
   RELEASE_LABEL,
   selectorOf,
@@ -79,7 +80,13 @@ async function applyReplicas(api: KubernetesObjectApi, org: string, app: string,
  * carries `spec.replicas` only at creation, and REPLICAS_MANAGER owns it from then on (applied before
  * the main apply leaves it out, so the field is never without an owner and reset to 1).
  */
-export async function applyWorkload(api: KubernetesObjectApi, org: string, app: string, desired: AppDesired) {
+export async function applyWorkload(
+  api: KubernetesObjectApi,
+  org: string,
+  app: string,
+  desired: AppDesired,
+  addresses: Pick<DeploymentOptions, 'platformUrl' | 'appsUrl'> = {},
+) {
   checkScale(desired.scale);
   const live = await readDeployment(api, org, app);
   const running = live?.spec?.replicas;
@@ -92,7 +99,7 @@ export async function applyWorkload(api: KubernetesObjectApi, org: string, app: 
     app,
     desired.release,
     { ...desired.scale, replicas },
-    { progressDeadlineMs: desired.progressDeadlineMs, omitReplicas: live !== undefined },
+    { ...addresses, progressDeadlineMs: desired.progressDeadlineMs, omitReplicas: live !== undefined },
   );
   if (desired.rollback) {
     const template = await templateOfRelease(api, org, app, desired.release.revision);

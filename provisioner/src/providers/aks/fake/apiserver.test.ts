@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { appManifests } from '../manifests.js';
 import { type FakeApiServer, startFakeApiServer } from './apiserver.js';
 
 const run = promisify(execFile);
@@ -201,5 +202,44 @@ describe('real kubectl against the fake API server', () => {
     const names = (rs.items as { metadata: { name: string } }[]).map((r) => r.metadata.name);
     expect(names.filter((n) => n.startsWith('web-'))).toEqual([]);
     expect(names.filter((n) => n.startsWith('stuck-'))).toHaveLength(1);
+  });
+
+  it("takes the provider's own manifests for an Altinn app, with the optional Secret references, and rolls them out", async () => {
+    const release = {
+      revision: 1,
+      image: 'altinncr.azurecr.io/ttd/forms:1.0.0',
+      version: '1.0.0',
+      port: 5005,
+      env: { ASPNETCORE_ENVIRONMENT: 'Production' },
+      config: {},
+      resources: { requests: { cpu: '250m', memory: '256Mi' }, limits: { cpu: '1', memory: '512Mi' } },
+    };
+    const items = appManifests(
+      'ttd',
+      'forms',
+      release,
+      { minReplicas: 1, maxReplicas: 2, replicas: 1 },
+      {
+        platformUrl: 'https://platform.example.no',
+        appsUrl: 'https://apps.example.no',
+      },
+    );
+    const file = join(dir, 'altinn-app.json');
+    // Every object the provider applies, one JSON document after another (kubectl's v1 List is not served here).
+    writeFileSync(file, items.map((o) => JSON.stringify(o)).join('\n'));
+    expect(await kubectl('apply', '--server-side', '-f', file)).toContain('deployment.apps/forms serverside-applied');
+    // Neither Secret exists: optional references do not hold the rollout back.
+    expect(await kubectl('-n', 'ttd-forms', 'rollout', 'status', 'deploy/forms', '--timeout=20s')).toContain(
+      'successfully rolled out',
+    );
+    const spec = JSON.parse(await kubectl('-n', 'ttd-forms', 'get', 'deploy', 'forms', '-o', 'json')).spec.template
+      .spec;
+    expect(spec.containers[0].env).toContainEqual({
+      name: 'PlatformSettings__SubscriptionKey',
+      valueFrom: { secretKeyRef: { name: 'altinn-platform', key: 'subscription-key', optional: true } },
+    });
+    expect(spec.volumes).toContainEqual(
+      expect.objectContaining({ name: 'accesstoken', secret: expect.objectContaining({ optional: true }) }),
+    );
   });
 });
