@@ -166,6 +166,51 @@ describe('Register as app-lib calls it', () => {
     expect(direct.status).toBe(403);
   });
 
+  // src/Altinn.App.Core/Infrastructure/Clients/Register/AltinnPartyClient.cs, GetPartyIdByUrn
+  // (POST apps/parties/query?fields=id,user.id, StringContent(JsonSerializer.Serialize(new { data = [urn] })),
+  // Content-Type application/json; reads data[0].partyId as an int, null when data is empty)
+  it('POST apps/parties/query: the party a URN names, for the app; empty data for an unknown one; 400 for a bad URN', async () => {
+    const query = (urn: string, headers: Record<string, string> = appCall(sophie)) =>
+      h.send('POST', '/register/api/v1/apps/parties/query?fields=id,user.id', {
+        headers: { ...headers, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ data: [urn] }),
+      });
+    const person = await query(`urn:altinn:person:identifier-no:${USERS.ola.ssn}`);
+    expect(person.status).toBe(200);
+    const found = (await person.json()) as { data: { partyId: number; partyUuid: string }[] };
+    expect(found.data).toHaveLength(1);
+    expect(found.data[0]?.partyId).toBe(USERS.ola.partyId);
+    const org = (await (await query('urn:altinn:organization:identifier-no:310000000')).json()) as {
+      data: { partyId: number }[];
+    };
+    expect(org.data.map((party) => party.partyId)).toEqual([500000]);
+    expect(((await (await query('urn:altinn:person:identifier-no:01010100000')).json()) as { data: [] }).data).toEqual(
+      [],
+    );
+    const bad = await query('urn:altinn:person:name:Ola');
+    expect(bad.status).toBe(400);
+    expect((await problemOf(bad)).errors?.map((error) => error.field)).toEqual(['data[0]']);
+    // A user without the app's token sees only parties they represent: Ola's party is left out for Sophie.
+    const { PlatformAccessToken: _app, ...userOnly } = appCall(sophie);
+    const direct = await query(`urn:altinn:person:identifier-no:${USERS.ola.ssn}`, userOnly);
+    expect(direct.status).toBe(200);
+    expect(((await direct.json()) as { data: [] }).data).toEqual([]);
+    expect((await query(`urn:altinn:person:identifier-no:${USERS.ola.ssn}`, CLIENT_HEADERS)).status).toBe(401);
+  });
+
+  // src/Altinn.App.Core/Infrastructure/Clients/Register/AltinnPartyClient.cs, GetPartyUuidByUrn
+  // (POST access-management/parties/query, the same body; reads data[0].partyUuid as a Guid)
+  it('POST access-management/parties/query: the party UUID a URN names, for the app', async () => {
+    const response = await h.send('POST', '/register/api/v1/access-management/parties/query', {
+      headers: { ...appCall(sophie), 'Content-Type': 'application/json' },
+      body: JSON.stringify({ data: [`urn:altinn:party:id:${USERS.sophie.partyId}`] }),
+    });
+    expect(response.status).toBe(200);
+    const { data } = (await response.json()) as { data: { partyUuid: string; partyId: number }[] };
+    expect(data[0]?.partyId).toBe(USERS.sophie.partyId);
+    expect(data[0]?.partyUuid).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+  });
+
   // src/Altinn.App.Core/Infrastructure/Clients/Register/PersonClient.cs, GetPerson
   // (X-Ai-NationalIdentityNumber as it is, X-Ai-LastName Base64 of the UTF-8 name)
   it('GET persons with the Base64 last name: 200 Person; a wrong name 404', async () => {
@@ -509,7 +554,7 @@ describe('app-token keys: PlatformAccessTokens the app signs itself', () => {
     expect((await registerKey(withoutScope, body)).status).toBe(403);
     const otherOrg = await registerKey(ttd, body, 'skd');
     expect(otherOrg.status).toBe(403);
-    expect((await problemOf(otherOrg)).detail).toMatch(/Only the org skd/);
+    expect((await problemOf(otherOrg)).detail).toMatch(/the org skd itself/);
     expect((await h.send('GET', '/authentication/api/v1/apptokenkeys/skd', { headers: bearer(ttd) })).status).toBe(403);
     // The operator registers for any org.
     const byOperator = await registerKey(OPERATOR_TOKEN, body, 'skd');

@@ -3,7 +3,8 @@ import { authenticate, type TokenVerifier } from '../platform/auth/index.js';
 import type { Database } from '../platform/db/index.js';
 import type { Logger } from '../platform/logging/index.js';
 import { DEFAULT_PERSON_LOOKUP_LOCKOUT, type LockoutPolicy } from './lockout.js';
-import { addPartyRoutes, type Representation } from './parties.js';
+import { addPartyRoutes, ownPartyOnly, type Representation } from './parties.js';
+import { addPartyQueryRoutes } from './party-query.js';
 import { addPersonRoutes } from './persons.js';
 import { addTestDataRoutes } from './testdata.js';
 
@@ -47,6 +48,7 @@ export function createRegisterApi(options: RegisterApiOptions): PlatformApp {
     }),
   );
   addPartyRoutes(api, { db: options.db, ...(options.represents ? { represents: options.represents } : {}) });
+  addPartyQueryRoutes(api, { db: options.db, represents: options.represents ?? ownPartyOnly });
   addPersonRoutes(api, {
     db: options.db,
     lockout: options.personLookupLockout ?? DEFAULT_PERSON_LOOKUP_LOCKOUT,
