@@ -103,11 +103,11 @@ export function addUserRoutes(api: PlatformApp, options: { db: Database }): void
           detail: `Invalid body: preSelectedPartyId (${detail}).`,
           errors: [{ field: 'preSelectedPartyId', detail }],
         });
-      const party = await partyRepository(db).byId(partyId);
-      if (!party || party.isDeleted) throw invalid(`no party ${partyId}`);
-      // Only a party the user may represent (their own, a role or a delegation) can be preselected.
+      // Only a party the user may represent (their own, a role or a delegation) can be preselected; one answer for
+      // a party that does not exist and one the user may not represent, so the answer tells nothing of others.
       const reportees = createReportees({ db, now: () => new Date() });
-      if (!(await reportees.mayRepresent(user.userId, partyId, user.partyId))) {
+      const party = await partyRepository(db).byId(partyId);
+      if (!party || party.isDeleted || !(await reportees.mayRepresent(user.userId, partyId, user.partyId))) {
         throw invalid(`not a party user ${user.userId} may represent`);
       }
     }
