@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pdfGeneratorRequest } from '../support/pdf-request.js';
 import { TTD, USERS, useReplayHost } from './harness.js';
 
 /**
@@ -40,20 +41,7 @@ describe('PDF generator with Chromium', () => {
     const url = `${appBase}/${TTD.org}/frontend-test/#/instance/${USERS.sophie.partyId}/0fc98a23-fe31-4ef5-8fb9-dd3f479354ef?pdf=1`;
     const response = await host.send('POST', '/pdf', {
       headers: { 'Content-Type': 'application/json; charset=utf-8' },
-      body: JSON.stringify({
-        url,
-        options: {
-          displayHeaderFooter: false,
-          headerTemplate: '<div/>',
-          footerTemplate: '<div/>',
-          printBackground: true,
-          format: 'A4',
-          margin: { top: '0.75in', left: '0.75in', bottom: '0.75in', right: '0.75in' },
-        },
-        setJavaScriptEnabled: true,
-        waitFor: '#readyForPrint',
-        cookies: [{ name: 'AltinnStudioRuntime', value: userToken, domain: '127.0.0.1', sameSite: 'Lax' }],
-      }),
+      body: JSON.stringify(pdfGeneratorRequest(url, userToken)),
     });
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toBe('application/pdf');

@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { NOTIFICATIONS_CREATE_SCOPE } from '../../functions/src/notifications/access.js';
+import { pdfGeneratorRequest } from '../support/pdf-request.js';
 import { bearer, jsonBody, ORG_SCOPES, TTD, USERS, useReplayHost } from './harness.js';
 
 /**
@@ -291,21 +292,7 @@ describe('Notifications', () => {
 });
 
 /** `PdfGeneratorRequest` as `PdfGeneratorClient.GeneratePdf` serializes it (STJ, camelCase, declared order). */
-const pdfRequest = (url: string, token: string) =>
-  JSON.stringify({
-    url,
-    options: {
-      displayHeaderFooter: false,
-      headerTemplate: '<div/>',
-      footerTemplate: '<div/>',
-      printBackground: true,
-      format: 'A4',
-      margin: { top: '0.75in', left: '0.75in', bottom: '0.75in', right: '0.75in' },
-    },
-    setJavaScriptEnabled: true,
-    waitFor: '#readyForPrint',
-    cookies: [{ name: 'AltinnStudioRuntime', value: token, domain: new URL(url).hostname, sameSite: 'Lax' }],
-  });
+const pdfRequest = (url: string, token: string) => JSON.stringify(pdfGeneratorRequest(url, token));
 
 /** `_httpClient.PostAsync(ApiPdf2Endpoint, new StringContent(json, Encoding.UTF8, "application/json"))`: no auth. */
 const PDF_HEADERS = { 'Content-Type': 'application/json; charset=utf-8' };

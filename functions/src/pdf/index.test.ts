@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openTestDatabase } from '../../../test/support/database.js';
+import { pdfGeneratorRequest } from '../../../test/support/pdf-request.js';
 import { problemOf, TEST_ISSUER } from '../../../test/support/storage.js';
 import type { Database } from '../platform/db/index.js';
 import { createPlatformAuth } from '../platform/index.js';
@@ -37,18 +38,10 @@ afterAll(() => db.close());
 
 /** The body app-lib's PdfGeneratorClient posts (PdfGeneratorRequest, camelCase). */
 const appLibRequest = (overrides: Record<string, unknown> = {}) => ({
-  url: 'http://localhost:5005/ttd/frontend-test/#/instance/510001/5d9e906b-83ed-44df-85a7-2f104c640bff?pdf=1',
-  options: {
-    displayHeaderFooter: false,
-    headerTemplate: '<div/>',
-    footerTemplate: '<div/>',
-    printBackground: true,
-    format: 'A4',
-    margin: { top: '0.75in', left: '0.75in', bottom: '0.75in', right: '0.75in' },
-  },
-  setJavaScriptEnabled: true,
-  waitFor: '#readyForPrint',
-  cookies: [{ name: 'AltinnStudioRuntime', value: token, domain: 'localhost', sameSite: 'Lax' }],
+  ...pdfGeneratorRequest(
+    'http://localhost:5005/ttd/frontend-test/#/instance/510001/5d9e906b-83ed-44df-85a7-2f104c640bff?pdf=1',
+    token,
+  ),
   ...overrides,
 });
 
