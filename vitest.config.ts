@@ -34,6 +34,7 @@ export default defineConfig({
           name: 'node',
           environment: 'node',
           include: [
+            'platform/**/*.test.ts',
             'functions/**/*.test.ts',
             'provisioner/**/*.test.ts',
             'app-runtime/**/*.test.ts',

@@ -9,11 +9,11 @@ import { createTestIdentityProvider } from '../functions/src/authentication/prov
 import { createDecisionPoint } from '../functions/src/authorization/pdp.js';
 import type { AppPolicy } from '../functions/src/authorization/policy.js';
 import { authorizationRepository } from '../functions/src/authorization/repository.js';
-import { openDatabase } from '../functions/src/platform/db/index.js';
-import { runMigrations } from '../functions/src/platform/db/migrate.js';
-import { platformMigrations } from '../functions/src/platform/db/migrations.js';
-import { createPlatformAuth } from '../functions/src/platform/index.js';
-import { silentLogger } from '../functions/src/platform/logging/index.js';
+import { openDatabase } from '../platform/src/db/index.js';
+import { runMigrations } from '../platform/src/db/migrate.js';
+import { platformMigrations } from '../platform/src/db/migrations.js';
+import { createPlatformAuth } from '../platform/src/index.js';
+import { silentLogger } from '../platform/src/logging/index.js';
 import { reportFigures } from './summary.js';
 
 const USERS = 200;

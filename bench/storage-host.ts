@@ -7,11 +7,11 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import path from 'node:path';
-import { loadConfig } from '../functions/src/platform/config/index.js';
-import { type Database, openDatabase } from '../functions/src/platform/db/index.js';
 import { startFunctionsHost } from '../functions/src/server.js';
 import { DATA_CONTAINER } from '../functions/src/storage/index.js';
 import type { InstanceFilter } from '../functions/src/storage/instance-repository.js';
+import { loadConfig } from '../platform/src/config/index.js';
+import { type Database, openDatabase } from '../platform/src/db/index.js';
 import { closedLoop, percentile } from './load.js';
 import { createUploadRead, rawQueries, type SeedOptions, seedInstances } from './storage-work.js';
 

@@ -4,13 +4,13 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
-import type { BlobStore } from '../functions/src/platform/blob/index.js';
-import type { Database } from '../functions/src/platform/db/index.js';
 import { dataElementRepository } from '../functions/src/storage/data-element-repository.js';
 import type { DataElement } from '../functions/src/storage/data-element-schemas.js';
 import { STORAGE_PREFIX } from '../functions/src/storage/index.js';
 import { type InstanceFilter, instanceRepository } from '../functions/src/storage/instance-repository.js';
 import type { Instance } from '../functions/src/storage/instance-schemas.js';
+import type { BlobStore } from '../platform/src/blob/index.js';
+import type { Database } from '../platform/src/db/index.js';
 
 /** Where the raw writes go: the host's own database, blob store and data container. */
 export interface RawTarget {

@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { azuriteConnectionString } from '../functions/src/platform/config/index.js';
+import { azuriteConnectionString } from '../platform/src/config/index.js';
 import { loadLauncherConfig } from './config.js';
 import { provisionDemo } from './demo.js';
 import { freePort, killChildrenNow, type Supervised, startChild, stopChildren, waitForHttp } from './processes.js';

@@ -1,10 +1,10 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../functions/src/platform/config/index.js';
-import type { Database } from '../../functions/src/platform/db/index.js';
-import { silentLogger } from '../../functions/src/platform/logging/index.js';
 import { type FunctionsHost, startFunctionsHost } from '../../functions/src/server.js';
+import { loadConfig } from '../../platform/src/config/index.js';
+import type { Database } from '../../platform/src/db/index.js';
+import { silentLogger } from '../../platform/src/logging/index.js';
 import { LocalProvider } from '../../provisioner/src/providers/local/index.js';
 import { desired, release, until } from '../../provisioner/src/providers/local/test-support.js';
 import { testBlobConnectionString } from '../../test/support/blob.js';

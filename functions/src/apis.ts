@@ -1,3 +1,6 @@
+import { cachedAppDirectory } from '../../platform/src/auth/index.js';
+import type { FetchApp } from '../../platform/src/azure/index.js';
+import type { Platform } from '../../platform/src/index.js';
 import { createDashboardPage, DASHBOARD_PATH } from '../../provisioner/src/dashboard/page.js';
 import { provisionerOf } from '../../provisioner/src/host.js';
 import { PROVISIONER_PREFIX } from '../../provisioner/src/index.js';
@@ -15,9 +18,6 @@ import { createNotificationsApi, NOTIFICATIONS_PREFIX } from './notifications/in
 import { createPdfApi, PDF_PREFIX } from './pdf/index.js';
 import { createChromiumRenderer } from './pdf/renderer.js';
 import { systemResolve } from './pdf/target.js';
-import { cachedAppDirectory } from './platform/auth/index.js';
-import type { FetchApp } from './platform/azure/index.js';
-import type { Platform } from './platform/index.js';
 import { createProfileApi, PROFILE_PREFIX } from './profile/index.js';
 import { createRegisterApi, REGISTER_PREFIX } from './register/index.js';
 import { seedRegister, TEST_ROLES } from './register/seed.js';

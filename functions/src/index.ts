@@ -1,9 +1,9 @@
 import fx from '@azure/functions';
+import { azureHandler } from '../../platform/src/azure/index.js';
+import { loadConfig } from '../../platform/src/config/index.js';
+import { openPlatform, type Platform } from '../../platform/src/index.js';
 import { provisionerOf } from '../../provisioner/src/host.js';
 import { apiDefinitions, azureRouteOf, prepareApis } from './apis.js';
-import { azureHandler } from './platform/azure/index.js';
-import { loadConfig } from './platform/config/index.js';
-import { openPlatform, type Platform } from './platform/index.js';
 import type { BlobSweepReport } from './storage/blob-sweep.js';
 import { sweepPlatformBlobs } from './storage/blob-sweep-schedule.js';
 

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../platform/src/config/index.js';
+import type { Database } from '../../platform/src/db/index.js';
+import { silentLogger } from '../../platform/src/logging/index.js';
 import { testBlobConnectionString } from '../../test/support/blob.js';
 import { openTestDatabase } from '../../test/support/database.js';
-import { loadConfig } from './platform/config/index.js';
-import type { Database } from './platform/db/index.js';
-import { silentLogger } from './platform/logging/index.js';
 import { type FunctionsHost, startFunctionsHost } from './server.js';
 
 // Seeded test data (register/SEED.md): Sophie is user 1001 with party 510001, Ola user 1002 with party 510002,

@@ -4,11 +4,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { azuriteConnectionString, loadConfig } from '../../platform/src/config/index.js';
+import { createLogger, silentLogger } from '../../platform/src/logging/index.js';
 import { freePort } from '../../scripts/processes.js';
 import { testBlobConnectionString } from '../../test/support/blob.js';
 import { openTestDatabase } from '../../test/support/database.js';
-import { azuriteConnectionString, loadConfig } from './platform/config/index.js';
-import { createLogger, silentLogger } from './platform/logging/index.js';
 import { type FunctionsHost, startFunctionsHost } from './server.js';
 
 async function startHost(

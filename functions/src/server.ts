@@ -1,10 +1,10 @@
 import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import { serve } from '@hono/node-server';
+import { type Config, ConfigError, loadConfig } from '../../platform/src/config/index.js';
+import { openPlatform, type Platform, type PlatformOverrides } from '../../platform/src/index.js';
 import { provisionerOf } from '../../provisioner/src/host.js';
 import { createApis, dispatchApis, prepareApis } from './apis.js';
-import { type Config, ConfigError, loadConfig } from './platform/config/index.js';
-import { openPlatform, type Platform, type PlatformOverrides } from './platform/index.js';
 import { scheduleBlobSweep, sweepPlatformBlobs } from './storage/blob-sweep-schedule.js';
 
 /** Options of startFunctionsHost; everything defaults from the environment. */

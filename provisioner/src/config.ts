@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { isStrongSecret, type PlatformMode } from '../../functions/src/platform/config/index.js';
+import { isStrongSecret, type PlatformMode } from '../../platform/src/config/index.js';
 
 const blankIsUnset = <T extends z.ZodType>(inner: T) =>
   z.preprocess((value) => (typeof value === 'string' && value.trim() === '' ? undefined : value), inner);

@@ -1,4 +1,4 @@
-import type { Platform } from '../../functions/src/platform/index.js';
+import type { Platform } from '../../platform/src/index.js';
 import { loadProvisionerConfig, type ProvisionerConfig } from './config.js';
 import { createProvisioner, type Provisioner } from './index.js';
 import { LocalProvider } from './providers/local/index.js';

@@ -1,7 +1,7 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
-import type { TokenVerifier } from '../../functions/src/platform/auth/index.js';
-import type { Database } from '../../functions/src/platform/db/index.js';
-import type { Logger } from '../../functions/src/platform/logging/index.js';
+import type { TokenVerifier } from '../../platform/src/auth/index.js';
+import type { Database } from '../../platform/src/db/index.js';
+import type { Logger } from '../../platform/src/logging/index.js';
 import type { ProvisionerEnv } from './api/access.js';
 import { provisionerCommands } from './api/commands.js';
 import { createProvisionerApi } from './api/index.js';

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../functions/src/platform/config/index.js';
-import type { Database } from '../../functions/src/platform/db/index.js';
-import { silentLogger } from '../../functions/src/platform/logging/index.js';
 import { type FunctionsHost, startFunctionsHost } from '../../functions/src/server.js';
+import { loadConfig } from '../../platform/src/config/index.js';
+import type { Database } from '../../platform/src/db/index.js';
+import { silentLogger } from '../../platform/src/logging/index.js';
 import { openTestBlobStore } from '../support/blob.js';
 import { openTestDatabase } from '../support/database.js';
 

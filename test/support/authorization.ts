@@ -7,9 +7,9 @@ import {
 } from '../../functions/src/authorization/index.js';
 import type { AppPolicy } from '../../functions/src/authorization/policy.js';
 import { createIntermediaryApi, INTERMEDIARY_PREFIX } from '../../functions/src/intermediary/index.js';
-import type { Database } from '../../functions/src/platform/db/index.js';
-import { createPlatformAuth } from '../../functions/src/platform/index.js';
-import { silentLogger } from '../../functions/src/platform/logging/index.js';
+import type { Database } from '../../platform/src/db/index.js';
+import { createPlatformAuth } from '../../platform/src/index.js';
+import { silentLogger } from '../../platform/src/logging/index.js';
 import { openTestDatabase } from './database.js';
 import { manualClock, TEST_ISSUER } from './storage.js';
 

@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { azuriteConnectionString } from '../../functions/src/platform/config/index.js';
+import { azuriteConnectionString } from '../../platform/src/config/index.js';
 import { freePort } from '../../scripts/processes.js';
 
 /** A running Azurite blob server. */

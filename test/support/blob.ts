@@ -4,7 +4,7 @@ import {
   type BlobStore,
   blobServiceClientFromConnectionString,
   createBlobStore,
-} from '../../functions/src/platform/blob/index.js';
+} from '../../platform/src/blob/index.js';
 
 /** Connection string of the Azurite server started by global-setup.ts. */
 export function testBlobConnectionString(): string {

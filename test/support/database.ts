@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { PGlite, type PGliteInterface } from '@electric-sql/pglite';
 import pg from 'pg';
-import type { Database } from '../../functions/src/platform/db/index.js';
-import { type Migration, runMigrations } from '../../functions/src/platform/db/migrate.js';
-import { platformMigrations } from '../../functions/src/platform/db/migrations.js';
-import { databaseFromPGlite } from '../../functions/src/platform/db/pglite.js';
-import { openPostgres } from '../../functions/src/platform/db/postgres.js';
+import type { Database } from '../../platform/src/db/index.js';
+import { type Migration, runMigrations } from '../../platform/src/db/migrate.js';
+import { platformMigrations } from '../../platform/src/db/migrations.js';
+import { databaseFromPGlite } from '../../platform/src/db/pglite.js';
+import { openPostgres } from '../../platform/src/db/postgres.js';
 
 /** Options of openTestDatabase. */
 export interface TestDatabaseOptions {

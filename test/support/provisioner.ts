@@ -1,6 +1,6 @@
-import type { Database } from '../../functions/src/platform/db/index.js';
-import { createPlatformAuth, type PlatformAuth } from '../../functions/src/platform/index.js';
-import { createLogger } from '../../functions/src/platform/logging/index.js';
+import type { Database } from '../../platform/src/db/index.js';
+import { createPlatformAuth, type PlatformAuth } from '../../platform/src/index.js';
+import { createLogger } from '../../platform/src/logging/index.js';
 import type { UsageSource } from '../../provisioner/src/autoscale/index.js';
 import type { ProvisionerConfig } from '../../provisioner/src/config.js';
 import { createProvisioner, type Provisioner } from '../../provisioner/src/index.js';

@@ -1,10 +1,10 @@
-import type { Database } from '../../functions/src/platform/db/index.js';
-import { createPlatformAuth, type PlatformAuth } from '../../functions/src/platform/index.js';
-import { silentLogger } from '../../functions/src/platform/logging/index.js';
 import { createProfileApi, PROFILE_PREFIX } from '../../functions/src/profile/index.js';
 import { createRegisterApi, REGISTER_PREFIX } from '../../functions/src/register/index.js';
 import type { LockoutPolicy } from '../../functions/src/register/lockout.js';
 import { seedRegister } from '../../functions/src/register/seed.js';
+import type { Database } from '../../platform/src/db/index.js';
+import { createPlatformAuth, type PlatformAuth } from '../../platform/src/index.js';
+import { silentLogger } from '../../platform/src/logging/index.js';
 import { openTestDatabase } from './database.js';
 import { TEST_ISSUER } from './storage.js';
 

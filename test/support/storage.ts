@@ -1,10 +1,10 @@
 import { expect } from 'vitest';
-import { type BlobStore, blobServiceClientFromConnectionString } from '../../functions/src/platform/blob/index.js';
-import type { Database } from '../../functions/src/platform/db/index.js';
-import { createPlatformAuth, type PlatformAuth } from '../../functions/src/platform/index.js';
-import { silentLogger } from '../../functions/src/platform/logging/index.js';
 import { type PartyAccess, SCOPES } from '../../functions/src/storage/access.js';
 import { createStorageApi, STORAGE_PREFIX } from '../../functions/src/storage/index.js';
+import { type BlobStore, blobServiceClientFromConnectionString } from '../../platform/src/blob/index.js';
+import type { Database } from '../../platform/src/db/index.js';
+import { createPlatformAuth, type PlatformAuth } from '../../platform/src/index.js';
+import { silentLogger } from '../../platform/src/logging/index.js';
 import { openTestBlobStore, testBlobConnectionString, uniqueContainerName } from './blob.js';
 import { openTestDatabase } from './database.js';
 

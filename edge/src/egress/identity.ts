@@ -7,7 +7,7 @@ import { decodeProtectedHeader, errors, importJWK, type JWK, jwtVerify } from 'j
  * isolate memory as plain JSON plus imported CryptoKeys, never as a promise shared between requests.
  */
 
-/** `aud` of PlatformAccessTokens (functions/src/platform/auth/tokens.ts). */
+/** `aud` of PlatformAccessTokens (platform/src/auth/tokens.ts). */
 export const ACCESS_TOKEN_AUDIENCE = 'urn:altinn-platform:access-token';
 
 /** The header apps send their token in, as to the platform APIs. */

@@ -1,7 +1,7 @@
 import type { Env } from '../env';
 
 /**
- * The edge's mode, as the functions host's (functions/src/platform/config): `production` unless
+ * The edge's mode, as the functions host's (platform/src/config): `production` unless
  * PLATFORM_MODE is `local`. A Worker has no startup step to fail, so the settings are checked once per
  * isolate (again only when they change), the problems are logged once, and each feature they break
  * answers its own requests with 503 naming the setting: the admin API (`/_edge`) for a weak admin

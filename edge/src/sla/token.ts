@@ -1,6 +1,6 @@
 import { type CryptoKey, importJWK, type JWK, jwtVerify } from 'jose';
 
-/** `aud` of the platform's app access tokens (functions/src/platform/auth/tokens.ts). */
+/** `aud` of the platform's app access tokens (platform/src/auth/tokens.ts). */
 const ACCESS_TOKEN_AUDIENCE = 'urn:altinn-platform:access-token';
 
 /** Who a verified platform token names: an org (service owner) or a user. */

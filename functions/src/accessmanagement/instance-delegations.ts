@@ -1,11 +1,11 @@
+import type { AppIdentity } from '../../../platform/src/auth/index.js';
+import { forbidden } from '../../../platform/src/auth/index.js';
+import type { Queryable } from '../../../platform/src/db/index.js';
+import { Problem } from '../../../platform/src/errors/index.js';
 import { ACTIONS, rulesFor } from '../authorization/policy.js';
 import { authorizationRepository } from '../authorization/repository.js';
 import type { AuthorizationServices } from '../authorization/services.js';
 import { type Delegation, delegationRepository } from '../intermediary/repository.js';
-import type { AppIdentity } from '../platform/auth/index.js';
-import { forbidden } from '../platform/auth/index.js';
-import type { Queryable } from '../platform/db/index.js';
-import { Problem } from '../platform/errors/index.js';
 import { profileRepository } from '../profile/repository.js';
 import { partyRepository } from '../register/repository.js';
 import { PARTY_TYPES } from '../register/schemas.js';

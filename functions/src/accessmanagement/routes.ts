@@ -1,11 +1,11 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
+import type { PlatformApp } from '../../../platform/src/api/index.js';
+import type { AppIdentity } from '../../../platform/src/auth/index.js';
+import { unauthorized } from '../../../platform/src/auth/index.js';
+import { jsonContent as json, problemContent } from '../../../platform/src/errors/openapi.js';
+import type { PlatformEnv } from '../../../platform/src/request-context/index.js';
 import type { AuthorizationServices } from '../authorization/services.js';
-import type { PlatformApp } from '../platform/api/index.js';
-import type { AppIdentity } from '../platform/auth/index.js';
-import { unauthorized } from '../platform/auth/index.js';
-import { jsonContent as json, problemContent } from '../platform/errors/openapi.js';
-import type { PlatformEnv } from '../platform/request-context/index.js';
 import { applyDelegation, applyRevocation, resolveDelegation } from './instance-delegations.js';
 import {
   type AppsInstanceDelegationInput,

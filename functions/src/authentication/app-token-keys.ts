@@ -1,16 +1,16 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createRoute, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
-import type { PlatformApp } from '../platform/api/index.js';
+import type { PlatformApp } from '../../../platform/src/api/index.js';
 import {
   AppTokenKeyError,
   type AppTokenKeyStore,
   orgManager,
   parseAppTokenKey,
   type TokenVerifier,
-} from '../platform/auth/index.js';
-import { Problem } from '../platform/errors/index.js';
-import { jsonContent, problemContent } from '../platform/errors/openapi.js';
+} from '../../../platform/src/auth/index.js';
+import { Problem } from '../../../platform/src/errors/index.js';
+import { jsonContent, problemContent } from '../../../platform/src/errors/openapi.js';
 
 const OrgParams = z.strictObject({ org: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be an org code') });
 const KeyParams = OrgParams.extend({ keyId: z.string().min(1).max(200) });

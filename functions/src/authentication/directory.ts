@@ -1,4 +1,4 @@
-import type { Database } from '../platform/db/index.js';
+import type { Database } from '../../../platform/src/db/index.js';
 import { serviceOwnerRepository } from '../register/service-owners.js';
 
 /** A person the platform knows, as a platform token names them. */

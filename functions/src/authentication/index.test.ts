@@ -1,10 +1,10 @@
 import { base64url, createLocalJWKSet, jwtVerify } from 'jose';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Database } from '../../../platform/src/db/index.js';
+import { createPlatformAuth, type PlatformAuth } from '../../../platform/src/index.js';
+import { silentLogger } from '../../../platform/src/logging/index.js';
 import { openTestDatabase } from '../../../test/support/database.js';
 import { problemOf } from '../../../test/support/storage.js';
-import type { Database } from '../platform/db/index.js';
-import { createPlatformAuth, type PlatformAuth } from '../platform/index.js';
-import { silentLogger } from '../platform/logging/index.js';
 import type { IdentityDirectory } from './directory.js';
 import { AUTHENTICATION_PREFIX, createAuthenticationApi } from './index.js';
 import { createTestIdentityProvider, type TestIdentityProvider } from './providers.js';

@@ -1,7 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { getCookie } from 'hono/cookie';
 import { errors, type JWTPayload, jwtVerify } from 'jose';
-import { createApi, type PlatformApp } from '../platform/api/index.js';
+import { createApi, type PlatformApp } from '../../../platform/src/api/index.js';
 import {
   authenticate,
   CLAIMS,
@@ -14,10 +14,10 @@ import {
   SIGNING_ALGORITHM,
   tokenOf,
   unauthorized,
-} from '../platform/auth/index.js';
-import { Problem } from '../platform/errors/index.js';
-import type { PlatformAuth } from '../platform/index.js';
-import type { Logger } from '../platform/logging/index.js';
+} from '../../../platform/src/auth/index.js';
+import { Problem } from '../../../platform/src/errors/index.js';
+import type { PlatformAuth } from '../../../platform/src/index.js';
+import type { Logger } from '../../../platform/src/logging/index.js';
 import { addAppTokenKeyRoutes } from './app-token-keys.js';
 import type { IdentityDirectory } from './directory.js';
 import { addLoginRoutes } from './login.js';

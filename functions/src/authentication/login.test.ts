@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { createApi } from '../platform/api/index.js';
-import { InvalidTokenError } from '../platform/auth/index.js';
-import { Problem } from '../platform/errors/index.js';
-import { silentLogger } from '../platform/logging/index.js';
+import { createApi } from '../../../platform/src/api/index.js';
+import { InvalidTokenError } from '../../../platform/src/auth/index.js';
+import { Problem } from '../../../platform/src/errors/index.js';
+import { silentLogger } from '../../../platform/src/logging/index.js';
 import { lastNamesOf } from '../register/persons.js';
 import { addLoginRoutes, safeGoto } from './login.js';
 

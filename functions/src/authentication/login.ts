@@ -1,10 +1,15 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { getCookie, setCookie } from 'hono/cookie';
-import type { PlatformApp } from '../platform/api/index.js';
-import { InvalidTokenError, RUNTIME_COOKIE, type TokenIssuer, type TokenVerifier } from '../platform/auth/index.js';
-import { Problem } from '../platform/errors/index.js';
-import { problemContent } from '../platform/errors/openapi.js';
+import type { PlatformApp } from '../../../platform/src/api/index.js';
+import {
+  InvalidTokenError,
+  RUNTIME_COOKIE,
+  type TokenIssuer,
+  type TokenVerifier,
+} from '../../../platform/src/auth/index.js';
+import { Problem } from '../../../platform/src/errors/index.js';
+import { problemContent } from '../../../platform/src/errors/openapi.js';
 import type { IdentityDirectory } from './directory.js';
 
 /**

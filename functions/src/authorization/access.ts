@@ -1,6 +1,6 @@
 import type { Context } from 'hono';
-import { forbidden, hasScope, type Principal, principalOf } from '../platform/auth/index.js';
-import type { PlatformEnv } from '../platform/request-context/index.js';
+import { forbidden, hasScope, type Principal, principalOf } from '../../../platform/src/auth/index.js';
+import type { PlatformEnv } from '../../../platform/src/request-context/index.js';
 
 /** Scopes of Authorization and Intermediary. */
 export const AUTHORIZATION_SCOPES = {

@@ -10,9 +10,9 @@ import {
   type TokenVerifier,
   tokenOf,
   unauthorized,
-} from '../platform/auth/index.js';
-import type { Database } from '../platform/db/index.js';
-import { Problem } from '../platform/errors/index.js';
+} from '../../../platform/src/auth/index.js';
+import type { Database } from '../../../platform/src/db/index.js';
+import { Problem } from '../../../platform/src/errors/index.js';
 import { SUBSCRIPTION_KEY_HEADER, subscriptionKeyRepository } from './subscription-keys.js';
 import { ATTRIBUTES } from './xacml.js';
 import type { XacmlRequest } from './xacml-request.js';

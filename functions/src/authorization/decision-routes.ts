@@ -1,9 +1,9 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
-import { queryValuesIgnoringCase } from '../platform/api/aspnet.js';
-import type { PlatformApp } from '../platform/api/index.js';
-import type { TokenVerifier } from '../platform/auth/index.js';
-import { jsonContent as json } from '../platform/errors/openapi.js';
+import { queryValuesIgnoringCase } from '../../../platform/src/api/aspnet.js';
+import type { PlatformApp } from '../../../platform/src/api/index.js';
+import type { TokenVerifier } from '../../../platform/src/auth/index.js';
+import { jsonContent as json } from '../../../platform/src/errors/openapi.js';
 import { partyRepository } from '../register/repository.js';
 import { invalidField, problemContent } from '../storage/problems.js';
 import { ownPartyOf, requireReaderOf } from './access.js';

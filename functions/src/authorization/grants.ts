@@ -1,4 +1,4 @@
-import type { Database } from '../platform/db/index.js';
+import type { Database } from '../../../platform/src/db/index.js';
 import type { PartyAccess } from '../storage/access.js';
 import { authorizationRepository, type Grant } from './repository.js';
 import type { DecisionRequest } from './xacml.js';

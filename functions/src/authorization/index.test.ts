@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { silentLogger } from '../../../platform/src/logging/index.js';
 import {
   type AuthorizationHarness,
   openAuthorizationHarness,
@@ -6,7 +7,6 @@ import {
   xacmlAttributes,
 } from '../../../test/support/authorization.js';
 import { fieldsOf, problemOf } from '../../../test/support/storage.js';
-import { silentLogger } from '../platform/logging/index.js';
 import { AUTHORIZATION_SCOPES } from './access.js';
 import { createPartyAccess } from './grants.js';
 import type { AppPolicy } from './policy.js';

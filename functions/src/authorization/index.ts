@@ -1,6 +1,6 @@
-import { createApi, type PlatformApp } from '../platform/api/index.js';
-import { authenticate, type TokenVerifier } from '../platform/auth/index.js';
-import type { Logger } from '../platform/logging/index.js';
+import { createApi, type PlatformApp } from '../../../platform/src/api/index.js';
+import { authenticate, type TokenVerifier } from '../../../platform/src/auth/index.js';
+import type { Logger } from '../../../platform/src/logging/index.js';
 import { addDecisionRoutes } from './decision-routes.js';
 import { addPolicyRoutes } from './policy-routes.js';
 import { addRoleAssignmentRoutes } from './role-routes.js';

@@ -1,5 +1,5 @@
-import type { Database } from '../platform/db/index.js';
-import type { Logger } from '../platform/logging/index.js';
+import type { Database } from '../../../platform/src/db/index.js';
+import type { Logger } from '../../../platform/src/logging/index.js';
 import { profileRepository } from '../profile/repository.js';
 import { DecisionCache } from './cache.js';
 import { holdingsOf, instanceRightsAllow } from './grants.js';

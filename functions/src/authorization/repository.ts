@@ -1,4 +1,4 @@
-import type { Queryable } from '../platform/db/index.js';
+import type { Queryable } from '../../../platform/src/db/index.js';
 import type { AppPolicy } from './policy.js';
 
 /** Roles whose holders act for an organisation that is covered by a delegation, as Altinn's key roles. */

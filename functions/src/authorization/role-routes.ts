@@ -1,8 +1,8 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import type { PlatformApp } from '../platform/api/index.js';
-import { principalOf } from '../platform/auth/index.js';
-import { Problem } from '../platform/errors/index.js';
-import { jsonContent as json } from '../platform/errors/openapi.js';
+import type { PlatformApp } from '../../../platform/src/api/index.js';
+import { principalOf } from '../../../platform/src/auth/index.js';
+import { Problem } from '../../../platform/src/errors/index.js';
+import { jsonContent as json } from '../../../platform/src/errors/openapi.js';
 import { mismatchedField, problemContent } from '../storage/problems.js';
 import { AUTHORIZATION_SCOPES, requireScope } from './access.js';
 import { RoleCode } from './policy.js';

@@ -1,5 +1,5 @@
-import type { Database, Transaction } from '../platform/db/index.js';
-import type { Logger } from '../platform/logging/index.js';
+import type { Database, Transaction } from '../../../platform/src/db/index.js';
+import type { Logger } from '../../../platform/src/logging/index.js';
 import { createReportees, type Reportees } from './grants.js';
 import { createDecisionPoint, type DecisionPoint } from './pdp.js';
 import { authorizationRepository } from './repository.js';

@@ -1,10 +1,10 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createRoute, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
-import type { PlatformApp } from '../platform/api/index.js';
-import { orgManager, type TokenVerifier } from '../platform/auth/index.js';
-import { Problem } from '../platform/errors/index.js';
-import { jsonContent as json } from '../platform/errors/openapi.js';
+import type { PlatformApp } from '../../../platform/src/api/index.js';
+import { orgManager, type TokenVerifier } from '../../../platform/src/auth/index.js';
+import { Problem } from '../../../platform/src/errors/index.js';
+import { jsonContent as json } from '../../../platform/src/errors/openapi.js';
 import { mismatchedField, problemContent } from '../storage/problems.js';
 import { Name } from '../storage/schemas.js';
 import { AUTHORIZATION_SCOPES } from './access.js';

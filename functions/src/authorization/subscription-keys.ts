@@ -1,5 +1,5 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import type { Queryable } from '../platform/db/index.js';
+import type { Queryable } from '../../../platform/src/db/index.js';
 
 /**
  * Platform subscription keys: what Altinn's API gateway checks as `Ocp-Apim-Subscription-Key` before an app's

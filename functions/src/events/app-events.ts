@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { createRoute, z } from '@hono/zod-openapi';
-import type { PlatformApp } from '../platform/api/index.js';
-import { principalOf, unauthorized } from '../platform/auth/index.js';
-import type { Database } from '../platform/db/index.js';
-import { Problem } from '../platform/errors/index.js';
-import { jsonContent, problemContent } from '../platform/errors/openapi.js';
+import type { PlatformApp } from '../../../platform/src/api/index.js';
+import { principalOf, unauthorized } from '../../../platform/src/auth/index.js';
+import type { Database } from '../../../platform/src/db/index.js';
+import { Problem } from '../../../platform/src/errors/index.js';
+import { jsonContent, problemContent } from '../../../platform/src/errors/openapi.js';
 import { type AppEventQuery, eventsRepository } from './repository.js';
 import { AppCloudEventRequest, CloudEvent } from './schemas.js';
 

@@ -1,4 +1,4 @@
-import type { Queryable } from '../platform/db/index.js';
+import type { Queryable } from '../../../platform/src/db/index.js';
 import { type CloudEvent, SPEC_VERSION, type Subscription } from './schemas.js';
 
 /** An event to record, with the id and time the platform gave it. */

@@ -1,11 +1,11 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
-import type { PlatformApp } from '../platform/api/index.js';
-import { forbidden, type Principal, principalOf } from '../platform/auth/index.js';
-import type { Database } from '../platform/db/index.js';
-import { Problem, validationProblem } from '../platform/errors/index.js';
-import { jsonContent, problemContent } from '../platform/errors/openapi.js';
-import type { PlatformEnv } from '../platform/request-context/index.js';
+import type { PlatformApp } from '../../../platform/src/api/index.js';
+import { forbidden, type Principal, principalOf } from '../../../platform/src/auth/index.js';
+import type { Database } from '../../../platform/src/db/index.js';
+import { Problem, validationProblem } from '../../../platform/src/errors/index.js';
+import { jsonContent, problemContent } from '../../../platform/src/errors/openapi.js';
+import type { PlatformEnv } from '../../../platform/src/request-context/index.js';
 import { appResource, eventsRepository } from './repository.js';
 import { Subscription, SubscriptionList, SubscriptionRequest } from './schemas.js';
 

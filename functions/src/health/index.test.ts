@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createLogger } from '../platform/logging/index.js';
+import { createLogger } from '../../../platform/src/logging/index.js';
 import { createHealthApi, type ReadinessCheck } from './index.js';
 
 const ok = (name: string): ReadinessCheck => ({ name, check: async () => {} });

@@ -1,7 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { createApi, type PlatformApp } from '../platform/api/index.js';
-import { Problem } from '../platform/errors/index.js';
-import type { Logger } from '../platform/logging/index.js';
+import { createApi, type PlatformApp } from '../../../platform/src/api/index.js';
+import { Problem } from '../../../platform/src/errors/index.js';
+import type { Logger } from '../../../platform/src/logging/index.js';
 
 /** One dependency /ready verifies, e.g. the database or the blob store. */
 export interface ReadinessCheck {

@@ -1,7 +1,7 @@
+import { createApi, type PlatformApp } from '../../../platform/src/api/index.js';
+import { authenticate, type TokenVerifier } from '../../../platform/src/auth/index.js';
+import type { Logger } from '../../../platform/src/logging/index.js';
 import type { AuthorizationServices } from '../authorization/services.js';
-import { createApi, type PlatformApp } from '../platform/api/index.js';
-import { authenticate, type TokenVerifier } from '../platform/auth/index.js';
-import type { Logger } from '../platform/logging/index.js';
 import { addDelegationRoutes } from './routes.js';
 
 /** Public path prefix of Intermediary (delegations). */

@@ -1,4 +1,4 @@
-import type { Queryable } from '../platform/db/index.js';
+import type { Queryable } from '../../../platform/src/db/index.js';
 
 /** A delegation: an offering party lets a covered user or organisation act for it with a role or app rights. */
 export interface Delegation {

@@ -1,13 +1,13 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
+import type { PlatformApp } from '../../../platform/src/api/index.js';
+import { forbidden, hasScope, type Principal, principalOf } from '../../../platform/src/auth/index.js';
+import { Problem } from '../../../platform/src/errors/index.js';
+import { jsonContent as json } from '../../../platform/src/errors/openapi.js';
+import type { PlatformEnv } from '../../../platform/src/request-context/index.js';
 import { AUTHORIZATION_SCOPES } from '../authorization/access.js';
 import { authorizationRepository } from '../authorization/repository.js';
 import type { AuthorizationServices } from '../authorization/services.js';
-import type { PlatformApp } from '../platform/api/index.js';
-import { forbidden, hasScope, type Principal, principalOf } from '../platform/auth/index.js';
-import { Problem } from '../platform/errors/index.js';
-import { jsonContent as json } from '../platform/errors/openapi.js';
-import type { PlatformEnv } from '../platform/request-context/index.js';
 import { invalidField, problemContent } from '../storage/problems.js';
 import { type Delegation, delegationRepository } from './repository.js';
 import { DelegationAuditSchema, DelegationInput, DelegationSchema } from './schemas.js';

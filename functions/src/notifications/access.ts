@@ -9,8 +9,8 @@ import {
   type TokenVerifier,
   tokenOf,
   unauthorized,
-} from '../platform/auth/index.js';
-import type { PlatformEnv } from '../platform/request-context/index.js';
+} from '../../../platform/src/auth/index.js';
+import type { PlatformEnv } from '../../../platform/src/request-context/index.js';
 
 /** The scope an org token needs to order notifications, as Altinn Notifications'. */
 export const NOTIFICATIONS_CREATE_SCOPE = 'altinn:serviceowner/notifications.create';

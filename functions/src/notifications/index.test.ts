@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Database } from '../../../platform/src/db/index.js';
+import { createPlatformAuth } from '../../../platform/src/index.js';
+import { silentLogger } from '../../../platform/src/logging/index.js';
 import { openTestDatabase } from '../../../test/support/database.js';
 import { problemOf, TEST_ISSUER } from '../../../test/support/storage.js';
-import type { Database } from '../platform/db/index.js';
-import { createPlatformAuth } from '../platform/index.js';
-import { silentLogger } from '../platform/logging/index.js';
 import { NOTIFICATIONS_CREATE_SCOPE } from './access.js';
 import { createNotificationsApi, NOTIFICATIONS_PREFIX } from './index.js';
 

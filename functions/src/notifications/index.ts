@@ -1,7 +1,7 @@
-import { createApi, type PlatformApp } from '../platform/api/index.js';
-import type { TokenVerifier } from '../platform/auth/index.js';
-import type { Database } from '../platform/db/index.js';
-import type { Logger } from '../platform/logging/index.js';
+import { createApi, type PlatformApp } from '../../../platform/src/api/index.js';
+import type { TokenVerifier } from '../../../platform/src/auth/index.js';
+import type { Database } from '../../../platform/src/db/index.js';
+import type { Logger } from '../../../platform/src/logging/index.js';
 import { orderCreator } from './access.js';
 import { addOrderRoutes } from './orders.js';
 

@@ -1,4 +1,4 @@
-import type { Queryable } from '../platform/db/index.js';
+import type { Queryable } from '../../../platform/src/db/index.js';
 
 /** The channels a notification goes by. */
 export type Channel = 'email' | 'sms';

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Database } from '../../../platform/src/db/index.js';
+import { createPlatformAuth } from '../../../platform/src/index.js';
+import { silentLogger } from '../../../platform/src/logging/index.js';
 import { openTestDatabase } from '../../../test/support/database.js';
 import { pdfGeneratorRequest } from '../../../test/support/pdf-request.js';
 import { problemOf, TEST_ISSUER } from '../../../test/support/storage.js';
-import type { Database } from '../platform/db/index.js';
-import { createPlatformAuth } from '../platform/index.js';
-import { silentLogger } from '../platform/logging/index.js';
 import { createPdfApi, PDF_PREFIX } from './index.js';
 import { createChromiumRenderer, type PdfRenderer, RenderError, type RenderRequest } from './renderer.js';
 

@@ -1,9 +1,9 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { createApi, type PlatformApp } from '../platform/api/index.js';
-import { RUNTIME_COOKIE, refusing, type TokenVerifier, unauthorized } from '../platform/auth/index.js';
-import { Problem } from '../platform/errors/index.js';
-import { jsonContent, problemContent } from '../platform/errors/openapi.js';
-import type { Logger } from '../platform/logging/index.js';
+import { createApi, type PlatformApp } from '../../../platform/src/api/index.js';
+import { RUNTIME_COOKIE, refusing, type TokenVerifier, unauthorized } from '../../../platform/src/auth/index.js';
+import { Problem } from '../../../platform/src/errors/index.js';
+import { jsonContent, problemContent } from '../../../platform/src/errors/openapi.js';
+import type { Logger } from '../../../platform/src/logging/index.js';
 import { type PdfRenderer, RenderError } from './renderer.js';
 import { checkAppPage, type Resolve, systemResolve } from './target.js';
 

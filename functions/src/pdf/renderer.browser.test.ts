@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { silentLogger } from '../platform/logging/index.js';
+import { silentLogger } from '../../../platform/src/logging/index.js';
 import { createChromiumRenderer, type PdfRenderer, RenderError, type RenderRequest } from './renderer.js';
 import { systemResolve } from './target.js';
 

@@ -1,6 +1,6 @@
 import { accessSync, constants } from 'node:fs';
 import type { Browser, BrowserContext, Route } from 'playwright-core';
-import type { Logger } from '../platform/logging/index.js';
+import type { Logger } from '../../../platform/src/logging/index.js';
 import { checkAddresses, checkHost, type Resolve } from './target.js';
 
 /** One page to print, as app-lib's `PdfGeneratorClient` asks for it (after validation). */

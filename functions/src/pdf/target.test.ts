@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Problem } from '../platform/errors/index.js';
+import { Problem } from '../../../platform/src/errors/index.js';
 import { checkAppPage, isAllowedHost, isForbiddenAddress, type Resolve } from './target.js';
 
 const HOSTS = ['localhost', '*.apps.altinn.no', 'app.example:8443'];

@@ -1,6 +1,6 @@
 import { lookup } from 'node:dns/promises';
 import { BlockList, isIP } from 'node:net';
-import { Problem } from '../platform/errors/index.js';
+import { Problem } from '../../../platform/src/errors/index.js';
 
 /** Resolves a host name to its addresses (all of them), as `dns.lookup(host, { all: true })`. */
 export type Resolve = (host: string) => Promise<string[]>;

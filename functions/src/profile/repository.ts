@@ -1,4 +1,4 @@
-import type { Queryable } from '../platform/db/index.js';
+import type { Queryable } from '../../../platform/src/db/index.js';
 import { partyRepository } from '../register/repository.js';
 import type { ProfileSettingUpdate, UserProfile } from './schemas.js';
 

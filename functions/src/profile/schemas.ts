@@ -1,5 +1,5 @@
 import { z } from '@hono/zod-openapi';
-import { personNumberError } from '../platform/identifiers/index.js';
+import { personNumberError } from '../../../platform/src/identifiers/index.js';
 import { checkedString, Party } from '../register/schemas.js';
 
 /** The languages a user may choose, as Altinn's profile settings. */

@@ -1,7 +1,7 @@
-import { createApi, type PlatformApp } from '../platform/api/index.js';
-import { authenticate, type TokenVerifier } from '../platform/auth/index.js';
-import type { Database } from '../platform/db/index.js';
-import type { Logger } from '../platform/logging/index.js';
+import { createApi, type PlatformApp } from '../../../platform/src/api/index.js';
+import { authenticate, type TokenVerifier } from '../../../platform/src/auth/index.js';
+import type { Database } from '../../../platform/src/db/index.js';
+import type { Logger } from '../../../platform/src/logging/index.js';
 import { DEFAULT_PERSON_LOOKUP_LOCKOUT, type LockoutPolicy } from './lockout.js';
 import { addPartyRoutes, ownPartyOnly, type Representation } from './parties.js';
 import { addPartyQueryRoutes } from './party-query.js';

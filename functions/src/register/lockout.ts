@@ -1,6 +1,6 @@
-import type { Principal } from '../platform/auth/index.js';
-import type { Database, Queryable } from '../platform/db/index.js';
-import { Problem } from '../platform/errors/index.js';
+import type { Principal } from '../../../platform/src/auth/index.js';
+import type { Database, Queryable } from '../../../platform/src/db/index.js';
+import { Problem } from '../../../platform/src/errors/index.js';
 
 /** How many failed lookups a caller may make in a sliding window before further lookups are refused. */
 export interface LockoutPolicy {

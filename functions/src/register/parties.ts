@@ -1,10 +1,10 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { aspNetBoolean } from '../platform/api/aspnet.js';
-import type { PlatformApp } from '../platform/api/index.js';
-import { forbidden, type Principal, principalOf, type UserPrincipal } from '../platform/auth/index.js';
-import type { Database } from '../platform/db/index.js';
-import { Problem } from '../platform/errors/index.js';
-import { jsonContent, problemContent } from '../platform/errors/openapi.js';
+import { aspNetBoolean } from '../../../platform/src/api/aspnet.js';
+import type { PlatformApp } from '../../../platform/src/api/index.js';
+import { forbidden, type Principal, principalOf, type UserPrincipal } from '../../../platform/src/auth/index.js';
+import type { Database } from '../../../platform/src/db/index.js';
+import { Problem } from '../../../platform/src/errors/index.js';
+import { jsonContent, problemContent } from '../../../platform/src/errors/openapi.js';
 import { partyRepository } from './repository.js';
 import { Organization, OrgNrParams, Party, PartyIdParams, PartyIds, PartyLookup } from './schemas.js';
 

@@ -1,9 +1,9 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import type { PlatformApp } from '../platform/api/index.js';
-import { type AppIdentity, type Principal, principalOf } from '../platform/auth/index.js';
-import type { Database } from '../platform/db/index.js';
-import { Problem } from '../platform/errors/index.js';
-import { jsonContent, problemContent } from '../platform/errors/openapi.js';
+import type { PlatformApp } from '../../../platform/src/api/index.js';
+import { type AppIdentity, type Principal, principalOf } from '../../../platform/src/auth/index.js';
+import type { Database } from '../../../platform/src/db/index.js';
+import { Problem } from '../../../platform/src/errors/index.js';
+import { jsonContent, problemContent } from '../../../platform/src/errors/openapi.js';
 import type { Representation } from './parties.js';
 import { partyRepository } from './repository.js';
 import type { Party } from './schemas.js';

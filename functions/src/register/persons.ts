@@ -1,10 +1,10 @@
 import { createRoute } from '@hono/zod-openapi';
-import type { PlatformApp } from '../platform/api/index.js';
-import { principalOf } from '../platform/auth/index.js';
-import type { Database } from '../platform/db/index.js';
-import { Problem } from '../platform/errors/index.js';
-import { jsonContent, problemContent } from '../platform/errors/openapi.js';
-import { personNumberError } from '../platform/identifiers/index.js';
+import type { PlatformApp } from '../../../platform/src/api/index.js';
+import { principalOf } from '../../../platform/src/auth/index.js';
+import type { Database } from '../../../platform/src/db/index.js';
+import { Problem } from '../../../platform/src/errors/index.js';
+import { jsonContent, problemContent } from '../../../platform/src/errors/openapi.js';
+import { personNumberError } from '../../../platform/src/identifiers/index.js';
 import { callerKeyOf, type LockoutPolicy, lookupWithLockout } from './lockout.js';
 import { partyRepository } from './repository.js';
 import { Person } from './schemas.js';

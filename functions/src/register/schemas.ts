@@ -1,5 +1,5 @@
 import { z } from '@hono/zod-openapi';
-import { organisationNumberError, personNumberError } from '../platform/identifiers/index.js';
+import { organisationNumberError, personNumberError } from '../../../platform/src/identifiers/index.js';
 
 /** Altinn's PartyType: 1 person, 2 organisation, 3 self-identified, 4 sub-unit, 5 bankruptcy estate. */
 export const PARTY_TYPES = { person: 1, organisation: 2, selfIdentified: 3, subUnit: 4, bankruptcyEstate: 5 } as const;

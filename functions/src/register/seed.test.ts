@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Database } from '../../../platform/src/db/index.js';
+import { isOrganisationNumber, isPersonNumber } from '../../../platform/src/identifiers/index.js';
 import { openTestDatabase } from '../../../test/support/database.js';
-import type { Database } from '../platform/db/index.js';
-import { isOrganisationNumber, isPersonNumber } from '../platform/identifiers/index.js';
 import { PARTY_TYPES } from './schemas.js';
 import { seedRegister, TEST_PARTIES, TEST_ROLES, TEST_USERS } from './seed.js';
 

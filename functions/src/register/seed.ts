@@ -1,4 +1,4 @@
-import type { Database } from '../platform/db/index.js';
+import type { Database } from '../../../platform/src/db/index.js';
 import { PARTY_TYPES, type PartyType } from './schemas.js';
 
 /** A party of the local test data. */

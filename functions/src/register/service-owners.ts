@@ -1,4 +1,4 @@
-import type { Queryable } from '../platform/db/index.js';
+import type { Queryable } from '../../../platform/src/db/index.js';
 
 /** A service owner: the org code apps are named by (e.g. `ttd`), its organisation number and name. */
 export interface ServiceOwnerRow {

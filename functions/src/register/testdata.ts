@@ -1,6 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import type { PlatformApp } from '../platform/api/index.js';
-import { jsonContent } from '../platform/errors/openapi.js';
+import type { PlatformApp } from '../../../platform/src/api/index.js';
+import { jsonContent } from '../../../platform/src/errors/openapi.js';
 import { TEST_PARTIES, TEST_ROLES, TEST_USERS } from './seed.js';
 
 const TestData = z

@@ -6,9 +6,9 @@ import {
   type Principal,
   principalOf,
   type UserPrincipal,
-} from '../platform/auth/index.js';
-import type { Database } from '../platform/db/index.js';
-import type { PlatformEnv } from '../platform/request-context/index.js';
+} from '../../../platform/src/auth/index.js';
+import type { Database } from '../../../platform/src/db/index.js';
+import type { PlatformEnv } from '../../../platform/src/request-context/index.js';
 import { invalidField } from './problems.js';
 
 /** Scopes an org token needs, as Altinn's service-owner scopes. */

@@ -1,11 +1,11 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
-import { aspNetBoolean } from '../platform/api/aspnet.js';
-import type { PlatformApp } from '../platform/api/index.js';
-import { principalOf } from '../platform/auth/index.js';
-import type { Database } from '../platform/db/index.js';
-import { jsonContent as json } from '../platform/errors/openapi.js';
-import type { PlatformEnv } from '../platform/request-context/index.js';
+import { aspNetBoolean } from '../../../platform/src/api/aspnet.js';
+import type { PlatformApp } from '../../../platform/src/api/index.js';
+import { principalOf } from '../../../platform/src/auth/index.js';
+import type { Database } from '../../../platform/src/db/index.js';
+import { jsonContent as json } from '../../../platform/src/errors/openapi.js';
+import type { PlatformEnv } from '../../../platform/src/request-context/index.js';
 import { callerIdOf } from './access.js';
 import { applicationNotFound, mismatchedField, problemContent } from './problems.js';
 import { storageRepository } from './repository.js';

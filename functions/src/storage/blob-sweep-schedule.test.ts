@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { silentLogger } from '../platform/logging/index.js';
+import { silentLogger } from '../../../platform/src/logging/index.js';
 import { scheduleBlobSweep } from './blob-sweep-schedule.js';
 
 const MINUTE = 60_000;

@@ -1,5 +1,5 @@
-import type { Platform } from '../platform/index.js';
-import type { Logger } from '../platform/logging/index.js';
+import type { Platform } from '../../../platform/src/index.js';
+import type { Logger } from '../../../platform/src/logging/index.js';
 import { type BlobSweepReport, sweepOrphanBlobs } from './blob-sweep.js';
 import { DATA_CONTAINER } from './index.js';
 

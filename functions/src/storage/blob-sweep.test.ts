@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { BlobListing, BlobStore } from '../../../platform/src/blob/index.js';
+import type { Database } from '../../../platform/src/db/index.js';
+import { createLogger } from '../../../platform/src/logging/index.js';
 import { manualClock, openStorageHarness, type StorageHarness } from '../../../test/support/storage.js';
-import type { BlobListing, BlobStore } from '../platform/blob/index.js';
-import type { Database } from '../platform/db/index.js';
-import { createLogger } from '../platform/logging/index.js';
 import { type BlobSweepOptions, sweepOrphanBlobs } from './blob-sweep.js';
 
 type Element = { id: string; blobStoragePath: string };

@@ -1,6 +1,6 @@
-import type { BlobListing, BlobStore } from '../platform/blob/index.js';
-import type { Database, Queryable } from '../platform/db/index.js';
-import type { Logger } from '../platform/logging/index.js';
+import type { BlobListing, BlobStore } from '../../../platform/src/blob/index.js';
+import type { Database, Queryable } from '../../../platform/src/db/index.js';
+import type { Logger } from '../../../platform/src/logging/index.js';
 
 /**
  * The orphan-blob sweep. An upload writes the blob first and commits the row after; a crash in between, or a

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { Problem } from '../platform/errors/index.js';
+import { Problem } from '../../../platform/src/errors/index.js';
 import type { DataElement } from './data-element-schemas.js';
 
 // ETags of data elements and the conditional requests on them (RFC 9110 sections 8.8.3 and 13.1).

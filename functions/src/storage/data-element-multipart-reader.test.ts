@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
+import { Problem } from '../../../platform/src/errors/index.js';
 import {
   fieldPart,
   filePart,
@@ -8,7 +9,6 @@ import {
   TEST_BOUNDARY,
   type TestPart,
 } from '../../../test/support/multipart.js';
-import { Problem } from '../platform/errors/index.js';
 import { boundaryOf, type MultipartLimits, readFirstFilePart } from './data-element-multipart.js';
 
 /** Feeds `chunks` to the reader; answers the file part and its whole content, or the problem it failed with. */

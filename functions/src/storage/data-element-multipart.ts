@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import { Problem } from '../platform/errors/index.js';
+import { Problem } from '../../../platform/src/errors/index.js';
 import { filenameOf, parseParameterized } from './data-element-disposition.js';
 import { invalidField } from './problems.js';
 

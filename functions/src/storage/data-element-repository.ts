@@ -1,4 +1,4 @@
-import type { Queryable } from '../platform/db/index.js';
+import type { Queryable } from '../../../platform/src/db/index.js';
 import type { DataElement } from './data-element-schemas.js';
 
 /** Reads and writes of Storage's data elements; every statement is parameterised. */

@@ -1,6 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { aspNetBoolean } from '../platform/api/aspnet.js';
-import { jsonContent as json } from '../platform/errors/openapi.js';
+import { aspNetBoolean } from '../../../platform/src/api/aspnet.js';
+import { jsonContent as json } from '../../../platform/src/errors/openapi.js';
 import { DataElement, DataElementList, DataElementParams, DataElementUpdate } from './data-element-schemas.js';
 import { InstanceParams } from './instance-schemas.js';
 import { problemContent } from './problems.js';

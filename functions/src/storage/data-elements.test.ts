@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { BlobStore } from '../../../platform/src/blob/index.js';
 import { openTestBlobStore } from '../../../test/support/blob.js';
 import {
   type DataElementFixture,
@@ -10,7 +11,6 @@ import {
 } from '../../../test/support/data-elements.js';
 import { fieldsOf, type StorageHarness } from '../../../test/support/storage.js';
 import { generatedBody } from '../../../test/support/streams.js';
-import type { BlobStore } from '../platform/blob/index.js';
 
 const MISSING_GUID = '0f8fad5b-d9cb-469f-a165-70867728950e';
 

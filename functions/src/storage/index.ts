@@ -1,10 +1,10 @@
 import type { Context } from 'hono';
 import { except } from 'hono/combine';
-import { createApi, type PlatformApp } from '../platform/api/index.js';
-import { authenticate, type TokenVerifier } from '../platform/auth/index.js';
-import type { BlobStore } from '../platform/blob/index.js';
-import type { Database } from '../platform/db/index.js';
-import type { Logger } from '../platform/logging/index.js';
+import { createApi, type PlatformApp } from '../../../platform/src/api/index.js';
+import { authenticate, type TokenVerifier } from '../../../platform/src/auth/index.js';
+import type { BlobStore } from '../../../platform/src/blob/index.js';
+import type { Database } from '../../../platform/src/db/index.js';
+import type { Logger } from '../../../platform/src/logging/index.js';
 import { createStorageAccess, type PartyAccess } from './access.js';
 import { addApplicationRoutes } from './applications.js';
 import { addDataElementRoutes } from './data-elements.js';

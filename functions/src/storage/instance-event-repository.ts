@@ -1,4 +1,4 @@
-import type { Queryable } from '../platform/db/index.js';
+import type { Queryable } from '../../../platform/src/db/index.js';
 import type { InstanceEvent } from './instance-event-schemas.js';
 
 /** What an event listing selects: one instance's events, optionally of some types and within [from, to]. */

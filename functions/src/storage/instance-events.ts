@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { createRoute } from '@hono/zod-openapi';
-import type { PlatformApp } from '../platform/api/index.js';
-import type { Database } from '../platform/db/index.js';
-import { Problem } from '../platform/errors/index.js';
-import { jsonContent as json } from '../platform/errors/openapi.js';
+import type { PlatformApp } from '../../../platform/src/api/index.js';
+import type { Database } from '../../../platform/src/db/index.js';
+import { Problem } from '../../../platform/src/errors/index.js';
+import { jsonContent as json } from '../../../platform/src/errors/openapi.js';
 import { instanceEventRepository } from './instance-event-repository.js';
 import {
   InstanceEvent,

@@ -1,10 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createRoute, z } from '@hono/zod-openapi';
-import type { PlatformApp } from '../platform/api/index.js';
-import { principalOf } from '../platform/auth/index.js';
-import type { Database, Queryable } from '../platform/db/index.js';
-import { Problem } from '../platform/errors/index.js';
-import { jsonContent as json } from '../platform/errors/openapi.js';
+import type { PlatformApp } from '../../../platform/src/api/index.js';
+import { principalOf } from '../../../platform/src/auth/index.js';
+import type { Database, Queryable } from '../../../platform/src/db/index.js';
+import { Problem } from '../../../platform/src/errors/index.js';
+import { jsonContent as json } from '../../../platform/src/errors/openapi.js';
 import { callerIdOf } from './access.js';
 import { instanceRepository } from './instance-repository.js';
 import { InstanceParams } from './instance-schemas.js';

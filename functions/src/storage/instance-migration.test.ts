@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Database } from '../../../platform/src/db/index.js';
+import { runMigrations } from '../../../platform/src/db/migrate.js';
+import { platformMigrations } from '../../../platform/src/db/migrations.js';
 import { openTestDatabase } from '../../../test/support/database.js';
-import type { Database } from '../platform/db/index.js';
-import { runMigrations } from '../platform/db/migrate.js';
-import { platformMigrations } from '../platform/db/migrations.js';
 
 const before7 = platformMigrations.filter((migration) => migration.version < 7);
 

@@ -1,4 +1,4 @@
-import { isOrganisationNumber, isPersonNumber } from '../platform/identifiers/index.js';
+import { isOrganisationNumber, isPersonNumber } from '../../../platform/src/identifiers/index.js';
 
 /** Who an instance query is about, from `X-Ai-InstanceOwnerIdentifier`. */
 export type InstanceOwnerIdentifier = { personNumber: string } | { organisationNumber: string };

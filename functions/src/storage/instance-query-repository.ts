@@ -1,4 +1,4 @@
-import type { Queryable } from '../platform/db/index.js';
+import type { Queryable } from '../../../platform/src/db/index.js';
 import type { DateCondition, InstanceCursor } from './instance-repository.js';
 import type { Instance } from './instance-schemas.js';
 

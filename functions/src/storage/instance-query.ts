@@ -1,9 +1,9 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { parseAspNetBoolean, queryValuesIgnoringCase } from '../platform/api/aspnet.js';
-import type { PlatformApp } from '../platform/api/index.js';
-import { principalOf } from '../platform/auth/index.js';
-import type { Database } from '../platform/db/index.js';
-import { Problem } from '../platform/errors/index.js';
+import { parseAspNetBoolean, queryValuesIgnoringCase } from '../../../platform/src/api/aspnet.js';
+import type { PlatformApp } from '../../../platform/src/api/index.js';
+import { principalOf } from '../../../platform/src/auth/index.js';
+import type { Database } from '../../../platform/src/db/index.js';
+import { Problem } from '../../../platform/src/errors/index.js';
 import type { StorageAccess } from './access.js';
 import { parseDotNetDateTime } from './instance-event-schemas.js';
 import type { InstanceLinks } from './instance-links.js';

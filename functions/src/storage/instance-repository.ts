@@ -1,4 +1,4 @@
-import type { Queryable, Transaction } from '../platform/db/index.js';
+import type { Queryable, Transaction } from '../../../platform/src/db/index.js';
 import type { Instance } from './instance-schemas.js';
 
 /** A comparison of one date column with a point in time, from a `gt:2024-01-01T00:00:00Z` style filter. */

@@ -1,7 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import type { PlatformApp } from '../platform/api/index.js';
-import type { Database } from '../platform/db/index.js';
-import { jsonContent as json } from '../platform/errors/openapi.js';
+import type { PlatformApp } from '../../../platform/src/api/index.js';
+import type { Database } from '../../../platform/src/db/index.js';
+import { jsonContent as json } from '../../../platform/src/errors/openapi.js';
 import { instanceEtag } from './instance-etag.js';
 import type { InstanceLinks } from './instance-links.js';
 import { instanceRepository } from './instance-repository.js';

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { createRoute, z } from '@hono/zod-openapi';
-import { aspNetBoolean, aspNetEnum } from '../platform/api/aspnet.js';
-import type { PlatformApp } from '../platform/api/index.js';
-import { principalOf } from '../platform/auth/index.js';
-import type { Database, Transaction } from '../platform/db/index.js';
-import { jsonContent as json } from '../platform/errors/openapi.js';
+import { aspNetBoolean, aspNetEnum } from '../../../platform/src/api/aspnet.js';
+import type { PlatformApp } from '../../../platform/src/api/index.js';
+import { principalOf } from '../../../platform/src/auth/index.js';
+import type { Database, Transaction } from '../../../platform/src/db/index.js';
+import { jsonContent as json } from '../../../platform/src/errors/openapi.js';
 import { callerIdOf, type StorageAccess } from './access.js';
 import { IfMatchHeaders, IfNoneMatchHeaders, ifMatchHolds, ifNoneMatchFails, instanceEtag } from './instance-etag.js';
 import { instanceEventRepository } from './instance-event-repository.js';

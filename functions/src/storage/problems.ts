@@ -1,4 +1,4 @@
-import { Problem } from '../platform/errors/index.js';
+import { Problem } from '../../../platform/src/errors/index.js';
 
 /** 404: the app `org/app` has no metadata. */
 export function applicationNotFound(org: string, app: string): Problem {
@@ -26,7 +26,7 @@ export function invalidField(field: string, detail: string): Problem {
 }
 
 /** The problem+json body in Storage's OpenAPI description of its error answers: the platform's one. */
-export { problemContent } from '../platform/errors/openapi.js';
+export { problemContent } from '../../../platform/src/errors/openapi.js';
 
 /** 404: no instance `{partyId}/{instanceGuid}` (or it is hard deleted). */
 export function instanceNotFound(partyId: string, instanceGuid: string): Problem {

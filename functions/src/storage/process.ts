@@ -1,9 +1,9 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { aspNetBoolean } from '../platform/api/aspnet.js';
-import type { PlatformApp } from '../platform/api/index.js';
-import { principalOf } from '../platform/auth/index.js';
-import type { Database } from '../platform/db/index.js';
-import { jsonContent as json } from '../platform/errors/openapi.js';
+import { aspNetBoolean } from '../../../platform/src/api/aspnet.js';
+import type { PlatformApp } from '../../../platform/src/api/index.js';
+import { principalOf } from '../../../platform/src/auth/index.js';
+import type { Database } from '../../../platform/src/db/index.js';
+import { jsonContent as json } from '../../../platform/src/errors/openapi.js';
 import { callerIdOf } from './access.js';
 import { instanceEtag } from './instance-etag.js';
 import { instanceEventRepository } from './instance-event-repository.js';

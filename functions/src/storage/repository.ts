@@ -1,4 +1,4 @@
-import type { Queryable } from '../platform/db/index.js';
+import type { Queryable } from '../../../platform/src/db/index.js';
 import type { Application, TextResource } from './schemas.js';
 
 /** Reads and writes of Storage's application metadata and texts; every statement is parameterised. */

@@ -1,12 +1,12 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { createRoute, z } from '@hono/zod-openapi';
-import type { PlatformApp } from '../platform/api/index.js';
-import { principalOf } from '../platform/auth/index.js';
-import type { BlobStore } from '../platform/blob/index.js';
-import type { Database } from '../platform/db/index.js';
-import { Problem } from '../platform/errors/index.js';
-import { jsonContent as json } from '../platform/errors/openapi.js';
+import type { PlatformApp } from '../../../platform/src/api/index.js';
+import { principalOf } from '../../../platform/src/auth/index.js';
+import type { BlobStore } from '../../../platform/src/blob/index.js';
+import type { Database } from '../../../platform/src/db/index.js';
+import { Problem } from '../../../platform/src/errors/index.js';
+import { jsonContent as json } from '../../../platform/src/errors/openapi.js';
 import { callerIdOf } from './access.js';
 import { dataElementRepository } from './data-element-repository.js';
 import type { DataElement } from './data-element-schemas.js';

@@ -1,5 +1,5 @@
-import type { Principal } from '../platform/auth/index.js';
-import type { Queryable } from '../platform/db/index.js';
+import type { Principal } from '../../../platform/src/auth/index.js';
+import type { Queryable } from '../../../platform/src/db/index.js';
 import { instanceEventRepository } from './instance-event-repository.js';
 import { newInstanceEvent } from './instance-events.js';
 import { instanceGuidOf } from './instance-repository.js';

@@ -7,8 +7,8 @@ import {
   type TokenVerifier,
   tokenOf,
   unauthorized,
-} from '../../../functions/src/platform/auth/index.js';
-import type { PlatformEnv } from '../../../functions/src/platform/request-context/index.js';
+} from '../../../platform/src/auth/index.js';
+import type { PlatformEnv } from '../../../platform/src/request-context/index.js';
 
 /** The scope an org's CI needs to deploy its apps (Altinn Studio's deploy scope). */
 export const DEPLOY_SCOPE = 'altinn:appdeploy';

@@ -1,5 +1,5 @@
-import type { Database } from '../../../functions/src/platform/db/index.js';
-import { Problem } from '../../../functions/src/platform/errors/index.js';
+import type { Database } from '../../../platform/src/db/index.js';
+import { Problem } from '../../../platform/src/errors/index.js';
 import type { AppScale, ClusterSpec } from '../providers/types.js';
 import { type ProvisionerRepository, provisionerRepository } from '../state/repository.js';
 import {

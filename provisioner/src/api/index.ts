@@ -1,8 +1,8 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
-import { createApi } from '../../../functions/src/platform/api/index.js';
-import type { TokenVerifier } from '../../../functions/src/platform/auth/index.js';
-import type { Database } from '../../../functions/src/platform/db/index.js';
-import type { Logger } from '../../../functions/src/platform/logging/index.js';
+import { createApi } from '../../../platform/src/api/index.js';
+import type { TokenVerifier } from '../../../platform/src/auth/index.js';
+import type { Database } from '../../../platform/src/db/index.js';
+import type { Logger } from '../../../platform/src/logging/index.js';
 import { type EdgeMetrics, noEdgeMetrics } from '../dashboard/edge-metrics.js';
 import { addOverviewRoute } from '../dashboard/overview.js';
 import type { Provider } from '../providers/types.js';

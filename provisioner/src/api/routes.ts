@@ -1,8 +1,8 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
-import type { Database } from '../../../functions/src/platform/db/index.js';
-import { Problem } from '../../../functions/src/platform/errors/index.js';
-import { jsonContent as json, problemContent } from '../../../functions/src/platform/errors/openapi.js';
+import type { Database } from '../../../platform/src/db/index.js';
+import { Problem } from '../../../platform/src/errors/index.js';
+import { jsonContent as json, problemContent } from '../../../platform/src/errors/openapi.js';
 import { DEFAULT_AUTOSCALING } from '../autoscale/policy.js';
 import type { Provider, RolloutStatus } from '../providers/types.js';
 import { provisionerRepository } from '../state/repository.js';

@@ -1,6 +1,6 @@
-import type { Database } from '../../../functions/src/platform/db/index.js';
-import { Problem } from '../../../functions/src/platform/errors/index.js';
-import type { Logger } from '../../../functions/src/platform/logging/index.js';
+import type { Database } from '../../../platform/src/db/index.js';
+import { Problem } from '../../../platform/src/errors/index.js';
+import type { Logger } from '../../../platform/src/logging/index.js';
 import type { ProvisionerCommands } from '../api/commands.js';
 import { readEdge } from '../reconcile/edge-read.js';
 import { provisionerRepository } from '../state/repository.js';

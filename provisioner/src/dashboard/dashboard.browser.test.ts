@@ -6,7 +6,7 @@ import { serve } from '@hono/node-server';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dispatchApis } from '../../../functions/src/apis.js';
-import { createLogger } from '../../../functions/src/platform/logging/index.js';
+import { createLogger } from '../../../platform/src/logging/index.js';
 import { countPixels, decodePng } from '../../../test/support/png.js';
 import { ADMIN_TOKEN, openProvisionerHarness, type ProvisionerHarness } from '../../../test/support/provisioner.js';
 import { PROVISIONER_PREFIX } from '../api/views.js';

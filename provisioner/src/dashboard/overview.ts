@@ -1,6 +1,6 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
-import type { Database } from '../../../functions/src/platform/db/index.js';
-import { jsonContent as json, problemContent } from '../../../functions/src/platform/errors/openapi.js';
+import type { Database } from '../../../platform/src/db/index.js';
+import { jsonContent as json, problemContent } from '../../../platform/src/errors/openapi.js';
 import type { ProvisionerEnv } from '../api/access.js';
 import { operationPath } from '../api/views.js';
 import type { Provider, RolloutStatus } from '../providers/types.js';

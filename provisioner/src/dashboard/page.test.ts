@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createLogger } from '../../../functions/src/platform/logging/index.js';
+import { createLogger } from '../../../platform/src/logging/index.js';
 import { createDashboardPage } from './page.js';
 
 const page = createDashboardPage({ logger: createLogger({ level: 'error' }) });

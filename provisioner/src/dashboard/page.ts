@@ -2,9 +2,9 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { type Context, Hono } from 'hono';
-import { handleError, handleNotFound } from '../../../functions/src/platform/errors/index.js';
-import type { Logger } from '../../../functions/src/platform/logging/index.js';
-import { type PlatformEnv, requestContext } from '../../../functions/src/platform/request-context/index.js';
+import { handleError, handleNotFound } from '../../../platform/src/errors/index.js';
+import type { Logger } from '../../../platform/src/logging/index.js';
+import { type PlatformEnv, requestContext } from '../../../platform/src/request-context/index.js';
 
 /** Public path of the operator dashboard (HTML; it reads `GET /provisioner/api/v1/overview`). */
 export const DASHBOARD_PATH = '/provisioner/dashboard';

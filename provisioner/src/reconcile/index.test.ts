@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createLogger } from '../../../functions/src/platform/logging/index.js';
+import { createLogger } from '../../../platform/src/logging/index.js';
 import { openProvisionerHarness, type ProvisionerHarness } from '../../../test/support/provisioner.js';
 import { ProviderError } from '../providers/types.js';
 import { backoffMs, createReconciler } from './index.js';

@@ -1,5 +1,5 @@
-import type { Database } from '../../../functions/src/platform/db/index.js';
-import type { Logger } from '../../../functions/src/platform/logging/index.js';
+import type { Database } from '../../../platform/src/db/index.js';
+import type { Logger } from '../../../platform/src/logging/index.js';
 import { startOperation } from '../api/commands.js';
 import { type Provider, ProviderError } from '../providers/types.js';
 import { type ProvisionerRepository, provisionerRepository } from '../state/repository.js';

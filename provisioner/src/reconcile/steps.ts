@@ -1,4 +1,4 @@
-import type { Database } from '../../../functions/src/platform/db/index.js';
+import type { Database } from '../../../platform/src/db/index.js';
 import type { AppScale, Provider, ProviderEvent, ProviderState, ReplicaLogs } from '../providers/types.js';
 import { provisionerRepository } from '../state/repository.js';
 import type { OperationEvent, OperationRecord } from '../state/types.js';

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Queryable, Row } from '../../../functions/src/platform/db/index.js';
+import type { Queryable, Row } from '../../../platform/src/db/index.js';
 import { type AutoscalingSpec, DEFAULT_AUTOSCALING } from '../autoscale/policy.js';
 import type { AppScale, ClusterSpec, ProviderState } from '../providers/types.js';
 import type {

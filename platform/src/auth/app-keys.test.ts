@@ -1,6 +1,6 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { makeCertificate } from '../../../../test/support/certificates.js';
+import { makeCertificate } from '../../../test/support/certificates.js';
 import { AppTokenKeyError, parseAppTokenKey } from './app-keys.js';
 import { cachedAppDirectory } from './tokens.js';
 

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openTestDatabase, usingPostgres } from '../../../../test/support/database.js';
+import { openTestDatabase, usingPostgres } from '../../../test/support/database.js';
 import { type Database, openDatabase } from './index.js';
 
 describe(`Database on ${usingPostgres ? 'PostgreSQL' : 'PGlite'}`, () => {

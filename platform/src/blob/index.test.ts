@@ -1,9 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '../../../../scripts/processes.js';
-import { openTestBlobStore, uniqueContainerName } from '../../../../test/support/blob.js';
-import { generatedBody } from '../../../../test/support/streams.js';
+import { freePort } from '../../../scripts/processes.js';
+import { openTestBlobStore, uniqueContainerName } from '../../../test/support/blob.js';
+import { generatedBody } from '../../../test/support/streams.js';
 import { azuriteConnectionString } from '../config/index.js';
 import { blobServiceClientFromConnectionString, createBlobStore } from './index.js';
 

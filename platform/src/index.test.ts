@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { testBlobConnectionString } from '../../../test/support/blob.js';
-import { openTestDatabase } from '../../../test/support/database.js';
+import { testBlobConnectionString } from '../../test/support/blob.js';
+import { openTestDatabase } from '../../test/support/database.js';
 import { loadConfig } from './config/index.js';
 import type { Database } from './db/index.js';
 import { openPlatform } from './index.js';

@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import { base64url, SignJWT } from 'jose';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openTestDatabase } from '../../../../test/support/database.js';
+import { openTestDatabase } from '../../../test/support/database.js';
 import type { Database } from '../db/index.js';
 import { handleError } from '../errors/index.js';
 import {

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openSecondConnection, openTestDatabase, usingPostgres } from '../../../../test/support/database.js';
+import { openSecondConnection, openTestDatabase, usingPostgres } from '../../../test/support/database.js';
 import type { Database } from './index.js';
 import { checksumOf, type Migration, MigrationError, runMigrations } from './migrate.js';
 import { platformMigrations } from './migrations.js';
