@@ -1,14 +1,14 @@
 /**
- * `bench/kube.ts`: how fast the fake Kubernetes API server (provisioner/src/providers/aks/fake) takes
+ * `bench/kube.ts`: how fast the fake Kubernetes API server (provisioner/test/fakes/aks) takes
  * Deployments through @kubernetes/client-node: server-side apply of new Deployments, server-side apply
  * of a changed image (the fake's Deployment controller then makes a ReplicaSet), and the two-request
  * create-or-replace path (read, then replace), side by side in one run; plus whole apps (seven objects
  * each) through AksProvider.applyApp. Ratios are printed against server-side apply of new Deployments.
  */
 import { type KubernetesObject, KubernetesObjectApi, PatchStrategy } from '@kubernetes/client-node';
-import { startFakeApiServer } from '../provisioner/src/providers/aks/fake/apiserver.js';
-import { FakeArm, fakeArmClient } from '../provisioner/src/providers/aks/fake/arm.js';
 import { AksProvider, kubeConfigFromString } from '../provisioner/src/providers/aks/index.js';
+import { startFakeApiServer } from '../provisioner/test/fakes/aks/apiserver.js';
+import { FakeArm, fakeArmClient } from '../provisioner/test/fakes/aks/arm.js';
 import { median } from './report.js';
 import { reportFigures } from './summary.js';
 

@@ -6,7 +6,7 @@ import { type FunctionsHost, startFunctionsHost } from '../functions/src/server.
 import { loadConfig } from '../platform/src/config/index.js';
 import { provisionerOf } from '../provisioner/src/host.js';
 import type { LocalProvider } from '../provisioner/src/providers/local/index.js';
-import { alive, steadyLoad, until } from '../provisioner/src/providers/local/test-support.js';
+import { alive, steadyLoad, until } from '../provisioner/test/support/local.js';
 import { waitForOperation } from '../scripts/demo.js';
 import { freePort } from '../scripts/processes.js';
 import { testBlobConnectionString } from './support/blob.js';

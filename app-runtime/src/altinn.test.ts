@@ -6,7 +6,7 @@ import { loadConfig } from '../../platform/src/config/index.js';
 import type { Database } from '../../platform/src/db/index.js';
 import { silentLogger } from '../../platform/src/logging/index.js';
 import { LocalProvider } from '../../provisioner/src/providers/local/index.js';
-import { desired, release, until } from '../../provisioner/src/providers/local/test-support.js';
+import { desired, release, until } from '../../provisioner/test/support/local.js';
 import { testBlobConnectionString } from '../../test/support/blob.js';
 import { openTestDatabase } from '../../test/support/database.js';
 import { partyIdOf } from './altinn.js';

@@ -1,7 +1,7 @@
 import { env, SELF } from 'cloudflare:test';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { admin, expectProblem, routeOrg, upstreamHits } from '../../test/helpers';
-import { setBreakerClock } from './testing';
+import { setBreakerClock } from '../../test/sla';
 
 const EDGE = 'https://edge.test';
 const T0 = Date.UTC(2026, 10, 25, 12, 0, 0);

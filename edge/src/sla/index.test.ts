@@ -1,9 +1,18 @@
 import { createExecutionContext, env, SELF, waitOnExecutionContext } from 'cloudflare:test';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { admin, expectProblem, routeOrg, upstreamHits } from '../../test/helpers';
+import {
+  call,
+  drain,
+  eventually,
+  inFlight,
+  newConsumer,
+  putPlan,
+  setLimiterClock,
+  TEST_DEFAULT_PLAN,
+} from '../../test/sla';
 import type { Received } from '../../test/upstream';
 import worker from '../index';
-import { call, drain, eventually, inFlight, newConsumer, putPlan, setLimiterClock, TEST_DEFAULT_PLAN } from './testing';
 
 beforeAll(async () => {
   await routeOrg('conc');

@@ -1,8 +1,8 @@
 import { abortAllDurableObjects, env, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { admin, expectProblem, routeOrg, upstreamHits } from '../../test/helpers';
+import { call, drain, eventually, newConsumer, putPlan, setLimiterClock } from '../../test/sla';
 import { SlaLimiter } from './limiter';
-import { call, drain, eventually, newConsumer, putPlan, setLimiterClock } from './testing';
 
 const T0 = Date.UTC(2026, 10, 25, 12, 0, 0);
 

@@ -1,8 +1,8 @@
 import { SELF } from 'cloudflare:test';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { admin, expectProblem, routeOrg } from '../../test/helpers';
+import { call, drain, newConsumer, putPlan } from '../../test/sla';
 import { LATENCY_BUCKETS_MS, quantile, type SeriesReport } from './metrics';
-import { call, drain, newConsumer, putPlan } from './testing';
 
 beforeAll(async () => {
   await routeOrg('metorg');

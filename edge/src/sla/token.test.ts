@@ -2,8 +2,8 @@ import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:
 import { exportJWK, generateKeyPair, importJWK, SignJWT } from 'jose';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { expectProblem, routeOrg } from '../../test/helpers';
+import { newConsumer, putPlan, TEST_DEFAULT_PLAN } from '../../test/sla';
 import worker from '../index';
-import { newConsumer, putPlan, TEST_DEFAULT_PLAN } from './testing';
 
 let jwks: string;
 let sign: (claims: Record<string, unknown>) => Promise<string>;

@@ -9,9 +9,9 @@ import { dispatchApis } from '../../../functions/src/apis.js';
 import { createLogger } from '../../../platform/src/logging/index.js';
 import { countPixels, decodePng } from '../../../test/support/png.js';
 import { ADMIN_TOKEN, openProvisionerHarness, type ProvisionerHarness } from '../../../test/support/provisioner.js';
+import { edgeSeries, type FakeEdge, startFakeEdge } from '../../test/support/dashboard.js';
 import { PROVISIONER_PREFIX } from '../api/views.js';
 import { createDashboardPage, DASHBOARD_PATH } from './page.js';
-import { edgeSeries, type FakeEdge, startFakeEdge } from './test-support.js';
 
 /** Debian's Chromium (apt-get install chromium); no browser is downloaded. */
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { armError, FakeArm, fakeArmClient } from '../../../test/fakes/aks/arm.js';
 import { type ClusterReady, type ClusterSpec, ProviderError, type Step } from '../types.js';
-import { armError, FakeArm, fakeArmClient } from './fake/arm.js';
 import { AksProvider } from './index.js';
 
 const spec: ClusterSpec = {

@@ -1,8 +1,8 @@
 import { ApiException, KubernetesObjectApi } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type FakeApiServer, startFakeApiServer } from '../../../test/fakes/aks/apiserver.js';
 import { ProviderError } from '../types.js';
 import { fromKube, retryAfterMs } from './errors.js';
-import { type FakeApiServer, startFakeApiServer } from './fake/apiserver.js';
 import { kubeConfigFromString } from './index.js';
 
 let kube: FakeApiServer;

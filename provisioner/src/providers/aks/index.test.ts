@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type FakeApiServer, startFakeApiServer } from '../../../test/fakes/aks/apiserver.js';
+import { FakeArm, fakeArmClient } from '../../../test/fakes/aks/arm.js';
+import { findType } from '../../../test/fakes/aks/resources.js';
 import { type AppDesired, type AppRelease, type ClusterSpec, ProviderError, type Step } from '../types.js';
-import { type FakeApiServer, startFakeApiServer } from './fake/apiserver.js';
-import { FakeArm, fakeArmClient } from './fake/arm.js';
-import { findType } from './fake/resources.js';
 import { AksProvider } from './index.js';
 
 const spec: ClusterSpec = { region: 'norwayeast', kubernetesVersion: '1.32', nodeCount: 2, vmSize: 'Standard_D4s_v5' };

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { release } from '../../../test/support/local.js';
 import { runsReferenceRuntime } from './image.js';
 import { releaseKey } from './rollout.js';
-import { release } from './test-support.js';
 
 describe('the local image rule', () => {
   it('runs images whose repository is app-runtime, with any registry, tag or digest', () => {

@@ -1,7 +1,7 @@
 import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { alive, desired, release, steadyLoad, testProvider, until } from '../../../test/support/local.js';
 import type { LocalProvider } from './index.js';
-import { alive, desired, release, steadyLoad, testProvider, until } from './test-support.js';
 
 let provider: LocalProvider;
 let ingressUrl: string;

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { appManifests } from '../manifests.js';
+import { appManifests } from '../../../src/providers/aks/manifests.js';
 import { type FakeApiServer, startFakeApiServer } from './apiserver.js';
 
 const run = promisify(execFile);

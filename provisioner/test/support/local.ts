@@ -1,5 +1,5 @@
-import type { AppDesired, AppRelease } from '../types.js';
-import { LocalProvider } from './index.js';
+import { LocalProvider } from '../../src/providers/local/index.js';
+import type { AppDesired, AppRelease } from '../../src/providers/types.js';
 
 /** A LocalProvider with fast probes for tests; its apps call `platformUrl` (nothing listens by default). */
 export function testProvider(platformUrl = 'http://127.0.0.1:9', progressDeadlineMs = 60_000): LocalProvider {

@@ -1,8 +1,8 @@
 // Helpers of the SLA tests (not part of the Worker: nothing in src imports this file).
 import { env, runInDurableObject, SELF } from 'cloudflare:test';
-import { admin } from '../../test/helpers';
-import type { CircuitBreaker } from './breaker';
-import type { SlaLimiter } from './limiter';
+import type { CircuitBreaker } from '../src/sla/breaker';
+import type { SlaLimiter } from '../src/sla/limiter';
+import { admin } from './helpers';
 
 /** Creates (or replaces) a plan and fails loudly when the edge refuses it. */
 export async function putPlan(id: string, body: unknown): Promise<void> {
