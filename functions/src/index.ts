@@ -5,7 +5,7 @@ import { openPlatform, type Platform } from '../../platform/src/index.js';
 import { provisionerOf } from '../../provisioner/src/host.js';
 import { apiDefinitions, azureRouteOf, prepareApis } from './apis.js';
 import type { BlobSweepReport } from './storage/blob-sweep.js';
-import { sweepPlatformBlobs } from './storage/blob-sweep-schedule.js';
+import { checkPlatformStorage } from './storage/blob-sweep-schedule.js';
 
 // Stream request and response bodies instead of buffering them (needs Functions host 4.28+).
 fx.app.setup({ enableHttpStream: true });
@@ -51,10 +51,13 @@ for (const api of [...apiDefinitions].sort((a, b) => b.prefix.length - a.prefix.
   });
 }
 
-/** The timer trigger's handler: one orphan-blob sweep on the shared platform; answers the report (for tests). */
+/**
+ * The timer trigger's handler: one storage consistency check with its safe repairs (the orphan-blob sweep, leftovers
+ * of uploads cut short) on the shared platform; answers the sweep's report (for tests).
+ */
 export async function blobSweepTimer(timer: fx.Timer, context: fx.InvocationContext): Promise<BlobSweepReport> {
   if (timer.isPastDue) context.warn('blob sweep running late: a scheduled occurrence was missed');
-  return sweepPlatformBlobs(await sharedPlatform());
+  return (await checkPlatformStorage(await sharedPlatform())).orphans;
 }
 
 fx.app.timer('blobSweep', { schedule: config.blobSweep.schedule, handler: blobSweepTimer, runOnStartup: false });

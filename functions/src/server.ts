@@ -5,7 +5,7 @@ import { type Config, ConfigError, loadConfig } from '../../platform/src/config/
 import { openPlatform, type Platform, type PlatformOverrides } from '../../platform/src/index.js';
 import { provisionerOf } from '../../provisioner/src/host.js';
 import { createApis, dispatchApis, prepareApis } from './apis.js';
-import { scheduleBlobSweep, sweepPlatformBlobs } from './storage/blob-sweep-schedule.js';
+import { checkPlatformStorage, scheduleBlobSweep } from './storage/blob-sweep-schedule.js';
 
 /** Options of startFunctionsHost; everything defaults from the environment. */
 export interface FunctionsHostOptions {
@@ -59,7 +59,7 @@ export async function startFunctionsHost(options: FunctionsHostOptions = {}): Pr
   const { port } = address!;
   const sweep = scheduleBlobSweep({
     intervalMs: config.blobSweep.intervalMinutes * 60_000,
-    run: () => sweepPlatformBlobs(platform),
+    run: () => checkPlatformStorage(platform),
     logger: platform.logger,
   });
   // The provisioner's reconciler runs as a loop here (a timer trigger in Azure). This host is the only

@@ -1,17 +1,25 @@
 import type { Platform } from '../../../platform/src/index.js';
 import type { Logger } from '../../../platform/src/logging/index.js';
-import { type BlobSweepReport, sweepOrphanBlobs } from './blob-sweep.js';
+import { type ConsistencyReport, checkStorageConsistency } from './consistency.js';
 import { DATA_CONTAINER } from './index.js';
 
-/** Sweeps the platform's data-element container with its configured grace period; the timer trigger's work. */
-export function sweepPlatformBlobs(platform: Platform, now: () => Date = () => new Date()): Promise<BlobSweepReport> {
-  return sweepOrphanBlobs({
+/**
+ * The scheduled consistency check of the platform's data-element container: reports rows without blobs and size
+ * mismatches, and repairs what is safe (orphan blobs and leftovers of uploads cut short, older than the grace period).
+ */
+export function checkPlatformStorage(
+  platform: Platform,
+  options: { repair?: boolean; verifyContent?: boolean; now?: () => Date } = {},
+): Promise<ConsistencyReport> {
+  return checkStorageConsistency({
     db: platform.db,
     blob: platform.blob,
     container: DATA_CONTAINER,
-    now,
+    now: options.now ?? (() => new Date()),
     graceMs: platform.config.blobSweep.graceMs,
-    logger: platform.logger.child({ job: 'blob-sweep' }),
+    logger: platform.logger.child({ job: 'storage-check' }),
+    repair: options.repair ?? true,
+    verifyContent: options.verifyContent ?? false,
   });
 }
 

@@ -30,6 +30,8 @@ export interface BlobSweepReport {
   foreign: number;
   /** Orphans whose deletion failed; they stay for the next sweep. */
   failed: number;
+  /** With `dryRun`: orphans old enough to be removed, none of them removed. */
+  orphans?: number;
 }
 
 /** Options of sweepOrphanBlobs. */
@@ -46,6 +48,8 @@ export interface BlobSweepOptions {
   logger: Logger;
   /** Blobs per listing page and per database check; DEFAULT_SWEEP_BATCH_SIZE by default. */
   batchSize?: number;
+  /** Count the orphans old enough to go (`orphans`) and remove nothing: the consistency check's report mode. */
+  dryRun?: boolean;
 }
 
 /** One hour: far longer than the gap between an upload's blob commit and its row commit. */
@@ -194,6 +198,10 @@ export async function sweepOrphanBlobs(options: BlobSweepOptions): Promise<BlobS
         else orphans.push(item);
       }
       if (orphans.length === 0) continue;
+      if (options.dryRun) {
+        report.orphans = (report.orphans ?? 0) + orphans.length;
+        continue;
+      }
       const outcome = await removeOrphans(db, blob, container, orphans);
       report.deleted += outcome.deleted;
       report.kept += outcome.kept;

@@ -21,7 +21,7 @@ import type {
  *
  * Layout under `root`: `{container}/blobs/{name}` (a `/` in a name is a directory), `{container}/meta/{name}.json`
  * (the content type), `{container}/incoming/` (uploads in progress; what a crash leaves there is never listed and is
- * removed by `removeIncomplete`). Names are Storage's (`org/app/instance/data/guid`): a name may not also be a
+ * removed by `incompleteUploads`). Names are Storage's (`org/app/instance/data/guid`): a name may not also be a
  * directory of another name, and segments may not be empty, `.` or `..`.
  */
 export interface FileBlobStore extends BlobStore {
@@ -29,8 +29,6 @@ export interface FileBlobStore extends BlobStore {
   readonly root: string;
   /** Uploads a crash or an abort left behind in `container`, older than `olderThanMs`: their paths and sizes. */
   incomplete(container: string, olderThanMs: number): Promise<{ path: string; size: number }[]>;
-  /** Removes what `incomplete` lists; answers the bytes freed. */
-  removeIncomplete(container: string, olderThanMs: number): Promise<number>;
 }
 
 const CONTAINER = /^[a-z0-9](?:[a-z0-9-]{1,61}[a-z0-9])?$/;
@@ -238,7 +236,14 @@ export function createFileBlobStore(root: string): FileBlobStore {
         const page: BlobListing[] = [];
         for (const name of wanted.slice(start, start + pageSize)) {
           const stats = await stat(pathOf(container, name), { bigint: true }).catch(() => undefined);
-          if (stats) page.push({ name, etag: etagOf(stats), lastModified: new Date(Number(stats.mtimeMs)) });
+          if (stats) {
+            page.push({
+              name,
+              etag: etagOf(stats),
+              lastModified: new Date(Number(stats.mtimeMs)),
+              size: Number(stats.size),
+            });
+          }
         }
         if (page.length > 0) yield page;
       }
@@ -286,12 +291,14 @@ export function createFileBlobStore(root: string): FileBlobStore {
 
     incomplete,
 
-    async removeIncomplete(container, olderThanMs) {
-      let freed = 0;
+    async incompleteUploads(container, olderThanMs, remove) {
+      const found = { files: 0, bytes: 0 };
       for (const { path, size } of await incomplete(container, olderThanMs)) {
-        if (await removeFile(path)) freed += size;
+        if (remove && !(await removeFile(path))) continue;
+        found.files += 1;
+        found.bytes += size;
       }
-      return freed;
+      return found;
     },
   };
 }

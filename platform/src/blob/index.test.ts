@@ -94,6 +94,7 @@ describe.each(stores)('BlobStore on %s', (_label, openStore) => {
       pages.push(page.map((item) => item.name));
       for (const item of page) {
         expect(item.etag).toBe(written.get(item.name));
+        expect(item.size).toBe(item.name.length);
         expect(Math.abs(item.lastModified.getTime() - Date.now())).toBeLessThan(60_000);
       }
     }
@@ -135,7 +136,7 @@ describe('BlobStore on the filesystem: what only it does', () => {
   const root = mkdtempSync(join(tmpdir(), 'blobs-'));
   const store = createFileBlobStore(root);
 
-  it('leaves an aborted upload only in incoming/, never listed, and removeIncomplete frees it', async () => {
+  it('leaves an aborted upload only in incoming/, never listed, and incompleteUploads frees it', async () => {
     await store.ensureContainer('aborted');
     const controller = new AbortController();
     let sent = 0;
@@ -148,7 +149,7 @@ describe('BlobStore on the filesystem: what only it does', () => {
     });
     await expect(store.upload('aborted', 'x/big.bin', endless, { signal: controller.signal })).rejects.toThrow();
     expect(await store.exists('aborted', 'x/big.bin')).toBe(false);
-    // The temporary file is removed at once on an abort; one a crash leaves behind is what removeIncomplete frees.
+    // The temporary file is removed at once on an abort; one a crash leaves behind is what incompleteUploads frees.
     expect(readdirSync(join(root, 'aborted', 'incoming'))).toEqual([]);
     const crashed = join(root, 'aborted', 'incoming', 'left-by-a-crash');
     await import('node:fs/promises').then((fs) => fs.writeFile(crashed, randomBytes(1000)));
@@ -156,7 +157,9 @@ describe('BlobStore on the filesystem: what only it does', () => {
     const old = new Date(Date.now() - 120_000);
     utimesSync(crashed, old, old);
     expect(await store.incomplete('aborted', 60_000)).toEqual([{ path: crashed, size: 1000 }]);
-    expect(await store.removeIncomplete('aborted', 60_000)).toBe(1000);
+    expect(await store.incompleteUploads('aborted', 60_000, false)).toEqual({ files: 1, bytes: 1000 });
+    expect(readdirSync(join(root, 'aborted', 'incoming'))).toEqual(['left-by-a-crash']);
+    expect(await store.incompleteUploads('aborted', 60_000, true)).toEqual({ files: 1, bytes: 1000 });
     expect(readdirSync(join(root, 'aborted', 'incoming'))).toEqual([]);
     const pages: unknown[] = [];
     for await (const page of store.list('aborted')) pages.push(page);

@@ -40,6 +40,8 @@ export interface BlobListing {
   etag: string;
   /** When the listed version was last written. */
   lastModified: Date;
+  /** Length in bytes. */
+  size: number;
 }
 
 /** Options of BlobStore.list. */
@@ -69,6 +71,11 @@ export interface BlobStore {
   deleteIfUnchanged(container: string, name: string, etag: string): Promise<boolean>;
   /** True when `container/name` exists. */
   exists(container: string, name: string): Promise<boolean>;
+  /**
+   * What uploads cut short left behind in `container`, older than `olderThanMs`, removed when `remove` is true;
+   * stores that keep nothing of their own (Azure discards uncommitted blocks itself after a week) answer zeros.
+   */
+  incompleteUploads(container: string, olderThanMs: number, remove: boolean): Promise<{ files: number; bytes: number }>;
   /** Resolves when the storage account answers within `timeoutMs`, for readiness checks. */
   ping(timeoutMs?: number): Promise<void>;
 }
@@ -167,6 +174,7 @@ export function createBlobStore(service: BlobServiceClient): BlobStore {
             name: item.name,
             etag: quoted(item.properties.etag ?? ''),
             lastModified: item.properties.lastModified,
+            size: item.properties.contentLength ?? 0,
           }));
         }
       } catch (error) {
@@ -188,6 +196,11 @@ export function createBlobStore(service: BlobServiceClient): BlobStore {
 
     async exists(container, name) {
       return blob(container, name).exists();
+    },
+
+    async incompleteUploads() {
+      // Uncommitted blocks belong to no blob yet; Azure Storage (and Azurite) garbage-collect them after 7 days.
+      return { files: 0, bytes: 0 };
     },
 
     async ping(timeoutMs = 2000) {
