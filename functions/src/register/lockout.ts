@@ -57,9 +57,11 @@ export type GuardedLookup<T> = (tx: Queryable) => Promise<T | undefined>;
 /** A guarded lookup of several numbers at once: what to answer, and how many numbers it found and missed. */
 export type GuardedLookups<T> = (tx: Queryable) => Promise<{ result: T; found: number; missed: number }>;
 
-/** Seconds until `needed` of the counted `times` (oldest first) have left a window of `windowMs`. */
-function secondsUntilFreed(times: readonly (Date | string)[], needed: number, windowMs: number, now: Date): number {
-  const freeing = times[Math.min(needed, times.length) - 1];
+/**
+ * Seconds until the counted lookup at `freeing` leaves a window of `windowMs` (none: asked more than the whole
+ * budget, so a full window).
+ */
+function secondsUntilFreed(freeing: Date | string | undefined, windowMs: number, now: Date): number {
   const until = (freeing === undefined ? now.getTime() : new Date(freeing).getTime()) + windowMs;
   return Math.max(1, Math.ceil((until - now.getTime()) / 1000));
 }
@@ -84,20 +86,23 @@ export async function guardIdentityLookups<T>(
   ];
   const outcome = await db.transaction(async (tx) => {
     if (db.kind === 'postgres') await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [caller]);
-    const counted = async (key: string, budget: LockoutPolicy) => {
+    for (const { key, budget, what } of budgets) {
       const windowStart = new Date(now.getTime() - budget.windowMs);
       await tx.query('DELETE FROM person_lookup_failures WHERE caller = $1 AND failed_at <= $2', [key, windowStart]);
-      const rows = await tx.query<{ failed_at: Date | string }>(
-        'SELECT failed_at FROM person_lookup_failures WHERE caller = $1 ORDER BY failed_at',
+      // A count, not the rows: an org's quota holds thousands of them, and only the one that frees room is needed.
+      const [counted] = await tx.query<{ n: number | string }>(
+        'SELECT count(*) AS n FROM person_lookup_failures WHERE caller = $1',
         [key],
       );
-      return rows.map((row) => row.failed_at);
-    };
-    for (const { key, budget, what } of budgets) {
-      const times = await counted(key, budget);
-      const over = times.length + Math.max(asked, 1) - budget.limit;
-      if (over > 0)
-        return { kind: 'locked', locked: secondsUntilFreed(times, over, budget.windowMs, now), what, budget } as const;
+      const over = Number(counted?.n ?? 0) + Math.max(asked, 1) - budget.limit;
+      if (over > 0) {
+        const [freeing] = await tx.query<{ failed_at: Date | string }>(
+          'SELECT failed_at FROM person_lookup_failures WHERE caller = $1 ORDER BY failed_at OFFSET $2 LIMIT 1',
+          [key, over - 1],
+        );
+        const locked = secondsUntilFreed(freeing?.failed_at, budget.windowMs, now);
+        return { kind: 'locked', locked, what, budget } as const;
+      }
     }
     const { result, found, missed } = await lookup(tx);
     const count = async (key: string, n: number) => {
