@@ -10,6 +10,7 @@ const schema = z.object({
   FUNCTIONS_PORT: port(7071),
   AZURITE_PORT: port(10000),
   DATA_DIR: z.string().min(1).default('.data'),
+  BLOB_STORE: z.enum(['filesystem', 'azurite']).optional(),
   EDGE_ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   PROVISIONER_ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   DEMO_ORG: label('ttd').refine(
@@ -30,6 +31,11 @@ export interface LauncherConfig {
   functionsPort: number;
   azuritePort: number;
   dataDir: string;
+  /**
+   * Where blobs live (`BLOB_STORE`): `filesystem` (`{dataDir}/blobs`, acknowledged uploads fsynced) or `azurite`.
+   * Unset: the filesystem, unless the data folder already holds Azurite's blobs from an earlier version.
+   */
+  blobStore: 'filesystem' | 'azurite' | undefined;
   edgeAdminToken: string | undefined;
   provisionerAdminToken: string | undefined;
   demoOrg: string;
@@ -54,6 +60,7 @@ export function loadLauncherConfig(env: NodeJS.ProcessEnv): LauncherConfig {
     functionsPort: e.FUNCTIONS_PORT,
     azuritePort: e.AZURITE_PORT,
     dataDir: e.DATA_DIR,
+    blobStore: e.BLOB_STORE,
     edgeAdminToken: e.EDGE_ADMIN_TOKEN,
     provisionerAdminToken: e.PROVISIONER_ADMIN_TOKEN,
     demoOrg: e.DEMO_ORG,

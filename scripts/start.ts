@@ -1,12 +1,13 @@
 /**
- * `npm start`: the whole local platform on embedded defaults. Starts Azurite, the functions host
- * (platform APIs and the provisioner with its `local` provider) and the edge (`wrangler dev`,
+ * `npm start`: the whole local platform on embedded defaults. Starts the functions host (platform APIs and the
+ * provisioner with its `local` provider; blobs as fsynced files in the data folder, or in Azurite, started too, for a
+ * data folder that already holds Azurite's blobs or with BLOB_STORE=azurite) and the edge (`wrangler dev`,
  * offline); then provisions the demo org's cluster and app through the provisioner's HTTP API (the
  * provisioner registers their routes at the edge), prints the URLs to try, and on Ctrl-C (SIGINT)
  * or SIGTERM stops every child process group it started (the app replicas end with the host).
  */
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { azuriteConnectionString } from '../platform/src/config/index.js';
 import { loadLauncherConfig } from './config.js';
@@ -57,9 +58,21 @@ function launch(...args: Parameters<typeof startChild>): Supervised {
   return child;
 }
 
+/**
+ * The blob store of this run: as BLOB_STORE says; unset, the filesystem (uploads fsynced before they are answered, so
+ * none is lost to a crash), unless the data folder holds blobs Azurite stored there before and none of its own yet.
+ */
+function blobStoreOf(dataDir: string): 'filesystem' | 'azurite' {
+  if (config.blobStore) return config.blobStore;
+  const azurite = resolve(dataDir, 'azurite');
+  const holdsAzurite = existsSync(azurite) && readdirSync(azurite).length > 0;
+  return holdsAzurite && !existsSync(resolve(dataDir, 'blobs')) ? 'azurite' : 'filesystem';
+}
+
 async function main(): Promise<void> {
   const dataDir = resolve(config.dataDir);
-  mkdirSync(resolve(dataDir, 'azurite'), { recursive: true });
+  const blobStore = blobStoreOf(dataDir);
+  if (blobStore === 'azurite') mkdirSync(resolve(dataDir, 'azurite'), { recursive: true });
   const adminToken = config.edgeAdminToken ?? randomBytes(24).toString('base64url');
   const provisionerToken = config.provisionerAdminToken ?? randomBytes(24).toString('base64url');
   const edgeUrl = `http://127.0.0.1:${config.edgePort}`;
@@ -87,29 +100,32 @@ async function main(): Promise<void> {
   const blobEndpoint = `http://127.0.0.1:${config.azuritePort}/devstoreaccount1`;
   const blobConnectionString = azuriteConnectionString(config.azuritePort);
 
-  const azurite = launch(
-    'azurite',
-    bin('azurite-blob'),
-    [
-      '--silent',
-      '--location',
-      resolve(dataDir, 'azurite'),
-      '--blobHost',
-      '127.0.0.1',
-      '--blobPort',
-      String(config.azuritePort),
-      '--skipApiVersionCheck',
-      '--disableTelemetry',
-      '--loose',
-    ],
-    { quiet: !config.verbose },
-  );
+  const azurite =
+    blobStore === 'azurite'
+      ? launch(
+          'azurite',
+          bin('azurite-blob'),
+          [
+            '--silent',
+            '--location',
+            resolve(dataDir, 'azurite'),
+            '--blobHost',
+            '127.0.0.1',
+            '--blobPort',
+            String(config.azuritePort),
+            '--skipApiVersionCheck',
+            '--disableTelemetry',
+            '--loose',
+          ],
+          { quiet: !config.verbose },
+        )
+      : undefined;
   const functions = launch('functions', bin('tsx'), ['functions/src/server.ts'], {
     env: {
       PLATFORM_MODE: 'local',
       PORT: String(config.functionsPort),
       DATA_DIR: dataDir,
-      BLOB_CONNECTION_STRING: blobConnectionString,
+      ...(azurite ? { BLOB_CONNECTION_STRING: blobConnectionString } : { BLOB_PATH: resolve(dataDir, 'blobs') }),
       PROVISIONER_ADMIN_TOKEN: provisionerToken,
       EDGE_ADMIN_URL: edgeUrl,
       EDGE_ADMIN_TOKEN: adminToken,
@@ -138,7 +154,7 @@ async function main(): Promise<void> {
       quiet: !config.verbose,
     },
   );
-  await waitForHttp(`${blobEndpoint}?comp=list`, azurite);
+  if (azurite) await waitForHttp(`${blobEndpoint}?comp=list`, azurite);
   await Promise.all([
     waitForHttp(`${functionsUrl}/ready`, functions, { ready: (s) => s === 200 }),
     waitForHttp(`${edgeUrl}/_edge/health`, edge, { ready: (s) => s === 200, timeoutMs: 120_000 }),
@@ -164,7 +180,7 @@ async function main(): Promise<void> {
     ['Provisioner admin token', provisionerToken],
     ['Operator dashboard', `${functionsUrl}/provisioner/dashboard   (enter the provisioner admin token)`],
     [`${config.demoOrg} cluster ingress (local)`, demo.clusterIngress],
-    ['Azurite (blob)', blobEndpoint],
+    azurite ? ['Azurite (blob)', blobEndpoint] : ['Blobs (fsynced files)', resolve(dataDir, 'blobs')],
     ['Data folder', dataDir],
   ];
   const width = Math.max(...rows.map(([label]) => label.length)) + 2;

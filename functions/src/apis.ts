@@ -7,6 +7,7 @@ import { PROVISIONER_PREFIX } from '../../provisioner/src/index.js';
 import { ACCESS_MANAGEMENT_PREFIX, createAccessManagementApi } from './accessmanagement/index.js';
 import { registerDirectory } from './authentication/directory.js';
 import { AUTHENTICATION_PREFIX, createAuthenticationApi } from './authentication/index.js';
+import { addLocaltestRoutes } from './authentication/localtest.js';
 import { createTestIdentityProvider, remoteIssuer, type TrustedIssuer } from './authentication/providers.js';
 import { createPartyAccess, createReportees } from './authorization/grants.js';
 import { AUTHORIZATION_PREFIX, createAuthorizationApi, sharedAuthorizationServices } from './authorization/index.js';
@@ -57,6 +58,10 @@ export const apiDefinitions: readonly ApiDefinition[] = [
           { name: 'database', check: () => platform.db.ping() },
           { name: 'blob', check: () => platform.blob.ping() },
         ],
+        // Local mode: localtest's pages app-lib calls when it believes it runs on localtest (AN05, AN06).
+        ...(platform.config.testIdp
+          ? { routes: (app) => addLocaltestRoutes(app, { db: platform.db, issuer: platform.auth.issuer }) }
+          : {}),
       }),
   },
   {

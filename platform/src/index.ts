@@ -11,6 +11,7 @@ import {
   type TokenIssuer,
   type TokenVerifier,
 } from './auth/index.js';
+import { createFileBlobStore } from './blob/filesystem.js';
 import { type BlobStore, blobServiceClientFromConnectionString, createBlobStore } from './blob/index.js';
 import type { Config } from './config/index.js';
 import { type Database, openDatabase } from './db/index.js';
@@ -83,7 +84,11 @@ export interface PlatformOverrides {
 export async function openPlatform(config: Config, overrides: PlatformOverrides = {}): Promise<Platform> {
   const logger = overrides.logger ?? createLogger({ level: config.logLevel });
   // Built first: a malformed connection string throws here, before anything needs closing.
-  const blob = overrides.blob ?? createBlobStore(blobServiceClientFromConnectionString(config.blobConnectionString));
+  const blob =
+    overrides.blob ??
+    (config.blobPath
+      ? createFileBlobStore(config.blobPath)
+      : createBlobStore(blobServiceClientFromConnectionString(config.blobConnectionString)));
   const db =
     overrides.db ??
     (await openDatabase({ url: config.databaseUrl, dataDir: path.join(config.dataDir, 'pglite'), logger }));

@@ -472,3 +472,135 @@ describe('parties as AuthorizationClient asks', () => {
     await expectProblem(await host.send('GET', '/authorization/api/v1/parties?userid=1001', { headers: keyOnly }), 401);
   });
 });
+
+// app-lib src/Altinn.App.Core/Infrastructure/Clients/Authorization/AuthorizationClient.cs (v8.12.7)
+// GetKeyRoleOrganizationParties / CreateXacmlJsonRequest, called by Features/Signing/Services/SigningService.cs to find
+// the organisations a signee holds a key role for: one resource per organisation number naming the system resource
+// `altinn_keyrole_access`, MultiRequests referencing s1, a1 and r{index}; the PEP posts it with the subscription key.
+describe('POST decision: key roles (GetKeyRoleOrganizationParties)', () => {
+  const DDG_FITNESS = '310000000';
+  const NORDLYS = BRG.orgNumber;
+  const UNKNOWN = '999999999';
+  /** `XacmlJsonAttribute` as app-lib builds it here: Issuer unset (null), DataType as set. */
+  const plain = (attributeId: string, value: string, dataType: string | null, includeInResult = false) => ({
+    attributeId,
+    value,
+    issuer: null,
+    dataType,
+    includeInResult,
+  });
+  const XML_STRING = 'http://www.w3.org/2001/XMLSchema#string';
+  function keyRoleRequest(userId: number, orgNumbers: string[]) {
+    return {
+      request: {
+        returnPolicyIdList: true,
+        combinedDecision: false,
+        xPathVersion: null,
+        category: null,
+        resource: orgNumbers.map((orgNumber, index) => ({
+          categoryId: null,
+          id: `r${index}`,
+          content: null,
+          attribute: [
+            plain('urn:altinn:resource', 'altinn_keyrole_access', XML_STRING),
+            plain('urn:altinn:organization:identifier-no', orgNumber, XML_STRING, true),
+          ],
+        })),
+        action: [{ categoryId: null, id: 'a1', content: null, attribute: [plain(ACTION_ID, 'access', XML_STRING)] }],
+        accessSubject: [
+          { categoryId: null, id: 's1', content: null, attribute: [plain('urn:altinn:userid', String(userId), null)] },
+        ],
+        recipientSubject: null,
+        intermediarySubject: null,
+        requestingMachine: null,
+        multiRequests: { requestReference: orgNumbers.map((_, index) => ({ referenceId: ['s1', 'a1', `r${index}`] })) },
+      },
+    };
+  }
+  /** What GetKeyRoleOrganizationParties returns: the asked numbers found in the category attributes of Permits. */
+  const keyRoleOrganizations = (results: Result[], orgNumbers: string[]) =>
+    results
+      .filter((result) => result.decision === 'Permit')
+      .flatMap((result) => result.category ?? [])
+      .flatMap((category) => category.attribute)
+      .filter((attribute) => orgNumbers.includes(attribute.value))
+      .map((attribute) => attribute.value);
+
+  it("answers the organisations each user holds a key role for, by any org's key", async () => {
+    const asked = [DDG_FITNESS, NORDLYS, UNKNOWN];
+    const brgKey = (await issueKey(BRG.org, operator)).key;
+    for (const [userId, expected] of [
+      [USERS.sophie.userId, [DDG_FITNESS]],
+      [USERS.ola.userId, [NORDLYS]],
+    ] as const) {
+      for (const key of [ttdKey, brgKey]) {
+        const results = await resultsOf(await pep(key, keyRoleRequest(userId, asked)));
+        expect(results).toHaveLength(3);
+        expect(keyRoleOrganizations(results, asked)).toEqual(expected);
+        // Each result echoes its organisation number, the one attribute marked includeInResult.
+        expect(results.map((r) => r.category?.[0]?.attribute[0]?.value)).toEqual(asked);
+        expect(results[2]?.decision).toBe('Deny');
+      }
+    }
+  });
+
+  it('does not count a role that is not a key role (Ola is REGN for DDG Fitness), nor a role that has ended', async () => {
+    const results = await resultsOf(await pep(ttdKey, keyRoleRequest(USERS.ola.userId, [DDG_FITNESS])));
+    expect(results.map((r) => r.decision)).toEqual(['Deny']);
+    await host.db.query(
+      `UPDATE role_assignments SET valid_to = now() - interval '1 second'
+        WHERE user_id = $1 AND role_code = 'DAGL' AND party_id = 500000`,
+      [USERS.sophie.userId],
+    );
+    try {
+      const ended = await resultsOf(await pep(ttdKey, keyRoleRequest(USERS.sophie.userId, [DDG_FITNESS])));
+      expect(ended.map((r) => r.decision)).toEqual(['Deny']);
+    } finally {
+      await host.db.query(
+        'UPDATE role_assignments SET valid_to = NULL WHERE user_id = $1 AND role_code = $2 AND party_id = 500000',
+        [USERS.sophie.userId, 'DAGL'],
+      );
+    }
+  });
+
+  it('answers Indeterminate without an organisation number and NotApplicable for another action or resource', async () => {
+    const body = keyRoleRequest(USERS.sophie.userId, [DDG_FITNESS]);
+    const noNumber = structuredClone(body);
+    noNumber.request.resource[0]?.attribute.splice(1, 1);
+    const [missing] = await resultsOf(await pep(ttdKey, noNumber));
+    expect(missing?.decision).toBe('Indeterminate');
+    expect(missing?.status.statusCode.value).toBe('urn:oasis:names:tc:xacml:1.0:status:missing-attribute');
+    const write = structuredClone(body);
+    (write.request.action[0]?.attribute[0] as { value: string }).value = 'write';
+    expect((await resultsOf(await pep(ttdKey, write)))[0]?.decision).toBe('NotApplicable');
+  });
+
+  it("keeps a key to its own org's apps: other resources, or the system resource beside an org, are refused", async () => {
+    const brgKey = (await issueKey(BRG.org, operator)).key;
+    const other = JSON.stringify(keyRoleRequest(USERS.sophie.userId, [DDG_FITNESS])).replace(
+      'altinn_keyrole_access',
+      'app_ttd_demo',
+    );
+    await expectProblem(await pep(brgKey, other), 403, 'own apps only');
+    const withOrg = keyRoleRequest(USERS.sophie.userId, [DDG_FITNESS]);
+    withOrg.request.resource[0]?.attribute.push(plain('urn:altinn:org', 'ttd', XML_STRING));
+    await expectProblem(await pep(brgKey, withOrg), 403, 'own apps only');
+    const upper = JSON.stringify(keyRoleRequest(USERS.sophie.userId, [DDG_FITNESS])).replace(
+      '"urn:altinn:resource"',
+      '"URN:ALTINN:RESOURCE"',
+    );
+    await expectProblem(await pep(brgKey, upper), 403, 'own apps only');
+  });
+
+  it('lets an end user ask about their own key roles only', async () => {
+    const token = await host.userToken(USERS.ola.ssn);
+    const ask = (body: unknown) =>
+      host.send('POST', '/authorization/api/v1/decision', {
+        headers: { ...bearer(token), 'Content-Type': 'application/json; charset=utf-8' },
+        body: JSON.stringify(body),
+      });
+    const own = await resultsOf(await ask(keyRoleRequest(USERS.ola.userId, [NORDLYS])));
+    expect(own.map((r) => r.decision)).toEqual(['Permit']);
+    await expectProblem(await ask(keyRoleRequest(USERS.sophie.userId, [DDG_FITNESS])), 403, 'about themself only');
+  });
+});

@@ -14,6 +14,7 @@ import {
 import type { Database } from '../../../platform/src/db/index.js';
 import { Problem } from '../../../platform/src/errors/index.js';
 import { SUBSCRIPTION_KEY_HEADER, subscriptionKeyRepository } from './subscription-keys.js';
+import { SYSTEM_RESOURCES } from './system-resources.js';
 import { ATTRIBUTES } from './xacml.js';
 import type { XacmlRequest } from './xacml-request.js';
 
@@ -90,15 +91,33 @@ const IDENTITY_ATTRIBUTES = new Set(
 );
 
 /**
+ * Whether a Resource names one of the platform's system resources and nothing an app resource is known by: exactly
+ * one `urn:altinn:resource` (spelled so) whose value is a system resource, and no `urn:altinn:org` or `urn:altinn:app`
+ * in any casing. Any app may ask about these, as app-lib's key-role question does through the PEP.
+ */
+function isSystemResource(attributes: readonly { attributeId: string; value: string }[]): boolean {
+  const named = (id: string) => attributes.filter((a) => a.attributeId.toLowerCase() === id);
+  const resources = named(ATTRIBUTES.resource);
+  return (
+    resources.length === 1 &&
+    resources[0]?.attributeId === ATTRIBUTES.resource &&
+    SYSTEM_RESOURCES.has(resources[0].value) &&
+    named(ATTRIBUTES.org).length === 0 &&
+    named(ATTRIBUTES.app).length === 0
+  );
+}
+
+/**
  * Refuses (403) a request the caller may not ask, judged on the bound request only (the one the PDP evaluates):
  * - an app (subscription key) only about resources of its own org: every Resource carries exactly one
- *   `urn:altinn:org`, the key's;
+ *   `urn:altinn:org`, the key's, or names a system resource (`altinn_keyrole_access`) and no org or app;
  * - an end user without their app only about themself: every AccessSubject names exactly their `urn:altinn:userid`,
  *   a `urn:altinn:partyid` if any is theirs, and no other identity (org, person, party, system user).
  */
 export function guardDecisionRequest(caller: DecisionCaller, request: XacmlRequest): void {
   if (caller.kind === 'app') {
     request.resource.forEach((resource, index) => {
+      if (isSystemResource(resource.attributes)) return;
       const orgs = resource.attributes.filter((a) => a.attributeId.toLowerCase() === ATTRIBUTES.org);
       if (orgs.length !== 1 || orgs[0]?.attributeId !== ATTRIBUTES.org || orgs[0].value !== caller.org) {
         throw forbidden(

@@ -5,12 +5,14 @@ import { DecisionCache } from './cache.js';
 import { holdingsOf, instanceRightsAllow } from './grants.js';
 import { type AppPolicy, rulesFor, subjectMatchesOrg } from './policy.js';
 import { authorizationRepository } from './repository.js';
+import { decideSystemResource } from './system-resources.js';
 import {
   type DecisionRequest,
   type DecisionResult,
   decided,
   indeterminate,
   individualRequests,
+  isSystemResourceRequest,
   isUnusable,
   minimumAuthenticationLevelObligation,
   responseBody,
@@ -151,7 +153,10 @@ export function createDecisionPoint(options: DecisionPointOptions) {
         continue;
       }
       try {
-        results.push(withEcho(await decideOne(individual)));
+        const result = isSystemResourceRequest(individual)
+          ? await decideSystemResource(individual, options)
+          : await decideOne(individual);
+        results.push(withEcho(result));
       } catch (error) {
         options.logger.error('decision failed', { error });
         results.push(

@@ -1,8 +1,13 @@
 import type { Queryable } from '../../../platform/src/db/index.js';
 import type { AppPolicy } from './policy.js';
 
-/** Roles whose holders act for an organisation that is covered by a delegation, as Altinn's key roles. */
-export const KEY_ROLES = ['DAGL', 'LEDE', 'INNH', 'DTPR', 'DTSO', 'BEST', 'KOMP'] as const;
+/**
+ * Altinn's key roles (nøkkelroller), the roles of the Central Coordinating Register with overall responsibility for
+ * an organisation: managing director, chair of the board, owner, participants with shared or full responsibility,
+ * managing shipowner, general partner and estate administrator. Their holders act for an organisation that is covered
+ * by a delegation, and they answer the `altinn_keyrole_access` resource.
+ */
+export const KEY_ROLES = ['DAGL', 'LEDE', 'INNH', 'DTPR', 'DTSO', 'BEST', 'KOMP', 'BOBE'] as const;
 
 /** A stored app policy. */
 export interface StoredPolicy {
@@ -173,6 +178,26 @@ export function authorizationRepository(db: Queryable) {
         instance: row.instance_guid ? { instanceGuid: row.instance_guid, taskId: row.task_id } : null,
         validFrom: new Date(row.valid_from),
         validTo: row.valid_to ? new Date(row.valid_to) : null,
+      }));
+    },
+
+    /**
+     * The validity of every key role `userId` holds for `partyId` from the register's role assignments (not from
+     * delegations: a key role is not delegable) that has not ended at `now`.
+     */
+    async keyRoleAssignments(
+      userId: number,
+      partyId: number,
+      now: Date,
+    ): Promise<{ validFrom: Date; validTo: Date | null }[]> {
+      const rows = await db.query<{ valid_from: Date | string; valid_to: Date | string | null }>(
+        `SELECT valid_from, valid_to FROM role_assignments
+          WHERE user_id = $1 AND party_id = $2 AND role_code IN (${KEY_ROLE_LIST}) AND (valid_to IS NULL OR valid_to > $3)`,
+        [userId, partyId, now],
+      );
+      return rows.map((row) => ({
+        validFrom: new Date(row.valid_from),
+        validTo: row.valid_to === null ? null : new Date(row.valid_to),
       }));
     },
 

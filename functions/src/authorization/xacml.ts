@@ -10,6 +10,8 @@ export const ATTRIBUTES = {
   app: 'urn:altinn:app',
   task: 'urn:altinn:task',
   instanceId: 'urn:altinn:instance-id',
+  resource: 'urn:altinn:resource',
+  organizationNumber: 'urn:altinn:organization:identifier-no',
   actionId: 'urn:oasis:names:tc:xacml:1.0:action:action-id',
 } as const;
 
@@ -65,6 +67,27 @@ export interface DecisionRequest {
   instanceId?: string;
 }
 
+/**
+ * One individual request about a resource of the resource registry rather than an app (`urn:altinn:resource` and no
+ * `urn:altinn:org`), e.g. app-lib's key-role question: `altinn_keyrole_access` for an organisation number.
+ */
+export interface SystemResourceRequest {
+  kind: 'system-resource';
+  subject: DecisionSubject;
+  action: string;
+  /** The resource registry identifier, e.g. `altinn_keyrole_access`. */
+  resource: string;
+  /** `urn:altinn:organization:identifier-no` of the resource, when given. */
+  organizationNumber: string | undefined;
+}
+
+/** Whether an individual request is about a resource registry resource (not an app). */
+export function isSystemResourceRequest(
+  entry: DecisionRequest | SystemResourceRequest | UnusableRequest,
+): entry is SystemResourceRequest {
+  return 'kind' in entry && entry.kind === 'system-resource';
+}
+
 /** A request that cannot be evaluated: answered Indeterminate with this status. */
 export interface UnusableRequest {
   status: string;
@@ -117,7 +140,7 @@ export interface ResultCategory {
 
 /** One individual request of a decision request, and what its result echoes back. */
 export interface IndividualRequest {
-  request: DecisionRequest | UnusableRequest;
+  request: DecisionRequest | SystemResourceRequest | UnusableRequest;
   echo: ResultCategory[];
 }
 
@@ -184,12 +207,32 @@ function subjectOf(category: Category): DecisionSubject | UnusableRequest {
   return missing(`AccessSubject has neither ${ATTRIBUTES.userId} nor ${ATTRIBUTES.org}`);
 }
 
+/** A request about a resource registry resource: its identifier and the organisation number it names, if any. */
+function systemResourceRequestOf(
+  who: DecisionSubject,
+  actionId: string,
+  resource: Category,
+): SystemResourceRequest | UnusableRequest {
+  const id = single(resource, ATTRIBUTES.resource, 'Resource');
+  if (unusable(id)) return id;
+  const organizationNumber = optional(resource, ATTRIBUTES.organizationNumber, 'Resource');
+  if (unusable(organizationNumber)) return organizationNumber;
+  return { kind: 'system-resource', subject: who, action: actionId, resource: id, organizationNumber };
+}
+
 /** Checks the attributes of one subject, action and resource and makes them a decision request. */
-function requestOf(subject: Category, action: Category, resource: Category): DecisionRequest | UnusableRequest {
+function requestOf(
+  subject: Category,
+  action: Category,
+  resource: Category,
+): DecisionRequest | SystemResourceRequest | UnusableRequest {
   const who = subjectOf(subject);
   if (unusable(who)) return who;
   const actionId = single(action, ATTRIBUTES.actionId, 'Action');
   if (unusable(actionId)) return actionId;
+  if (resource.attributes.has(ATTRIBUTES.resource) && !resource.attributes.has(ATTRIBUTES.org)) {
+    return systemResourceRequestOf(who, actionId, resource);
+  }
   const org = single(resource, ATTRIBUTES.org, 'Resource');
   if (unusable(org)) return org;
   const app = single(resource, ATTRIBUTES.app, 'Resource');
@@ -261,7 +304,7 @@ export function individualRequests(request: XacmlRequest): IndividualRequest[] {
 }
 
 /** Whether a parsed entry is evaluable or must be answered Indeterminate. */
-export function isUnusable(entry: DecisionRequest | UnusableRequest): entry is UnusableRequest {
+export function isUnusable(entry: DecisionRequest | SystemResourceRequest | UnusableRequest): entry is UnusableRequest {
   return 'status' in entry;
 }
 

@@ -15,6 +15,8 @@ export interface ReadinessCheck {
 export interface HealthApiOptions {
   logger: Logger;
   checks: readonly ReadinessCheck[];
+  /** More root routes, e.g. localtest's pages in local mode. */
+  routes?: (app: PlatformApp) => void;
 }
 
 const CheckResults = z.record(z.string(), z.enum(['ok', 'failed'])).openapi('CheckResults');
@@ -87,5 +89,6 @@ export function createHealthApi(options: HealthApiOptions): PlatformApp {
     return c.json({ status: 'ok' as const, checks }, 200);
   });
 
+  options.routes?.(app);
   return app;
 }

@@ -22,6 +22,14 @@ export function serviceOwnerRepository(db: Queryable) {
       );
       return row ? { org: row.org, orgNumber: row.org_number, name: row.name } : undefined;
     },
+    /** The service owner with this org code (e.g. `ttd`), in any casing. */
+    async byOrg(org: string): Promise<ServiceOwnerRow | undefined> {
+      const [row] = await db.query<{ org: string; org_number: string; name: string }>(
+        'SELECT org, org_number, name FROM service_owners WHERE org = $1',
+        [org.toLowerCase()],
+      );
+      return row ? { org: row.org, orgNumber: row.org_number, name: row.name } : undefined;
+    },
     /** Adds or updates `owner` (idempotent). */
     async upsert(owner: ServiceOwnerRow): Promise<void> {
       await db.query(

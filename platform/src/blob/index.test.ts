@@ -1,11 +1,15 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, readdirSync, utimesSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../../scripts/processes.js';
 import { openTestBlobStore, uniqueContainerName } from '../../../test/support/blob.js';
 import { generatedBody } from '../../../test/support/streams.js';
 import { azuriteConnectionString } from '../config/index.js';
-import { blobServiceClientFromConnectionString, createBlobStore } from './index.js';
+import { createFileBlobStore } from './filesystem.js';
+import { type BlobStore, blobServiceClientFromConnectionString, createBlobStore } from './index.js';
 
 const md5 = (data: Uint8Array) => createHash('md5').update(data).digest('base64');
 
@@ -15,8 +19,13 @@ async function readAll(stream: ReadableStream<Uint8Array>): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-describe('BlobStore on Azurite', () => {
-  const store = openTestBlobStore();
+const stores: [string, () => BlobStore][] = [
+  ['Azurite', () => openTestBlobStore()],
+  ['the filesystem', () => createFileBlobStore(mkdtempSync(join(tmpdir(), 'blobs-')))],
+];
+
+describe.each(stores)('BlobStore on %s', (_label, openStore) => {
+  const store = openStore();
   const container = uniqueContainerName('blob');
 
   beforeAll(async () => {
@@ -110,12 +119,68 @@ describe('BlobStore on Azurite', () => {
     expect(await store.deleteIfUnchanged(container, 'conditional.txt', second.etag)).toBe(false);
   });
 
-  it('pings a live account', async () => {
+  it('pings a live store', async () => {
     await expect(store.ping()).resolves.toBeUndefined();
   });
+});
 
+describe('BlobStore on Azurite, unreachable', () => {
   it('fails ping when nothing listens at the configured endpoint', async () => {
     const dead = createBlobStore(blobServiceClientFromConnectionString(azuriteConnectionString(await freePort())));
     await expect(dead.ping(1500)).rejects.toThrow();
+  });
+});
+
+describe('BlobStore on the filesystem: what only it does', () => {
+  const root = mkdtempSync(join(tmpdir(), 'blobs-'));
+  const store = createFileBlobStore(root);
+
+  it('leaves an aborted upload only in incoming/, never listed, and removeIncomplete frees it', async () => {
+    await store.ensureContainer('aborted');
+    const controller = new AbortController();
+    let sent = 0;
+    const endless = new ReadableStream<Uint8Array>({
+      pull(stream) {
+        sent += 1;
+        if (sent === 3) controller.abort(new Error('client went away'));
+        stream.enqueue(randomBytes(64 * 1024));
+      },
+    });
+    await expect(store.upload('aborted', 'x/big.bin', endless, { signal: controller.signal })).rejects.toThrow();
+    expect(await store.exists('aborted', 'x/big.bin')).toBe(false);
+    // The temporary file is removed at once on an abort; one a crash leaves behind is what removeIncomplete frees.
+    expect(readdirSync(join(root, 'aborted', 'incoming'))).toEqual([]);
+    const crashed = join(root, 'aborted', 'incoming', 'left-by-a-crash');
+    await import('node:fs/promises').then((fs) => fs.writeFile(crashed, randomBytes(1000)));
+    expect(await store.incomplete('aborted', 60_000)).toEqual([]);
+    const old = new Date(Date.now() - 120_000);
+    utimesSync(crashed, old, old);
+    expect(await store.incomplete('aborted', 60_000)).toEqual([{ path: crashed, size: 1000 }]);
+    expect(await store.removeIncomplete('aborted', 60_000)).toBe(1000);
+    expect(readdirSync(join(root, 'aborted', 'incoming'))).toEqual([]);
+    const pages: unknown[] = [];
+    for await (const page of store.list('aborted')) pages.push(page);
+    expect(pages).toEqual([]);
+  });
+
+  it('refuses names that would leave the container and invalid container names', async () => {
+    await store.ensureContainer('names');
+    for (const name of ['../escape', 'a/../../b', 'a//b', '/abs', 'a/./b', 'nul\u0000byte']) {
+      await expect(store.upload('names', name, Readable.from([Buffer.from('x')]))).rejects.toThrow(/invalid blob name/);
+    }
+    await expect(store.ensureContainer('../up')).rejects.toThrow(/invalid blob container/);
+    await expect(store.download('Upper', 'x')).rejects.toThrow(/invalid blob container/);
+  });
+
+  it('gives every rewrite a new etag and keeps the content type per version', async () => {
+    const first = await store.upload('names', 'same', Readable.from([Buffer.from('one')]), {
+      contentType: 'text/plain',
+    });
+    const second = await store.upload('names', 'same', Readable.from([Buffer.from('two')]));
+    expect(second.etag).not.toBe(first.etag);
+    const download = await store.download('names', 'same');
+    expect(download?.etag).toBe(second.etag);
+    expect(download?.contentType).toBeUndefined();
+    expect((await readAll(download!.body)).toString()).toBe('two');
   });
 });

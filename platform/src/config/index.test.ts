@@ -174,6 +174,18 @@ describe('loadConfig', () => {
       /development account key is refused/,
     );
     expect(loadConfig({ ...PRODUCTION, SEED_TEST_DATA: 'false', TEST_IDP: '0' }).testIdp).toBe(false);
+    expect(() => loadConfig({ ...PRODUCTION, BLOB_PATH: '/var/blobs' })).toThrow(
+      /BLOB_PATH: a blob store on the local filesystem is for local mode only/,
+    );
+  });
+
+  it('takes a local blob folder (BLOB_PATH) in local mode, resolved against the working directory, not beside a connection string', () => {
+    const config = loadConfig({ PLATFORM_MODE: 'local', BLOB_PATH: 'data/blobs' }, '/srv/platform');
+    expect(config.blobPath).toBe('/srv/platform/data/blobs');
+    expect(loadConfig({ PLATFORM_MODE: 'local' }).blobPath).toBeUndefined();
+    expect(() =>
+      loadConfig({ PLATFORM_MODE: 'local', BLOB_PATH: 'b', BLOB_CONNECTION_STRING: AZURITE_CONNECTION_STRING }),
+    ).toThrow(/BLOB_PATH, BLOB_CONNECTION_STRING: give one blob store, not both/);
   });
 
   it('takes only long, varied admin secrets as strong', () => {

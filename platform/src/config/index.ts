@@ -128,6 +128,7 @@ const schema = z.object({
       .refine(isConnectionString, 'must be an Azure Storage connection string (Key=Value;...)')
       .optional(),
   ),
+  BLOB_PATH: unsetWhenBlank(z.string().trim().min(1).optional()),
   LOG_LEVEL: unsetWhenBlank(z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).optional()),
   PLATFORM_ISSUER: unsetWhenBlank(
     z
@@ -270,6 +271,11 @@ export interface Config {
   databaseUrl: string | undefined;
   /** Azure Storage connection string for blobs (Azurite's by default). */
   blobConnectionString: string;
+  /**
+   * A folder for blobs on the local filesystem (BLOB_PATH, local mode only), used instead of the connection string:
+   * uploads are fsynced before they are acknowledged (platform/src/blob/filesystem.ts).
+   */
+  blobPath: string | undefined;
   /** Lowest level the logger writes. */
   logLevel: LogLevel;
   /**
@@ -344,6 +350,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
     problems,
   );
   const mode = values.PLATFORM_MODE ?? 'production';
+  if (values.BLOB_PATH !== undefined && values.BLOB_CONNECTION_STRING !== undefined) {
+    problems.push('BLOB_PATH, BLOB_CONNECTION_STRING: give one blob store, not both');
+  }
   if (mode === 'production') problems.push(...productionProblems(values, { idporten, maskinporten }));
   if (problems.length > 0) throw new ConfigError(problems);
   const seedTestData = values.SEED_TEST_DATA ?? mode === 'local';
@@ -356,6 +365,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
     dataDir: path.resolve(cwd, values.DATA_DIR ?? '.data'),
     databaseUrl: values.DATABASE_URL,
     blobConnectionString: values.BLOB_CONNECTION_STRING ?? AZURITE_CONNECTION_STRING,
+    blobPath: values.BLOB_PATH === undefined ? undefined : path.resolve(cwd, values.BLOB_PATH),
     logLevel: values.LOG_LEVEL ?? 'info',
     issuer:
       values.PLATFORM_ISSUER ??
@@ -421,6 +431,9 @@ function productionProblems(
   }
   if (!values.DATABASE_URL) {
     problems.push('DATABASE_URL: required in production mode (the embedded PGlite is for local mode)');
+  }
+  if (values.BLOB_PATH !== undefined) {
+    problems.push(`BLOB_PATH: a blob store on the local filesystem ${localOnly}`);
   }
   if (!values.BLOB_CONNECTION_STRING) {
     problems.push('BLOB_CONNECTION_STRING: required in production mode (Azurite is for local mode)');
