@@ -21,6 +21,7 @@ import { createChromiumRenderer } from './pdf/renderer.js';
 import { systemResolve } from './pdf/target.js';
 import { createProfileApi, PROFILE_PREFIX } from './profile/index.js';
 import { createRegisterApi, REGISTER_PREFIX } from './register/index.js';
+import { identityLookupPolicyOf } from './register/lockout.js';
 import { seedRegister, TEST_ROLES } from './register/seed.js';
 import { serviceOwnerRepository, TEST_SERVICE_OWNERS } from './register/service-owners.js';
 import { createStorageApi, STORAGE_PREFIX } from './storage/index.js';
@@ -126,6 +127,7 @@ export const apiDefinitions: readonly ApiDefinition[] = [
         logger: platform.logger,
         verifier: platform.auth.verifier,
         testData: platform.config.seedTestData,
+        identityLookups: identityLookupPolicyOf(platform.config.identityLookups),
         // A user reads the parties they may represent (roles such as DAGL, delegations), as Authorization decides.
         represents: (user, partyId) =>
           createReportees({ db: platform.db, now: () => new Date() }).mayRepresent(user.userId, partyId, user.partyId),
@@ -142,7 +144,12 @@ export const apiDefinitions: readonly ApiDefinition[] = [
     name: 'profile',
     prefix: PROFILE_PREFIX,
     create: (platform) =>
-      createProfileApi({ db: platform.db, logger: platform.logger, verifier: platform.auth.verifier }),
+      createProfileApi({
+        db: platform.db,
+        logger: platform.logger,
+        verifier: platform.auth.verifier,
+        identityLookups: identityLookupPolicyOf(platform.config.identityLookups),
+      }),
   },
   {
     name: 'authorization',

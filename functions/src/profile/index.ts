@@ -2,6 +2,7 @@ import { createApi, type PlatformApp } from '../../../platform/src/api/index.js'
 import { authenticate, type TokenVerifier } from '../../../platform/src/auth/index.js';
 import type { Database } from '../../../platform/src/db/index.js';
 import type { Logger } from '../../../platform/src/logging/index.js';
+import { DEFAULT_IDENTITY_LOOKUP_POLICY, type IdentityLookupPolicy } from '../register/lockout.js';
 import { addUserRoutes } from './users.js';
 
 /** Public path prefix of Profile, as Altinn's. */
@@ -13,6 +14,10 @@ export interface ProfileApiOptions {
   logger: Logger;
   /** Verifies callers' platform tokens: every call but the OpenAPI description needs one. */
   verifier: TokenVerifier;
+  /** Budgets of `POST users` (fødselsnummer) lookups by orgs; DEFAULT_IDENTITY_LOOKUP_POLICY by default. */
+  identityLookups?: IdentityLookupPolicy;
+  /** The clock of the budgets' window; the system clock by default. */
+  now?: () => Date;
 }
 
 /**
@@ -27,6 +32,10 @@ export function createProfileApi(options: ProfileApiOptions): PlatformApp {
     logger: options.logger,
   });
   api.use('*', authenticate({ verifier: options.verifier, openPaths: [`${PROFILE_PREFIX}/openapi.json`] }));
-  addUserRoutes(api, { db: options.db });
+  addUserRoutes(api, {
+    db: options.db,
+    identityLookups: options.identityLookups ?? DEFAULT_IDENTITY_LOOKUP_POLICY,
+    now: options.now ?? (() => new Date()),
+  });
   return api;
 }

@@ -5,6 +5,7 @@ import type { Database } from '../../../platform/src/db/index.js';
 import { Problem } from '../../../platform/src/errors/index.js';
 import { jsonContent, problemContent } from '../../../platform/src/errors/openapi.js';
 import { createReportees } from '../authorization/grants.js';
+import { callerKeyOf, guardIdentityLookups, type IdentityLookupPolicy } from '../register/lockout.js';
 import { partyRepository } from '../register/repository.js';
 import { profileRepository } from './repository.js';
 import { ProfileSettingUpdate, SsnBody, UserIdParams, UserProfile, UserUuidParams } from './schemas.js';
@@ -32,7 +33,10 @@ const bySsn = createRoute({
   path: '/users',
   summary: 'Read a user profile by fødselsnummer, sent as a JSON string',
   request: { body: { required: true, content: jsonContent(SsnBody) } },
-  responses,
+  responses: {
+    ...responses,
+    429: problem('Too many fødselsnummer lookups by this org (misses or finds per hour); `Retry-After` says when'),
+  },
 });
 
 const current = createRoute({
@@ -79,8 +83,16 @@ function readable(principal: Principal, profile: UserProfile | undefined, what: 
   return profile;
 }
 
+/** What the user profile routes need. */
+export interface UserRoutesOptions {
+  db: Database;
+  /** Budgets of fødselsnummer lookups by an org, shared with the Register's. */
+  identityLookups: IdentityLookupPolicy;
+  now: () => Date;
+}
+
 /** Adds the user profile routes to the Profile API. */
-export function addUserRoutes(api: PlatformApp, options: { db: Database }): void {
+export function addUserRoutes(api: PlatformApp, options: UserRoutesOptions): void {
   const { db } = options;
   const profiles = profileRepository(db);
 
@@ -136,6 +148,20 @@ export function addUserRoutes(api: PlatformApp, options: { db: Database }): void
 
   api.openapi(bySsn, async (c) => {
     const ssn = c.req.valid('json');
-    return c.json(readable(principalOf(c), await profiles.bySsn(ssn), 'with that ssn'), 200);
+    const principal = principalOf(c);
+    // An org maps a fødselsnummer to any user's name and contacts: counted against its budgets, as in the Register.
+    // A user reads their own profile only (403 for anyone else, found or not), which tells nothing.
+    const profile =
+      principal.kind === 'org'
+        ? await guardIdentityLookups(
+            db,
+            { caller: callerKeyOf(principal), policy: options.identityLookups, now: options.now(), asked: 1 },
+            async (tx) => {
+              const found = await profileRepository(tx).bySsn(ssn);
+              return { result: found, found: found ? 1 : 0, missed: found ? 0 : 1 };
+            },
+          )
+        : await profiles.bySsn(ssn);
+    return c.json(readable(principal, profile, 'with that ssn'), 200);
   });
 }

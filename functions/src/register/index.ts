@@ -2,7 +2,12 @@ import { createApi, type PlatformApp } from '../../../platform/src/api/index.js'
 import { authenticate, type TokenVerifier } from '../../../platform/src/auth/index.js';
 import type { Database } from '../../../platform/src/db/index.js';
 import type { Logger } from '../../../platform/src/logging/index.js';
-import { DEFAULT_PERSON_LOOKUP_LOCKOUT, type LockoutPolicy } from './lockout.js';
+import {
+  DEFAULT_IDENTITY_LOOKUP_QUOTA,
+  DEFAULT_PERSON_LOOKUP_LOCKOUT,
+  type IdentityLookupPolicy,
+  type LockoutPolicy,
+} from './lockout.js';
 import { addPartyRoutes, ownPartyOnly, type Representation } from './parties.js';
 import { addPartyQueryRoutes } from './party-query.js';
 import { addPersonRoutes } from './persons.js';
@@ -21,6 +26,8 @@ export interface RegisterApiOptions {
   testData?: boolean;
   /** How many failed `persons` lookups a caller may make; DEFAULT_PERSON_LOOKUP_LOCKOUT by default. */
   personLookupLockout?: LockoutPolicy;
+  /** Both budgets of fødselsnummer lookups (misses, finds); overrides personLookupLockout when given. */
+  identityLookups?: IdentityLookupPolicy;
   /** The clock of the lockout window; the system clock by default. */
   now?: () => Date;
   /** Whether a user may represent a party (roles, delegations); by default a user reads their own party only. */
@@ -47,13 +54,20 @@ export function createRegisterApi(options: RegisterApiOptions): PlatformApp {
       openPaths: [`${REGISTER_PREFIX}/openapi.json`, `${REGISTER_PREFIX}/testdata`],
     }),
   );
-  addPartyRoutes(api, { db: options.db, ...(options.represents ? { represents: options.represents } : {}) });
-  addPartyQueryRoutes(api, { db: options.db, represents: options.represents ?? ownPartyOnly });
-  addPersonRoutes(api, {
+  const now = options.now ?? (() => new Date());
+  // One failure budget per caller across `persons`, `parties/lookup`, the party queries and Profile's `users`.
+  const identityLookups: IdentityLookupPolicy = options.identityLookups ?? {
+    failures: options.personLookupLockout ?? DEFAULT_PERSON_LOOKUP_LOCKOUT,
+    found: DEFAULT_IDENTITY_LOOKUP_QUOTA,
+  };
+  addPartyRoutes(api, {
     db: options.db,
-    lockout: options.personLookupLockout ?? DEFAULT_PERSON_LOOKUP_LOCKOUT,
-    now: options.now ?? (() => new Date()),
+    identityLookups,
+    now,
+    ...(options.represents ? { represents: options.represents } : {}),
   });
+  addPartyQueryRoutes(api, { db: options.db, represents: options.represents ?? ownPartyOnly, identityLookups, now });
+  addPersonRoutes(api, { db: options.db, lockout: identityLookups, now });
   if (options.testData) addTestDataRoutes(api);
   return api;
 }

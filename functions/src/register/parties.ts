@@ -5,6 +5,7 @@ import { forbidden, type Principal, principalOf, type UserPrincipal } from '../.
 import type { Database } from '../../../platform/src/db/index.js';
 import { Problem } from '../../../platform/src/errors/index.js';
 import { jsonContent, problemContent } from '../../../platform/src/errors/openapi.js';
+import { callerKeyOf, guardIdentityLookups, type IdentityLookupPolicy } from './lockout.js';
 import { partyRepository } from './repository.js';
 import { Organization, OrgNrParams, Party, PartyIdParams, PartyIds, PartyLookup } from './schemas.js';
 
@@ -35,7 +36,13 @@ const lookup = createRoute({
   summary:
     "Find a party by fødselsnummer (`ssn`) or organisasjonsnummer (`orgNo`); a user's call through their app (its PlatformAccessToken) finds any party, as Altinn's",
   request: { body: { required: true, content: jsonContent(PartyLookup) } },
-  responses: read.responses,
+  responses: {
+    ...read.responses,
+    429: {
+      description: 'Too many `ssn` lookups by this org or app user (misses or finds per hour); `Retry-After` says when',
+      content: problemContent,
+    },
+  },
 });
 
 const list = createRoute({
@@ -88,8 +95,17 @@ async function requireParty(principal: Principal, partyId: number, represents: R
 
 const partyNotFound = (what: string) => new Problem(404, { kind: 'not-found', detail: `No party ${what}.` });
 
+/** What the party routes need. */
+export interface PartyRoutesOptions {
+  db: Database;
+  represents?: Representation;
+  /** Budgets of `ssn` lookups by an org or an app (a user alone finds only parties they represent). */
+  identityLookups: IdentityLookupPolicy;
+  now: () => Date;
+}
+
 /** Adds `parties/{partyId}`, `parties/lookup`, `parties/partylist` and `organizations/{orgNr}` to the Register. */
-export function addPartyRoutes(api: PlatformApp, options: { db: Database; represents?: Representation }): void {
+export function addPartyRoutes(api: PlatformApp, options: PartyRoutesOptions): void {
   const parties = partyRepository(options.db);
   const represents = options.represents ?? ownPartyOnly;
 
@@ -104,7 +120,22 @@ export function addPartyRoutes(api: PlatformApp, options: { db: Database; repres
   api.openapi(lookup, async (c) => {
     const { ssn, orgNo } = c.req.valid('json');
     const principal = principalOf(c);
-    const party = ssn != null ? await parties.bySsn(ssn) : await parties.byOrgNumber(orgNo ?? '');
+    const mayReadAny = principal.kind === 'org' || c.get('appIdentity') !== undefined;
+    // Organisation numbers are public register data; a fødselsnummer that an org or an app may map to any party is
+    // counted against the caller's budgets, so a list of numbers cannot be walked.
+    const party =
+      ssn == null
+        ? await parties.byOrgNumber(orgNo ?? '')
+        : mayReadAny
+          ? await guardIdentityLookups(
+              options.db,
+              { caller: callerKeyOf(principal), policy: options.identityLookups, now: options.now(), asked: 1 },
+              async (tx) => {
+                const found = await partyRepository(tx).bySsn(ssn);
+                return { result: found, found: found ? 1 : 0, missed: found ? 0 : 1 };
+              },
+            )
+          : await parties.bySsn(ssn);
     // A user learns nothing about parties they may not represent, not even whether they exist; their app (a verified
     // PlatformAccessToken) looks any party up, as Altinn's Register serves app-lib's LookupParty.
     if (principal.kind === 'user' && !c.get('appIdentity') && party?.partyId !== principal.partyId) {

@@ -1,9 +1,10 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { PlatformApp } from '../../../platform/src/api/index.js';
 import { type AppIdentity, type Principal, principalOf } from '../../../platform/src/auth/index.js';
-import type { Database } from '../../../platform/src/db/index.js';
+import type { Database, Queryable } from '../../../platform/src/db/index.js';
 import { Problem } from '../../../platform/src/errors/index.js';
 import { jsonContent, problemContent } from '../../../platform/src/errors/openapi.js';
+import { callerKeyOf, guardIdentityLookups, type IdentityLookupPolicy } from './lockout.js';
 import type { Representation } from './parties.js';
 import { partyRepository } from './repository.js';
 import type { Party } from './schemas.js';
@@ -52,6 +53,11 @@ const routeOf = (path: string, summary: string) =>
       400: { description: 'A URN of an unknown form; `errors` names it', content: problemContent },
       401: refused,
       403: refused,
+      429: {
+        description:
+          'Too many fødselsnummer lookups by this org or app user (misses or finds per hour, all URNs of the query counted); `Retry-After` says when',
+        content: problemContent,
+      },
     },
   });
 
@@ -113,9 +119,10 @@ function queried(party: Party): z.infer<typeof QueriedParty> {
  * without their app gets only their own party and the parties they represent (the others are left out, not
  * refused, so the answer does not tell whether they exist).
  */
-export function addPartyQueryRoutes(api: PlatformApp, options: { db: Database; represents: Representation }): void {
-  const parties = partyRepository(options.db);
-
+export function addPartyQueryRoutes(
+  api: PlatformApp,
+  options: { db: Database; represents: Representation; identityLookups: IdentityLookupPolicy; now: () => Date },
+): void {
   /** The parties `data` names that `principal` may see (any, for an app or an org). */
   async function query(principal: Principal, app: AppIdentity | undefined, data: readonly string[]) {
     const urns = data.map((urn, index) => ({ index, urn, parsed: parsePartyUrn(urn) }));
@@ -130,24 +137,42 @@ export function addPartyQueryRoutes(api: PlatformApp, options: { db: Database; r
       });
     }
     const mayReadAny = principal.kind === 'org' || app !== undefined;
-    const found: Party[] = [];
-    for (const { parsed } of urns) {
-      if (!parsed) continue;
-      const party =
-        parsed.kind === 'ssn'
-          ? await parties.bySsn(parsed.value)
-          : parsed.kind === 'orgNumber'
-            ? await parties.byOrgNumber(parsed.value)
-            : parsed.kind === 'id'
-              ? await parties.byId(parsed.value)
-              : await parties.byUuid(parsed.value);
-      if (!party || found.some((known) => known.partyId === party.partyId)) continue;
-      if (!mayReadAny && principal.kind === 'user' && party.partyId !== principal.partyId) {
-        if (!(await options.represents(principal, party.partyId))) continue;
+    const lookup = async (tx: Queryable) => {
+      const parties = partyRepository(tx);
+      const found: Party[] = [];
+      let ssnsFound = 0;
+      let ssnsMissed = 0;
+      for (const { parsed } of urns) {
+        if (!parsed) continue;
+        const party =
+          parsed.kind === 'ssn'
+            ? await parties.bySsn(parsed.value)
+            : parsed.kind === 'orgNumber'
+              ? await parties.byOrgNumber(parsed.value)
+              : parsed.kind === 'id'
+                ? await parties.byId(parsed.value)
+                : await parties.byUuid(parsed.value);
+        if (parsed.kind === 'ssn') {
+          if (party) ssnsFound++;
+          else ssnsMissed++;
+        }
+        if (!party || found.some((known) => known.partyId === party.partyId)) continue;
+        if (!mayReadAny && principal.kind === 'user' && party.partyId !== principal.partyId) {
+          if (!(await options.represents(principal, party.partyId))) continue;
+        }
+        found.push(party);
       }
-      found.push(party);
-    }
-    return { data: found.map(queried) };
+      return { result: { data: found.map(queried) }, found: ssnsFound, missed: ssnsMissed };
+    };
+    // An org or an app maps fødselsnumre to any party: every person URN of the query counts against its budgets (a
+    // user alone sees only the parties they represent, which tells nothing of others).
+    const asked = urns.filter((entry) => entry.parsed?.kind === 'ssn').length;
+    if (!mayReadAny || asked === 0) return (await lookup(options.db)).result;
+    return guardIdentityLookups(
+      options.db,
+      { caller: callerKeyOf(principal), policy: options.identityLookups, now: options.now(), asked },
+      lookup,
+    );
   }
 
   for (const route of [appsQuery, accessManagementQuery]) {

@@ -5,7 +5,7 @@ import type { Database } from '../../../platform/src/db/index.js';
 import { Problem } from '../../../platform/src/errors/index.js';
 import { jsonContent, problemContent } from '../../../platform/src/errors/openapi.js';
 import { personNumberError } from '../../../platform/src/identifiers/index.js';
-import { callerKeyOf, type LockoutPolicy, lookupWithLockout } from './lockout.js';
+import { callerKeyOf, type IdentityLookupPolicy, type LockoutPolicy, lookupWithLockout } from './lockout.js';
 import { partyRepository } from './repository.js';
 import { Person } from './schemas.js';
 
@@ -65,7 +65,8 @@ export function lastNamesOf(header: string): string[] {
 /** What the persons route needs. */
 export interface PersonRoutesOptions {
   db: Database;
-  lockout: LockoutPolicy;
+  /** The failure lockout, and with an IdentityLookupPolicy the quota of finds too. */
+  lockout: LockoutPolicy | IdentityLookupPolicy;
   now: () => Date;
 }
 

@@ -25,10 +25,15 @@ const JSON_MEDIA_TYPE = /^\s*(?:application\/(?:[\w.+-]+\+)?json|text\/json)\s*(
 
 const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
+/**
+ * 413, with `Connection: close`: the rest of the body is never read, so the connection cannot carry another request
+ * (RFC 9112 9.6); without it a keep-alive client sends its next request on a connection the server then drops.
+ */
 function tooLarge(maxBytes: number): Problem {
   return new Problem(413, {
     kind: 'payload-too-large',
     detail: `The JSON body is larger than this API accepts (${maxBytes} bytes).`,
+    headers: { Connection: 'close' },
   });
 }
 

@@ -43,6 +43,7 @@ describe('loadConfig', () => {
         maxPages: 2,
         timeoutMs: 30_000,
       },
+      identityLookups: { failuresPerHour: 10, foundPerHour: 5000 },
     });
   });
 
@@ -69,6 +70,8 @@ describe('loadConfig', () => {
         CHROMIUM_PATH: '/opt/chromium/chrome',
         PDF_MAX_PAGES: '4',
         PDF_TIMEOUT_SECONDS: '60',
+        IDENTITY_LOOKUP_FAILURES_PER_HOUR: '5',
+        IDENTITY_LOOKUP_QUOTA_PER_HOUR: '20000',
       },
       '/srv/app',
     );
@@ -101,6 +104,7 @@ describe('loadConfig', () => {
         maxPages: 4,
         timeoutMs: 60_000,
       },
+      identityLookups: { failuresPerHour: 5, foundPerHour: 20000 },
     });
     expect(localConfig({ PORT: '8080' }).port).toBe(8080);
     expect(localConfig({ PORT: '8080', FUNCTIONS_HOST: '::1' }).issuer).toBe(

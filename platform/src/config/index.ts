@@ -188,6 +188,14 @@ const schema = z.object({
       .min(1, 'must be at least 1')
       .optional(),
   ),
+  /** Lookups of a national identity number that found nobody, per caller per hour, before 429 (default 10). */
+  IDENTITY_LOOKUP_FAILURES_PER_HOUR: unsetWhenBlank(
+    z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(1).optional(),
+  ),
+  /** Lookups of a national identity number that found someone, per org or user per hour, before 429 (default 5000). */
+  IDENTITY_LOOKUP_QUOTA_PER_HOUR: unsetWhenBlank(
+    z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(1).optional(),
+  ),
   STORAGE_REQUIRE_APP_TOKEN: unsetWhenBlank(
     z
       .enum(['true', 'false', '1', '0'], { error: 'must be true, false, 1 or 0' })
@@ -307,6 +315,8 @@ export interface Config {
   loginRedirectHosts: string[];
   /** The PDF generator. */
   pdf: PdfConfig;
+  /** Budgets of national identity number lookups (Register, Profile) per caller per hour. */
+  identityLookups: { failuresPerHour: number; foundPerHour: number };
 }
 
 /** Thrown by loadConfig when one or more environment variables are invalid; the message names each. */
@@ -390,6 +400,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
       chromiumPath: values.CHROMIUM_PATH ?? '/usr/bin/chromium',
       maxPages: values.PDF_MAX_PAGES ?? 2,
       timeoutMs: (values.PDF_TIMEOUT_SECONDS ?? 30) * 1000,
+    },
+    identityLookups: {
+      failuresPerHour: values.IDENTITY_LOOKUP_FAILURES_PER_HOUR ?? 10,
+      foundPerHour: values.IDENTITY_LOOKUP_QUOTA_PER_HOUR ?? 5000,
     },
   };
 }
