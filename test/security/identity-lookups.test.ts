@@ -138,3 +138,26 @@ describe('what stays open', () => {
     expect((await lookupParty(ola, USERS.ola.ssn)).status).toBe(200);
   });
 });
+
+// Party ids are sequential: reading parties by id (app-lib's RegisterClient.GetParty) must not be a way around the
+// budgets. A person found counts toward the quota, an id naming no party toward the lockout; organisations are free.
+describe('an org walking party ids is held to the same budgets', () => {
+  const readParty = (headers: Record<string, string>, partyId: number) =>
+    h.send('GET', `/register/api/v1/parties/${partyId}`, { headers });
+
+  it('locks out after the misses, and counts only persons toward the quota', async () => {
+    for (let id = 990_001; id < 990_001 + FAILURES; id++) expect((await readParty(ttd, id)).status).toBe(404);
+    await expectLocked(await readParty(ttd, 990_100));
+    // The budgets are per caller: the user's own reads through the app are not this org's.
+    await h.db.query('DELETE FROM person_lookup_failures');
+    // An organisation is public register data: it never counts.
+    for (let i = 0; i < QUOTA + 2; i++) expect((await readParty(ttd, 500000)).status).toBe(200);
+    for (let i = 0; i < QUOTA; i++) expect((await readParty(ttd, USERS.sophie.partyId)).status).toBe(200);
+    await expectLocked(await readParty(ttd, USERS.ola.partyId));
+  });
+
+  it('does not count an end user reading their own party', async () => {
+    const sophie = bearer(await h.userToken(USERS.sophie.ssn));
+    for (let i = 0; i < QUOTA + 2; i++) expect((await readParty(sophie, USERS.sophie.partyId)).status).toBe(200);
+  });
+});

@@ -111,8 +111,22 @@ export function addPartyRoutes(api: PlatformApp, options: PartyRoutesOptions): v
 
   api.openapi(read, async (c) => {
     const { partyId } = c.req.valid('param');
-    await requireParty(principalOf(c), partyId, represents);
-    const party = await parties.byId(partyId);
+    const principal = principalOf(c);
+    await requireParty(principal, partyId, represents);
+    // Party ids are sequential: an org or an app reading any party by id is counted against the same budgets as a
+    // fødselsnummer lookup (a person found counts as found, an id that names no party as missed), so the register's
+    // persons cannot be walked by id either.
+    const mayReadAny = principal.kind === 'org' || c.get('appIdentity') !== undefined;
+    const party = mayReadAny
+      ? await guardIdentityLookups(
+          options.db,
+          { caller: callerKeyOf(principal), policy: options.identityLookups, now: options.now(), asked: 1 },
+          async (tx) => {
+            const found = await partyRepository(tx).byId(partyId);
+            return { result: found, found: found?.person ? 1 : 0, missed: found ? 0 : 1 };
+          },
+        )
+      : await parties.byId(partyId);
     if (!party) throw partyNotFound(`with id ${partyId}`);
     return c.json(party, 200);
   });
