@@ -1,5 +1,6 @@
 import { Hono } from 'hono';
 import { type EdgeEnv, type Env, intSetting } from '../env';
+import { edgeLog } from '../log';
 import { modeCheck, refusedDetail } from '../mode';
 import { APP_KEY_HEADER, verifyAppKey } from './app-keys';
 import { type AuditEntry, UNAUTHENTICATED_LOG, UNKNOWN_APP } from './audit';
@@ -107,14 +108,10 @@ function record(
     const done: AuditEntry = { ...entry, bytes, durationMs: Date.now() - entry.at };
     // a body cut at the size limit: the head went out as the target's, the call still failed
     if (cut !== null) Object.assign(done, { decision: 'failed', reason: cut });
-    console.log(JSON.stringify({ level: 'info', msg: 'egress', ...done }));
+    edgeLog.info('egress', { ...done });
     if (audit !== undefined) await queueAudit(audit, done);
   });
-  ctx.waitUntil(
-    write.catch((err: unknown) =>
-      console.error(JSON.stringify({ level: 'error', msg: 'egress audit failed', error: String(err) })),
-    ),
-  );
+  ctx.waitUntil(write.catch((err: unknown) => edgeLog.error('egress audit failed', { error: String(err) })));
 }
 
 /** The body end of a refusal: nothing of a target's sent (a new promise per request, none shared). */

@@ -1,4 +1,5 @@
 import { type Env, intSetting } from '../env';
+import { edgeLog } from '../log';
 import { Problem, type ProblemKind } from '../problem';
 import { type Caller, KEY_CHALLENGE } from './caller';
 import { checkCircuit, clusterCircuit } from './circuit';
@@ -190,18 +191,7 @@ async function admitByLimiter(
   if (!asked.ok) {
     const failMode = plan.failMode ?? 'open';
     const error = asked.error instanceof Error ? asked.error.message : String(asked.error);
-    console.warn(
-      JSON.stringify({
-        level: 'warn',
-        msg: 'limiter unreachable',
-        requestId: r.requestId,
-        org,
-        app,
-        plan: plan.id,
-        failMode,
-        error,
-      }),
-    );
+    edgeLog.warn('limiter unreachable', { requestId: r.requestId, org, app, plan: plan.id, failMode, error });
     if (failMode === 'closed') {
       metricsRecorder.rejected(org, app, caller.label, 'limiter');
       const detail = 'The rate limiter cannot be reached; try again shortly.';

@@ -1,4 +1,5 @@
 import type { Env } from '../env';
+import { edgeLog } from '../log';
 import { metricsRecorder } from './metrics';
 
 const METRICS_FLUSH_MS = 1_000;
@@ -16,6 +17,6 @@ export async function flushMetrics(env: Env): Promise<void> {
   try {
     await env.SLA_METRICS.getByName('edge').ingest(batch);
   } catch (err) {
-    console.warn(JSON.stringify({ level: 'warn', msg: 'metrics flush failed', error: String(err) }));
+    edgeLog.warn('metrics flush failed', { error: String(err) });
   }
 }

@@ -1,4 +1,5 @@
 import { type Env, intSetting } from '../env';
+import { edgeLog } from '../log';
 import { errorResponse, Problem, type ProblemKind } from '../problem';
 import { routeResolver } from '../routing';
 import type { Grant } from './admission';
@@ -101,9 +102,7 @@ function releaser(f: Forwarding, bytesIn: number): (bytesOut: number) => void {
       limiterStub(limiter, name)
         .release(lease ?? null, bytesIn + bytesOut, quotaPeriod)
         .catch((err: unknown) => {
-          console.warn(
-            JSON.stringify({ level: 'warn', msg: 'slot release failed', requestId, org, app, error: String(err) }),
-          );
+          edgeLog.warn('slot release failed', { requestId, org, app, error: String(err) });
         }),
     );
   };
