@@ -1,4 +1,4 @@
-import { Hono } from 'hono';
+import { type Context, Hono } from 'hono';
 import { type EdgeEnv, type Env, intSetting } from '../env';
 import { edgeLog } from '../log';
 import { modeCheck, refusedDetail } from '../mode';
@@ -122,6 +122,19 @@ function decisionOf(status: number): AuditEntry['decision'] {
   return status === 401 || status === 403 || status === 429 ? 'denied' : 'failed';
 }
 
+/** The body to send on (null for GET and HEAD); 413 past `maxBytes`, declared or read. */
+async function requestBody(c: Context<EdgeEnv>, maxBytes: number): Promise<ArrayBuffer | null> {
+  const declared = Number(c.req.header('content-length') ?? '0');
+  if (declared > maxBytes) {
+    throw new EgressRefusal(413, 'request-too-large', 'Request too large', `At most ${maxBytes} bytes.`);
+  }
+  const body = c.req.method === 'GET' || c.req.method === 'HEAD' ? null : await c.req.arrayBuffer();
+  if (body !== null && body.byteLength > maxBytes) {
+    throw new EgressRefusal(413, 'request-too-large', 'Request too large', `At most ${maxBytes} bytes.`);
+  }
+  return body;
+}
+
 egress.all('/*', async (c) => {
   const startedAt = Date.now();
   const requestId = c.get('requestId');
@@ -151,24 +164,7 @@ egress.all('/*', async (c) => {
     identity = await authenticate(c.req.raw.headers, c.env);
     const dest = firstDestination(url);
     auditedUrl = `${dest.scheme}://${dest.hostname}:${dest.port}${dest.url.pathname}`;
-    const declared = Number(c.req.header('content-length') ?? '0');
-    if (declared > settings.maxRequestBytes) {
-      throw new EgressRefusal(
-        413,
-        'request-too-large',
-        'Request too large',
-        `At most ${settings.maxRequestBytes} bytes.`,
-      );
-    }
-    const body = c.req.method === 'GET' || c.req.method === 'HEAD' ? null : await c.req.arrayBuffer();
-    if (body !== null && body.byteLength > settings.maxRequestBytes) {
-      throw new EgressRefusal(
-        413,
-        'request-too-large',
-        'Request too large',
-        `At most ${settings.maxRequestBytes} bytes.`,
-      );
-    }
+    const body = await requestBody(c, settings.maxRequestBytes);
     const policy = await new PolicyStore(c.env.ROUTES, intSetting(c.env.EGRESS_POLICY_CACHE_TTL_MS, 5000)).cachedGet(
       identity.org,
     );
