@@ -32,7 +32,8 @@ export default {
     if (target === null) return edgeApp.fetch(request, env, ctx);
     const id = requestIdOf(request.headers);
     if (env.SLA_LIMITER !== undefined) {
-      return enforce(request, url, target, env, ctx, id, (req, u) => proxyToApp(req, u, target, env, id));
+      const forward = (req: Request, u: URL) => proxyToApp(req, u, target, env, id);
+      return enforce({ request, url, target, env, ctx, requestId: id, forward });
     }
     try {
       return await proxyToApp(request, url, target, env, id);

@@ -1,5 +1,6 @@
 import { Hono } from 'hono';
 import type { EdgeEnv } from '../env';
+import { edgeLog } from '../log';
 import { Problem } from '../problem';
 import { routeResolver } from '../routing';
 import { type AppRoute, appRouteBody, type OrgRoute, orgRouteBody } from '../routing/schema';
@@ -19,7 +20,7 @@ function notFound(what: string): Problem {
 }
 
 function log(action: string, fields: Record<string, unknown>): void {
-  console.log(JSON.stringify({ level: 'info', msg: 'route changed', action, ...fields }));
+  edgeLog.info('route changed', { action, ...fields });
 }
 
 routesAdmin.get('/', async (c) => {

@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import { invalid, parseBody, requireDnsLabels } from '../admin/validation';
 import type { EdgeEnv } from '../env';
+import { edgeLog } from '../log';
 import { notFound, Problem } from '../problem';
 import { issueAppKey, revokeAppKey } from './app-keys';
 import { UNAUTHENTICATED_LOG } from './audit';
@@ -26,7 +27,7 @@ import { PolicyStore, type StoredTarget, targetView } from './store';
 export const egressAdmin = new Hono<EdgeEnv>();
 
 function log(action: string, fields: Record<string, unknown>): void {
-  console.log(JSON.stringify({ level: 'info', msg: 'egress policy changed', action, ...fields }));
+  edgeLog.info('egress policy changed', { action, ...fields });
 }
 
 egressAdmin.get('/:org/targets', async (c) => {

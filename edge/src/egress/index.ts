@@ -1,5 +1,6 @@
-import { Hono } from 'hono';
+import { type Context, Hono } from 'hono';
 import { type EdgeEnv, type Env, intSetting } from '../env';
+import { edgeLog } from '../log';
 import { modeCheck, refusedDetail } from '../mode';
 import { APP_KEY_HEADER, verifyAppKey } from './app-keys';
 import { type AuditEntry, UNAUTHENTICATED_LOG, UNKNOWN_APP } from './audit';
@@ -107,14 +108,10 @@ function record(
     const done: AuditEntry = { ...entry, bytes, durationMs: Date.now() - entry.at };
     // a body cut at the size limit: the head went out as the target's, the call still failed
     if (cut !== null) Object.assign(done, { decision: 'failed', reason: cut });
-    console.log(JSON.stringify({ level: 'info', msg: 'egress', ...done }));
+    edgeLog.info('egress', { ...done });
     if (audit !== undefined) await queueAudit(audit, done);
   });
-  ctx.waitUntil(
-    write.catch((err: unknown) =>
-      console.error(JSON.stringify({ level: 'error', msg: 'egress audit failed', error: String(err) })),
-    ),
-  );
+  ctx.waitUntil(write.catch((err: unknown) => edgeLog.error('egress audit failed', { error: String(err) })));
 }
 
 /** The body end of a refusal: nothing of a target's sent (a new promise per request, none shared). */
@@ -123,6 +120,19 @@ const nothingSent = (): Promise<BodyEnd> => Promise.resolve({ bytes: 0, cut: nul
 /** Whether a refusal is a decision of policy (denied) rather than a failure to carry out the call. */
 function decisionOf(status: number): AuditEntry['decision'] {
   return status === 401 || status === 403 || status === 429 ? 'denied' : 'failed';
+}
+
+/** The body to send on (null for GET and HEAD); 413 past `maxBytes`, declared or read. */
+async function requestBody(c: Context<EdgeEnv>, maxBytes: number): Promise<ArrayBuffer | null> {
+  const declared = Number(c.req.header('content-length') ?? '0');
+  if (declared > maxBytes) {
+    throw new EgressRefusal(413, 'request-too-large', 'Request too large', `At most ${maxBytes} bytes.`);
+  }
+  const body = c.req.method === 'GET' || c.req.method === 'HEAD' ? null : await c.req.arrayBuffer();
+  if (body !== null && body.byteLength > maxBytes) {
+    throw new EgressRefusal(413, 'request-too-large', 'Request too large', `At most ${maxBytes} bytes.`);
+  }
+  return body;
 }
 
 egress.all('/*', async (c) => {
@@ -154,24 +164,7 @@ egress.all('/*', async (c) => {
     identity = await authenticate(c.req.raw.headers, c.env);
     const dest = firstDestination(url);
     auditedUrl = `${dest.scheme}://${dest.hostname}:${dest.port}${dest.url.pathname}`;
-    const declared = Number(c.req.header('content-length') ?? '0');
-    if (declared > settings.maxRequestBytes) {
-      throw new EgressRefusal(
-        413,
-        'request-too-large',
-        'Request too large',
-        `At most ${settings.maxRequestBytes} bytes.`,
-      );
-    }
-    const body = c.req.method === 'GET' || c.req.method === 'HEAD' ? null : await c.req.arrayBuffer();
-    if (body !== null && body.byteLength > settings.maxRequestBytes) {
-      throw new EgressRefusal(
-        413,
-        'request-too-large',
-        'Request too large',
-        `At most ${settings.maxRequestBytes} bytes.`,
-      );
-    }
+    const body = await requestBody(c, settings.maxRequestBytes);
     const policy = await new PolicyStore(c.env.ROUTES, intSetting(c.env.EGRESS_POLICY_CACHE_TTL_MS, 5000)).cachedGet(
       identity.org,
     );

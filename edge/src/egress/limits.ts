@@ -1,4 +1,5 @@
 import { type Env, intSetting } from '../env';
+import { edgeLog } from '../log';
 import { setRateLimitHeaders } from '../sla/headers';
 import type { Admission, Decision } from '../sla/limiter';
 import { DEFAULT_SLOT_TIMEOUT_S } from '../sla/policy';
@@ -102,16 +103,12 @@ export async function admitCall(
   } catch (err) {
     // The slots that rode along were not released: keep them for the next call (release is idempotent).
     if (ended !== undefined) endedSlots.set(name, [...(endedSlots.get(name) ?? []), ...ended]);
-    console.warn(
-      JSON.stringify({
-        level: 'warn',
-        msg: 'egress limiter unreachable, call admitted',
-        requestId,
-        org,
-        target: rule.name,
-        error: err instanceof Error ? err.message : String(err),
-      }),
-    );
+    edgeLog.warn('egress limiter unreachable, call admitted', {
+      requestId,
+      org,
+      target: rule.name,
+      error: err instanceof Error ? err.message : String(err),
+    });
     return null;
   }
   if (!decision.allowed) throw refusal(decision, org, rule.name);

@@ -1,3 +1,4 @@
+import { edgeLog } from '../log';
 import { CLIENT_IDENTITY_FIELDS, dropFields, HOP_BY_HOP, RESPONSE_DROPPED } from '../proxy/headers';
 import { type Credential, forgetToken, inject, injectedField, TokenError } from './credentials';
 import type { AppIdentity } from './identity';
@@ -97,15 +98,11 @@ async function credentialOf(target: StoredTarget, call: EgressCall): Promise<Cre
     const plain = await open(call.settings.keys, `${call.identity.org}/${target.name}`, target.credential.sealed);
     return JSON.parse(plain) as Credential;
   } catch (error) {
-    console.error(
-      JSON.stringify({
-        level: 'error',
-        msg: 'egress credential cannot be opened',
-        org: call.identity.org,
-        target: target.name,
-        error: error instanceof SealingKeyError ? error.message : 'decryption failed',
-      }),
-    );
+    edgeLog.error('egress credential cannot be opened', {
+      org: call.identity.org,
+      target: target.name,
+      error: error instanceof SealingKeyError ? error.message : 'decryption failed',
+    });
     throw new EgressRefusal(
       503,
       'credential-unavailable',

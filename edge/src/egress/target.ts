@@ -1,3 +1,4 @@
+import { edgeLog } from '../log';
 import { addressRefusal, hostKind, ipv4Refusal, ipv6Refusal, nameRefusal } from './address';
 import { denied, EgressRefusal } from './refusal';
 import type { Resolver } from './resolver';
@@ -146,14 +147,10 @@ export async function checkResolution(dest: Destination, checks: DestinationChec
   } catch (error) {
     // Whatever failed (no connection, a timeout, an answer that is not DNS JSON), there is no answer:
     // refuse with the documented 502, never read it as "no address" nor let it become a 500.
-    console.warn(
-      JSON.stringify({
-        level: 'warn',
-        msg: 'egress resolver failed',
-        host: dest.hostname,
-        error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
-      }),
-    );
+    edgeLog.warn('egress resolver failed', {
+      host: dest.hostname,
+      error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+    });
     throw new EgressRefusal(502, 'resolver-failed', 'Resolver failed', `Could not resolve ${dest.hostname}.`);
   }
   if (addresses.length === 0) {

@@ -1,4 +1,5 @@
 import type { Env } from '../env';
+import { edgeLog } from '../log';
 
 /**
  * The edge's mode, as the functions host's (platform/src/config): `production` unless
@@ -119,26 +120,17 @@ export function modeCheck(env: Env): ModeCheck {
   memo = { source, check };
   const given = env.PLATFORM_MODE?.trim();
   if (given !== undefined && given !== '' && given !== 'local' && given !== 'production') {
-    console.warn(
-      JSON.stringify({
-        level: 'warn',
-        msg: 'PLATFORM_MODE is neither local nor production; running in production mode',
-      }),
-    );
+    edgeLog.warn('PLATFORM_MODE is neither local nor production; running in production mode');
   }
   for (const [area, refused] of [
     ['admin', check.admin],
     ['egress', check.egress],
   ] as const) {
     if (refused.length === 0) continue;
-    console.error(
-      JSON.stringify({
-        level: 'error',
-        msg: `${area} unavailable: production mode refuses its settings`,
-        mode: check.mode,
-        refused: refused.map((r) => `${r.setting}: ${r.detail}`),
-      }),
-    );
+    edgeLog.error(`${area} unavailable: production mode refuses its settings`, {
+      mode: check.mode,
+      refused: refused.map((r) => `${r.setting}: ${r.detail}`),
+    });
   }
   return check;
 }

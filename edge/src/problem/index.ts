@@ -1,6 +1,7 @@
 import type { Context, ErrorHandler, NotFoundHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { EdgeEnv } from '../env';
+import { edgeLog } from '../log';
 
 /** Kinds of problem the edge answers; each becomes the `type` URI of the body. */
 export type ProblemKind =
@@ -93,15 +94,11 @@ export function errorResponse(err: unknown, instance: string, requestId: string)
       requestId,
     );
   }
-  console.error(
-    JSON.stringify({
-      level: 'error',
-      msg: 'unhandled error',
-      requestId,
-      path: instance,
-      error: err instanceof Error ? { name: err.name, message: err.message, stack: err.stack } : String(err),
-    }),
-  );
+  edgeLog.error('unhandled error', {
+    requestId,
+    path: instance,
+    error: err instanceof Error ? { name: err.name, message: err.message, stack: err.stack } : String(err),
+  });
   return problemResponse(
     {
       status: 500,

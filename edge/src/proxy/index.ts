@@ -1,4 +1,5 @@
 import { type Env, intSetting } from '../env';
+import { edgeLog } from '../log';
 import { Problem } from '../problem';
 import { routeResolver } from '../routing';
 import { isDnsLabel } from '../routing/schema';
@@ -158,7 +159,7 @@ function timedBody(request: Request, timeoutMs: number): TimedBody {
 /** The problem to answer when the upstream fetch failed: 504 if it timed out, else 502 (logged either way). */
 function upstreamFailure(err: unknown, timedOut: boolean, timeoutMs: number, app: string, requestId: string): Problem {
   const reason = err instanceof Error ? err.message : String(err);
-  console.warn(JSON.stringify({ level: 'warn', msg: 'upstream failed', requestId, app, timedOut, reason }));
+  edgeLog.warn('upstream failed', { requestId, app, timedOut, reason });
   if (timedOut) {
     return new Problem({
       status: 504,

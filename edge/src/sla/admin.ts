@@ -2,6 +2,7 @@ import { type Context, Hono } from 'hono';
 import { z } from 'zod';
 import { fieldErrors, invalid, parseBody } from '../admin/validation';
 import type { EdgeEnv } from '../env';
+import { edgeLog } from '../log';
 import { notFound } from '../problem';
 import { flushMetrics } from '.';
 import { prometheusText } from './metrics';
@@ -10,7 +11,7 @@ import { hashKey, newSubscriptionKey, policyCache, SlaStore } from './store';
 import { consumerUsage } from './usage';
 
 function log(msg: string, fields: Record<string, unknown>): void {
-  console.log(JSON.stringify({ level: 'info', msg, ...fields }));
+  edgeLog.info(msg, fields);
 }
 
 function requireId(field: string, value: string): string {

@@ -1,4 +1,5 @@
 import { DurableObject } from 'cloudflare:workers';
+import { edgeLog } from '../log';
 
 /**
  * Thresholds of the circuit breaker. Envoy's outlier detection is the model, with its split of
@@ -180,9 +181,7 @@ export class CircuitBreaker extends DurableObject {
     }
     if (s.state !== before || outcome.kind !== 'ok') this.save();
     if (s.state !== before) {
-      console.log(
-        JSON.stringify({ level: 'warn', msg: 'circuit changed', from: before, to: s.state, failures: s.failures }),
-      );
+      edgeLog.warn('circuit changed', { from: before, to: s.state, failures: s.failures });
     }
     return s.state === 'open'
       ? this.refused(s.openUntil - now)

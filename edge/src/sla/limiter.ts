@@ -162,6 +162,22 @@ export class SlaLimiter extends DurableObject {
       if (keep > 0) this.sweepWithin(keep);
     }
 
+    const policies = this.policies(a, logs, now, quota, period);
+
+    if (reason !== undefined) {
+      return { allowed: false, reason, retryAfterSeconds: Math.max(seconds(retryMs), 1), policies };
+    }
+    return lease === undefined ? { allowed: true, policies, granted } : { allowed: true, policies, granted, lease };
+  }
+
+  /** The state of every policy of `a` after the decision: rate windows, quota calls and bytes, concurrency. */
+  private policies(
+    a: Admission,
+    logs: StoredWindow['log'][],
+    now: number,
+    quota: QuotaState | undefined,
+    period: ReturnType<typeof periodOf> | undefined,
+  ): PolicyState[] {
     const policies: PolicyState[] = logs.map((log, i) => ({
       name: `rate-${a.rate[i]?.windowSeconds}s`,
       limit: log.limit,
@@ -200,11 +216,7 @@ export class SlaLimiter extends DurableObject {
         unit: 'concurrent-requests',
       });
     }
-
-    if (reason !== undefined) {
-      return { allowed: false, reason, retryAfterSeconds: Math.max(seconds(retryMs), 1), policies };
-    }
-    return lease === undefined ? { allowed: true, policies, granted } : { allowed: true, policies, granted, lease };
+    return policies;
   }
 
   /** Frees a concurrency slot (the response has ended or the client left) and counts the bytes. */

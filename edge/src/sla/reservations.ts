@@ -1,4 +1,5 @@
 import type { Env } from '../env';
+import { edgeLog } from '../log';
 import type { Decision, PolicyState } from './limiter';
 
 // What an isolate keeps between requests about its limiters: plain data only (ids, counts,
@@ -101,9 +102,7 @@ export async function releaseSoon(
   try {
     await limiterStub(limiter, name).releaseSlots(still);
   } catch (err) {
-    console.warn(
-      JSON.stringify({ level: 'warn', msg: 'slot release failed', slots: still.length, error: String(err) }),
-    );
+    edgeLog.warn('slot release failed', { slots: still.length, error: String(err) });
   }
 }
 

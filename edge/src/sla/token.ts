@@ -1,4 +1,5 @@
 import { type CryptoKey, importJWK, type JWK, jwtVerify } from 'jose';
+import { edgeLog } from '../log';
 
 /** `aud` of the platform's app access tokens (platform/src/auth/tokens.ts). */
 const ACCESS_TOKEN_AUDIENCE = 'urn:altinn-platform:access-token';
@@ -72,7 +73,7 @@ async function keysOf(setting: string, kid: string | undefined, now: number): Pr
     keySet = { source: setting, keys, expiresAt: now + JWKS_TTL_MS, retryAt: now + REFETCH_MS };
     return keys;
   } catch (err) {
-    console.warn(JSON.stringify({ level: 'warn', msg: 'platform JWKS unavailable', url: setting, error: String(err) }));
+    edgeLog.warn('platform JWKS unavailable', { url: setting, error: String(err) });
     // try again after REFETCH_MS, not on every request; meanwhile the keys held (if any) still verify
     const keys = held?.keys ?? new Map<string, CryptoKey>();
     keySet = { source: setting, keys, expiresAt: now + REFETCH_MS, retryAt: now + REFETCH_MS };

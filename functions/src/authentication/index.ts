@@ -161,6 +161,41 @@ async function verifyExternal(token: string, trusted: TrustedIssuer): Promise<JW
 const notKnown = (detail: string) => new Problem(403, { kind: 'forbidden', detail });
 
 /**
+ * The platform token for a verified ID-porten token (the registered user with its level and method) or
+ * Maskinporten token (the service owner with the token's scopes); 401 or 403 when it names no one known.
+ */
+async function platformTokenFor(
+  options: AuthenticationApiOptions,
+  provider: string,
+  claims: Awaited<ReturnType<typeof verifyExternal>>,
+): Promise<string> {
+  const { auth, directory } = options;
+  if (provider === 'id-porten') {
+    const ssn = typeof claims.pid === 'string' ? claims.pid : undefined;
+    const level = levelOf(claims.acr);
+    if (!ssn || level === undefined) {
+      throw unauthorized(
+        'An ID-porten token needs pid and an acr of substantial or high (or Level0-Level4).',
+        'Bearer error="invalid_token"',
+      );
+    }
+    const user = await directory.userBySsn(ssn);
+    if (!user) throw notKnown('No user with this national identity number is registered.');
+    const method = Array.isArray(claims.amr) && typeof claims.amr[0] === 'string' ? claims.amr[0] : 'IdPorten';
+    return auth.issuer.userToken({ ...user, authLevel: level, authMethod: method });
+  } else {
+    const consumer = claims.consumer as { ID?: unknown } | undefined;
+    const orgNumber = typeof consumer?.ID === 'string' ? /^0192:(\d{9})$/.exec(consumer.ID)?.[1] : undefined;
+    if (!orgNumber)
+      throw unauthorized('A Maskinporten token needs consumer.ID 0192:{orgNumber}.', 'Bearer error="invalid_token"');
+    const owner = await directory.serviceOwnerByNumber(orgNumber);
+    if (!owner) throw notKnown(`Organisation ${orgNumber} is not a service owner of this platform.`);
+    const scopes = typeof claims.scope === 'string' ? claims.scope.split(' ').filter(Boolean) : [];
+    return auth.issuer.orgToken({ ...owner, scopes });
+  }
+}
+
+/**
  * The Authentication API (Altinn's `/authentication/api/v1`): the platform's OpenID metadata and JWKS,
  * `exchange/{id-porten|maskinporten}` and `refresh`; with the test identity provider, `testidp/...` too.
  */
@@ -201,30 +236,7 @@ export function createAuthenticationApi(options: AuthenticationApiOptions): Plat
       throw unauthorized(`Send the ${provider} token as Authorization: Bearer <token>.`, `Bearer realm="${provider}"`);
     }
     const claims = await refusing(`The ${provider} token`, () => verifyExternal(token, trusted));
-    let platformToken: string;
-    if (provider === 'id-porten') {
-      const ssn = typeof claims.pid === 'string' ? claims.pid : undefined;
-      const level = levelOf(claims.acr);
-      if (!ssn || level === undefined) {
-        throw unauthorized(
-          'An ID-porten token needs pid and an acr of substantial or high (or Level0-Level4).',
-          'Bearer error="invalid_token"',
-        );
-      }
-      const user = await directory.userBySsn(ssn);
-      if (!user) throw notKnown('No user with this national identity number is registered.');
-      const method = Array.isArray(claims.amr) && typeof claims.amr[0] === 'string' ? claims.amr[0] : 'IdPorten';
-      platformToken = await auth.issuer.userToken({ ...user, authLevel: level, authMethod: method });
-    } else {
-      const consumer = claims.consumer as { ID?: unknown } | undefined;
-      const orgNumber = typeof consumer?.ID === 'string' ? /^0192:(\d{9})$/.exec(consumer.ID)?.[1] : undefined;
-      if (!orgNumber)
-        throw unauthorized('A Maskinporten token needs consumer.ID 0192:{orgNumber}.', 'Bearer error="invalid_token"');
-      const owner = await directory.serviceOwnerByNumber(orgNumber);
-      if (!owner) throw notKnown(`Organisation ${orgNumber} is not a service owner of this platform.`);
-      const scopes = typeof claims.scope === 'string' ? claims.scope.split(' ').filter(Boolean) : [];
-      platformToken = await auth.issuer.orgToken({ ...owner, scopes });
-    }
+    const platformToken = await platformTokenFor(options, provider, claims);
     return c.text(platformToken, 200);
   });
 

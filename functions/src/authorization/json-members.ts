@@ -28,113 +28,129 @@ const MAX_DEPTH = 64;
 const NUMBER = /-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?/y;
 const WHITE_SPACE = /[ \t\n\r]*/y;
 
-/** Reads `text` as one JSON value (RFC 8259), keeping every object member; throws JsonSyntaxError. */
-export function parseJsonKeepingMembers(text: string): JsonValue {
-  let at = 0;
+/** A recursive-descent reader of one JSON text, at offset `at`. */
+class MemberParser {
+  at = 0;
 
-  const skip = () => {
-    WHITE_SPACE.lastIndex = at;
-    WHITE_SPACE.exec(text);
-    at = WHITE_SPACE.lastIndex;
-  };
-  const fail = (message: string): never => {
-    throw new JsonSyntaxError(message, at);
-  };
+  constructor(private readonly text: string) {}
 
-  const string = (): string => {
-    const start = at;
-    at += 1;
+  skip(): void {
+    WHITE_SPACE.lastIndex = this.at;
+    WHITE_SPACE.exec(this.text);
+    this.at = WHITE_SPACE.lastIndex;
+  }
+
+  fail(message: string): never {
+    throw new JsonSyntaxError(message, this.at);
+  }
+
+  string(): string {
+    const { text } = this;
+    const start = this.at;
+    this.at += 1;
     for (;;) {
-      const code = text.charCodeAt(at);
-      if (Number.isNaN(code)) fail('Unterminated string');
+      const code = text.charCodeAt(this.at);
+      if (Number.isNaN(code)) this.fail('Unterminated string');
       if (code === 0x22) break;
-      if (code < 0x20) fail('Control character in string');
-      at += code === 0x5c ? 2 : 1;
+      if (code < 0x20) this.fail('Control character in string');
+      this.at += code === 0x5c ? 2 : 1;
     }
-    at += 1;
+    this.at += 1;
     try {
-      return JSON.parse(text.slice(start, at)) as string;
+      return JSON.parse(text.slice(start, this.at)) as string;
     } catch {
-      return fail('Bad escape in string');
+      return this.fail('Bad escape in string');
     }
-  };
+  }
 
-  const value = (depth: number): JsonValue => {
-    if (depth > MAX_DEPTH) fail(`Nesting deeper than ${MAX_DEPTH}`);
-    skip();
-    const char = text[at];
-    if (char === '{') {
-      at += 1;
-      const members: [string, JsonValue][] = [];
-      skip();
-      if (text[at] === '}') {
-        at += 1;
+  /** An object (at its `{`), with every member kept in order, duplicates too. */
+  object(depth: number): JsonObject {
+    const { text } = this;
+    this.at += 1;
+    const members: [string, JsonValue][] = [];
+    this.skip();
+    if (text[this.at] === '}') {
+      this.at += 1;
+      return new JsonObject(members);
+    }
+    for (;;) {
+      this.skip();
+      if (text[this.at] !== '"') this.fail('Expected a member name');
+      const name = this.string();
+      this.skip();
+      if (text[this.at] !== ':') this.fail("Expected ':'");
+      this.at += 1;
+      members.push([name, this.value(depth + 1)]);
+      this.skip();
+      if (text[this.at] === ',') {
+        this.at += 1;
+        continue;
+      }
+      if (text[this.at] === '}') {
+        this.at += 1;
         return new JsonObject(members);
       }
-      for (;;) {
-        skip();
-        if (text[at] !== '"') fail('Expected a member name');
-        const name = string();
-        skip();
-        if (text[at] !== ':') fail("Expected ':'");
-        at += 1;
-        members.push([name, value(depth + 1)]);
-        skip();
-        if (text[at] === ',') {
-          at += 1;
-          continue;
-        }
-        if (text[at] === '}') {
-          at += 1;
-          return new JsonObject(members);
-        }
-        fail("Expected ',' or '}'");
-      }
+      this.fail("Expected ',' or '}'");
     }
-    if (char === '[') {
-      at += 1;
-      const items: JsonValue[] = [];
-      skip();
-      if (text[at] === ']') {
-        at += 1;
+  }
+
+  /** An array (at its `[`). */
+  array(depth: number): JsonValue[] {
+    const { text } = this;
+    this.at += 1;
+    const items: JsonValue[] = [];
+    this.skip();
+    if (text[this.at] === ']') {
+      this.at += 1;
+      return items;
+    }
+    for (;;) {
+      items.push(this.value(depth + 1));
+      this.skip();
+      if (text[this.at] === ',') {
+        this.at += 1;
+        continue;
+      }
+      if (text[this.at] === ']') {
+        this.at += 1;
         return items;
       }
-      for (;;) {
-        items.push(value(depth + 1));
-        skip();
-        if (text[at] === ',') {
-          at += 1;
-          continue;
-        }
-        if (text[at] === ']') {
-          at += 1;
-          return items;
-        }
-        fail("Expected ',' or ']'");
-      }
+      this.fail("Expected ',' or ']'");
     }
-    if (char === '"') return string();
+  }
+
+  value(depth: number): JsonValue {
+    if (depth > MAX_DEPTH) this.fail(`Nesting deeper than ${MAX_DEPTH}`);
+    this.skip();
+    const char = this.text[this.at];
+    if (char === '{') return this.object(depth);
+    if (char === '[') return this.array(depth);
+    if (char === '"') return this.string();
     for (const [literal, meaning] of [
       ['true', true],
       ['false', false],
       ['null', null],
     ] as const) {
-      if (text.startsWith(literal, at)) {
-        at += literal.length;
+      if (this.text.startsWith(literal, this.at)) {
+        this.at += literal.length;
         return meaning;
       }
     }
-    NUMBER.lastIndex = at;
-    const number = NUMBER.exec(text);
+    NUMBER.lastIndex = this.at;
+    const number = NUMBER.exec(this.text);
     if (number) {
-      at = NUMBER.lastIndex;
+      this.at = NUMBER.lastIndex;
       return Number(number[0]);
     }
-    return fail('Unexpected character');
-  };
+    return this.fail('Unexpected character');
+  }
+}
 
-  const result = value(0);
-  skip();
-  if (at !== text.length) fail('Unexpected text after the value');
+/** Reads `text` as one JSON value (RFC 8259), keeping every object member; throws JsonSyntaxError. */
+export function parseJsonKeepingMembers(text: string): JsonValue {
+  const parser = new MemberParser(text);
+  const result = parser.value(0);
+  parser.skip();
+  if (parser.at !== text.length) parser.fail('Unexpected text after the value');
   return result;
 }

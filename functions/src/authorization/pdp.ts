@@ -66,6 +66,60 @@ interface Evaluated {
   expiresAt: number;
 }
 
+/** Permit, with the policy's minimum authentication level as an obligation when it sets one. */
+const permit = (policy: AppPolicy): DecisionResult =>
+  policy.minimumAuthenticationLevel === undefined
+    ? decided('Permit')
+    : decided('Permit', minimumAuthenticationLevelObligation(policy.minimumAuthenticationLevel));
+
+/**
+ * A user's own party, which makes them PRIV there: Profile's when Profile knows the user (Altinn's PEP sends only
+ * `urn:altinn:userid`, and a request naming another party as theirs gains nothing), else the request's.
+ */
+async function ownPartyOf(db: Database, userId: number, claimed: number | undefined): Promise<number | undefined> {
+  const profile = await profileRepository(db).byUserId(userId);
+  return profile ? profile.partyId : claimed;
+}
+
+/**
+ * A user's decision on the rules of a policy that apply to the request: by a role they hold for the party (PRIV
+ * on their own), by rights delegated on the app, or by rights delegated on the instance in its task.
+ */
+async function decideForUser(
+  options: DecisionPointOptions,
+  repository: ReturnType<typeof authorizationRepository>,
+  request: DecisionRequest,
+  about: { policy: AppPolicy; rules: ReturnType<typeof rulesFor>; userId: number; ownPartyId: number | undefined },
+): Promise<Evaluated> {
+  const partyId = request.partyId as number;
+  const now = options.now();
+  const grants = await repository.grants(about.userId, partyId, now, instanceGuidOf(request));
+  const holdings = holdingsOf(grants, now, (await ownPartyOf(options.db, about.userId, about.ownPartyId)) === partyId);
+  const byRole = about.rules.some((rule) => rule.subjects.some((s) => holdings.roles.has(s)));
+  const byAppRights = holdings.appRights.some(
+    (rights) => rights.org === request.org && rights.app === request.app && rights.actions.includes(request.action),
+  );
+  // Rights delegated on this instance, in the task the request names (a signee's read and sign).
+  const byInstanceRights = instanceRightsAllow(holdings.instanceRights, request, request.action);
+  const granted = byRole || byAppRights || byInstanceRights;
+  return { result: granted ? permit(about.policy) : decided('Deny'), expiresAt: holdings.changesAt };
+}
+
+/** The app's policy: loaded once per cache generation when `policies` caches them (a failed load is not kept). */
+function policyOf(
+  repository: ReturnType<typeof authorizationRepository>,
+  policies: Map<string, Promise<AppPolicy | undefined>> | undefined,
+  org: string,
+  app: string,
+): Promise<AppPolicy | undefined> {
+  const cached = policies?.get(`${org}/${app}`);
+  if (cached) return cached;
+  const load = repository.findPolicy(org, app).then((stored) => stored?.policy);
+  load.catch(() => policies?.delete(`${org}/${app}`));
+  policies?.set(`${org}/${app}`, load);
+  return load;
+}
+
 /**
  * The policy decision point: answers XACML 3.0 JSON requests from app policies, role assignments and
  * delegations, with a per-process decision cache invalidated by the database generation.
@@ -81,29 +135,9 @@ export function createDecisionPoint(options: DecisionPointOptions) {
   });
   const useCache = options.cache ?? true;
 
-  const permit = (policy: AppPolicy): DecisionResult =>
-    policy.minimumAuthenticationLevel === undefined
-      ? decided('Permit')
-      : decided('Permit', minimumAuthenticationLevelObligation(policy.minimumAuthenticationLevel));
-
-  /**
-   * A user's own party, which makes them PRIV there: Profile's when Profile knows the user (Altinn's PEP sends only
-   * `urn:altinn:userid`, and a request naming another party as theirs gains nothing), else the request's.
-   */
-  async function ownPartyOf(userId: number, claimed: number | undefined): Promise<number | undefined> {
-    const profile = await profileRepository(options.db).byUserId(userId);
-    return profile ? profile.partyId : claimed;
-  }
-
   async function evaluate(request: DecisionRequest): Promise<Evaluated> {
     const forever = Number.POSITIVE_INFINITY;
-    let policyLoad = policies.get(`${request.org}/${request.app}`);
-    if (!policyLoad || !useCache) {
-      policyLoad = repository.findPolicy(request.org, request.app).then((stored) => stored?.policy);
-      policyLoad.catch(() => policies.delete(`${request.org}/${request.app}`));
-      if (useCache) policies.set(`${request.org}/${request.app}`, policyLoad);
-    }
-    const policy = await policyLoad;
+    const policy = await policyOf(repository, useCache ? policies : undefined, request.org, request.app);
     if (!policy) return { result: decided('NotApplicable'), expiresAt: forever };
     const rules = rulesFor(policy, request, request.action);
     if (rules.length === 0) return { result: decided('NotApplicable'), expiresAt: forever };
@@ -112,18 +146,12 @@ export function createDecisionPoint(options: DecisionPointOptions) {
       const granted = rules.some((rule) => rule.subjects.some((s) => subjectMatchesOrg(s, subject.org, request.org)));
       return { result: granted ? permit(policy) : decided('Deny'), expiresAt: forever };
     }
-    const partyId = request.partyId as number;
-    const now = options.now();
-    const grants = await repository.grants(subject.userId, partyId, now, instanceGuidOf(request));
-    const holdings = holdingsOf(grants, now, (await ownPartyOf(subject.userId, subject.ownPartyId)) === partyId);
-    const byRole = rules.some((rule) => rule.subjects.some((s) => holdings.roles.has(s)));
-    const byAppRights = holdings.appRights.some(
-      (rights) => rights.org === request.org && rights.app === request.app && rights.actions.includes(request.action),
-    );
-    // Rights delegated on this instance, in the task the request names (a signee's read and sign).
-    const byInstanceRights = instanceRightsAllow(holdings.instanceRights, request, request.action);
-    const granted = byRole || byAppRights || byInstanceRights;
-    return { result: granted ? permit(policy) : decided('Deny'), expiresAt: holdings.changesAt };
+    return decideForUser(options, repository, request, {
+      policy,
+      rules,
+      userId: subject.userId,
+      ownPartyId: subject.ownPartyId,
+    });
   }
 
   async function decideOne(request: DecisionRequest): Promise<DecisionResult> {

@@ -105,8 +105,8 @@ function toSubscription(row: SubscriptionRow): Subscription {
 const SUBSCRIPTION_COLUMNS = `id, endpoint, source_filter, resource_filter, subject_filter, alternative_subject_filter,
   type_filter, consumer, created_by, created, validated, include_subunits`;
 
-/** Recorded app events and event subscriptions, in `app_events` and `event_subscriptions`. */
-export function eventsRepository(db: Queryable) {
+/** The SQL of recorded app events. */
+function appEventQueries(db: Queryable) {
   return {
     /** Records an event; it is listed from now on. */
     async insertEvent(event: NewAppEvent): Promise<CloudEvent> {
@@ -163,7 +163,12 @@ export function eventsRepository(db: Queryable) {
       );
       return rows.map(toCloudEvent);
     },
+  };
+}
 
+/** The SQL of event subscriptions. */
+function subscriptionQueries(db: Queryable) {
+  return {
     /** Records a subscription and answers it with its new id. */
     async insertSubscription(subscription: NewSubscription): Promise<Subscription> {
       const [row] = await db.query<SubscriptionRow>(
@@ -212,6 +217,14 @@ export function eventsRepository(db: Queryable) {
       const rows = await db.query('DELETE FROM event_subscriptions WHERE id = $1 RETURNING id', [id]);
       return rows.length > 0;
     },
+  };
+}
+
+/** Recorded app events and event subscriptions, in `app_events` and `event_subscriptions`. */
+export function eventsRepository(db: Queryable) {
+  return {
+    ...appEventQueries(db),
+    ...subscriptionQueries(db),
   };
 }
 

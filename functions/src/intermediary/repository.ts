@@ -85,8 +85,8 @@ function delegationOf(row: DelegationRow): Delegation {
   };
 }
 
-/** SQL of delegations and their audit trail. */
-export function delegationRepository(db: Queryable) {
+/** Storing, finding and revoking delegations, each change with its audit row. */
+function delegationWrites(db: Queryable) {
   const audit = async (delegation: Delegation, change: 'created' | 'revoked', actor: string, at: Date) => {
     await db.query(
       'INSERT INTO delegation_audit (delegation_id, change, actor, at, delegation) VALUES ($1, $2, $3, $4, $5)',
@@ -139,7 +139,12 @@ export function delegationRepository(db: Queryable) {
       await audit(delegation, 'revoked', actor, now);
       return delegation;
     },
+  };
+}
 
+/** Delegations offered by a party, received by a user or party, or on an instance; and an audit trail. */
+function delegationReads(db: Queryable) {
+  return {
     /** Delegations offered by `partyId`, oldest first; revoked ones only when asked. */
     async offered(partyId: number, includeRevoked: boolean): Promise<Delegation[]> {
       const rows = await db.query<DelegationRow>(
@@ -198,5 +203,13 @@ export function delegationRepository(db: Queryable) {
         delegation: row.delegation,
       }));
     },
+  };
+}
+
+/** SQL of delegations and their audit trail. */
+export function delegationRepository(db: Queryable) {
+  return {
+    ...delegationWrites(db),
+    ...delegationReads(db),
   };
 }

@@ -89,33 +89,34 @@ export function actorOf(principal: Principal): string {
 
 const notFound = (id: string) => new Problem(404, { kind: 'not-found', detail: `Delegation ${id} does not exist.` });
 
+/** Whether the caller may administer every delegation. */
+const isAdmin = (principal: Principal) => hasScope(principal, AUTHORIZATION_SCOPES.delegationsAdmin);
+
+/** Whether the caller is the party's authorised representative: the person themself, DAGL or ADMAI, or an admin. */
+async function represents(services: AuthorizationServices, principal: Principal, partyId: number): Promise<boolean> {
+  if (isAdmin(principal)) return true;
+  if (principal.kind !== 'user') return false;
+  if (principal.partyId === partyId) return true;
+  // Only a role assigned as data counts here, never one received by delegation: otherwise a lent ADMAI could
+  // delegate itself onwards and outlive its own revocation.
+  const at = services.now().getTime();
+  const assignments = await authorizationRepository(services.db).listAssignments({
+    userId: principal.userId,
+    partyId,
+  });
+  return assignments.some(
+    (assignment) =>
+      (DELEGATING_ROLES as readonly string[]).includes(assignment.roleCode) &&
+      Date.parse(assignment.validFrom) <= at &&
+      (assignment.validTo === null || Date.parse(assignment.validTo) > at),
+  );
+}
+
 /** Adds the delegation routes of Intermediary. */
 export function addDelegationRoutes(api: PlatformApp, services: AuthorizationServices, prefix: string): void {
-  const isAdmin = (principal: Principal) => hasScope(principal, AUTHORIZATION_SCOPES.delegationsAdmin);
-
-  /** Whether the caller is the party's authorised representative: the person themself, DAGL or ADMAI, or an admin. */
-  async function represents(principal: Principal, partyId: number): Promise<boolean> {
-    if (isAdmin(principal)) return true;
-    if (principal.kind !== 'user') return false;
-    if (principal.partyId === partyId) return true;
-    // Only a role assigned as data counts here, never one received by delegation: otherwise a lent ADMAI could
-    // delegate itself onwards and outlive its own revocation.
-    const at = services.now().getTime();
-    const assignments = await authorizationRepository(services.db).listAssignments({
-      userId: principal.userId,
-      partyId,
-    });
-    return assignments.some(
-      (assignment) =>
-        (DELEGATING_ROLES as readonly string[]).includes(assignment.roleCode) &&
-        Date.parse(assignment.validFrom) <= at &&
-        (assignment.validTo === null || Date.parse(assignment.validTo) > at),
-    );
-  }
-
   async function requireRepresentative(c: Context<PlatformEnv>, partyId: number): Promise<Principal> {
     const principal = principalOf(c);
-    if (await represents(principal, partyId)) return principal;
+    if (await represents(services, principal, partyId)) return principal;
     throw forbidden(`${actorOf(principal)} is not an authorised representative of party ${partyId}.`);
   }
 
@@ -125,7 +126,7 @@ export function addDelegationRoutes(api: PlatformApp, services: AuthorizationSer
     const delegation = await delegationRepository(services.db).find(id);
     if (!delegation) throw notFound(id);
     const covered = principal.kind === 'user' && principal.userId === delegation.coveredByUserId;
-    if (!covered && !(await represents(principal, delegation.offeredByPartyId))) {
+    if (!covered && !(await represents(services, principal, delegation.offeredByPartyId))) {
       throw forbidden(`${actorOf(principal)} may not see delegation ${id}.`);
     }
     return delegation;

@@ -149,45 +149,23 @@ function futureMessages(recipient: FutureRecipient): NewMessage[] {
 }
 
 /** Adds the order routes (legacy email and SMS orders, future orders, status and cancel) to Notifications. */
-export function addOrderRoutes(api: PlatformApp, options: { db: Database; now: () => Date }): void {
+export function addOrderRoutes(api: PlatformApp, options: OrderRoutesOptions): void {
+  addOrderCreationRoutes(api, options);
+  addOrderReadingRoutes(api, options);
+}
+
+/** What the order routes need. */
+interface OrderRoutesOptions {
+  db: Database;
+  now: () => Date;
+}
+
+/** The absolute URL of `path` under the Notifications API, on the host the request came to. */
+const selfLink = (c: Context<PlatformEnv>, path: string) => `${new URL(c.req.url).origin}/notifications/api/v1/${path}`;
+
+/** Legacy email and SMS orders, and future orders (idempotent by `idempotencyId`). */
+function addOrderCreationRoutes(api: PlatformApp, options: OrderRoutesOptions): void {
   const orders = notificationsRepository(options.db);
-  const selfLink = (c: Context<PlatformEnv>, path: string) =>
-    `${new URL(c.req.url).origin}/notifications/api/v1/${path}`;
-
-  async function owned(c: Context<PlatformEnv>, id: string): Promise<StoredOrder> {
-    const order = await orders.order(creatorOf(c), id);
-    if (!order) throw new Problem(404, { kind: 'not-found', detail: `No notification order ${id} of this creator.` });
-    return order;
-  }
-
-  async function withStatus(c: Context<PlatformEnv>, order: StoredOrder) {
-    const messages = await orders.messages(order.id);
-    const channels = [...new Set(messages.map((m) => m.channel))];
-    const status = order.cancelled ? 'Cancelled' : order.requestedSendTime > options.now() ? 'Registered' : 'Completed';
-    const count = (channel: Channel) => ({
-      links: { self: selfLink(c, `orders/${order.id}/notifications/${channel}`) },
-      generated: messages.filter((m) => m.channel === channel).length,
-      succeeded: 0,
-    });
-    return {
-      id: order.id,
-      creator: order.creator,
-      sendersReference: order.sendersReference,
-      requestedSendTime: order.requestedSendTime.toISOString(),
-      created: order.created.toISOString(),
-      notificationChannel: channels.length > 1 ? 'EmailAndSms' : channels[0] === 'sms' ? 'Sms' : 'Email',
-      processingStatus: {
-        status,
-        description: order.cancelled ? 'The order has been cancelled.' : NOT_SENT,
-        lastUpdate: order.created.toISOString(),
-      },
-      notificationsStatusSummary: {
-        ...(channels.includes('email') ? { email: count('email') } : {}),
-        ...(channels.includes('sms') ? { sms: count('sms') } : {}),
-      },
-    };
-  }
-
   for (const [channel, route] of [
     ['email', orderRoute('/orders/email', EmailOrderRequest)],
     ['sms', orderRoute('/orders/sms', SmsOrderRequest)],
@@ -250,6 +228,44 @@ export function addOrderRoutes(api: PlatformApp, options: { db: Database; now: (
     if (!result.created) return c.json(answer, 200);
     return c.json(answer, 201, { Location: selfLink(c, `future/orders/${id}`) });
   });
+}
+
+/** An order's status and per-channel summaries, and cancelling it. */
+function addOrderReadingRoutes(api: PlatformApp, options: OrderRoutesOptions): void {
+  const orders = notificationsRepository(options.db);
+  async function owned(c: Context<PlatformEnv>, id: string): Promise<StoredOrder> {
+    const order = await orders.order(creatorOf(c), id);
+    if (!order) throw new Problem(404, { kind: 'not-found', detail: `No notification order ${id} of this creator.` });
+    return order;
+  }
+
+  async function withStatus(c: Context<PlatformEnv>, order: StoredOrder) {
+    const messages = await orders.messages(order.id);
+    const channels = [...new Set(messages.map((m) => m.channel))];
+    const status = order.cancelled ? 'Cancelled' : order.requestedSendTime > options.now() ? 'Registered' : 'Completed';
+    const count = (channel: Channel) => ({
+      links: { self: selfLink(c, `orders/${order.id}/notifications/${channel}`) },
+      generated: messages.filter((m) => m.channel === channel).length,
+      succeeded: 0,
+    });
+    return {
+      id: order.id,
+      creator: order.creator,
+      sendersReference: order.sendersReference,
+      requestedSendTime: order.requestedSendTime.toISOString(),
+      created: order.created.toISOString(),
+      notificationChannel: channels.length > 1 ? 'EmailAndSms' : channels[0] === 'sms' ? 'Sms' : 'Email',
+      processingStatus: {
+        status,
+        description: order.cancelled ? 'The order has been cancelled.' : NOT_SENT,
+        lastUpdate: order.created.toISOString(),
+      },
+      notificationsStatusSummary: {
+        ...(channels.includes('email') ? { email: count('email') } : {}),
+        ...(channels.includes('sms') ? { sms: count('sms') } : {}),
+      },
+    };
+  }
 
   for (const route of [orderById('/orders/{id}'), orderById('/orders/{id}/status')]) {
     api.openapi(route, async (c) => c.json(await withStatus(c, await owned(c, c.req.valid('param').id)), 200));

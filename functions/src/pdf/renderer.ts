@@ -116,6 +116,36 @@ function isExecutable(path: string): boolean {
 }
 
 /**
+ * Lets navigations reach allowed app hosts only and no request reach a metadata or link-local address. Chromium
+ * follows redirects without asking routes again, so each request is fetched here one hop at a time: a redirect
+ * is handed to the page only when its target passes the same checks, and the page's next request comes back here.
+ */
+function requestGuard(options: ChromiumRendererOptions): (route: Route) => Promise<void> {
+  return async (route: Route) => {
+    const request = route.request();
+    const url = new URL(request.url());
+    if (url.protocol === 'data:' || url.protocol === 'blob:') return route.continue();
+    const navigation = request.isNavigationRequest();
+    const check = async (target: URL) => {
+      if (target.protocol !== 'http:' && target.protocol !== 'https:')
+        throw new Error(`${target.protocol} is not fetched`);
+      if (navigation) await checkHost(target, options.appHosts, options.resolve);
+      else await checkAddresses(target.hostname.replace(/^\[|\]$/g, ''), options.resolve);
+    };
+    try {
+      await check(url);
+      const response = await route.fetch({ maxRedirects: 0 });
+      const location = response.status() >= 300 && response.status() < 400 ? response.headers().location : undefined;
+      if (location) await check(new URL(location, url));
+      return route.fulfill({ response });
+    } catch (error) {
+      options.logger.warn('pdf renderer blocked a request', { url: url.href, reason: String(error) });
+      return route.abort('blockedbyclient').catch(() => undefined);
+    }
+  };
+}
+
+/**
  * A renderer over one headless Chromium (started on first use, restarted after a crash) through playwright-core,
  * printing at most `maxPages` pages at once, each in its own browser context, within `timeoutMs`.
  */
@@ -148,33 +178,7 @@ export function createChromiumRenderer(options: ChromiumRendererOptions): PdfRen
     return browser;
   }
 
-  /**
-   * Lets navigations reach allowed app hosts only and no request reach a metadata or link-local address. Chromium
-   * follows redirects without asking routes again, so each request is fetched here one hop at a time: a redirect
-   * is handed to the page only when its target passes the same checks, and the page's next request comes back here.
-   */
-  async function guard(route: Route): Promise<void> {
-    const request = route.request();
-    const url = new URL(request.url());
-    if (url.protocol === 'data:' || url.protocol === 'blob:') return route.continue();
-    const navigation = request.isNavigationRequest();
-    const check = async (target: URL) => {
-      if (target.protocol !== 'http:' && target.protocol !== 'https:')
-        throw new Error(`${target.protocol} is not fetched`);
-      if (navigation) await checkHost(target, options.appHosts, options.resolve);
-      else await checkAddresses(target.hostname.replace(/^\[|\]$/g, ''), options.resolve);
-    };
-    try {
-      await check(url);
-      const response = await route.fetch({ maxRedirects: 0 });
-      const location = response.status() >= 300 && response.status() < 400 ? response.headers().location : undefined;
-      if (location) await check(new URL(location, url));
-      return route.fulfill({ response });
-    } catch (error) {
-      options.logger.warn('pdf renderer blocked a request', { url: url.href, reason: String(error) });
-      return route.abort('blockedbyclient').catch(() => undefined);
-    }
-  }
+  const guard = requestGuard(options);
 
   async function print(context: BrowserContext, request: RenderRequest, deadline: number): Promise<Uint8Array> {
     const remaining = () => Math.max(1, deadline - Date.now());

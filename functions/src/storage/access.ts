@@ -142,6 +142,65 @@ function requireApp(identity: AppIdentity | undefined, org: string, app: string)
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
+/** The middleware of `StorageAccess.instances`: who may read or change the instance in the path, and how. */
+function instanceAccess(
+  db: Database,
+  partyAccess: PartyAccess,
+  requireAppToken: boolean,
+): MiddlewareHandler<PlatformEnv> {
+  return async (c, next) => {
+    const principal = principalOf(c);
+    const match = /\/instances\/([^/]+)\/([^/]+)(?:\/([^/]+))?/.exec(c.req.path);
+    const [, partyText = '', guid = '', sub = ''] = match ?? [];
+    // Malformed ids are the route's to answer (400): nothing can be reached with them.
+    if (!/^\d{1,18}$/.test(partyText) || !GUID.test(guid)) return next();
+    const partyId = Number(partyText);
+    const write = !isRead(c.req.method);
+    if (principal.kind === 'user') {
+      await requireParty(partyAccess, principal, partyId, undefined, guid);
+      if (write && ORG_ONLY.has(sub)) throw forbidden(`Only the app's owner may call ${sub}.`);
+    }
+    const rows = await db.query<{ org: string; app: string; task: string | null }>(
+      'SELECT org, app, current_task AS task FROM instances WHERE instance_guid = $1 AND party_id = $2 AND NOT is_hard_deleted',
+      [guid.toLowerCase(), partyText],
+    );
+    const owner = rows[0];
+    // No such instance: the route answers 404 (a user was already limited to their parties above).
+    if (!owner) return next();
+    const identity = c.get('appIdentity');
+    if (principal.kind === 'org') {
+      if (principal.org !== owner.org) {
+        throw forbidden(`Org ${principal.org} may not reach instances of ${owner.org}/${owner.app}.`);
+      }
+      // Events and read status are authorized as reads (Altinn's InstanceRead policy).
+      const needsWrite = write && !WRITES_NEEDING_READ.has(sub);
+      requireScope(principal, needsWrite ? SCOPES.instancesWrite : SCOPES.instancesRead);
+      requireSameApp(identity, owner.org, owner.app);
+    } else {
+      // What the user may do with this app's instances: delegated app rights name actions (Altinn's policies).
+      // Signing is its own action, as Altinn's InstanceSign policy.
+      const action =
+        !write || WRITES_NEEDING_READ.has(sub)
+          ? 'read'
+          : c.req.method === 'DELETE' && sub === ''
+            ? 'delete'
+            : sub === 'sign'
+              ? 'sign'
+              : 'write';
+      await requireParty(
+        partyAccess,
+        principal,
+        partyId,
+        { org: owner.org, app: owner.app, action, ...(owner.task ? { task: owner.task } : {}) },
+        guid,
+      );
+      if (requireAppToken && write && !USER_DIRECT_WRITES.has(sub)) requireApp(identity, owner.org, owner.app);
+      else requireSameApp(identity, owner.org, owner.app);
+    }
+    return next();
+  };
+}
+
 /** The access rules on `db`, with `partyAccess` deciding whom a user may act for. */
 export function createStorageAccess(
   db: Database,
@@ -151,57 +210,7 @@ export function createStorageAccess(
   const requireAppToken = options.requireAppToken ?? false;
   return {
     instances() {
-      return async (c, next) => {
-        const principal = principalOf(c);
-        const match = /\/instances\/([^/]+)\/([^/]+)(?:\/([^/]+))?/.exec(c.req.path);
-        const [, partyText = '', guid = '', sub = ''] = match ?? [];
-        // Malformed ids are the route's to answer (400): nothing can be reached with them.
-        if (!/^\d{1,18}$/.test(partyText) || !GUID.test(guid)) return next();
-        const partyId = Number(partyText);
-        const write = !isRead(c.req.method);
-        if (principal.kind === 'user') {
-          await requireParty(partyAccess, principal, partyId, undefined, guid);
-          if (write && ORG_ONLY.has(sub)) throw forbidden(`Only the app's owner may call ${sub}.`);
-        }
-        const rows = await db.query<{ org: string; app: string; task: string | null }>(
-          'SELECT org, app, current_task AS task FROM instances WHERE instance_guid = $1 AND party_id = $2 AND NOT is_hard_deleted',
-          [guid.toLowerCase(), partyText],
-        );
-        const owner = rows[0];
-        // No such instance: the route answers 404 (a user was already limited to their parties above).
-        if (!owner) return next();
-        const identity = c.get('appIdentity');
-        if (principal.kind === 'org') {
-          if (principal.org !== owner.org) {
-            throw forbidden(`Org ${principal.org} may not reach instances of ${owner.org}/${owner.app}.`);
-          }
-          // Events and read status are authorized as reads (Altinn's InstanceRead policy).
-          const needsWrite = write && !WRITES_NEEDING_READ.has(sub);
-          requireScope(principal, needsWrite ? SCOPES.instancesWrite : SCOPES.instancesRead);
-          requireSameApp(identity, owner.org, owner.app);
-        } else {
-          // What the user may do with this app's instances: delegated app rights name actions (Altinn's policies).
-          // Signing is its own action, as Altinn's InstanceSign policy.
-          const action =
-            !write || WRITES_NEEDING_READ.has(sub)
-              ? 'read'
-              : c.req.method === 'DELETE' && sub === ''
-                ? 'delete'
-                : sub === 'sign'
-                  ? 'sign'
-                  : 'write';
-          await requireParty(
-            partyAccess,
-            principal,
-            partyId,
-            { org: owner.org, app: owner.app, action, ...(owner.task ? { task: owner.task } : {}) },
-            guid,
-          );
-          if (requireAppToken && write && !USER_DIRECT_WRITES.has(sub)) requireApp(identity, owner.org, owner.app);
-          else requireSameApp(identity, owner.org, owner.app);
-        }
-        return next();
-      };
+      return instanceAccess(db, partyAccess, requireAppToken);
     },
 
     applications() {

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { RouteHandler } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import type { PlatformApp } from '../../../platform/src/api/index.js';
 import { type Principal, principalOf } from '../../../platform/src/auth/index.js';
@@ -101,118 +102,178 @@ function withElement(instance: Instance, element: DataElement, stamp: string, by
   return { ...instance, data, lastChanged: stamp, lastChangedBy: by };
 }
 
-/** Adds the data element routes (raw upload, list, download, replace, delete, lock) to the Storage app. */
-export function addDataElementRoutes(api: PlatformApp, options: DataElementRoutesOptions): void {
-  const { db, blob, container, now, logger, links } = options;
+/** What the data element routes share: the instance and element lookups, the blob store and its clean-up. */
+class DataElementWork {
+  readonly db: Database;
+  readonly blob: BlobStore;
+  readonly container: string;
+  readonly now: () => Date;
+  readonly links: InstanceLinks;
+  private readonly logger: Logger;
+  private containerReady: Promise<void> | undefined;
+
+  constructor(options: DataElementRoutesOptions) {
+    this.db = options.db;
+    this.blob = options.blob;
+    this.container = options.container;
+    this.now = options.now;
+    this.links = options.links;
+    this.logger = options.logger;
+  }
+
   /** The element as answered: with absolute selfLinks under its instance. */
-  const answered = (instance: Instance, element: DataElement) => links.element(instance.id, instance.appId, element);
+  answered(instance: Instance, element: DataElement) {
+    return this.links.element(instance.id, instance.appId, element);
+  }
+
   /** Deletes a blob no row points at; a failure is logged and leaves an orphan for a later sweep. */
-  const discard = async (name: string) => {
+  async discard(name: string) {
     try {
-      await blob.delete(container, name);
+      await this.blob.delete(this.container, name);
     } catch (error) {
-      logger.warn('orphan data element blob left behind', { container, name, error: String(error) });
+      this.logger.warn('orphan data element blob left behind', {
+        container: this.container,
+        name,
+        error: String(error),
+      });
     }
-  };
-  let containerReady: Promise<void> | undefined;
-  const ensureContainer = () => {
-    containerReady ??= blob.ensureContainer(container).catch((error: unknown) => {
-      containerReady = undefined;
+  }
+
+  /** Makes the container once (again after a failure). */
+  ensureContainer() {
+    this.containerReady ??= this.blob.ensureContainer(this.container).catch((error: unknown) => {
+      this.containerReady = undefined;
       throw error;
     });
-    return containerReady;
-  };
+    return this.containerReady;
+  }
 
   /** The instance (not hard deleted) and the upload rules of `dataType` in its app's metadata. */
-  const rulesFor = async (instance: Instance, dataType: string) => {
+  async rulesFor(instance: Instance, dataType: string) {
     const [org = '', app = ''] = instance.appId.split('/');
-    const application = await storageRepository(db).findApplication(org, app);
+    const application = await storageRepository(this.db).findApplication(org, app);
     const type = application?.dataTypes?.find((candidate) => candidate.id === dataType);
     if (!type) throw invalidField('dataType', `${dataType} is not a data type of ${instance.appId}`);
     const rules: UploadRules = { dataType, allowedContentTypes: type.allowedContentTypes, maxSize: type.maxSize };
     return { rules, maxCount: type.maxCount };
-  };
+  }
 
-  const findInstance = async (partyId: string, instanceGuid: string) => {
-    const instance = await instanceRepository(db).findInstance(partyId, instanceGuid.toLowerCase());
+  /** The instance; 404 when there is none. */
+  async findInstance(partyId: string, instanceGuid: string) {
+    const instance = await instanceRepository(this.db).findInstance(partyId, instanceGuid.toLowerCase());
     if (!instance) throw instanceNotFound(partyId, instanceGuid);
     return instance;
-  };
+  }
 
   /** Runs `fn` in a transaction holding the instance's row lock; 404 when the instance is gone. */
-  const onLockedInstance = <T>(
-    partyId: string,
-    instanceGuid: string,
-    fn: (tx: Transaction, instance: Instance) => Promise<T>,
-  ) =>
-    db.transaction(async (tx) => {
+  onLockedInstance<T>(partyId: string, instanceGuid: string, fn: (tx: Transaction, instance: Instance) => Promise<T>) {
+    return this.db.transaction(async (tx) => {
       const instance = await instanceRepository(tx).lockInstance(partyId, instanceGuid.toLowerCase());
       if (!instance) throw instanceNotFound(partyId, instanceGuid);
       return fn(tx, instance);
     });
+  }
 
   /** Streams `content` to `name`, checking the rules first and while streaming; answers size and hash. */
-  const store = async (c: Context<PlatformEnv>, rules: UploadRules, name: string, content: UploadContent) => {
+  async store(c: Context<PlatformEnv>, rules: UploadRules, name: string, content: UploadContent) {
     const { contentType } = content;
     try {
       checkContentType(rules, contentType);
       checkDeclaredLength(rules, content.declaredLength);
-      await ensureContainer();
+      await this.ensureContainer();
     } catch (error) {
       content.body.destroy();
       throw error;
     }
     const body = meterBody(content.body, maxBytes(rules));
     try {
-      await blob.upload(container, name, body.stream, { contentType, signal: c.req.raw.signal });
+      await this.blob.upload(this.container, name, body.stream, { contentType, signal: c.req.raw.signal });
     } catch (error) {
       content.body.destroy(); // stop reading the request when the store failed first
-      await discard(name);
+      await this.discard(name);
       if (body.tooLarge()) throw tooLarge(rules);
       throw content.failure() ?? error;
     }
     return { size: body.size(), contentHash: body.contentHash() };
-  };
+  }
 
   /** Runs `write` after the blob `name` was stored; removes the blob again when `write` fails. */
-  const commitOrDiscard = async <T>(name: string, write: () => Promise<T>): Promise<T> => {
+  async commitOrDiscard<T>(name: string, write: () => Promise<T>): Promise<T> {
     try {
       return await write();
     } catch (error) {
-      await discard(name);
+      await this.discard(name);
       throw error;
     }
-  };
+  }
 
-  api.openapi(uploadRoute, async (c) => {
+  /** Marks the element read (an end user read its content); a concurrent removal leaves nothing to mark. */
+  markRead(partyId: string, instanceGuid: string, dataGuid: string) {
+    return this.db.transaction(async (tx) => {
+      const instance = await instanceRepository(tx).lockInstance(partyId, instanceGuid.toLowerCase());
+      if (!instance) return;
+      const elements = dataElementRepository(tx);
+      const element = await elements.findDataElement(instanceGuidOf(instance), dataGuid);
+      if (!element || element.isRead) return;
+      const read = { ...element, isRead: true };
+      await elements.updateDataElement(read);
+      await instanceRepository(tx).updateInstance(
+        withElement(instance, read, instance.lastChanged, instance.lastChangedBy ?? null),
+      );
+    });
+  }
+
+  /** Sets the element's `locked` flag if `ifMatch` allows; answers the element and whether it changed. */
+  setLocked(c: Context<PlatformEnv>, params: DataElementParams, value: boolean) {
+    const { instanceOwnerPartyId: partyId, instanceGuid, dataGuid } = params;
+    return this.onLockedInstance(partyId, instanceGuid, async (tx, instance) => {
+      const elements = dataElementRepository(tx);
+      const element = await elements.findDataElement(instanceGuidOf(instance), dataGuid.toLowerCase());
+      if (!element) throw elementNotFound(dataGuid);
+      checkIfMatch(c.req.header('if-match'), element);
+      if (element.locked === value) return { element: this.answered(instance, element), changed: false };
+      const updated = { ...element, locked: value };
+      await elements.updateDataElement(updated);
+      await instanceRepository(tx).updateInstance(
+        withElement(instance, updated, instance.lastChanged, instance.lastChangedBy ?? null),
+      );
+      return { element: this.answered(instance, updated), changed: true };
+    });
+  }
+}
+
+/** Stores an upload as a new data element (201, `Location`). */
+const uploadHandler =
+  (w: DataElementWork): RouteHandler<typeof uploadRoute, PlatformEnv> =>
+  async (c) => {
     const caller = callerIdOf(principalOf(c));
     const { instanceOwnerPartyId: partyId, instanceGuid } = c.req.valid('param');
     const query = c.req.valid('query');
     const { dataType, generatedFromTask } = query;
     const refs = query.refs === undefined ? [] : [query.refs].flat().map((ref) => ref.toLowerCase());
     const principal = principalOf(c);
-    const instance = await findInstance(partyId, instanceGuid);
-    const { rules, maxCount } = await rulesFor(instance, dataType);
+    const instance = await w.findInstance(partyId, instanceGuid);
+    const { rules, maxCount } = await w.rulesFor(instance, dataType);
     const guid = instanceGuidOf(instance);
-    if (maxCount > 0 && (await dataElementRepository(db).countDataElements(guid, dataType)) >= maxCount) {
+    if (maxCount > 0 && (await dataElementRepository(w.db).countDataElements(guid, dataType)) >= maxCount) {
       throw tooMany(dataType, maxCount);
     }
     const content = await readUpload(c.req.raw, rules);
     const { filename, contentType } = content;
     const id = randomUUID();
     const blobStoragePath = `${instance.appId}/${guid}/data/${id}`;
-    const stored = await store(c, rules, blobStoragePath, content);
+    const stored = await w.store(c, rules, blobStoragePath, content);
     if (stored.size === 0) {
-      await discard(blobStoragePath);
+      await w.discard(blobStoragePath);
       throw emptyUpload();
     }
-    const element = await commitOrDiscard(blobStoragePath, () =>
-      onLockedInstance(partyId, instanceGuid, async (tx, current) => {
+    const element = await w.commitOrDiscard(blobStoragePath, () =>
+      w.onLockedInstance(partyId, instanceGuid, async (tx, current) => {
         const elements = dataElementRepository(tx);
         if (maxCount > 0 && (await elements.countDataElements(guid, dataType)) >= maxCount) {
           throw tooMany(dataType, maxCount);
         }
-        const stamp = now().toISOString();
+        const stamp = w.now().toISOString();
         const created: DataElement = {
           id,
           instanceGuid: guid,
@@ -220,7 +281,7 @@ export function addDataElementRoutes(api: PlatformApp, options: DataElementRoute
           filename,
           contentType,
           blobStoragePath,
-          selfLinks: links.element(current.id, current.appId, { id } as DataElement).selfLinks,
+          selfLinks: w.links.element(current.id, current.appId, { id } as DataElement).selfLinks,
           size: stored.size,
           contentHash: stored.contentHash,
           locked: false,
@@ -241,36 +302,42 @@ export function addDataElementRoutes(api: PlatformApp, options: DataElementRoute
         const updated = withElement(current, created, stamp, caller);
         await instanceRepository(tx).updateInstance(updated);
         await recordStorageEvent(tx, updated, 'Created', principal, stamp, id);
-        return answered(current, created);
+        return w.answered(current, created);
       }),
     );
     return c.json(element, 201, { Location: element.selfLinks.platform, ETag: etagOf(element) });
-  });
+  };
 
-  api.openapi(listRoute, async (c) => {
+/** Lists the instance's data elements (marked-deleted ones for the app's owner only). */
+const listHandler =
+  (w: DataElementWork): RouteHandler<typeof listRoute, PlatformEnv> =>
+  async (c) => {
     const { instanceOwnerPartyId, instanceGuid } = c.req.valid('param');
-    const instance = await findInstance(instanceOwnerPartyId, instanceGuid);
+    const instance = await w.findInstance(instanceOwnerPartyId, instanceGuid);
     const owner = isAppOwner(principalOf(c), instance);
-    const dataElements = (await dataElementRepository(db).listDataElements(instanceGuidOf(instance)))
+    const dataElements = (await dataElementRepository(w.db).listDataElements(instanceGuidOf(instance)))
       .filter((element) => owner || !isMarkedDeleted(element))
-      .map((element) => answered(instance, element));
+      .map((element) => w.answered(instance, element));
     return c.json({ dataElements }, 200);
-  });
+  };
 
-  api.openapi(downloadRoute, async (c) => {
+/** Answers an element's content (304 when `If-None-Match` holds); an end user reading it marks it read. */
+const downloadHandler =
+  (w: DataElementWork): RouteHandler<typeof downloadRoute, PlatformEnv> =>
+  async (c) => {
     const { instanceOwnerPartyId, instanceGuid, dataGuid } = c.req.valid('param');
-    const instance = await findInstance(instanceOwnerPartyId, instanceGuid);
-    const elements = dataElementRepository(db);
+    const instance = await w.findInstance(instanceOwnerPartyId, instanceGuid);
+    const elements = dataElementRepository(w.db);
     const element = await elements.findDataElement(instanceGuidOf(instance), dataGuid.toLowerCase());
     if (!element) throw elementNotFound(dataGuid);
     const owner = isAppOwner(principalOf(c), instance);
     if (isMarkedDeleted(element) && !owner) throw elementNotFound(dataGuid);
     // As Altinn's: anyone but the app's owner reading the content marks the element read.
-    if (!element.isRead && !owner) await markRead(instanceOwnerPartyId, instanceGuid, element.id);
+    if (!element.isRead && !owner) await w.markRead(instanceOwnerPartyId, instanceGuid, element.id);
     const etag = etagOf(element);
     // The typed OpenAPI handler only knows JSON answers, hence the casts of the two bodies below.
     if (isNotModified(c.req.header('if-none-match'), etag)) return c.body(null, 304, { ETag: etag }) as never;
-    const content = await blob.download(container, element.blobStoragePath, c.req.raw.signal);
+    const content = await w.blob.download(w.container, element.blobStoragePath, c.req.raw.signal);
     if (!content) throw elementNotFound(dataGuid);
     return c.body(content.body, 200, {
       'Content-Type': element.contentType,
@@ -278,33 +345,36 @@ export function addDataElementRoutes(api: PlatformApp, options: DataElementRoute
       ETag: etag,
       'Content-Disposition': contentDisposition(element.filename),
     }) as never;
-  });
+  };
 
-  api.openapi(replaceRoute, async (c) => {
+/** Replaces an element's content with an upload; the old blob is removed once the row points at the new one. */
+const replaceHandler =
+  (w: DataElementWork): RouteHandler<typeof replaceRoute, PlatformEnv> =>
+  async (c) => {
     const caller = callerIdOf(principalOf(c));
     const { instanceOwnerPartyId: partyId, instanceGuid, dataGuid } = c.req.valid('param');
-    const instance = await findInstance(partyId, instanceGuid);
+    const instance = await w.findInstance(partyId, instanceGuid);
     const guid = instanceGuidOf(instance);
-    const existing = await dataElementRepository(db).findDataElement(guid, dataGuid.toLowerCase());
+    const existing = await dataElementRepository(w.db).findDataElement(guid, dataGuid.toLowerCase());
     if (!existing) throw elementNotFound(dataGuid);
     if (existing.locked) throw locked(dataGuid);
     const ifMatch = c.req.header('if-match');
     checkIfMatch(ifMatch, existing); // checked again below, where the change is made
-    const { rules } = await rulesFor(instance, existing.dataType);
+    const { rules } = await w.rulesFor(instance, existing.dataType);
     const content = await readUpload(c.req.raw, rules);
     const filename = content.filename ?? existing.filename;
     const { contentType } = content;
     // A new blob name per version: the old content stays readable until the row points at the new one.
     const blobStoragePath = `${instance.appId}/${guid}/data/${existing.id}.${randomUUID()}`;
-    const stored = await store(c, rules, blobStoragePath, content);
-    const { updated, previous } = await commitOrDiscard(blobStoragePath, () =>
-      onLockedInstance(partyId, instanceGuid, async (tx, current) => {
+    const stored = await w.store(c, rules, blobStoragePath, content);
+    const { updated, previous } = await w.commitOrDiscard(blobStoragePath, () =>
+      w.onLockedInstance(partyId, instanceGuid, async (tx, current) => {
         const elements = dataElementRepository(tx);
         const before = await elements.findDataElement(guid, existing.id);
         if (!before) throw elementNotFound(dataGuid);
         if (before.locked) throw locked(dataGuid);
         checkIfMatch(ifMatch, before);
-        const stamp = now().toISOString();
+        const stamp = w.now().toISOString();
         const after: DataElement = {
           ...before,
           filename,
@@ -319,28 +389,31 @@ export function addDataElementRoutes(api: PlatformApp, options: DataElementRoute
         const instanceAfter = withElement(current, after, stamp, caller);
         await instanceRepository(tx).updateInstance(instanceAfter);
         await recordStorageEvent(tx, instanceAfter, 'Saved', principalOf(c), stamp, after.id);
-        return { updated: answered(current, after), previous: before };
+        return { updated: w.answered(current, after), previous: before };
       }),
     );
-    await discard(previous.blobStoragePath);
+    await w.discard(previous.blobStoragePath);
     return c.json(updated, 200, { ETag: etagOf(updated) });
-  });
+  };
 
-  api.openapi(removeRoute, async (c) => {
+/** Deletes an element, or with `delay=true` marks it deleted for removal when the process ends. */
+const removeHandler =
+  (w: DataElementWork): RouteHandler<typeof removeRoute, PlatformEnv> =>
+  async (c) => {
     const principal = principalOf(c);
     const caller = callerIdOf(principal);
     const { instanceOwnerPartyId: partyId, instanceGuid, dataGuid } = c.req.valid('param');
     const delay = c.req.valid('query').delay === true;
-    const deleted = await onLockedInstance(partyId, instanceGuid, async (tx, instance) => {
+    const deleted = await w.onLockedInstance(partyId, instanceGuid, async (tx, instance) => {
       const elements = dataElementRepository(tx);
       const element = await elements.findDataElement(instanceGuidOf(instance), dataGuid.toLowerCase());
       if (!element) throw elementNotFound(dataGuid);
       const owner = isAppOwner(principal, instance);
       if (isMarkedDeleted(element) && !owner) throw elementNotFound(dataGuid);
-      if (delay && isMarkedDeleted(element)) return { element: answered(instance, element), removed: false };
+      if (delay && isMarkedDeleted(element)) return { element: w.answered(instance, element), removed: false };
       if (element.locked) throw locked(dataGuid);
       checkIfMatch(c.req.header('if-match'), element);
-      const stamp = now().toISOString();
+      const stamp = w.now().toISOString();
       if (delay) {
         // As Altinn's InitiateDelayedDelete: only for data types removed automatically when the process ends.
         const [org = '', app = ''] = instance.appId.split('/');
@@ -360,35 +433,23 @@ export function addDataElementRoutes(api: PlatformApp, options: DataElementRoute
         const updated = withElement(instance, marked, stamp, caller);
         await instanceRepository(tx).updateInstance(updated);
         await recordStorageEvent(tx, updated, 'Deleted', principal, stamp, element.id);
-        return { element: answered(instance, marked), removed: false };
+        return { element: w.answered(instance, marked), removed: false };
       }
       await elements.deleteDataElement(element.instanceGuid, element.id);
       const data = instance.data.filter((item) => item.id !== element.id);
       const updated = { ...instance, data, lastChanged: stamp, lastChangedBy: caller };
       await instanceRepository(tx).updateInstance(updated);
       await recordStorageEvent(tx, updated, 'Deleted', principal, stamp, element.id);
-      return { element: answered(instance, { ...element, lastChangedBy: caller }), removed: true };
+      return { element: w.answered(instance, { ...element, lastChangedBy: caller }), removed: true };
     });
-    if (deleted.removed) await discard(deleted.element.blobStoragePath);
+    if (deleted.removed) await w.discard(deleted.element.blobStoragePath);
     return c.json(deleted.element, 200);
-  });
+  };
 
-  /** Marks the element read (an end user read its content); a concurrent removal leaves nothing to mark. */
-  const markRead = (partyId: string, instanceGuid: string, dataGuid: string) =>
-    db.transaction(async (tx) => {
-      const instance = await instanceRepository(tx).lockInstance(partyId, instanceGuid.toLowerCase());
-      if (!instance) return;
-      const elements = dataElementRepository(tx);
-      const element = await elements.findDataElement(instanceGuidOf(instance), dataGuid);
-      if (!element || element.isRead) return;
-      const read = { ...element, isRead: true };
-      await elements.updateDataElement(read);
-      await instanceRepository(tx).updateInstance(
-        withElement(instance, read, instance.lastChanged, instance.lastChangedBy ?? null),
-      );
-    });
-
-  api.openapi(updateMetadataRoute, async (c) => {
+/** Updates an element's metadata fields from the body, as Altinn's Update does. */
+const updateMetadataHandler =
+  (w: DataElementWork): RouteHandler<typeof updateMetadataRoute, PlatformEnv> =>
+  async (c) => {
     const { instanceOwnerPartyId: partyId, instanceGuid, dataGuid } = c.req.valid('param');
     const input: DataElementUpdate = c.req.valid('json');
     if (
@@ -400,8 +461,8 @@ export function addDataElementRoutes(api: PlatformApp, options: DataElementRoute
         'Mismatch between path and dataElement content: id and instanceGuid must match the path',
       );
     }
-    await rulesFor(await findInstance(partyId, instanceGuid), input.dataType); // 400 unless the app declares it
-    const updated = await onLockedInstance(partyId, instanceGuid, async (tx, instance) => {
+    await w.rulesFor(await w.findInstance(partyId, instanceGuid), input.dataType); // 400 unless the app declares it
+    const updated = await w.onLockedInstance(partyId, instanceGuid, async (tx, instance) => {
       const elements = dataElementRepository(tx);
       const element = await elements.findDataElement(instanceGuidOf(instance), dataGuid.toLowerCase());
       if (!element) throw elementNotFound(dataGuid);
@@ -422,37 +483,37 @@ export function addDataElementRoutes(api: PlatformApp, options: DataElementRoute
       await instanceRepository(tx).updateInstance(
         withElement(instance, after, instance.lastChanged, instance.lastChangedBy ?? null),
       );
-      return answered(instance, after);
+      return w.answered(instance, after);
     });
     return c.json(updated, 200, { ETag: etagOf(updated) });
-  });
-
-  /** Sets the element's `locked` flag if `ifMatch` allows; answers the element and whether it changed. */
-  const setLocked = (c: Context<PlatformEnv>, params: DataElementParams, value: boolean) => {
-    const { instanceOwnerPartyId: partyId, instanceGuid, dataGuid } = params;
-    return onLockedInstance(partyId, instanceGuid, async (tx, instance) => {
-      const elements = dataElementRepository(tx);
-      const element = await elements.findDataElement(instanceGuidOf(instance), dataGuid.toLowerCase());
-      if (!element) throw elementNotFound(dataGuid);
-      checkIfMatch(c.req.header('if-match'), element);
-      if (element.locked === value) return { element: answered(instance, element), changed: false };
-      const updated = { ...element, locked: value };
-      await elements.updateDataElement(updated);
-      await instanceRepository(tx).updateInstance(
-        withElement(instance, updated, instance.lastChanged, instance.lastChangedBy ?? null),
-      );
-      return { element: answered(instance, updated), changed: true };
-    });
   };
 
-  api.openapi(lockRoute, async (c) => {
-    const { element, changed } = await setLocked(c, c.req.valid('param'), true);
+/** Locks an element (201 when it changed, 200 when it was locked already). */
+const lockHandler =
+  (w: DataElementWork): RouteHandler<typeof lockRoute, PlatformEnv> =>
+  async (c) => {
+    const { element, changed } = await w.setLocked(c, c.req.valid('param'), true);
     const headers = { ETag: etagOf(element) };
     return changed ? c.json(element, 201, headers) : c.json(element, 200, headers);
-  });
+  };
 
-  api.openapi(unlockRoute, async (c) => {
-    const { element } = await setLocked(c, c.req.valid('param'), false);
+/** Unlocks an element. */
+const unlockHandler =
+  (w: DataElementWork): RouteHandler<typeof unlockRoute, PlatformEnv> =>
+  async (c) => {
+    const { element } = await w.setLocked(c, c.req.valid('param'), false);
     return c.json(element, 200, { ETag: etagOf(element) });
-  });
+  };
+
+/** Adds the data element routes (raw upload, list, download, replace, delete, lock) to the Storage app. */
+export function addDataElementRoutes(api: PlatformApp, options: DataElementRoutesOptions): void {
+  const work = new DataElementWork(options);
+  api.openapi(uploadRoute, uploadHandler(work));
+  api.openapi(listRoute, listHandler(work));
+  api.openapi(downloadRoute, downloadHandler(work));
+  api.openapi(replaceRoute, replaceHandler(work));
+  api.openapi(removeRoute, removeHandler(work));
+  api.openapi(updateMetadataRoute, updateMetadataHandler(work));
+  api.openapi(lockRoute, lockHandler(work));
+  api.openapi(unlockRoute, unlockHandler(work));
 }

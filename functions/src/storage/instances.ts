@@ -141,17 +141,14 @@ function callerFields(input: InstanceInput) {
   return fields;
 }
 
-/** Adds the instance routes (create, read, delete, process update) to the Storage app. */
-export function addInstanceRoutes(api: PlatformApp, options: InstanceRoutesOptions): void {
-  const { db, now, access, links } = options;
-
-  /**
-   * Runs `fn` on the locked instance in a transaction and stores what it answers; `after` then runs in the same
-   * transaction (e.g. to record events of the change). With `ifMatch` (the If-Match header) nothing is written and
-   * a 412 is thrown unless it names the locked row's ETag, so no other write can come between check and write.
-   * Answers the instance as stored and its ETag.
-   */
-  const change = (
+/**
+ * Runs `fn` on the locked instance in a transaction and stores what it answers; `after` then runs in the same
+ * transaction (e.g. to record events of the change). With `ifMatch` (the If-Match header) nothing is written and
+ * a 412 is thrown unless it names the locked row's ETag, so no other write can come between check and write.
+ * Answers the instance as stored and its ETag. (Made over the database and clock.)
+ */
+function instanceChanger(db: Database, now: () => Date) {
+  return (
     partyId: string,
     instanceGuid: string,
     ifMatch: string | undefined,
@@ -177,7 +174,21 @@ export function addInstanceRoutes(api: PlatformApp, options: InstanceRoutesOptio
       if (after) await after(tx, existing, updated, stamp);
       return { instance: updated, etag: instanceEtag(version) };
     });
+}
 
+/** Changes one instance under its row lock, as `instanceChanger` makes it. */
+type InstanceChanger = ReturnType<typeof instanceChanger>;
+
+/** Adds the instance routes (create, read, delete, process update) to the Storage app. */
+export function addInstanceRoutes(api: PlatformApp, options: InstanceRoutesOptions): void {
+  const change = instanceChanger(options.db, options.now);
+  addInstanceLifecycleRoutes(api, options, change);
+  addInstanceUpdateRoutes(api, options, change);
+}
+
+/** Instance routes: create, read, delete. */
+function addInstanceLifecycleRoutes(api: PlatformApp, options: InstanceRoutesOptions, change: InstanceChanger): void {
+  const { db, now, access, links } = options;
   api.openapi(create, async (c) => {
     const appId = c.req.valid('query').appId;
     const [org = '', app = ''] = appId.split('/');
@@ -255,7 +266,11 @@ export function addInstanceRoutes(api: PlatformApp, options: InstanceRoutesOptio
     );
     return c.json(links.instance(deleted.instance), 200, { ETag: deleted.etag });
   });
+}
 
+/** Instance routes that change one: process, read status, substatus, complete confirmation. */
+function addInstanceUpdateRoutes(api: PlatformApp, options: InstanceRoutesOptions, change: InstanceChanger): void {
+  const { links } = options;
   api.openapi(updateProcess, async (c) => {
     const { instanceOwnerPartyId, instanceGuid } = c.req.valid('param');
     const process = c.req.valid('json');

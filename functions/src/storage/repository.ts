@@ -35,8 +35,19 @@ export interface StorageRepository {
 type ApplicationRow = { application: Application };
 type TextsRow = { text_resource: TextResource };
 
-/** Builds the repository on a database or an open transaction. */
-export function storageRepository(db: Queryable): StorageRepository {
+/** The SQL of application metadata. */
+function applicationQueries(
+  db: Queryable,
+): Pick<
+  StorageRepository,
+  | 'findApplication'
+  | 'listApplications'
+  | 'upsertApplication'
+  | 'insertApplication'
+  | 'updateApplication'
+  | 'deleteApplication'
+  | 'holdApplication'
+> {
   return {
     async findApplication(org, app) {
       const [row] = await db.query<ApplicationRow>('SELECT application FROM applications WHERE org = $1 AND app = $2', [
@@ -112,7 +123,14 @@ export function storageRepository(db: Queryable): StorageRepository {
       const rows = await db.query('SELECT 1 FROM applications WHERE org = $1 AND app = $2 FOR KEY SHARE', [org, app]);
       return rows.length === 1;
     },
+  };
+}
 
+/** The SQL of application texts. */
+function textQueries(
+  db: Queryable,
+): Pick<StorageRepository, 'findTexts' | 'insertTexts' | 'upsertTexts' | 'deleteTexts' | 'updateTexts'> {
+  return {
     async findTexts(org, app, language) {
       const [row] = await db.query<TextsRow>(
         'SELECT text_resource FROM texts WHERE org = $1 AND app = $2 AND language = $3',
@@ -164,6 +182,14 @@ export function storageRepository(db: Queryable): StorageRepository {
       );
       return rows.length === 1;
     },
+  };
+}
+
+/** Builds the repository on a database or an open transaction. */
+export function storageRepository(db: Queryable): StorageRepository {
+  return {
+    ...applicationQueries(db),
+    ...textQueries(db),
   };
 }
 

@@ -66,39 +66,54 @@ async function readAll(body: ReadableStream<Uint8Array>): Promise<Buffer> {
   return Buffer.from(await new Response(body).arrayBuffer());
 }
 
-/** Adds `POST instances/{partyId}/{guid}/sign`. */
-export function addSignRoutes(
-  api: PlatformApp,
-  options: { db: Database; blob: BlobStore; container: string; now: () => Date; links: InstanceLinks },
-): void {
-  const { db, blob, container, now, links } = options;
+/** What the sign route needs. */
+interface SignRoutesOptions {
+  db: Database;
+  blob: BlobStore;
+  container: string;
+  now: () => Date;
+  links: InstanceLinks;
+}
 
-  const sha256Of = async (instance: Instance, dataElementId: string) => {
-    const element = await dataElementRepository(db).findDataElement(instanceGuidOf(instance), dataElementId);
-    const content = element && (await blob.download(container, element.blobStoragePath));
-    if (!content)
-      throw new Problem(404, { kind: 'not-found', detail: `Data element ${dataElementId} does not exist.` });
-    return createHash('sha256')
-      .update(await readAll(content.body))
-      .digest('base64');
-  };
+/** The SHA-256 (base64) of a data element's content; 404 when the element or its content is gone. */
+async function sha256Of(
+  { db, blob, container }: SignRoutesOptions,
+  instance: Instance,
+  dataElementId: string,
+): Promise<string> {
+  const element = await dataElementRepository(db).findDataElement(instanceGuidOf(instance), dataElementId);
+  const content = element && (await blob.download(container, element.blobStoragePath));
+  if (!content) throw new Problem(404, { kind: 'not-found', detail: `Data element ${dataElementId} does not exist.` });
+  return createHash('sha256')
+    .update(await readAll(content.body))
+    .digest('base64');
+}
 
-  /** The signee's earlier signature documents of `dataType` on the instance. */
-  const earlierDocuments = async (instance: Instance, dataType: string, signee: Signee) => {
-    const found: DataElement[] = [];
-    for (const element of await dataElementRepository(db).listDataElements(instanceGuidOf(instance))) {
-      if (element.dataType !== dataType) continue;
-      const content = await blob.download(container, element.blobStoragePath);
-      if (!content) continue;
-      try {
-        const document = JSON.parse((await readAll(content.body)).toString('utf8')) as { signeeInfo?: Signee };
-        if (sameSignee(document.signeeInfo, signee)) found.push(element);
-      } catch {
-        // not a signature document: left alone, as Altinn's
-      }
+/** The signee's earlier signature documents of `dataType` on the instance. */
+async function earlierDocuments(
+  { db, blob, container }: SignRoutesOptions,
+  instance: Instance,
+  dataType: string,
+  signee: Signee,
+): Promise<DataElement[]> {
+  const found: DataElement[] = [];
+  for (const element of await dataElementRepository(db).listDataElements(instanceGuidOf(instance))) {
+    if (element.dataType !== dataType) continue;
+    const content = await blob.download(container, element.blobStoragePath);
+    if (!content) continue;
+    try {
+      const document = JSON.parse((await readAll(content.body)).toString('utf8')) as { signeeInfo?: Signee };
+      if (sameSignee(document.signeeInfo, signee)) found.push(element);
+    } catch {
+      // not a signature document: left alone, as Altinn's
     }
-    return found;
-  };
+  }
+  return found;
+}
+
+/** Adds `POST instances/{partyId}/{guid}/sign`. */
+export function addSignRoutes(api: PlatformApp, options: SignRoutesOptions): void {
+  const { db, blob, container, now, links } = options;
 
   api.openapi(signRoute, async (c) => {
     const { instanceOwnerPartyId: partyId, instanceGuid } = c.req.valid('param');
@@ -125,7 +140,7 @@ export function addSignRoutes(
       const dataElementId = signature.dataElementId.toLowerCase();
       dataElementSignatures.push({
         dataElementId,
-        sha256Hash: await sha256Of(instance, dataElementId),
+        sha256Hash: await sha256Of(options, instance, dataElementId),
         signed: signature.signed,
       });
     }
@@ -138,7 +153,7 @@ export function addSignRoutes(
     const document = Buffer.from(
       JSON.stringify({ id, instanceGuid: guid, signedTime, signeeInfo, dataElementSignatures }, null, 2),
     );
-    const earlier = await earlierDocuments(instance, dataType, signeeInfo);
+    const earlier = await earlierDocuments(options, instance, dataType, signeeInfo);
     const blobStoragePath = `${instance.appId}/${guid}/data/${id}`;
     await blob.ensureContainer(container);
     await blob.upload(container, blobStoragePath, Readable.from([document]), { contentType: 'application/json' });

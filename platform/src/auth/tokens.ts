@@ -220,6 +220,72 @@ function reasonOf(error: unknown): string {
   return 'the token is malformed';
 }
 
+/**
+ * The org's keys an app-signed token may be verified by: the one its `kid` or `x5t` names (refused with that key's
+ * state when it is not usable now), else every usable key of the org.
+ */
+function candidateKeys(
+  registered: VerificationKey[],
+  header: ReturnType<typeof decodeProtectedHeader>,
+  issuer: string,
+  at: Date,
+): VerificationKey[] {
+  const named = registered.filter(
+    (key) =>
+      (typeof header.kid === 'string' && (key.keyId === header.kid || key.publicJwk.kid === header.kid)) ||
+      (typeof header.x5t === 'string' && key.x5t === header.x5t),
+  );
+  const usable = (key: VerificationKey) =>
+    key.revoked === null && key.notBefore <= at && (key.notAfter === null || key.notAfter > at);
+  // A token naming its key is refused with that key's state; otherwise every usable key of the org is tried.
+  const named0 = named[0];
+  if (named0 && !usable(named0)) throw new InvalidTokenError(unusableReason(named0, issuer, at));
+  const candidates = named0 ? [named0] : registered.filter(usable);
+  if (candidates.length === 0) {
+    const first = registered[0];
+    throw new InvalidTokenError(first ? unusableReason(first, issuer, at) : `no app-token key of org ${issuer}`);
+  }
+  return candidates;
+}
+
+/**
+ * The payload of an app-signed token verified by one of `candidates` (the org's keys it may be signed by). A key
+ * whose signature matched says why the token is refused (expired, ...); other keys only that they did not sign it.
+ */
+async function verifiedByAppKey(
+  token: string,
+  issuer: string,
+  candidates: VerificationKey[],
+  at: Date,
+): Promise<JWTPayload> {
+  let payload: JWTPayload | undefined;
+  let failure: unknown;
+  for (const key of candidates) {
+    // A key whose signature matched says why the token is refused (expired, ...); other keys only that they did not sign it.
+    if (failure !== undefined && !(failure instanceof errors.JWSSignatureVerificationFailed)) break;
+    try {
+      const publicKey = await importJWK({ ...key.publicJwk, alg: SIGNING_ALGORITHM }, SIGNING_ALGORITHM);
+      ({ payload } = await jwtVerify(token, publicKey, {
+        algorithms: [SIGNING_ALGORITHM],
+        issuer,
+        currentDate: at,
+        clockTolerance: CLOCK_TOLERANCE_SECONDS,
+        requiredClaims: ['exp'],
+      }));
+      break;
+    } catch (error) {
+      failure = error;
+    }
+  }
+  if (!payload) {
+    if (failure instanceof errors.JWSSignatureVerificationFailed) {
+      throw new InvalidTokenError(`the token is not signed by a registered app-token key of org ${issuer}`);
+    }
+    throw new InvalidTokenError(reasonOf(failure));
+  }
+  return payload;
+}
+
 /** Creates the verifier: RS256 only, signature by a published key, `iss`, `exp` and `nbf` checked. */
 export function createTokenVerifier(options: TokenOptions): TokenVerifier {
   const now = options.now ?? (() => new Date());
@@ -270,46 +336,8 @@ export function createTokenVerifier(options: TokenOptions): TokenVerifier {
     const registered = await options.appKeys.verificationKeys(issuer);
     if (registered.length === 0) throw new InvalidTokenError(`no app-token key is registered for org ${issuer}`);
     const at = now();
-    const named = registered.filter(
-      (key) =>
-        (typeof header.kid === 'string' && (key.keyId === header.kid || key.publicJwk.kid === header.kid)) ||
-        (typeof header.x5t === 'string' && key.x5t === header.x5t),
-    );
-    const usable = (key: VerificationKey) =>
-      key.revoked === null && key.notBefore <= at && (key.notAfter === null || key.notAfter > at);
-    // A token naming its key is refused with that key's state; otherwise every usable key of the org is tried.
-    const named0 = named[0];
-    if (named0 && !usable(named0)) throw new InvalidTokenError(unusableReason(named0, issuer, at));
-    const candidates = named0 ? [named0] : registered.filter(usable);
-    if (candidates.length === 0) {
-      const first = registered[0];
-      throw new InvalidTokenError(first ? unusableReason(first, issuer, at) : `no app-token key of org ${issuer}`);
-    }
-    let payload: JWTPayload | undefined;
-    let failure: unknown;
-    for (const key of candidates) {
-      // A key whose signature matched says why the token is refused (expired, ...); other keys only that they did not sign it.
-      if (failure !== undefined && !(failure instanceof errors.JWSSignatureVerificationFailed)) break;
-      try {
-        const publicKey = await importJWK({ ...key.publicJwk, alg: SIGNING_ALGORITHM }, SIGNING_ALGORITHM);
-        ({ payload } = await jwtVerify(token, publicKey, {
-          algorithms: [SIGNING_ALGORITHM],
-          issuer,
-          currentDate: at,
-          clockTolerance: CLOCK_TOLERANCE_SECONDS,
-          requiredClaims: ['exp'],
-        }));
-        break;
-      } catch (error) {
-        failure = error;
-      }
-    }
-    if (!payload) {
-      if (failure instanceof errors.JWSSignatureVerificationFailed) {
-        throw new InvalidTokenError(`the token is not signed by a registered app-token key of org ${issuer}`);
-      }
-      throw new InvalidTokenError(reasonOf(failure));
-    }
+    const candidates = candidateKeys(registered, header, issuer, at);
+    const payload = await verifiedByAppKey(token, issuer, candidates, at);
     const claim = stringClaim(payload, CLAIMS.app);
     // app-lib writes the app's name; `org/app` of the same org is taken too.
     const app = claim?.startsWith(`${issuer}/`) ? claim.slice(issuer.length + 1) : claim;

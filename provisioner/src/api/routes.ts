@@ -5,7 +5,7 @@ import { Problem } from '../../../platform/src/errors/index.js';
 import { jsonContent as json, problemContent } from '../../../platform/src/errors/openapi.js';
 import { DEFAULT_AUTOSCALING } from '../autoscale/policy.js';
 import type { Provider, RolloutStatus } from '../providers/types.js';
-import { provisionerRepository } from '../state/repository.js';
+import { type ProvisionerRepository, provisionerRepository } from '../state/repository.js';
 import { actorOf, type ProvisionerEnv, requireAccess } from './access.js';
 import type { Outcome, ProvisionerCommands } from './commands.js';
 import {
@@ -159,17 +159,29 @@ export interface RouteOptions {
 
 /** Adds the provisioner's routes to `api`. */
 export function addProvisionerRoutes(api: OpenAPIHono<ProvisionerEnv>, options: RouteOptions): void {
-  const { commands } = options;
   const repo = provisionerRepository(options.db);
-
-  async function liveRollout(org: string, app: string): Promise<RolloutStatus | null> {
+  const liveRollout = async (org: string, app: string): Promise<RolloutStatus | null> => {
     try {
       return (await options.provider?.rolloutStatus(org, app)) ?? null;
     } catch {
       return null;
     }
-  }
+  };
+  const context: RouteContext = { repo, commands: options.commands, liveRollout };
+  addClusterRoutes(api, context);
+  addAppRoutes(api, context);
+  addHistoryRoutes(api, context);
+}
 
+/** What the route handlers share: the repository, the commands and the live rollout reader. */
+interface RouteContext {
+  repo: ProvisionerRepository;
+  commands: ProvisionerCommands;
+  liveRollout(org: string, app: string): Promise<RolloutStatus | null>;
+}
+
+/** Cluster routes: list, create or update, read, delete. */
+function addClusterRoutes(api: OpenAPIHono<ProvisionerEnv>, { repo, commands }: RouteContext): void {
   api.openapi(routes.listClusters, async (c) => {
     const caller = c.get('caller');
     const clusters = await repo.listClusters();
@@ -195,6 +207,10 @@ export function addProvisionerRoutes(api: OpenAPIHono<ProvisionerEnv>, options: 
     const force = c.req.valid('query').force === 'true';
     return answer(c, await commands.deleteCluster(org, force, actorOf(caller)), (cl) => clusterView(cl));
   });
+}
+
+/** App routes: list, create or update, read, delete, scale, roll back. */
+function addAppRoutes(api: OpenAPIHono<ProvisionerEnv>, { repo, commands, liveRollout }: RouteContext): void {
   api.openapi(routes.listApps, async (c) => {
     const { org } = c.req.valid('param');
     requireAccess(c, org);
@@ -284,6 +300,10 @@ export function addProvisionerRoutes(api: OpenAPIHono<ProvisionerEnv>, options: 
     }
     return answer(c, await commands.rollbackApp(org, app, revision, actorOf(caller)), (a) => appView(a, null));
   });
+}
+
+/** An app's releases, operations and events, and one operation with its timeline. */
+function addHistoryRoutes(api: OpenAPIHono<ProvisionerEnv>, { repo }: RouteContext): void {
   api.openapi(routes.releases, async (c) => {
     const { org, app } = c.req.valid('param');
     requireAccess(c, org);

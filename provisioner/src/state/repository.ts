@@ -142,8 +142,8 @@ const OPERATION_COLUMNS: Record<keyof OperationUpdate, string> = {
   completedAt: 'completed_at',
 };
 
-/** The provisioner's SQL: desired state, releases and operations. */
-export function provisionerRepository(q: Queryable) {
+/** The SQL of clusters: desired spec, status, deletion. */
+function clusterQueries(q: Queryable) {
   return {
     async getCluster(org: string, options: { lock?: boolean } = {}): Promise<ClusterRecord | null> {
       const rows = await q.query(`SELECT * FROM clusters WHERE org = $1${options.lock ? ' FOR UPDATE' : ''}`, [org]);
@@ -192,7 +192,12 @@ export function provisionerRepository(q: Queryable) {
     async deleteCluster(org: string): Promise<void> {
       await q.query('DELETE FROM clusters WHERE org = $1', [org]);
     },
+  };
+}
 
+/** The SQL of apps: desired release and scale, settings, status. */
+function appQueries(q: Queryable) {
+  return {
     async getApp(org: string, app: string): Promise<AppRecord | null> {
       const rows = await q.query('SELECT * FROM cluster_apps WHERE org = $1 AND app = $2', [org, app]);
       return rows[0] ? appOf(rows[0]) : null;
@@ -265,7 +270,12 @@ export function provisionerRepository(q: Queryable) {
     async deleteApp(org: string, app: string): Promise<void> {
       await q.query('DELETE FROM cluster_apps WHERE org = $1 AND app = $2', [org, app]);
     },
+  };
+}
 
+/** The SQL of app releases. */
+function releaseQueries(q: Queryable) {
+  return {
     async insertRelease(org: string, app: string, release: ReleaseRecord): Promise<void> {
       await q.query(
         `INSERT INTO app_releases (org, app, revision, spec, created_at, created_by) VALUES ($1, $2, $3, $4, $5, $6)`,
@@ -295,7 +305,12 @@ export function provisionerRepository(q: Queryable) {
       );
       return rows[0]?.max === null || rows[0]?.max === undefined ? 0 : Number(rows[0].max);
     },
+  };
+}
 
+/** The SQL of operations: start, claim (with a lease), update, list. */
+function operationQueries(q: Queryable) {
+  return {
     async insertOperation(operation: NewOperation, now: Date): Promise<OperationRecord> {
       const rows = await q.query(
         `INSERT INTO operations (id, kind, org, app, generation, status, phase, input, conditions,
@@ -369,6 +384,12 @@ export function provisionerRepository(q: Queryable) {
       if (releaseLease) sets.push('lease_until = NULL');
       await q.query(`UPDATE operations SET ${sets.join(', ')} WHERE id = $1`, params);
     },
+  };
+}
+
+/** The SQL of operation timelines, and the release an app served before. */
+function operationEventQueries(q: Queryable) {
+  return {
     /** Appends events to an operation's timeline, numbered after the ones it has. */
     async appendEvents(operationId: string, events: Omit<OperationEvent, 'operationId' | 'seq'>[]): Promise<void> {
       if (events.length === 0) return;
@@ -414,6 +435,17 @@ export function provisionerRepository(q: Queryable) {
       );
       return rows[0] ? Number(rows[0].revision) : null;
     },
+  };
+}
+
+/** The provisioner's SQL: desired state, releases and operations. */
+export function provisionerRepository(q: Queryable) {
+  return {
+    ...clusterQueries(q),
+    ...appQueries(q),
+    ...releaseQueries(q),
+    ...operationQueries(q),
+    ...operationEventQueries(q),
   };
 }
 
