@@ -206,18 +206,7 @@ export function createDecisionPoint(options: DecisionPointOptions) {
      * Answers a XACML JSON body given as a value (tests and the benchmark): bound as `POST decision` binds it, and
      * answered in its spelling; a body that does not bind is one Indeterminate syntax-error result.
      */
-    async decide(body: unknown): Promise<{ Response: Record<string, unknown>[] }> {
-      let request: XacmlRequest;
-      try {
-        request = bindXacmlRequest(JSON.stringify(body ?? null));
-      } catch (error) {
-        if (!(error instanceof XacmlBindingError)) throw error;
-        const result = indeterminate({ status: STATUS.syntaxError, message: error.message });
-        return responseBody([result], 'pascal') as { Response: Record<string, unknown>[] };
-      }
-      const answer = responseBody(await decideRequest(request), 'pascal');
-      return answer as { Response: Record<string, unknown>[] };
-    },
+    decide: (body: unknown) => decideBody(decideRequest, body),
 
     /** Drops cached decisions and policies; every in-process change calls it after committing. */
     invalidate(): void {
@@ -229,6 +218,22 @@ export function createDecisionPoint(options: DecisionPointOptions) {
       return cache.size;
     },
   };
+}
+
+/** Binds `body` as `POST decision` binds it and answers it in PascalCase; a body that does not bind is one syntax error. */
+async function decideBody(
+  decideRequest: (request: XacmlRequest) => Promise<DecisionResult[]>,
+  body: unknown,
+): Promise<{ Response: Record<string, unknown>[] }> {
+  let request: XacmlRequest;
+  try {
+    request = bindXacmlRequest(JSON.stringify(body ?? null));
+  } catch (error) {
+    if (!(error instanceof XacmlBindingError)) throw error;
+    const result = indeterminate({ status: STATUS.syntaxError, message: error.message });
+    return responseBody([result], 'pascal') as { Response: Record<string, unknown>[] };
+  }
+  return responseBody(await decideRequest(request), 'pascal') as { Response: Record<string, unknown>[] };
 }
 
 /** The policy decision point. */

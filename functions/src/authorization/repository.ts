@@ -139,6 +139,27 @@ SELECT d.offered_by_party_id
     AND r.valid_from <= $2 AND (r.valid_to IS NULL OR r.valid_to > $2)
     AND d.valid_from <= $2 AND (d.valid_to IS NULL OR d.valid_to > $2)`;
 
+/**
+ * The validity of every key role `userId` holds for `partyId` from the register's role assignments (not from
+ * delegations: a key role is not delegable) that has not ended at `now`.
+ */
+export async function keyRoleAssignments(
+  db: Queryable,
+  userId: number,
+  partyId: number,
+  now: Date,
+): Promise<{ validFrom: Date; validTo: Date | null }[]> {
+  const rows = await db.query<{ valid_from: Date | string; valid_to: Date | string | null }>(
+    `SELECT valid_from, valid_to FROM role_assignments
+      WHERE user_id = $1 AND party_id = $2 AND role_code IN (${KEY_ROLE_LIST}) AND (valid_to IS NULL OR valid_to > $3)`,
+    [userId, partyId, now],
+  );
+  return rows.map((row) => ({
+    validFrom: new Date(row.valid_from),
+    validTo: row.valid_to === null ? null : new Date(row.valid_to),
+  }));
+}
+
 /** SQL of Authorization: app policies, role assignments, grants and the cache generation. */
 export function authorizationRepository(db: Queryable) {
   return {
@@ -178,26 +199,6 @@ export function authorizationRepository(db: Queryable) {
         instance: row.instance_guid ? { instanceGuid: row.instance_guid, taskId: row.task_id } : null,
         validFrom: new Date(row.valid_from),
         validTo: row.valid_to ? new Date(row.valid_to) : null,
-      }));
-    },
-
-    /**
-     * The validity of every key role `userId` holds for `partyId` from the register's role assignments (not from
-     * delegations: a key role is not delegable) that has not ended at `now`.
-     */
-    async keyRoleAssignments(
-      userId: number,
-      partyId: number,
-      now: Date,
-    ): Promise<{ validFrom: Date; validTo: Date | null }[]> {
-      const rows = await db.query<{ valid_from: Date | string; valid_to: Date | string | null }>(
-        `SELECT valid_from, valid_to FROM role_assignments
-          WHERE user_id = $1 AND party_id = $2 AND role_code IN (${KEY_ROLE_LIST}) AND (valid_to IS NULL OR valid_to > $3)`,
-        [userId, partyId, now],
-      );
-      return rows.map((row) => ({
-        validFrom: new Date(row.valid_from),
-        validTo: row.valid_to === null ? null : new Date(row.valid_to),
       }));
     },
 

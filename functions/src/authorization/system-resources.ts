@@ -1,6 +1,6 @@
 import type { Database } from '../../../platform/src/db/index.js';
 import { partyRepository } from '../register/repository.js';
-import { authorizationRepository } from './repository.js';
+import { keyRoleAssignments } from './repository.js';
 import { type DecisionResult, decided, indeterminate, STATUS, type SystemResourceRequest } from './xacml.js';
 
 /**
@@ -45,11 +45,7 @@ export async function decideSystemResource(
     : undefined;
   if (!party) return decided('Deny');
   const now = options.now();
-  const assignments = await authorizationRepository(options.db).keyRoleAssignments(
-    request.subject.userId,
-    party.partyId,
-    now,
-  );
+  const assignments = await keyRoleAssignments(options.db, request.subject.userId, party.partyId, now);
   const held = assignments.some((role) => role.validFrom.getTime() <= now.getTime());
   return decided(held ? 'Permit' : 'Deny');
 }

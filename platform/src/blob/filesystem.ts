@@ -98,186 +98,217 @@ async function writeAll(handle: FileHandle, body: BlobBody, signal: AbortSignal 
   return size;
 }
 
-/** Creates (or opens) a filesystem BlobStore in `root`. */
-export function createFileBlobStore(root: string): FileBlobStore {
-  const blobsOf = (container: string) => join(root, container, 'blobs');
-  const pathOf = (container: string, name: string) => {
-    checkContainer(container);
-    return join(blobsOf(container), ...checkName(name));
-  };
-  const metaOf = (container: string, name: string) => `${join(root, container, 'meta', ...checkName(name))}.json`;
-  const incomingOf = (container: string) => join(root, container, 'incoming');
-
-  /** Writes `content` durably to `target` through a temporary file in the container's incoming folder. */
-  async function putFile(container: string, target: string, write: (handle: FileHandle) => Promise<number>) {
-    const temporary = join(incomingOf(container), randomUUID());
-    await makeDirectories(incomingOf(container));
-    const handle = await open(temporary, 'wx');
-    let size: number;
-    try {
-      size = await write(handle);
-      await handle.sync();
-    } catch (error) {
-      await handle.close();
-      await unlink(temporary).catch(() => undefined);
-      throw error;
-    }
-    await handle.close();
-    try {
-      await makeDirectories(dirname(target));
-      await rename(temporary, target);
-    } catch (error) {
-      await unlink(temporary).catch(() => undefined);
-      throw error;
-    }
-    await syncDirectory(dirname(target));
-    return size;
+/** Where a store's files live under its root. */
+class Layout {
+  constructor(readonly root: string) {}
+  blobsOf(container: string): string {
+    return join(this.root, container, 'blobs');
   }
+  pathOf(container: string, name: string): string {
+    checkContainer(container);
+    return join(this.blobsOf(container), ...checkName(name));
+  }
+  metaOf(container: string, name: string): string {
+    return `${join(this.root, container, 'meta', ...checkName(name))}.json`;
+  }
+  incomingOf(container: string): string {
+    return join(this.root, container, 'incoming');
+  }
+}
 
-  async function removeFile(path: string): Promise<boolean> {
-    try {
-      await unlink(path);
-    } catch (error) {
-      if (isMissing(error)) return false;
-      throw error;
+/** Writes a file durably to `target` through a temporary file in the container's incoming folder. */
+async function putFile(
+  layout: Layout,
+  container: string,
+  target: string,
+  write: (handle: FileHandle) => Promise<number>,
+): Promise<number> {
+  const temporary = join(layout.incomingOf(container), randomUUID());
+  await makeDirectories(layout.incomingOf(container));
+  const handle = await open(temporary, 'wx');
+  let size: number;
+  try {
+    size = await write(handle);
+    await handle.sync();
+  } catch (error) {
+    await handle.close();
+    await unlink(temporary).catch(() => undefined);
+    throw error;
+  }
+  await handle.close();
+  try {
+    await makeDirectories(dirname(target));
+    await rename(temporary, target);
+  } catch (error) {
+    await unlink(temporary).catch(() => undefined);
+    throw error;
+  }
+  await syncDirectory(dirname(target));
+  return size;
+}
+
+/** Removes a file and syncs its directory; false when there was none. */
+async function removeFile(path: string): Promise<boolean> {
+  try {
+    await unlink(path);
+  } catch (error) {
+    if (isMissing(error)) return false;
+    throw error;
+  }
+  await syncDirectory(dirname(path)).catch(() => undefined);
+  return true;
+}
+
+/** Every blob name under `dir` (relative, `/`-separated), depth first; the caller sorts. */
+async function namesUnder(dir: string, prefix: string, into: string[]): Promise<void> {
+  let entries: Dirent[];
+  try {
+    entries = await readdir(dir, { withFileTypes: true });
+  } catch (error) {
+    if (isMissing(error)) return;
+    throw error;
+  }
+  for (const entry of entries) {
+    const name = prefix === '' ? entry.name : `${prefix}/${entry.name}`;
+    if (entry.isDirectory()) await namesUnder(join(dir, entry.name), name, into);
+    else if (entry.isFile()) into.push(name);
+  }
+}
+
+/** Files in the container's incoming folder older than `olderThanMs`. */
+async function incompleteIn(layout: Layout, container: string, olderThanMs: number) {
+  checkContainer(container);
+  let names: string[];
+  try {
+    names = await readdir(layout.incomingOf(container));
+  } catch (error) {
+    if (isMissing(error)) return [];
+    throw error;
+  }
+  const cutoff = Date.now() - olderThanMs;
+  const found: { path: string; size: number }[] = [];
+  for (const name of names) {
+    const path = join(layout.incomingOf(container), name);
+    const stats = await stat(path).catch(() => undefined);
+    if (stats?.isFile() && stats.mtimeMs <= cutoff) found.push({ path, size: stats.size });
+  }
+  return found;
+}
+
+async function download(
+  layout: Layout,
+  container: string,
+  name: string,
+  signal: AbortSignal | undefined,
+): Promise<BlobDownload | undefined> {
+  let handle: FileHandle;
+  try {
+    handle = await open(layout.pathOf(container, name), 'r');
+  } catch (error) {
+    if (isMissing(error)) return undefined;
+    throw error;
+  }
+  const stats = await handle.stat({ bigint: true });
+  const meta = await readFile(layout.metaOf(container, name), 'utf8').then(
+    (text) => JSON.parse(text) as { contentType: string | null },
+    () => ({ contentType: null }),
+  );
+  const stream = handle.createReadStream({ autoClose: true });
+  signal?.addEventListener('abort', () => stream.destroy(signal.reason), { once: true });
+  return {
+    body: Readable.toWeb(stream) as unknown as ReadableStream<Uint8Array>,
+    contentType: meta.contentType ?? undefined,
+    size: Number(stats.size),
+    etag: etagOf(stats),
+  };
+}
+
+async function* listPages(layout: Layout, container: string, options: ListOptions): AsyncIterable<BlobListing[]> {
+  checkContainer(container);
+  const names: string[] = [];
+  await namesUnder(layout.blobsOf(container), '', names);
+  const wanted = names.filter((name) => name.startsWith(options.prefix ?? '')).sort();
+  const pageSize = Math.min(Math.max(options.pageSize ?? 5000, 1), 5000);
+  for (let start = 0; start < wanted.length; start += pageSize) {
+    const page: BlobListing[] = [];
+    for (const name of wanted.slice(start, start + pageSize)) {
+      const stats = await stat(layout.pathOf(container, name), { bigint: true }).catch(() => undefined);
+      if (stats) {
+        page.push({
+          name,
+          etag: etagOf(stats),
+          lastModified: new Date(Number(stats.mtimeMs)),
+          size: Number(stats.size),
+        });
+      }
     }
+    if (page.length > 0) yield page;
+  }
+}
+
+/** Deletes `name` only while its ETag is `etag`, never a newer version written meanwhile. */
+async function deleteIfUnchanged(layout: Layout, container: string, name: string, etag: string): Promise<boolean> {
+  const path = layout.pathOf(container, name);
+  // Moved aside atomically first, so an upload renaming a new version into place meanwhile is never removed.
+  const aside = join(layout.incomingOf(container), `deleting-${randomUUID()}`);
+  await makeDirectories(layout.incomingOf(container));
+  try {
+    await rename(path, aside);
+  } catch (error) {
+    if (isMissing(error)) return false;
+    throw error;
+  }
+  if (etagOf(await stat(aside, { bigint: true })) === etag) {
+    await unlink(aside);
     await syncDirectory(dirname(path)).catch(() => undefined);
+    await removeFile(layout.metaOf(container, name));
     return true;
   }
+  // A newer version: put it back unless an even newer one has arrived since (that one wins).
+  await link(aside, path).catch((error: unknown) => {
+    if (!(typeof error === 'object' && error !== null && 'code' in error && error.code === 'EEXIST')) throw error;
+  });
+  await unlink(aside);
+  await syncDirectory(dirname(path)).catch(() => undefined);
+  return false;
+}
 
-  /** Every blob name under `dir` (relative, `/`-separated), depth first; the caller sorts. */
-  async function namesUnder(dir: string, prefix: string, into: string[]): Promise<void> {
-    let entries: Dirent[];
-    try {
-      entries = await readdir(dir, { withFileTypes: true });
-    } catch (error) {
-      if (isMissing(error)) return;
-      throw error;
-    }
-    for (const entry of entries) {
-      const name = prefix === '' ? entry.name : `${prefix}/${entry.name}`;
-      if (entry.isDirectory()) await namesUnder(join(dir, entry.name), name, into);
-      else if (entry.isFile()) into.push(name);
-    }
-  }
-
-  async function incomplete(container: string, olderThanMs: number) {
-    checkContainer(container);
-    let names: string[];
-    try {
-      names = await readdir(incomingOf(container));
-    } catch (error) {
-      if (isMissing(error)) return [];
-      throw error;
-    }
-    const cutoff = Date.now() - olderThanMs;
-    const found: { path: string; size: number }[] = [];
-    for (const name of names) {
-      const path = join(incomingOf(container), name);
-      const stats = await stat(path).catch(() => undefined);
-      if (stats?.isFile() && stats.mtimeMs <= cutoff) found.push({ path, size: stats.size });
-    }
-    return found;
-  }
-
+/** Creates (or opens) a filesystem BlobStore in `root`. */
+export function createFileBlobStore(root: string): FileBlobStore {
+  const layout = new Layout(root);
   return {
     root,
 
     async ensureContainer(container) {
       checkContainer(container);
-      await makeDirectories(blobsOf(container));
+      await makeDirectories(layout.blobsOf(container));
     },
 
     async upload(container, name, body, options: UploadOptions = {}): Promise<UploadResult> {
-      const target = pathOf(container, name);
+      const target = layout.pathOf(container, name);
       // The content type first: a crash between the two leaves a harmless record, never a blob without its type.
       const meta = JSON.stringify({ contentType: options.contentType ?? null });
-      await putFile(container, metaOf(container, name), async (handle) => (await handle.write(meta)).bytesWritten);
-      const size = await putFile(container, target, (handle) => writeAll(handle, body, options.signal));
+      const writeMeta = async (handle: FileHandle) => (await handle.write(meta)).bytesWritten;
+      await putFile(layout, container, layout.metaOf(container, name), writeMeta);
+      const size = await putFile(layout, container, target, (handle) => writeAll(handle, body, options.signal));
       return { etag: etagOf(await stat(target, { bigint: true })), size };
     },
 
-    async download(container, name, signal): Promise<BlobDownload | undefined> {
-      let handle: FileHandle;
-      try {
-        handle = await open(pathOf(container, name), 'r');
-      } catch (error) {
-        if (isMissing(error)) return undefined;
-        throw error;
-      }
-      const stats = await handle.stat({ bigint: true });
-      const meta = await readFile(metaOf(container, name), 'utf8').then(
-        (text) => JSON.parse(text) as { contentType: string | null },
-        () => ({ contentType: null }),
-      );
-      const stream = handle.createReadStream({ autoClose: true });
-      signal?.addEventListener('abort', () => stream.destroy(signal.reason), { once: true });
-      return {
-        body: Readable.toWeb(stream) as unknown as ReadableStream<Uint8Array>,
-        contentType: meta.contentType ?? undefined,
-        size: Number(stats.size),
-        etag: etagOf(stats),
-      };
-    },
+    download: (container, name, signal) => download(layout, container, name, signal),
 
     async delete(container, name) {
-      const existed = await removeFile(pathOf(container, name));
-      await removeFile(metaOf(container, name));
+      const existed = await removeFile(layout.pathOf(container, name));
+      await removeFile(layout.metaOf(container, name));
       return existed;
     },
 
-    async *list(container, options: ListOptions = {}): AsyncIterable<BlobListing[]> {
-      checkContainer(container);
-      const names: string[] = [];
-      await namesUnder(blobsOf(container), '', names);
-      const wanted = names.filter((name) => name.startsWith(options.prefix ?? '')).sort();
-      const pageSize = Math.min(Math.max(options.pageSize ?? 5000, 1), 5000);
-      for (let start = 0; start < wanted.length; start += pageSize) {
-        const page: BlobListing[] = [];
-        for (const name of wanted.slice(start, start + pageSize)) {
-          const stats = await stat(pathOf(container, name), { bigint: true }).catch(() => undefined);
-          if (stats) {
-            page.push({
-              name,
-              etag: etagOf(stats),
-              lastModified: new Date(Number(stats.mtimeMs)),
-              size: Number(stats.size),
-            });
-          }
-        }
-        if (page.length > 0) yield page;
-      }
-    },
+    list: (container, options = {}) => listPages(layout, container, options),
 
-    async deleteIfUnchanged(container, name, etag) {
-      const path = pathOf(container, name);
-      // Moved aside atomically first, so an upload renaming a new version into place meanwhile is never removed.
-      const aside = join(incomingOf(container), `deleting-${randomUUID()}`);
-      await makeDirectories(incomingOf(container));
-      try {
-        await rename(path, aside);
-      } catch (error) {
-        if (isMissing(error)) return false;
-        throw error;
-      }
-      if (etagOf(await stat(aside, { bigint: true })) === etag) {
-        await unlink(aside);
-        await syncDirectory(dirname(path)).catch(() => undefined);
-        await removeFile(metaOf(container, name));
-        return true;
-      }
-      // A newer version: put it back unless an even newer one has arrived since (that one wins).
-      await link(aside, path).catch((error: unknown) => {
-        if (!(typeof error === 'object' && error !== null && 'code' in error && error.code === 'EEXIST')) throw error;
-      });
-      await unlink(aside);
-      await syncDirectory(dirname(path)).catch(() => undefined);
-      return false;
-    },
+    deleteIfUnchanged: (container, name, etag) => deleteIfUnchanged(layout, container, name, etag),
 
     async exists(container, name) {
       try {
-        return (await stat(pathOf(container, name))).isFile();
+        return (await stat(layout.pathOf(container, name))).isFile();
       } catch (error) {
         if (isMissing(error)) return false;
         throw error;
@@ -289,11 +320,11 @@ export function createFileBlobStore(root: string): FileBlobStore {
       await access(root, constants.W_OK);
     },
 
-    incomplete,
+    incomplete: (container, olderThanMs) => incompleteIn(layout, container, olderThanMs),
 
     async incompleteUploads(container, olderThanMs, remove) {
       const found = { files: 0, bytes: 0 };
-      for (const { path, size } of await incomplete(container, olderThanMs)) {
+      for (const { path, size } of await incompleteIn(layout, container, olderThanMs)) {
         if (remove && !(await removeFile(path))) continue;
         found.files += 1;
         found.bytes += size;
