@@ -1,5 +1,6 @@
 import { Hono } from 'hono';
-import { createAltinnRoutes, type PlatformLink } from './altinn.js';
+import { createAltinnRoutes } from './altinn.js';
+import type { PlatformLink } from './platform-link.js';
 
 /** Which org and app a service container serves, and which release of it. */
 export interface AppIdentity {

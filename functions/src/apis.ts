@@ -136,8 +136,15 @@ export const apiDefinitions: readonly ApiDefinition[] = [
   {
     name: 'profile',
     prefix: PROFILE_PREFIX,
-    create: (platform) =>
-      createProfileApi({ db: platform.db, logger: platform.logger, verifier: platform.auth.verifier }),
+    create: (platform) => {
+      const reportees = createReportees({ db: platform.db, now: () => new Date() });
+      return createProfileApi({
+        db: platform.db,
+        logger: platform.logger,
+        verifier: platform.auth.verifier,
+        mayRepresent: (userId, partyId, ownPartyId) => reportees.mayRepresent(userId, partyId, ownPartyId),
+      });
+    },
   },
   {
     name: 'authorization',

@@ -2,7 +2,7 @@ import { createApi, type PlatformApp } from '../../../platform/src/api/index.js'
 import { authenticate, type TokenVerifier } from '../../../platform/src/auth/index.js';
 import type { Database } from '../../../platform/src/db/index.js';
 import type { Logger } from '../../../platform/src/logging/index.js';
-import { addUserRoutes } from './users.js';
+import { addUserRoutes, type MayRepresent } from './users.js';
 
 /** Public path prefix of Profile, as Altinn's. */
 export const PROFILE_PREFIX = '/profile/api/v1';
@@ -13,6 +13,8 @@ export interface ProfileApiOptions {
   logger: Logger;
   /** Verifies callers' platform tokens: every call but the OpenAPI description needs one. */
   verifier: TokenVerifier;
+  /** Whether a user may represent a party (Authorization's reportees), for the preselected party setting. */
+  mayRepresent: MayRepresent;
 }
 
 /**
@@ -27,6 +29,6 @@ export function createProfileApi(options: ProfileApiOptions): PlatformApp {
     logger: options.logger,
   });
   api.use('*', authenticate({ verifier: options.verifier, openPaths: [`${PROFILE_PREFIX}/openapi.json`] }));
-  addUserRoutes(api, { db: options.db });
+  addUserRoutes(api, { db: options.db, mayRepresent: options.mayRepresent });
   return api;
 }

@@ -1,8 +1,17 @@
-import type { Context, ErrorHandler, NotFoundHandler } from 'hono';
+import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
+import type { HTTPResponseError } from 'hono/types';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { ZodError } from 'zod';
-import type { PlatformEnv } from '../request-context/index.js';
+import type { Logger } from '../logging/index.js';
+
+/**
+ * The part of an API's Hono environment that problem responses read (the request context's id and
+ * logger); every platform API's environment has it, so the handlers serve them all.
+ */
+export interface ProblemEnv {
+  Variables: { requestId: string; logger: Logger };
+}
 
 /** Every problem `type` is this URN prefix plus a kind, e.g. `urn:altinn-platform:problem:not-found` (as at the edge). */
 export const PROBLEM_TYPE_PREFIX = 'urn:altinn-platform:problem:';
@@ -92,7 +101,7 @@ export class Problem extends HTTPException {
 }
 
 /** Renders `problem` as an `application/problem+json` response for the request in `c`. */
-export function problemResponse(c: Context<PlatformEnv>, problem: Problem): Response {
+export function problemResponse<E extends ProblemEnv>(c: Context<E>, problem: Problem): Response {
   const body: ProblemBody = {
     ...problem.extensions,
     type: `${PROBLEM_TYPE_PREFIX}${problem.kind}`,
@@ -118,7 +127,7 @@ function fromHttpException(error: HTTPException): Problem {
 }
 
 /** The one `onError` of every API: Problems as given, HTTPExceptions by status, anything else a 500 without internals. */
-export const handleError: ErrorHandler<PlatformEnv> = (error, c) => {
+export function handleError<E extends ProblemEnv>(error: Error | HTTPResponseError, c: Context<E>): Response {
   if (error instanceof Problem) return problemResponse(c, error);
   if (error instanceof HTTPException) return problemResponse(c, fromHttpException(error));
   c.get('logger')?.error('unhandled error', { method: c.req.method, path: c.req.path, error });
@@ -127,11 +136,15 @@ export const handleError: ErrorHandler<PlatformEnv> = (error, c) => {
     detail: 'The server failed to handle the request; quote the request id when reporting it.',
   });
   return problemResponse(c, problem);
-};
+}
 
 /** The one `notFound` of every API: a 404 problem naming the path. */
-export const handleNotFound: NotFoundHandler<PlatformEnv> = (c) =>
-  problemResponse(c, new Problem(404, { kind: 'not-found', detail: `No resource at ${c.req.method} ${c.req.path}.` }));
+export function handleNotFound<E extends ProblemEnv>(c: Context<E>): Response {
+  return problemResponse(
+    c,
+    new Problem(404, { kind: 'not-found', detail: `No resource at ${c.req.method} ${c.req.path}.` }),
+  );
+}
 
 const TARGET_NAMES: Record<string, string> = { json: 'body', form: 'body', param: 'path', query: 'query' };
 

@@ -1,12 +1,12 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import type { Database } from '../../../platform/src/db/index.js';
 import { jsonContent as json, problemContent } from '../../../platform/src/errors/openapi.js';
-import type { ProvisionerEnv } from '../api/access.js';
-import { operationPath } from '../api/views.js';
+import type { AppSla, EdgeMetrics } from '../edge/metrics.js';
 import type { Provider, RolloutStatus } from '../providers/types.js';
 import { provisionerRepository } from '../state/repository.js';
 import type { AppRecord, OperationRecord, ReleaseRecord } from '../state/types.js';
-import type { AppSla, EdgeMetrics } from './edge-metrics.js';
+import type { ProvisionerEnv } from './access.js';
+import { operationPath } from './views.js';
 
 /** How many releases and operations the overview lists, newest first. */
 const RECENT = 20;

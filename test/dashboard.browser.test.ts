@@ -5,13 +5,13 @@ import { join } from 'node:path';
 import { serve } from '@hono/node-server';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dispatchApis } from '../../../functions/src/apis.js';
-import { createLogger } from '../../../platform/src/logging/index.js';
-import { countPixels, decodePng } from '../../../test/support/png.js';
-import { ADMIN_TOKEN, openProvisionerHarness, type ProvisionerHarness } from '../../../test/support/provisioner.js';
-import { edgeSeries, type FakeEdge, startFakeEdge } from '../../test/support/dashboard.js';
-import { PROVISIONER_PREFIX } from '../api/views.js';
-import { createDashboardPage, DASHBOARD_PATH } from './page.js';
+import { dispatchApis } from '../functions/src/apis.js';
+import { createLogger } from '../platform/src/logging/index.js';
+import { PROVISIONER_PREFIX } from '../provisioner/src/api/views.js';
+import { createDashboardPage, DASHBOARD_PATH } from '../provisioner/src/dashboard/page.js';
+import { edgeSeries, type FakeEdge, startFakeEdge } from '../provisioner/test/support/dashboard.js';
+import { countPixels, decodePng } from './support/png.js';
+import { ADMIN_TOKEN, openProvisionerHarness, type ProvisionerHarness } from './support/provisioner.js';
 
 /** Debian's Chromium (apt-get install chromium); no browser is downloaded. */
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';

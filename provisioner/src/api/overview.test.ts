@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { openProvisionerHarness, type ProvisionerHarness } from '../../../test/support/provisioner.js';
 import { closedUrl, edgeSeries, type FakeEdge, startFakeEdge } from '../../test/support/dashboard.js';
-import { bucketQuantile, edgeMetricsClient } from './edge-metrics.js';
+import { bucketQuantile, edgeMetricsClient } from '../edge/metrics.js';
 import type { buildOverview } from './overview.js';
 
 let h: ProvisionerHarness | undefined;

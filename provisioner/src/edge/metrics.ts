@@ -3,7 +3,7 @@
  * edge admin token and folded into per-app SLA figures. The token never leaves the provisioner.
  */
 
-import { readEdge } from '../reconcile/edge-read.js';
+import { readEdge } from './read.js';
 
 /** One series of the edge's report: one org, app and consumer (the fields the dashboard reads). */
 interface EdgeSeries {
