@@ -1,10 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Database } from '../../../platform/src/db/index.js';
 import { runMigrations } from '../../../platform/src/db/migrate.js';
-import { platformMigrations } from '../../../platform/src/db/migrations.js';
 import { openTestDatabase } from '../../../test/support/database.js';
+import { hostMigrations } from '../migrations.js';
 
-const before7 = platformMigrations.filter((migration) => migration.version < 7);
+const before7 = hostMigrations.filter((migration) => migration.version < 7);
 
 /** Inserts an instance row as versions before 7 stored it: the document and the filter columns of version 3. */
 async function insertDocument(db: Database, guid: string, document: Record<string, unknown>) {
@@ -53,7 +53,7 @@ describe('migration 7 (instance owner numbers, confirmations, row version)', () 
       (
         await runMigrations(
           db,
-          platformMigrations.filter((m) => m.version <= 7),
+          hostMigrations.filter((m) => m.version <= 7),
         )
       ).applied,
     ).toEqual([7]);
@@ -68,7 +68,7 @@ describe('migration 7 (instance owner numbers, confirmations, row version)', () 
   });
 
   it('raises the version on every UPDATE of a row, whoever writes it', async () => {
-    await runMigrations(db, platformMigrations);
+    await runMigrations(db, hostMigrations);
     const guid = '00000000-0000-4000-8000-000000000009';
     await insertDocument(db, guid, { instanceOwner: { partyId: '510001' } });
     await db.query('UPDATE instances SET is_archived = true WHERE instance_guid = $1', [guid]);

@@ -67,6 +67,12 @@ export interface InstanceRepository {
   updateInstance(instance: Instance, expectedVersion?: string): Promise<string | undefined>;
   /** Instances matching `filter`, in its order on (lastChanged, guid), at most `filter.limit`. */
   queryInstances(filter: InstanceFilter): Promise<Instance[]>;
+  /** The current task of an instance of `partyId` (not hard deleted), null between tasks; undefined when none. */
+  currentTask(partyId: number, instanceGuid: string): Promise<{ task: string | null } | undefined>;
+  /** The party that owns the instance of `org`/`app` (not hard deleted); undefined when there is none. */
+  ownerOf(org: string, app: string, instanceGuid: string): Promise<number | undefined>;
+  /** On a transaction: locks the instance's row until commit, so changes about one instance run one at a time. */
+  lockRow(instanceGuid: string): Promise<void>;
 }
 
 type InstanceRow = { instance: Instance };
@@ -124,6 +130,27 @@ export function instanceRepository(db: Queryable): InstanceRepository {
     lockInstance: async (partyId, instanceGuid) => (await find(partyId, instanceGuid, true))?.instance,
     findVersionedInstance: (partyId, instanceGuid) => find(partyId, instanceGuid, false),
     lockVersionedInstance: (partyId, instanceGuid) => find(partyId, instanceGuid, true),
+
+    async currentTask(partyId, instanceGuid) {
+      const [row] = await db.query<{ current_task: string | null }>(
+        'SELECT current_task FROM instances WHERE instance_guid = $1 AND party_id = $2 AND NOT is_hard_deleted',
+        [instanceGuid.toLowerCase(), partyId],
+      );
+      return row ? { task: row.current_task } : undefined;
+    },
+
+    async ownerOf(org, app, instanceGuid) {
+      const [row] = await db.query<{ party_id: string }>(
+        `SELECT party_id::text AS party_id FROM instances
+         WHERE instance_guid = $1 AND org = $2 AND app = $3 AND NOT is_hard_deleted`,
+        [instanceGuid, org, app],
+      );
+      return row ? Number(row.party_id) : undefined;
+    },
+
+    async lockRow(instanceGuid) {
+      await db.query('SELECT 1 FROM instances WHERE instance_guid = $1 FOR UPDATE', [instanceGuid]);
+    },
 
     async insertInstance(instance) {
       const [row] = await db.query<{ version: string }>(
