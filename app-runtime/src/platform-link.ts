@@ -1,4 +1,5 @@
 import type { Context } from 'hono';
+import { PROBLEM_CONTENT_TYPE, type ProblemKind, problemBody } from '../../contracts/problems.js';
 import type { AppConfig } from './config.js';
 
 /** What the app's platform calls need: where the platform is and the app's own PlatformAccessToken. */
@@ -39,11 +40,11 @@ export function partyIdOf(token: string): string | undefined {
   }
 }
 
-/** An RFC 9457 problem+json response of kind `type`. */
-export function problem(status: number, type: string, title: string, detail: string): Response {
-  return new Response(JSON.stringify({ type: `urn:altinn-platform:problem:${type}`, title, status, detail }), {
+/** An RFC 9457 problem+json response of `kind` (the platform's one problem model, contracts/problems.ts). */
+export function problem(status: number, kind: ProblemKind, title: string, detail: string): Response {
+  return new Response(JSON.stringify(problemBody(kind, { status, title, detail })), {
     status,
-    headers: { 'content-type': 'application/problem+json' },
+    headers: { 'content-type': PROBLEM_CONTENT_TYPE },
   });
 }
 

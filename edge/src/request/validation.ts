@@ -8,7 +8,7 @@ import { isDnsLabel } from '../routing/schema';
 export function invalid(title: string, errors: FieldError[]): never {
   throw new Problem({
     status: 400,
-    kind: 'validation-failed',
+    kind: 'validation',
     title,
     detail: errors.map((e) => `${e.field}: ${e.detail}`).join('; '),
     errors,

@@ -3,6 +3,7 @@ import { HTTPException } from 'hono/http-exception';
 import type { HTTPResponseError } from 'hono/types';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { ZodError } from 'zod';
+import { type FieldError, PROBLEM_CONTENT_TYPE, type ProblemKind, problemBody } from '../../../contracts/problems.js';
 import type { Logger } from '../logging/index.js';
 
 /**
@@ -13,19 +14,8 @@ export interface ProblemEnv {
   Variables: { requestId: string; logger: Logger };
 }
 
-/** Every problem `type` is this URN prefix plus a kind, e.g. `urn:altinn-platform:problem:not-found` (as at the edge). */
-export const PROBLEM_TYPE_PREFIX = 'urn:altinn-platform:problem:';
-
-/** Media type of every error body (RFC 9457). */
-export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
-
-/** One invalid input field of a validation problem. */
-export interface FieldError {
-  /** Dotted path of the field, e.g. `party.id` or `items[0].name`; `query.x` style for non-body input. */
-  field: string;
-  /** What is wrong with it. */
-  detail: string;
-}
+export { PROBLEM_CONTENT_TYPE, PROBLEM_TYPE_PREFIX } from '../../../contracts/problems.js';
+export type { FieldError, ProblemKind };
 
 /** The RFC 9457 body every API answers errors with. */
 export interface ProblemBody {
@@ -41,8 +31,8 @@ export interface ProblemBody {
 
 /** What a handler says when it throws a Problem. */
 export interface ProblemInit {
-  /** Short kebab-case name of the error kind, the last part of the `type` URN. */
-  kind: string;
+  /** The kind (contracts/problems.ts registers every one), the last part of the `type` URN. */
+  kind: ProblemKind;
   /** Human summary of the kind; defaults to the status's reason phrase. */
   title?: string;
   /** Explanation of this occurrence, safe to show to the caller. */
@@ -55,7 +45,7 @@ export interface ProblemInit {
   headers?: Record<string, string>;
 }
 
-const REASONS: Record<number, [kind: string, title: string]> = {
+const REASONS: Record<number, [kind: ProblemKind, title: string]> = {
   400: ['bad-request', 'Bad Request'],
   401: ['unauthorized', 'Unauthorized'],
   403: ['forbidden', 'Forbidden'],
@@ -73,7 +63,7 @@ const REASONS: Record<number, [kind: string, title: string]> = {
   504: ['gateway-timeout', 'Gateway Timeout'],
 };
 
-function reason(status: number): [kind: string, title: string] {
+function reason(status: number): [kind: ProblemKind, title: string] {
   return (
     REASONS[status] ?? [status >= 500 ? 'internal' : 'bad-request', status >= 500 ? 'Server Error' : 'Client Error']
   );
@@ -81,7 +71,7 @@ function reason(status: number): [kind: string, title: string] {
 
 /** An error a handler throws to answer with an RFC 9457 problem; rendered by `handleError`. */
 export class Problem extends HTTPException {
-  readonly kind: string;
+  readonly kind: ProblemKind;
   readonly title: string;
   readonly detail: string;
   readonly errors: FieldError[] | undefined;
@@ -102,16 +92,15 @@ export class Problem extends HTTPException {
 
 /** Renders `problem` as an `application/problem+json` response for the request in `c`. */
 export function problemResponse<E extends ProblemEnv>(c: Context<E>, problem: Problem): Response {
-  const body: ProblemBody = {
-    ...problem.extensions,
-    type: `${PROBLEM_TYPE_PREFIX}${problem.kind}`,
-    title: problem.title,
+  const body = problemBody(problem.kind, {
     status: problem.status,
+    title: problem.title,
     detail: problem.detail,
     instance: c.req.path,
     requestId: c.get('requestId'),
     ...(problem.errors ? { errors: problem.errors } : {}),
-  };
+    extensions: problem.extensions,
+  }) as ProblemBody;
   return c.body(JSON.stringify(body), problem.status, { ...problem.headers, 'Content-Type': PROBLEM_CONTENT_TYPE });
 }
 
