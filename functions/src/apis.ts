@@ -23,7 +23,7 @@ import { createRegisterApi, REGISTER_PREFIX } from './register/index.js';
 import { seedRegister, TEST_ROLES } from './register/seed.js';
 import { serviceOwnerRepository, TEST_SERVICE_OWNERS } from './register/service-owners.js';
 import { createStorageApi, STORAGE_PREFIX } from './storage/index.js';
-import { storageRepository } from './storage/repository.js';
+import { storageRepository } from './storage/repositories/repository.js';
 
 /** How to build one platform API: mounted under `prefix`, built from the shared platform services. */
 export interface ApiDefinition {

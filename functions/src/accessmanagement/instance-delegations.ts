@@ -9,8 +9,8 @@ import { type Delegation, delegationRepository } from '../intermediary/repositor
 import { profileRepository } from '../profile/repository.js';
 import { partyRepository } from '../register/repository.js';
 import { PARTY_TYPES } from '../register/schemas.js';
-import { instanceRepository } from '../storage/instance-repository.js';
-import { invalidField } from '../storage/problems.js';
+import { instanceRepository } from '../storage/repositories/instance-repository.js';
+import { invalidField } from '../storage/shared/problems.js';
 import { type AppsInstanceDelegationInput, DELEGATION_TYPES } from './schemas.js';
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

@@ -1,5 +1,5 @@
 import type { Queryable } from '../../../platform/src/db/index.js';
-import { instanceRepository } from '../storage/instance-repository.js';
+import { instanceRepository } from '../storage/repositories/instance-repository.js';
 import type { AppPolicy } from './policy.js';
 
 /** Roles whose holders act for an organisation that is covered by a delegation, as Altinn's key roles. */
