@@ -9,9 +9,9 @@ import { createTestIdentityProvider } from '../functions/src/authentication/prov
 import { createDecisionPoint } from '../functions/src/authorization/pdp.js';
 import type { AppPolicy } from '../functions/src/authorization/policy.js';
 import { authorizationRepository } from '../functions/src/authorization/repository.js';
+import { hostMigrations } from '../functions/src/migrations.js';
 import { openDatabase } from '../platform/src/db/index.js';
 import { runMigrations } from '../platform/src/db/migrate.js';
-import { platformMigrations } from '../platform/src/db/migrations.js';
 import { createPlatformAuth } from '../platform/src/index.js';
 import { silentLogger } from '../platform/src/logging/index.js';
 import { reportFigures } from './summary.js';
@@ -148,7 +148,7 @@ async function tokenRows(db: Awaited<ReturnType<typeof openDatabase>>): Promise<
 /** The authorization and token bench; answers the exit code. */
 export async function runAuthorizationBench(): Promise<number> {
   const db = await openDatabase({ dataDir: 'memory' });
-  await runMigrations(db, platformMigrations);
+  await runMigrations(db, hostMigrations);
   const repository = authorizationRepository(db);
   const now = new Date();
   await repository.savePolicy('ttd', 'forms', policy, now);

@@ -9,7 +9,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import path from 'node:path';
 import { startFunctionsHost } from '../functions/src/server.js';
 import { DATA_CONTAINER } from '../functions/src/storage/index.js';
-import type { InstanceFilter } from '../functions/src/storage/instance-repository.js';
+import type { InstanceFilter } from '../functions/src/storage/repositories/instance-repository.js';
 import { loadConfig } from '../platform/src/config/index.js';
 import { type Database, openDatabase } from '../platform/src/db/index.js';
 import { closedLoop, percentile } from './load.js';

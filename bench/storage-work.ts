@@ -4,11 +4,11 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { dataElementRepository } from '../functions/src/storage/data-element-repository.js';
-import type { DataElement } from '../functions/src/storage/data-element-schemas.js';
 import { STORAGE_PREFIX } from '../functions/src/storage/index.js';
-import { type InstanceFilter, instanceRepository } from '../functions/src/storage/instance-repository.js';
-import type { Instance } from '../functions/src/storage/instance-schemas.js';
+import type { DataElement } from '../functions/src/storage/models/data-element-schemas.js';
+import type { Instance } from '../functions/src/storage/models/instance-schemas.js';
+import { dataElementRepository } from '../functions/src/storage/repositories/data-element-repository.js';
+import { type InstanceFilter, instanceRepository } from '../functions/src/storage/repositories/instance-repository.js';
 import type { BlobStore } from '../platform/src/blob/index.js';
 import type { Database } from '../platform/src/db/index.js';
 

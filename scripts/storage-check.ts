@@ -10,6 +10,7 @@
  */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { hostMigrations } from '../functions/src/migrations.js';
 import { checkPlatformStorage } from '../functions/src/storage/blob-sweep-schedule.js';
 import { azuriteConnectionString, ConfigError, loadConfig } from '../platform/src/config/index.js';
 import { openPlatform } from '../platform/src/index.js';
@@ -36,7 +37,7 @@ async function main(args: string[]): Promise<number> {
   const config = loadConfig(localDefaults(process.env));
   // Log lines go to stderr, so stdout is the report alone (JSON with --json).
   const logger = createLogger({ level: 'warn', sink: (line) => process.stderr.write(`${line}\n`) });
-  const platform = await openPlatform(config, { logger });
+  const platform = await openPlatform(config, hostMigrations, { logger });
   try {
     const report = await checkPlatformStorage(platform, { repair, verifyContent });
     if (json) {

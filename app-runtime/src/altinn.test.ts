@@ -9,8 +9,8 @@ import { LocalProvider } from '../../provisioner/src/providers/local/index.js';
 import { desired, release, until } from '../../provisioner/test/support/local.js';
 import { testBlobConnectionString } from '../../test/support/blob.js';
 import { openTestDatabase } from '../../test/support/database.js';
-import { partyIdOf } from './altinn.js';
 import { createServiceApp } from './app.js';
+import { partyIdOf } from './platform-link.js';
 
 // Seeded test data: Sophie Salt is user 1001 with party 510001, Ola Nordmann user 1002 with party 510002.
 const SOPHIE = { userId: 1001, partyId: 510001 };

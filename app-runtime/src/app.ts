@@ -1,5 +1,7 @@
 import { Hono } from 'hono';
-import { createAltinnRoutes, type PlatformLink } from './altinn.js';
+import { PROBLEM_CONTENT_TYPE, problemBody } from '../../contracts/problems.js';
+import { createAltinnRoutes } from './altinn.js';
+import type { PlatformLink } from './platform-link.js';
 
 /** Which org and app a service container serves, and which release of it. */
 export interface AppIdentity {
@@ -73,6 +75,6 @@ export function createServiceApp(id: AppIdentity): Hono {
 
 /** A 404 problem+json for `url`. */
 export function notFoundProblem(url: string, title: string): Response {
-  const body = { type: 'urn:altinn-platform:problem:not-found', title, status: 404, instance: new URL(url).pathname };
-  return new Response(JSON.stringify(body), { status: 404, headers: { 'content-type': 'application/problem+json' } });
+  const body = problemBody('not-found', { title, status: 404, instance: new URL(url).pathname });
+  return new Response(JSON.stringify(body), { status: 404, headers: { 'content-type': PROBLEM_CONTENT_TYPE } });
 }

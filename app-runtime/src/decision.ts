@@ -1,4 +1,4 @@
-import type { PlatformLink } from './altinn.js';
+import type { PlatformLink } from './platform-link.js';
 
 /** The four XACML decisions Authorization answers. */
 export type Decision = 'Permit' | 'Deny' | 'NotApplicable' | 'Indeterminate';

@@ -8,8 +8,8 @@ import { silentLogger } from '../../platform/src/logging/index.js';
 import { testBlobConnectionString } from '../../test/support/blob.js';
 import { openTestDatabase } from '../../test/support/database.js';
 import { createServiceApp } from './app.js';
+import { parseAppConfig } from './config.js';
 import { decisionRequest } from './decision.js';
-import { parseAppConfig } from './journey.js';
 
 // Seeded test data (functions/src/register/SEED.md): Sophie Salt is user 1001 with party 510001.
 const SOPHIE = { userId: 1001, partyId: 510001 };

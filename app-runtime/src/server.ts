@@ -2,7 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { type ServerType, serve } from '@hono/node-server';
 import { Hono } from 'hono';
 import { createServiceApp } from './app.js';
-import { parseAppConfig } from './journey.js';
+import { parseAppConfig } from './config.js';
 
 /**
  * The entry of one app replica, forked by the provisioner's local provider. It serves the app at

@@ -25,7 +25,7 @@ import { identityLookupPolicyOf } from './register/lockout.js';
 import { seedRegister, TEST_ROLES } from './register/seed.js';
 import { serviceOwnerRepository, TEST_SERVICE_OWNERS } from './register/service-owners.js';
 import { createStorageApi, STORAGE_PREFIX } from './storage/index.js';
-import { storageRepository } from './storage/repository.js';
+import { storageRepository } from './storage/repositories/repository.js';
 
 /** How to build one platform API: mounted under `prefix`, built from the shared platform services. */
 export interface ApiDefinition {
@@ -143,13 +143,16 @@ export const apiDefinitions: readonly ApiDefinition[] = [
   {
     name: 'profile',
     prefix: PROFILE_PREFIX,
-    create: (platform) =>
-      createProfileApi({
+    create: (platform) => {
+      const reportees = createReportees({ db: platform.db, now: () => new Date() });
+      return createProfileApi({
         db: platform.db,
         logger: platform.logger,
         verifier: platform.auth.verifier,
         identityLookups: identityLookupPolicyOf(platform.config.identityLookups),
-      }),
+        mayRepresent: (userId, partyId, ownPartyId) => reportees.mayRepresent(userId, partyId, ownPartyId),
+      });
+    },
   },
   {
     name: 'authorization',

@@ -4,6 +4,7 @@ import { loadConfig } from '../../platform/src/config/index.js';
 import { openPlatform, type Platform } from '../../platform/src/index.js';
 import { provisionerOf } from '../../provisioner/src/host.js';
 import { apiDefinitions, azureRouteOf, prepareApis } from './apis.js';
+import { hostMigrations } from './migrations.js';
 import type { BlobSweepReport } from './storage/blob-sweep.js';
 import { checkPlatformStorage } from './storage/blob-sweep-schedule.js';
 
@@ -17,7 +18,7 @@ let platform: Promise<Platform> | undefined;
 
 /** Opens the platform once per worker, on the first request (or timer tick), and prepares the APIs; retried after a failure. */
 export function sharedPlatform(): Promise<Platform> {
-  platform ??= openPlatform(config)
+  platform ??= openPlatform(config, hostMigrations)
     .then(async (opened) => {
       try {
         await prepareApis(opened);

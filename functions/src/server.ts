@@ -5,6 +5,7 @@ import { type Config, ConfigError, loadConfig } from '../../platform/src/config/
 import { openPlatform, type Platform, type PlatformOverrides } from '../../platform/src/index.js';
 import { provisionerOf } from '../../provisioner/src/host.js';
 import { createApis, dispatchApis, prepareApis } from './apis.js';
+import { hostMigrations } from './migrations.js';
 import { checkPlatformStorage, scheduleBlobSweep } from './storage/blob-sweep-schedule.js';
 
 /** Options of startFunctionsHost; everything defaults from the environment. */
@@ -36,7 +37,7 @@ export interface FunctionsHost {
  */
 export async function startFunctionsHost(options: FunctionsHostOptions = {}): Promise<FunctionsHost> {
   const config = options.config ?? loadConfig();
-  const platform = await openPlatform(config, options.platform);
+  const platform = await openPlatform(config, hostMigrations, options.platform);
   try {
     await prepareApis(platform);
   } catch (error) {

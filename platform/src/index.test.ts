@@ -3,6 +3,7 @@ import { testBlobConnectionString } from '../../test/support/blob.js';
 import { openTestDatabase } from '../../test/support/database.js';
 import { loadConfig } from './config/index.js';
 import type { Database } from './db/index.js';
+import { platformMigrations } from './db/migrations.js';
 import { openPlatform } from './index.js';
 import { silentLogger } from './logging/index.js';
 
@@ -17,7 +18,7 @@ describe('openPlatform', () => {
 
   it('applies the platform migrations to the database and reaches the blob store', async () => {
     const config = loadConfig({ PLATFORM_MODE: 'local', BLOB_CONNECTION_STRING: testBlobConnectionString() });
-    const platform = await openPlatform(config, { db, logger: silentLogger });
+    const platform = await openPlatform(config, platformMigrations, { db, logger: silentLogger });
     expect(await db.query('SELECT count(*) AS n FROM platform_info')).toEqual([{ n: '1' }]);
     await expect(platform.blob.ping()).resolves.toBeUndefined();
     await platform.close();
@@ -29,7 +30,9 @@ describe('openPlatform', () => {
       PLATFORM_MODE: 'local',
       BLOB_CONNECTION_STRING: 'AccountName=x;BlobEndpoint=http://127.0.0.1:1/x',
     });
-    await expect(openPlatform(config, { db, logger: silentLogger })).rejects.toThrow(/Connection String/i);
+    await expect(openPlatform(config, platformMigrations, { db, logger: silentLogger })).rejects.toThrow(
+      /Connection String/i,
+    );
     expect(await db.query("SELECT to_regclass('platform_info')::text AS found")).toEqual([{ found: null }]);
   });
 });

@@ -15,8 +15,7 @@ import { createFileBlobStore } from './blob/filesystem.js';
 import { type BlobStore, blobServiceClientFromConnectionString, createBlobStore } from './blob/index.js';
 import type { Config } from './config/index.js';
 import { type Database, openDatabase } from './db/index.js';
-import { runMigrations } from './db/migrate.js';
-import { platformMigrations } from './db/migrations.js';
+import { type Migration, runMigrations } from './db/migrate.js';
 import { createLogger, type Logger } from './logging/index.js';
 
 /** The shared services every API is built from. */
@@ -79,9 +78,13 @@ export interface PlatformOverrides {
 
 /**
  * Opens the platform's services from `config`: logger, database (PGlite under `${dataDir}/pglite` or
- * DATABASE_URL) with the platform migrations applied, and the blob store.
+ * DATABASE_URL) with `migrations` applied (the composing host's list of every feature's), and the blob store.
  */
-export async function openPlatform(config: Config, overrides: PlatformOverrides = {}): Promise<Platform> {
+export async function openPlatform(
+  config: Config,
+  migrations: readonly Migration[],
+  overrides: PlatformOverrides = {},
+): Promise<Platform> {
   const logger = overrides.logger ?? createLogger({ level: config.logLevel });
   // Built first: a malformed connection string throws here, before anything needs closing.
   const blob =
@@ -93,7 +96,7 @@ export async function openPlatform(config: Config, overrides: PlatformOverrides 
     overrides.db ??
     (await openDatabase({ url: config.databaseUrl, dataDir: path.join(config.dataDir, 'pglite'), logger }));
   try {
-    const report = await runMigrations(db, platformMigrations);
+    const report = await runMigrations(db, migrations);
     if (report.applied.length > 0) logger.info('migrations applied', { versions: report.applied });
   } catch (error) {
     if (!overrides.db) await db.close();

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { PGlite, type PGliteInterface } from '@electric-sql/pglite';
 import pg from 'pg';
+import { hostMigrations } from '../../functions/src/migrations.js';
 import type { Database } from '../../platform/src/db/index.js';
 import { type Migration, runMigrations } from '../../platform/src/db/migrate.js';
-import { platformMigrations } from '../../platform/src/db/migrations.js';
 import { databaseFromPGlite } from '../../platform/src/db/pglite.js';
 import { openPostgres } from '../../platform/src/db/postgres.js';
 
@@ -86,7 +86,7 @@ async function openPostgresSchema(url: string, migrations: readonly Migration[])
  * run in parallel. Tests of one file must not hold two test databases open at once on PGlite.
  */
 export async function openTestDatabase(options: TestDatabaseOptions = {}): Promise<Database> {
-  const migrations = options.migrations ?? platformMigrations;
+  const migrations = options.migrations ?? hostMigrations;
   const url = process.env.DATABASE_URL;
   if (url) return openPostgresSchema(url, migrations);
   return openPGliteSchema(migrations);

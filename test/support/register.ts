@@ -1,3 +1,4 @@
+import { createReportees } from '../../functions/src/authorization/grants.js';
 import { createProfileApi, PROFILE_PREFIX } from '../../functions/src/profile/index.js';
 import { createRegisterApi, REGISTER_PREFIX } from '../../functions/src/register/index.js';
 import type { LockoutPolicy } from '../../functions/src/register/lockout.js';
@@ -46,7 +47,13 @@ export async function openRegisterHarness(options: RegisterHarnessOptions = {}):
     ...(options.lockout ? { personLookupLockout: options.lockout } : {}),
     ...(options.now ? { now: options.now } : {}),
   });
-  const profile = createProfileApi({ db, logger: silentLogger, verifier: auth.verifier });
+  const reportees = createReportees({ db, now: () => new Date() });
+  const profile = createProfileApi({
+    db,
+    logger: silentLogger,
+    verifier: auth.verifier,
+    mayRepresent: (userId, partyId, ownPartyId) => reportees.mayRepresent(userId, partyId, ownPartyId),
+  });
   const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
   const send =
     (app: typeof register, prefix: string) =>

@@ -1,6 +1,6 @@
 import { expect } from 'vitest';
-import { type PartyAccess, SCOPES } from '../../functions/src/storage/access.js';
 import { createStorageApi, STORAGE_PREFIX } from '../../functions/src/storage/index.js';
+import { type PartyAccess, SCOPES } from '../../functions/src/storage/shared/access.js';
 import { type BlobStore, blobServiceClientFromConnectionString } from '../../platform/src/blob/index.js';
 import type { Database } from '../../platform/src/db/index.js';
 import { createPlatformAuth, type PlatformAuth } from '../../platform/src/index.js';

@@ -1,18 +1,7 @@
 import type { MiddlewareHandler } from 'hono';
 import type { EdgeEnv } from '../env';
 import { Problem } from '../problem';
-
-const encoder = new TextEncoder();
-
-async function digest(value: string): Promise<ArrayBuffer> {
-  return crypto.subtle.digest('SHA-256', encoder.encode(value));
-}
-
-/** Compares two secrets in constant time (over their SHA-256 digests, so lengths do not leak). */
-export async function secretsEqual(given: string, expected: string): Promise<boolean> {
-  const [a, b] = await Promise.all([digest(given), digest(expected)]);
-  return crypto.subtle.timingSafeEqual(a, b);
-}
+import { secretsEqual } from '../request/secrets';
 
 /**
  * Guards the admin API with `Authorization: Bearer <EDGE_ADMIN_TOKEN>`. A missing or wrong token

@@ -151,7 +151,7 @@ describe('admin API validation', () => {
   for (const [what, body, field] of badBodies) {
     it(`refuses an org route with ${what}: 400 naming ${field}, nothing stored`, async () => {
       const problem = await expectProblem(await admin('PUT', '/routes/badorg', body), 400);
-      expect(problem.type).toBe('urn:altinn-platform:problem:validation-failed');
+      expect(problem.type).toBe('urn:altinn-platform:problem:validation');
       expect(problem.errors?.map((e) => e.field)).toContain(field);
       expect(problem.detail).toContain(field);
       expect(await env.ROUTES.get('org/badorg')).toBeNull();

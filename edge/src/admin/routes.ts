@@ -2,10 +2,10 @@ import { Hono } from 'hono';
 import type { EdgeEnv } from '../env';
 import { edgeLog } from '../log';
 import { Problem } from '../problem';
+import { invalid, parseBody, requireDnsLabels } from '../request/validation';
 import { routeResolver } from '../routing';
 import { type AppRoute, appRouteBody, type OrgRoute, orgRouteBody } from '../routing/schema';
 import { RouteStore } from '../routing/store';
-import { invalid, parseBody, requireDnsLabels } from './validation';
 
 /** Admin API of the route table, mounted at `/_edge/routes`. */
 export const routesAdmin = new Hono<EdgeEnv>();

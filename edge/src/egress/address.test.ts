@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { addressRefusal, parseIpv6 } from './address';
+import { addressRefusal, parseIpv6 } from '../net/address';
 import { dohResolver, mapResolver, ResolveError, resolverFrom } from './resolver';
 import { matchTarget, type TargetRule } from './rules';
 

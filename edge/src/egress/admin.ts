@@ -1,8 +1,8 @@
 import { Hono } from 'hono';
-import { invalid, parseBody, requireDnsLabels } from '../admin/validation';
 import type { EdgeEnv } from '../env';
 import { edgeLog } from '../log';
 import { notFound, Problem } from '../problem';
+import { invalid, parseBody, requireDnsLabels } from '../request/validation';
 import { issueAppKey, revokeAppKey } from './app-keys';
 import { UNAUTHENTICATED_LOG } from './audit';
 import { credentialBody, describe, forgetToken } from './credentials';

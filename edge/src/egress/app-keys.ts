@@ -1,4 +1,4 @@
-import { secretsEqual } from '../admin/auth';
+import { secretsEqual } from '../request/secrets';
 import type { AppIdentity } from './identity';
 
 /**

@@ -4,6 +4,8 @@
  * "target timed out".
  */
 
+import { PROBLEM_CONTENT_TYPE, problemBody } from '../../../contracts/problems';
+
 /** Why the proxy refused or failed a call. */
 export type EgressReason =
   | 'unauthenticated'
@@ -43,17 +45,10 @@ export class EgressRefusal extends Error {
 
 /** The problem+json response of a refusal. */
 export function refusalResponse(refusal: EgressRefusal, instance: string, requestId: string): Response {
-  const body = {
-    type: `urn:altinn-platform:problem:egress-${refusal.reason}`,
-    title: refusal.title,
-    status: refusal.status,
-    detail: refusal.detail,
-    reason: refusal.reason,
-    instance,
-    requestId,
-  };
+  const { status, title, detail, reason } = refusal;
+  const body = problemBody(`egress-${reason}`, { status, title, detail, instance, requestId, extensions: { reason } });
   const headers = new Headers(refusal.headers);
-  headers.set('content-type', 'application/problem+json');
+  headers.set('content-type', PROBLEM_CONTENT_TYPE);
   headers.set('cache-control', 'no-store');
   headers.set('x-request-id', requestId);
   return new Response(JSON.stringify(body), { status: refusal.status, headers });

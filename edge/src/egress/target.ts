@@ -1,5 +1,5 @@
 import { edgeLog } from '../log';
-import { addressRefusal, hostKind, ipv4Refusal, ipv6Refusal, nameRefusal } from './address';
+import { addressRefusal, hostKind, ipv4Refusal, ipv6Refusal, nameRefusal } from '../net/address';
 import { denied, EgressRefusal } from './refusal';
 import type { Resolver } from './resolver';
 import { defaultPort } from './rules';

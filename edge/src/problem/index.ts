@@ -1,38 +1,10 @@
 import type { Context, ErrorHandler, NotFoundHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
+import { type FieldError, PROBLEM_CONTENT_TYPE, type ProblemKind, problemBody } from '../../../contracts/problems';
 import type { EdgeEnv } from '../env';
 import { edgeLog } from '../log';
 
-/** Kinds of problem the edge answers; each becomes the `type` URI of the body. */
-export type ProblemKind =
-  | 'route-not-found'
-  | 'app-disabled'
-  | 'upstream-timeout'
-  | 'upstream-unreachable'
-  | 'proxy-loop'
-  | 'unauthorized'
-  | 'admin-not-configured'
-  | 'configuration-refused'
-  | 'validation-failed'
-  | 'not-found'
-  | 'method-not-allowed'
-  | 'unsupported-media-type'
-  | 'internal'
-  | 'rate-limited'
-  | 'quota-exceeded'
-  | 'concurrency-limited'
-  | 'subscription-key-invalid'
-  | 'subscription-required'
-  | 'circuit-open'
-  | 'limiter-unavailable'
-  | 'malformed-request'
-  | 'payload-too-large';
-
-/** A field-level validation error, listed in the `errors` member of a 400 problem. */
-export interface FieldError {
-  field: string;
-  detail: string;
-}
+export type { FieldError, ProblemKind };
 
 /** Options of a problem: what went wrong, and fields added to the body or the response. */
 export interface ProblemInit {
@@ -55,26 +27,14 @@ export class Problem extends HTTPException {
   }
 }
 
-/** Type URI of a problem kind. */
-export function problemType(kind: ProblemKind): string {
-  return `urn:altinn-platform:problem:${kind}`;
-}
-
 /** Builds the problem+json response for `init`, naming the request's path and id. */
 export function problemResponse(init: ProblemInit, instance: string, requestId: string): Response {
-  const body = {
-    type: problemType(init.kind),
-    title: init.title,
-    status: init.status,
-    ...(init.detail === undefined ? {} : { detail: init.detail }),
-    instance,
-    requestId,
-    ...(init.errors === undefined ? {} : { errors: init.errors }),
-  };
+  const { kind, status, title, detail, errors } = init;
+  const body = problemBody(kind, { status, title, detail, instance, requestId, errors });
   const headers = new Headers(init.headers);
-  headers.set('content-type', 'application/problem+json');
+  headers.set('content-type', PROBLEM_CONTENT_TYPE);
   headers.set('cache-control', 'no-store');
-  return new Response(JSON.stringify(body), { status: init.status, headers });
+  return new Response(JSON.stringify(body), { status, headers });
 }
 
 /**

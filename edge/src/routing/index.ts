@@ -1,5 +1,4 @@
-import type { AppErrorRule } from '../sla/breaker';
-import type { BreakerSettings } from './schema';
+import type { AppErrorRule, BreakerSettings } from './schema';
 import { RouteStore } from './store';
 
 /** Where a request for `/{org}/{app}` goes, as resolved from the route table. */

@@ -95,3 +95,15 @@ export interface AppRoute {
   breaker?: BreakerSettings;
   updatedAt: string;
 }
+
+/** When an app's own 5xx open its circuit: a ratio over a minimum volume per interval, from several clients. */
+export interface AppErrorRule {
+  /** Share of the interval's requests that failed, 0 to 1 (Envoy: failure_percentage_threshold 85 %). */
+  ratio: number;
+  /** Requests the interval needs before the ratio is judged (Envoy: failure_percentage_request_volume 50). */
+  minRequests: number;
+  /** Distinct clients the interval's failures must come from. */
+  minClients: number;
+  /** Length of the interval (Envoy: interval = 10 s). */
+  intervalMs: number;
+}

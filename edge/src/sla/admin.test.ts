@@ -58,7 +58,7 @@ describe('plans admin API', () => {
   for (const [what, body, field] of bad) {
     it(`refuses a plan with ${what}: 400 problem naming ${field}, nothing stored`, async () => {
       const problem = await expectProblem(await admin('PUT', '/plans/badplan', body), 400);
-      expect(problem.type).toBe('urn:altinn-platform:problem:validation-failed');
+      expect(problem.type).toBe('urn:altinn-platform:problem:validation');
       expect(problem.errors?.map((e) => e.field)).toContain(field);
       expect(problem.detail).toContain(field);
       expect(await env.ROUTES.get('plan/badplan')).toBeNull();

@@ -1,9 +1,9 @@
 import { type Context, Hono } from 'hono';
 import { z } from 'zod';
-import { fieldErrors, invalid, parseBody } from '../admin/validation';
 import type { EdgeEnv } from '../env';
 import { edgeLog } from '../log';
 import { notFound } from '../problem';
+import { fieldErrors, invalid, parseBody } from '../request/validation';
 import { flushMetrics } from '.';
 import { prometheusText } from './metrics';
 import { type Consumer, consumerBody, type Plan, planBody, publicConsumer, slaId } from './schema';

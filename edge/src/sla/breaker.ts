@@ -1,5 +1,6 @@
 import { DurableObject } from 'cloudflare:workers';
 import { edgeLog } from '../log';
+import type { AppErrorRule } from '../routing/schema';
 
 /**
  * Thresholds of the circuit breaker. Envoy's outlier detection is the model, with its split of
@@ -29,18 +30,6 @@ export interface BreakerConfig {
   minSources?: number;
   /** Set when the app opted in to count its own 5xx: the ratio rule (absent: an app's 5xx never counts). */
   appErrors?: AppErrorRule;
-}
-
-/** When an app's own 5xx open its circuit: a ratio over a minimum volume per interval, from several clients. */
-export interface AppErrorRule {
-  /** Share of the interval's requests that failed, 0 to 1 (Envoy: failure_percentage_threshold 85 %). */
-  ratio: number;
-  /** Requests the interval needs before the ratio is judged (Envoy: failure_percentage_request_volume 50). */
-  minRequests: number;
-  /** Distinct clients the interval's failures must come from. */
-  minClients: number;
-  /** Length of the interval (Envoy: interval = 10 s). */
-  intervalMs: number;
 }
 
 /**

@@ -1,6 +1,7 @@
-import { parseIpv6 } from '../egress/address';
 import { type Env, intSetting } from '../env';
-import type { AppErrorRule, BreakerConfig, CircuitView, Outcome } from './breaker';
+import { parseIpv6 } from '../net/address';
+import type { AppErrorRule } from '../routing/schema';
+import type { BreakerConfig, CircuitView, Outcome } from './breaker';
 
 // The isolate's side of the circuit breakers (breaker.ts holds the state).
 

@@ -1,7 +1,7 @@
 import type { Context } from 'hono';
-import { invalid } from '../admin/validation';
 import type { EdgeEnv } from '../env';
 import { notFound } from '../problem';
+import { invalid } from '../request/validation';
 import { periodOf } from './limiter';
 import { effectiveLimits } from './policy';
 import { limiterStub } from './reservations';

@@ -9,7 +9,8 @@ import { type Delegation, delegationRepository } from '../intermediary/repositor
 import { profileRepository } from '../profile/repository.js';
 import { partyRepository } from '../register/repository.js';
 import { PARTY_TYPES } from '../register/schemas.js';
-import { invalidField } from '../storage/problems.js';
+import { instanceRepository } from '../storage/repositories/instance-repository.js';
+import { invalidField } from '../storage/shared/problems.js';
 import { type AppsInstanceDelegationInput, DELEGATION_TYPES } from './schemas.js';
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -113,12 +114,8 @@ export async function resolveDelegation(
   const asked = rightsOf(body, app, path.resourceId);
   const fromUuid = partyUuidOf(body.from, 'from');
   const toUuid = partyUuidOf(body.to, 'to');
-  const [instance] = await db.query<{ party_id: string }>(
-    `SELECT party_id::text AS party_id FROM instances
-     WHERE instance_guid = $1 AND org = $2 AND app = $3 AND NOT is_hard_deleted`,
-    [instanceGuid, app.org, app.app],
-  );
-  if (!instance) {
+  const owner = await instanceRepository(db).ownerOf(app.org, app.app, instanceGuid);
+  if (owner === undefined) {
     throw new Problem(404, {
       kind: 'not-found',
       detail: `Instance ${instanceGuid} of ${app.org}/${app.app} does not exist.`,
@@ -127,7 +124,7 @@ export async function resolveDelegation(
   const parties = partyRepository(db);
   const from = await parties.byUuid(fromUuid);
   if (!from) throw invalidField('from.value', 'no party has this UUID');
-  if (String(from.partyId) !== instance.party_id) throw invalidField('from.value', "is not the instance's owner");
+  if (from.partyId !== owner) throw invalidField('from.value', "is not the instance's owner");
   const to = await parties.byUuid(toUuid);
   if (!to) throw invalidField('to.value', 'no party has this UUID');
   if (to.partyId === from.partyId) throw invalidField('to.value', "is the instance's owner");
@@ -190,7 +187,7 @@ async function changeInstanceRights(
     const repository = delegationRepository(tx);
     const now = services.now();
     // One change per instance at a time: the instance's row is locked until this change commits.
-    await tx.query('SELECT 1 FROM instances WHERE instance_guid = $1 FOR UPDATE', [instanceGuid]);
+    await instanceRepository(tx).lockRow(instanceGuid);
     const active: Delegation[] = await repository.onInstance(instanceGuid, fromPartyId, covered);
     for (const [taskId, asked] of byTask(delegation.rights)) {
       const current = active.find((existing) => existing.taskId === taskId);

@@ -1,4 +1,6 @@
 import type { Database } from '../../../platform/src/db/index.js';
+import { profileRepository } from '../profile/repository.js';
+import { partyRepository } from '../register/repository.js';
 import { serviceOwnerRepository } from '../register/service-owners.js';
 
 /** A person the platform knows, as a platform token names them. */
@@ -23,26 +25,40 @@ export interface IdentityDirectory {
   people?(): Promise<{ ssn: string; name: string; userId: number }[]>;
 }
 
-/** The directory on Register's tables: persons by fødselsnummer with their user profile, and the service owners. */
+/** Most persons the test login page lists. */
+const PEOPLE_LIMIT = 200;
+
+/**
+ * The directory on Register and Profile, through their repositories: persons by fødselsnummer with their user
+ * profile, and the service owners.
+ */
 export function registerDirectory(db: Database): IdentityDirectory {
   const owners = serviceOwnerRepository(db);
+  const parties = partyRepository(db);
+  const profiles = profileRepository(db);
   return {
     async userBySsn(ssn) {
-      const [row] = await db.query<{ user_id: string; party_id: string }>(
-        `SELECT u.user_id::text AS user_id, u.party_id::text AS party_id
-         FROM parties p JOIN user_profiles u ON u.party_id = p.party_id
-         WHERE p.ssn = $1 AND NOT p.is_deleted`,
-        [ssn],
-      );
-      return row ? { userId: Number(row.user_id), partyId: Number(row.party_id) } : undefined;
+      const person = await parties.bySsn(ssn);
+      if (!person || person.isDeleted) return undefined;
+      const profile = await profiles.byPartyId(person.partyId);
+      return profile ? { userId: profile.userId, partyId: profile.partyId } : undefined;
     },
     async people() {
-      const rows = await db.query<{ ssn: string; name: string; user_id: string }>(
-        `SELECT p.ssn, p.name, u.user_id::text AS user_id
-         FROM parties p JOIN user_profiles u ON u.party_id = p.party_id
-         WHERE p.ssn IS NOT NULL AND NOT p.is_deleted ORDER BY u.user_id LIMIT 200`,
-      );
-      return rows.map((row) => ({ ssn: row.ssn, name: row.name, userId: Number(row.user_id) }));
+      const people: { ssn: string; name: string; userId: number }[] = [];
+      let after = 0;
+      while (people.length < PEOPLE_LIMIT) {
+        const users = await profiles.users(after, PEOPLE_LIMIT);
+        if (users.length === 0) break;
+        const byId = new Map((await parties.byIds(users.map((user) => user.partyId))).map((p) => [p.partyId, p]));
+        for (const user of users) {
+          const party = byId.get(user.partyId);
+          if (party?.ssn && !party.isDeleted && people.length < PEOPLE_LIMIT) {
+            people.push({ ssn: party.ssn, name: party.name, userId: user.userId });
+          }
+        }
+        after = users[users.length - 1]!.userId;
+      }
+      return people;
     },
     async serviceOwnerByNumber(orgNumber) {
       const owner = await owners.byNumber(orgNumber);

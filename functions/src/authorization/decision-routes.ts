@@ -5,7 +5,7 @@ import type { PlatformApp } from '../../../platform/src/api/index.js';
 import type { TokenVerifier } from '../../../platform/src/auth/index.js';
 import { jsonContent as json } from '../../../platform/src/errors/openapi.js';
 import { partyRepository } from '../register/repository.js';
-import { invalidField, problemContent } from '../storage/problems.js';
+import { invalidField, problemContent } from '../storage/shared/problems.js';
 import { ownPartyOf, requireReaderOf } from './access.js';
 import { decisionCallerOf, guardDecisionRequest } from './decision-access.js';
 import type { AuthorizationServices } from './services.js';

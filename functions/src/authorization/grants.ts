@@ -1,5 +1,5 @@
 import type { Database } from '../../../platform/src/db/index.js';
-import type { PartyAccess } from '../storage/access.js';
+import type { PartyAccess } from '../storage/shared/access.js';
 import { authorizationRepository, type Grant } from './repository.js';
 import type { DecisionRequest } from './xacml.js';
 

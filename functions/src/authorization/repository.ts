@@ -1,4 +1,5 @@
 import type { Queryable } from '../../../platform/src/db/index.js';
+import { instanceRepository } from '../storage/repositories/instance-repository.js';
 import type { AppPolicy } from './policy.js';
 
 /**
@@ -208,13 +209,9 @@ export function authorizationRepository(db: Queryable) {
       return rows.map((row) => Number(row.party_id));
     },
 
-    /** The current task of an instance of `partyId` that is not hard-deleted; undefined when there is none. */
-    async instanceTask(partyId: number, instanceGuid: string): Promise<{ task: string | null } | undefined> {
-      const [row] = await db.query<{ current_task: string | null }>(
-        'SELECT current_task FROM instances WHERE instance_guid = $1 AND party_id = $2 AND NOT is_hard_deleted',
-        [instanceGuid.toLowerCase(), partyId],
-      );
-      return row ? { task: row.current_task } : undefined;
+    /** The current task of an instance of `partyId` that is not hard-deleted (Storage's); undefined when none. */
+    instanceTask(partyId: number, instanceGuid: string): Promise<{ task: string | null } | undefined> {
+      return instanceRepository(db).currentTask(partyId, instanceGuid);
     },
 
     async insertAssignment(

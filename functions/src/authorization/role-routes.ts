@@ -3,7 +3,7 @@ import type { PlatformApp } from '../../../platform/src/api/index.js';
 import { principalOf } from '../../../platform/src/auth/index.js';
 import { Problem } from '../../../platform/src/errors/index.js';
 import { jsonContent as json } from '../../../platform/src/errors/openapi.js';
-import { mismatchedField, problemContent } from '../storage/problems.js';
+import { mismatchedField, problemContent } from '../storage/shared/problems.js';
 import { AUTHORIZATION_SCOPES, requireScope } from './access.js';
 import { RoleCode } from './policy.js';
 import { authorizationRepository } from './repository.js';

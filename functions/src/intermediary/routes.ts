@@ -8,7 +8,7 @@ import type { PlatformEnv } from '../../../platform/src/request-context/index.js
 import { AUTHORIZATION_SCOPES } from '../authorization/access.js';
 import { authorizationRepository } from '../authorization/repository.js';
 import type { AuthorizationServices } from '../authorization/services.js';
-import { invalidField, problemContent } from '../storage/problems.js';
+import { invalidField, problemContent } from '../storage/shared/problems.js';
 import { type Delegation, delegationRepository } from './repository.js';
 import { DelegationAuditSchema, DelegationInput, DelegationSchema } from './schemas.js';
 

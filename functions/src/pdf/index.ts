@@ -101,7 +101,7 @@ const KIND_OF = {
   timeout: 'gateway-timeout',
   'page-failed': 'bad-gateway',
   refused: 'forbidden',
-};
+} as const;
 
 /**
  * The PDF generator app-lib calls (Altinn's pdf-generator contract): prints an app page, as the user sees it, to

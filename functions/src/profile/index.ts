@@ -3,7 +3,7 @@ import { authenticate, type TokenVerifier } from '../../../platform/src/auth/ind
 import type { Database } from '../../../platform/src/db/index.js';
 import type { Logger } from '../../../platform/src/logging/index.js';
 import { DEFAULT_IDENTITY_LOOKUP_POLICY, type IdentityLookupPolicy } from '../register/lockout.js';
-import { addUserRoutes } from './users.js';
+import { addUserRoutes, type MayRepresent } from './users.js';
 
 /** Public path prefix of Profile, as Altinn's. */
 export const PROFILE_PREFIX = '/profile/api/v1';
@@ -18,6 +18,8 @@ export interface ProfileApiOptions {
   identityLookups?: IdentityLookupPolicy;
   /** The clock of the budgets' window; the system clock by default. */
   now?: () => Date;
+  /** Whether a user may represent a party (Authorization's reportees), for the preselected party setting. */
+  mayRepresent: MayRepresent;
 }
 
 /**
@@ -36,6 +38,7 @@ export function createProfileApi(options: ProfileApiOptions): PlatformApp {
     db: options.db,
     identityLookups: options.identityLookups ?? DEFAULT_IDENTITY_LOOKUP_POLICY,
     now: options.now ?? (() => new Date()),
+    mayRepresent: options.mayRepresent,
   });
   return api;
 }

@@ -28,6 +28,8 @@ export interface ProfileRepository {
   byPartyId(partyId: number): Promise<UserProfile | undefined>;
   /** The profile of the person with this fødselsnummer. */
   bySsn(ssn: string): Promise<UserProfile | undefined>;
+  /** Users by id after `afterUserId`, at most `limit`, in id order: their user id and own party (listings). */
+  users(afterUserId: number, limit: number): Promise<{ userId: number; partyId: number }[]>;
   /** Changes the named settings of a user; false when there is no such user. */
   updateSettings(userId: number, update: ProfileSettingUpdate): Promise<boolean>;
 }
@@ -62,8 +64,18 @@ export function profileRepository(db: Queryable): ProfileRepository {
     byUserId: (userId) => one(`SELECT ${COLUMNS} FROM user_profiles u WHERE u.user_id = $1`, userId),
     byUuid: (userUuid) => one(`SELECT ${COLUMNS} FROM user_profiles u WHERE u.user_uuid = $1`, userUuid),
     byPartyId: (partyId) => one(`SELECT ${COLUMNS} FROM user_profiles u WHERE u.party_id = $1`, partyId),
-    bySsn: (ssn) =>
-      one(`SELECT ${COLUMNS} FROM user_profiles u JOIN parties p ON p.party_id = u.party_id WHERE p.ssn = $1`, ssn),
+    // The person through Register's repository: Profile runs no SQL on Register's tables.
+    async bySsn(ssn) {
+      const person = await parties.bySsn(ssn);
+      return person ? one(`SELECT ${COLUMNS} FROM user_profiles u WHERE u.party_id = $1`, person.partyId) : undefined;
+    },
+    async users(afterUserId, limit) {
+      const rows = await db.query<{ user_id: string; party_id: string }>(
+        'SELECT user_id::text AS user_id, party_id::text AS party_id FROM user_profiles WHERE user_id > $1 ORDER BY user_id LIMIT $2',
+        [afterUserId, limit],
+      );
+      return rows.map((row) => ({ userId: Number(row.user_id), partyId: Number(row.party_id) }));
+    },
     async updateSettings(userId, update) {
       const rows = await db.query(
         `UPDATE user_profiles SET

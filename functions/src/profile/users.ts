@@ -4,7 +4,6 @@ import { forbidden, type Principal, principalOf, type UserPrincipal } from '../.
 import type { Database } from '../../../platform/src/db/index.js';
 import { Problem } from '../../../platform/src/errors/index.js';
 import { jsonContent, problemContent } from '../../../platform/src/errors/openapi.js';
-import { createReportees } from '../authorization/grants.js';
 import { callerKeyOf, guardIdentityLookups, type IdentityLookupPolicy } from '../register/lockout.js';
 import { partyRepository } from '../register/repository.js';
 import { profileRepository } from './repository.js';
@@ -83,17 +82,24 @@ function readable(principal: Principal, profile: UserProfile | undefined, what: 
   return profile;
 }
 
+/**
+ * Whether user `userId` (own party `ownPartyId`) may represent party `partyId`: their own party, a role or a
+ * delegation. Authorization answers it; the host that composes the APIs passes it in.
+ */
+export type MayRepresent = (userId: number, partyId: number, ownPartyId: number | undefined) => Promise<boolean>;
+
 /** What the user profile routes need. */
 export interface UserRoutesOptions {
   db: Database;
   /** Budgets of fødselsnummer lookups by an org, shared with the Register's. */
   identityLookups: IdentityLookupPolicy;
   now: () => Date;
+  mayRepresent: MayRepresent;
 }
 
 /** Adds the user profile routes to the Profile API. */
 export function addUserRoutes(api: PlatformApp, options: UserRoutesOptions): void {
-  const { db } = options;
+  const { db, mayRepresent } = options;
   const profiles = profileRepository(db);
 
   api.openapi(current, async (c) => {
@@ -117,9 +123,8 @@ export function addUserRoutes(api: PlatformApp, options: UserRoutesOptions): voi
         });
       // Only a party the user may represent (their own, a role or a delegation) can be preselected; one answer for
       // a party that does not exist and one the user may not represent, so the answer tells nothing of others.
-      const reportees = createReportees({ db, now: () => new Date() });
       const party = await partyRepository(db).byId(partyId);
-      if (!party || party.isDeleted || !(await reportees.mayRepresent(user.userId, partyId, user.partyId))) {
+      if (!party || party.isDeleted || !(await mayRepresent(user.userId, partyId, user.partyId))) {
         throw invalid(`not a party user ${user.userId} may represent`);
       }
     }

@@ -5,18 +5,18 @@ import { authenticate, type TokenVerifier } from '../../../platform/src/auth/ind
 import type { BlobStore } from '../../../platform/src/blob/index.js';
 import type { Database } from '../../../platform/src/db/index.js';
 import type { Logger } from '../../../platform/src/logging/index.js';
-import { createStorageAccess, type PartyAccess } from './access.js';
-import { addApplicationRoutes } from './applications.js';
-import { addDataElementRoutes } from './data-elements.js';
-import { addInstanceEventRoutes } from './instance-events.js';
-import { DEFAULT_PUBLIC_URLS, instanceLinks, type PublicUrls } from './instance-links.js';
-import { addInstanceLockRoutes } from './instance-lock.js';
-import { addInstanceQueryRoutes } from './instance-query.js';
-import { addInstanceValueRoutes } from './instance-values.js';
-import { addInstanceRoutes } from './instances.js';
-import { addProcessRoutes } from './process.js';
-import { addSignRoutes } from './sign.js';
-import { addTextRoutes } from './texts.js';
+import { addApplicationRoutes } from './applications/applications.js';
+import { addDataElementRoutes } from './data-elements/data-elements.js';
+import { addSignRoutes } from './data-elements/sign.js';
+import { addInstanceEventRoutes } from './events/instance-events.js';
+import { DEFAULT_PUBLIC_URLS, instanceLinks, type PublicUrls } from './instances/instance-links.js';
+import { addInstanceLockRoutes } from './instances/instance-lock.js';
+import { addInstanceQueryRoutes } from './instances/instance-query.js';
+import { addInstanceValueRoutes } from './instances/instance-values.js';
+import { addInstanceRoutes } from './instances/instances.js';
+import { addProcessRoutes } from './instances/process.js';
+import { createStorageAccess, type PartyAccess } from './shared/access.js';
+import { addTextRoutes } from './texts/texts.js';
 
 /** The default container of data element content. */
 export const DATA_CONTAINER = 'storage-data';

@@ -1,4 +1,4 @@
-import type { Queryable, Row, Transaction } from './index.js';
+import type { Queryable, Row, Transaction } from './types.js';
 
 /** The two primitives a driver provides for one connection (or one PGlite transaction). */
 export interface Connection {

@@ -121,3 +121,20 @@ export async function runMigrations(db: Queryable, migrations: readonly Migratio
   }
   return report;
 }
+
+/**
+ * Merges the migration lists of the features a host serves into the one ordered list runMigrations applies:
+ * by version, oldest first. Two features claiming one version is a MigrationError.
+ */
+export function composeMigrations(...lists: readonly (readonly Migration[])[]): readonly Migration[] {
+  const merged = lists.flat().sort((a, b) => a.version - b.version);
+  for (let i = 1; i < merged.length; i++) {
+    const [previous, migration] = [merged[i - 1]!, merged[i]!];
+    if (previous.version === migration.version) {
+      throw new MigrationError(
+        `migration version ${migration.version} is claimed twice: ${previous.name} and ${migration.name}`,
+      );
+    }
+  }
+  return merged;
+}

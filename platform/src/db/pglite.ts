@@ -1,6 +1,6 @@
 import { PGlite, type PGliteInterface, type Transaction as PGliteTransaction } from '@electric-sql/pglite';
 import { type Connection, transactionOn, withTimeout } from './connection.js';
-import type { Database, Row } from './index.js';
+import type { Database, Row } from './types.js';
 
 /** Same as node-postgres: int8 and numeric stay strings, so results do not depend on the driver. */
 const PARSERS = { 20: (value: string) => value, 1700: (value: string) => value };

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { type Connection, transactionOn, withTimeout } from './connection.js';
-import type { Database, DatabaseOptions, Row } from './index.js';
+import type { Database, DatabaseOptions, Row } from './types.js';
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 

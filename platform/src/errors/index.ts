@@ -1,22 +1,21 @@
-import type { Context, ErrorHandler, NotFoundHandler } from 'hono';
+import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
+import type { HTTPResponseError } from 'hono/types';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { ZodError } from 'zod';
-import type { PlatformEnv } from '../request-context/index.js';
+import { type FieldError, PROBLEM_CONTENT_TYPE, type ProblemKind, problemBody } from '../../../contracts/problems.js';
+import type { Logger } from '../logging/index.js';
 
-/** Every problem `type` is this URN prefix plus a kind, e.g. `urn:altinn-platform:problem:not-found` (as at the edge). */
-export const PROBLEM_TYPE_PREFIX = 'urn:altinn-platform:problem:';
-
-/** Media type of every error body (RFC 9457). */
-export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
-
-/** One invalid input field of a validation problem. */
-export interface FieldError {
-  /** Dotted path of the field, e.g. `party.id` or `items[0].name`; `query.x` style for non-body input. */
-  field: string;
-  /** What is wrong with it. */
-  detail: string;
+/**
+ * The part of an API's Hono environment that problem responses read (the request context's id and
+ * logger); every platform API's environment has it, so the handlers serve them all.
+ */
+export interface ProblemEnv {
+  Variables: { requestId: string; logger: Logger };
 }
+
+export { PROBLEM_CONTENT_TYPE, PROBLEM_TYPE_PREFIX } from '../../../contracts/problems.js';
+export type { FieldError, ProblemKind };
 
 /** The RFC 9457 body every API answers errors with. */
 export interface ProblemBody {
@@ -32,8 +31,8 @@ export interface ProblemBody {
 
 /** What a handler says when it throws a Problem. */
 export interface ProblemInit {
-  /** Short kebab-case name of the error kind, the last part of the `type` URN. */
-  kind: string;
+  /** The kind (contracts/problems.ts registers every one), the last part of the `type` URN. */
+  kind: ProblemKind;
   /** Human summary of the kind; defaults to the status's reason phrase. */
   title?: string;
   /** Explanation of this occurrence, safe to show to the caller. */
@@ -46,7 +45,7 @@ export interface ProblemInit {
   headers?: Record<string, string>;
 }
 
-const REASONS: Record<number, [kind: string, title: string]> = {
+const REASONS: Record<number, [kind: ProblemKind, title: string]> = {
   400: ['bad-request', 'Bad Request'],
   401: ['unauthorized', 'Unauthorized'],
   403: ['forbidden', 'Forbidden'],
@@ -64,7 +63,7 @@ const REASONS: Record<number, [kind: string, title: string]> = {
   504: ['gateway-timeout', 'Gateway Timeout'],
 };
 
-function reason(status: number): [kind: string, title: string] {
+function reason(status: number): [kind: ProblemKind, title: string] {
   return (
     REASONS[status] ?? [status >= 500 ? 'internal' : 'bad-request', status >= 500 ? 'Server Error' : 'Client Error']
   );
@@ -72,7 +71,7 @@ function reason(status: number): [kind: string, title: string] {
 
 /** An error a handler throws to answer with an RFC 9457 problem; rendered by `handleError`. */
 export class Problem extends HTTPException {
-  readonly kind: string;
+  readonly kind: ProblemKind;
   readonly title: string;
   readonly detail: string;
   readonly errors: FieldError[] | undefined;
@@ -92,17 +91,16 @@ export class Problem extends HTTPException {
 }
 
 /** Renders `problem` as an `application/problem+json` response for the request in `c`. */
-export function problemResponse(c: Context<PlatformEnv>, problem: Problem): Response {
-  const body: ProblemBody = {
-    ...problem.extensions,
-    type: `${PROBLEM_TYPE_PREFIX}${problem.kind}`,
-    title: problem.title,
+export function problemResponse<E extends ProblemEnv>(c: Context<E>, problem: Problem): Response {
+  const body = problemBody(problem.kind, {
     status: problem.status,
+    title: problem.title,
     detail: problem.detail,
     instance: c.req.path,
     requestId: c.get('requestId'),
     ...(problem.errors ? { errors: problem.errors } : {}),
-  };
+    extensions: problem.extensions,
+  }) as ProblemBody;
   return c.body(JSON.stringify(body), problem.status, { ...problem.headers, 'Content-Type': PROBLEM_CONTENT_TYPE });
 }
 
@@ -118,7 +116,7 @@ function fromHttpException(error: HTTPException): Problem {
 }
 
 /** The one `onError` of every API: Problems as given, HTTPExceptions by status, anything else a 500 without internals. */
-export const handleError: ErrorHandler<PlatformEnv> = (error, c) => {
+export function handleError<E extends ProblemEnv>(error: Error | HTTPResponseError, c: Context<E>): Response {
   if (error instanceof Problem) return problemResponse(c, error);
   if (error instanceof HTTPException) return problemResponse(c, fromHttpException(error));
   c.get('logger')?.error('unhandled error', { method: c.req.method, path: c.req.path, error });
@@ -127,11 +125,15 @@ export const handleError: ErrorHandler<PlatformEnv> = (error, c) => {
     detail: 'The server failed to handle the request; quote the request id when reporting it.',
   });
   return problemResponse(c, problem);
-};
+}
 
 /** The one `notFound` of every API: a 404 problem naming the path. */
-export const handleNotFound: NotFoundHandler<PlatformEnv> = (c) =>
-  problemResponse(c, new Problem(404, { kind: 'not-found', detail: `No resource at ${c.req.method} ${c.req.path}.` }));
+export function handleNotFound<E extends ProblemEnv>(c: Context<E>): Response {
+  return problemResponse(
+    c,
+    new Problem(404, { kind: 'not-found', detail: `No resource at ${c.req.method} ${c.req.path}.` }),
+  );
+}
 
 const TARGET_NAMES: Record<string, string> = { json: 'body', form: 'body', param: 'path', query: 'query' };
 

@@ -3,11 +3,11 @@ import { createApi } from '../../../platform/src/api/index.js';
 import type { TokenVerifier } from '../../../platform/src/auth/index.js';
 import type { Database } from '../../../platform/src/db/index.js';
 import type { Logger } from '../../../platform/src/logging/index.js';
-import { type EdgeMetrics, noEdgeMetrics } from '../dashboard/edge-metrics.js';
-import { addOverviewRoute } from '../dashboard/overview.js';
+import { provisionerCommands } from '../commands/index.js';
+import { type EdgeMetrics, noEdgeMetrics } from '../edge/metrics.js';
 import type { Provider } from '../providers/types.js';
 import { authenticateCaller, type ProvisionerEnv } from './access.js';
-import { provisionerCommands } from './commands.js';
+import { addOverviewRoute } from './overview.js';
 import { addProvisionerRoutes } from './routes.js';
 import { PROVISIONER_PREFIX } from './views.js';
 

@@ -3,11 +3,11 @@ import type { Context } from 'hono';
 import type { Database } from '../../../platform/src/db/index.js';
 import { Problem } from '../../../platform/src/errors/index.js';
 import { jsonContent as json, problemContent } from '../../../platform/src/errors/openapi.js';
-import { DEFAULT_AUTOSCALING } from '../autoscale/policy.js';
+import type { Outcome, ProvisionerCommands } from '../commands/index.js';
 import type { Provider, RolloutStatus } from '../providers/types.js';
 import { type ProvisionerRepository, provisionerRepository } from '../state/repository.js';
+import { DEFAULT_AUTOSCALING } from '../state/types.js';
 import { actorOf, type ProvisionerEnv, requireAccess } from './access.js';
-import type { Outcome, ProvisionerCommands } from './commands.js';
 import {
   AppInput,
   AppParams,

@@ -1,8 +1,8 @@
 import type { Database } from '../../../platform/src/db/index.js';
 import { Problem } from '../../../platform/src/errors/index.js';
 import type { Logger } from '../../../platform/src/logging/index.js';
-import type { ProvisionerCommands } from '../api/commands.js';
-import { readEdge } from '../reconcile/edge-read.js';
+import type { ProvisionerCommands } from '../commands/index.js';
+import { readEdge } from '../edge/read.js';
 import { provisionerRepository } from '../state/repository.js';
 import { decide, newHistory, type ScalingHistory, type Usage } from './policy.js';
 

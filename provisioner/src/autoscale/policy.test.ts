@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { type AutoscalingSpec, DEFAULT_AUTOSCALING, decide, newHistory, rawRecommendation } from './policy.js';
+import { type AutoscalingSpec, DEFAULT_AUTOSCALING } from '../state/types.js';
+import { decide, newHistory, rawRecommendation } from './policy.js';
 
 const spec = (over: Partial<AutoscalingSpec> = {}): AutoscalingSpec => ({
   ...DEFAULT_AUTOSCALING,

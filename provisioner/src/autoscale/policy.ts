@@ -7,28 +7,7 @@
  * replicas, per 15 s) and bounded by the app's min and max replicas.
  */
 
-/** An app's autoscaling settings (`autoscaling` of `PUT .../apps/{app}`). */
-export interface AutoscalingSpec {
-  /** Scale from usage at all; off keeps the replica count that was asked for. */
-  enabled: boolean;
-  /** Target requests per second per replica, as seen by the edge; null: not a signal. */
-  requestsPerSecond: number | null;
-  /** Target in-flight requests per replica, as seen by the edge; null: not a signal. */
-  inFlight: number | null;
-  /** How long a higher recommendation must hold before replicas are added (HPA: 0). */
-  scaleUpStabilizationSeconds: number;
-  /** How long replicas are kept after usage fell (HPA: 300). */
-  scaleDownStabilizationSeconds: number;
-}
-
-/** What an app gets when it says nothing: on, HPA's stabilisation windows, targets a replica of the reference runtime handles easily. */
-export const DEFAULT_AUTOSCALING: AutoscalingSpec = {
-  enabled: true,
-  requestsPerSecond: 50,
-  inFlight: 10,
-  scaleUpStabilizationSeconds: 0,
-  scaleDownStabilizationSeconds: 300,
-};
+import type { AutoscalingSpec } from '../state/types.js';
 
 /** One app's usage at the edge: requests per second (recent average) and requests in flight now. */
 export interface Usage {

@@ -1,6 +1,6 @@
 import type { Database } from '../../../platform/src/db/index.js';
 import type { Logger } from '../../../platform/src/logging/index.js';
-import { startOperation } from '../api/commands.js';
+import { startOperation } from '../commands/index.js';
 import type { Provider } from '../providers/types.js';
 import { type ProvisionerRepository, provisionerRepository } from '../state/repository.js';
 import { replicasFit } from './transition.js';

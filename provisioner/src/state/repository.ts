@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import type { Queryable, Row } from '../../../platform/src/db/index.js';
-import { type AutoscalingSpec, DEFAULT_AUTOSCALING } from '../autoscale/policy.js';
 import type { AppScale, ClusterSpec, ProviderState } from '../providers/types.js';
 import type {
   AppPhase,
@@ -17,6 +16,7 @@ import type {
   ReleaseRecord,
   ReleaseSpec,
 } from './types.js';
+import { type AutoscalingSpec, DEFAULT_AUTOSCALING } from './types.js';
 
 const iso = (value: unknown): string => (value instanceof Date ? value : new Date(String(value))).toISOString();
 const isoOrNull = (value: unknown): string | null => (value === null || value === undefined ? null : iso(value));

@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { EdgeReport } from '../../src/dashboard/edge-metrics.js';
+import type { EdgeReport } from '../../src/edge/metrics.js';
 
 /** The edge's latency bucket bounds (edge/src/sla/metrics.ts LATENCY_BUCKETS_MS), then +Inf. */
 const BOUNDS = ['1', '2', '5', '10', '25', '50', '100', '250', '500', '1000', '2500', '5000', '10000', '+Inf'];

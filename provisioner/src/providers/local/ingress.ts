@@ -1,5 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { PROBLEM_CONTENT_TYPE, type ProblemKind, problemBody } from '../../../../contracts/problems.js';
 import type { Replica } from './replica.js';
 
 /** Where the ingress finds an app's replicas. */
@@ -43,7 +44,7 @@ export function endToEndHeaders(headers: http.IncomingHttpHeaders): http.Outgoin
 function sendProblem(
   res: http.ServerResponse,
   status: number,
-  kind: string,
+  kind: ProblemKind,
   title: string,
   detail: string,
   instance: string,
@@ -53,9 +54,9 @@ function sendProblem(
     res.destroy();
     return;
   }
-  const body = JSON.stringify({ type: `urn:altinn-platform:problem:${kind}`, title, status, detail, instance });
+  const body = JSON.stringify(problemBody(kind, { status, title, detail, instance }));
   res.writeHead(status, {
-    'content-type': 'application/problem+json',
+    'content-type': PROBLEM_CONTENT_TYPE,
     'content-length': Buffer.byteLength(body),
     ...headers,
   });
