@@ -21,12 +21,12 @@ const E2E_TESTS = [
 
 /** Settings shared by the node-side projects (unit and API tests, platform-level suites). */
 const NODE_SIDE = {
-  environment: 'node',
+  environment: 'node' as const,
   // Azurite, for tests that store blobs or run a functions host.
   globalSetup: ['./test/support/global-setup.ts'],
   testTimeout: 30_000,
   hookTimeout: 60_000,
-} as const;
+};
 
 export default defineConfig({
   test: {

@@ -9,18 +9,18 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { findNginx, startNginx } from './nginx.js';
 import {
-  type Child,
+  answering,
   freePort,
   isAlive,
   logTail,
-  pinning,
-  removeAtExit,
+  type Supervised,
   startChild,
-  stopAll,
+  stopChildren,
   waitForHttp,
-} from './processes.js';
+} from '../scripts/processes.js';
+import { findNginx, startNginx } from './nginx.js';
+import { pinnedTo, pinning, removeAtExit } from './pinning.js';
 import { type Baseline, markdownTable, summarise, summaryLine } from './report.js';
 import { positiveInt } from './settings.js';
 import { reportFigures, wrkFigures } from './summary.js';
@@ -71,7 +71,7 @@ interface Target {
   id: string;
   name: string;
   url: string;
-  child: Child;
+  child: Supervised;
   baselines: Baseline[];
 }
 
@@ -99,10 +99,10 @@ async function startUpstream(logDir: string): Promise<Target> {
     'upstream',
     process.execPath,
     ['--import', 'tsx', join(BENCH_DIR, 'upstream.ts'), String(port)],
-    { logDir, cwd: ROOT, role: 'load' },
+    { logDir, cwd: ROOT, ...pinnedTo('load') },
   );
   const url = `http://127.0.0.1:${port}${PATH}`;
-  await waitForHttp(url, child);
+  await waitForHttp(url, child, { timeoutMs: 15_000, ready: answering });
   return { id: 'upstream', name: 'upstream directly', url, child, baselines: [DIRECT] };
 }
 
@@ -121,7 +121,7 @@ async function startBareWorker(work: string, logDir: string, upstreamPort: strin
   ]);
   const child = startWorkerd('workerd-bare', ROOT, dir, config, logDir);
   const url = `http://127.0.0.1:${port}${PATH}`;
-  await waitForHttp(url, child);
+  await waitForHttp(url, child, { timeoutMs: 15_000, ready: answering });
   return { id: 'bare', name: 'bare Worker pass-through (workerd)', url, child, baselines: [DIRECT] };
 }
 
@@ -157,7 +157,7 @@ async function startEdge(work: string, logDir: string, upstreamPort: string): Pr
   ]);
   const child = startWorkerd('workerd-edge', ROOT, dir, config, logDir);
   const base = `http://127.0.0.1:${port}`;
-  await waitForHttp(`${base}/_edge/health`, child);
+  await waitForHttp(`${base}/_edge/health`, child, { timeoutMs: 15_000, ready: answering });
   const put = await fetch(`${base}/_edge/routes/bench`, {
     method: 'PUT',
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
@@ -221,7 +221,7 @@ export async function runEdgeBench(): Promise<number> {
       const port = await freePort();
       const child = startNginx(nginx, port, Number(upstreamPort), join(work, 'nginx'), logDir);
       const url = `http://127.0.0.1:${port}${PATH}`;
-      await waitForHttp(url, child);
+      await waitForHttp(url, child, { timeoutMs: 15_000, ready: answering });
       targets.push({ id: 'nginx', name: 'nginx pass-through (keepalive)', url, child, baselines: [DIRECT] });
     }
     targets.push(await startBareWorker(work, logDir, upstreamPort, settings.compatibilityDate));
@@ -278,7 +278,7 @@ export async function runEdgeBench(): Promise<number> {
     }
     return 0;
   } finally {
-    await stopAll();
+    await stopChildren();
     forget();
     if (!keepWork) rmSync(work, { recursive: true, force: true });
     else console.error(`logs kept in ${work}`);

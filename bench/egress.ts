@@ -15,19 +15,19 @@ import { dirname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
-import { loadConfig } from './edge.js';
 import {
-  type Child,
+  answering,
   freePort,
   isAlive,
   logTail,
-  pinning,
-  removeAtExit,
   runChild,
+  type Supervised,
   startChild,
-  stopAll,
+  stopChildren,
   waitForHttp,
-} from './processes.js';
+} from '../scripts/processes.js';
+import { loadConfig } from './edge.js';
+import { pinnedTo, pinning, removeAtExit } from './pinning.js';
 import { type Baseline, markdownTable, type Summary, summarise, summaryLine } from './report.js';
 import { reportFigures, wrkFigures } from './summary.js';
 import { UPSTREAM_BODY } from './upstream.js';
@@ -51,7 +51,7 @@ interface Target {
   name: string;
   url: string;
   headers: Record<string, string>;
-  child: Child;
+  child: Supervised;
   baselines: Baseline[];
 }
 
@@ -170,7 +170,7 @@ async function startEgressEdge(
   );
   const child = startWorkerd(`workerd-${id}`, ROOT, dir, config, logDir);
   const base = `http://127.0.0.1:${port}`;
-  await waitForHttp(`${base}/_edge/health`, child);
+  await waitForHttp(`${base}/_edge/health`, child, { timeoutMs: 15_000, ready: answering });
   await admin(base, adminToken, '/bench/targets/upstream', {
     scheme: 'http',
     host: '127.0.0.1',
@@ -196,7 +196,10 @@ async function measure(target: Target, seconds: number, connections: number): Pr
   if (!isAlive(target.child)) throw new Error(`${target.child.name} has exited:\n${logTail(target.child)}`);
   const headerArgs = Object.entries(target.headers).flatMap(([k, v]) => ['-H', `${k}: ${v}`]);
   const args = ['-t1', `-c${connections}`, `-d${seconds}s`, '--timeout', '5s', '--latency', ...headerArgs, target.url];
-  const { code, stdout, stderr } = await runChild('wrk', 'wrk', args, (seconds + 15) * 1_000, 'load');
+  const { code, stdout, stderr } = await runChild('wrk', 'wrk', args, {
+    timeoutMs: (seconds + 15) * 1_000,
+    ...pinnedTo('load'),
+  });
   if (code !== 0) throw new Error(`wrk exited ${code}:\n${stderr}${stdout}`);
   return parseWrk(stdout);
 }
@@ -263,11 +266,11 @@ export async function runEgressBench(): Promise<number> {
       {
         logDir: work,
         cwd: ROOT,
-        role: 'load',
+        ...pinnedTo('load'),
       },
     );
     const upstreamUrl = `http://127.0.0.1:${upstreamPort}${PATH}`;
-    await waitForHttp(upstreamUrl, upstreamChild);
+    await waitForHttp(upstreamUrl, upstreamChild, { timeoutMs: 15_000, ready: answering });
     const settings = readWranglerSettings(join(ROOT, 'wrangler.toml'));
     const bareDir = join(work, 'bare');
     const bareModule = placeModule(join(BENCH_DIR, 'workers', 'pass-through.js'), bareDir, 'pass-through.js');
@@ -287,7 +290,7 @@ export async function runEgressBench(): Promise<number> {
       ]),
       work,
     );
-    await waitForHttp(`http://127.0.0.1:${barePort}${PATH}`, bareChild);
+    await waitForHttp(`http://127.0.0.1:${barePort}${PATH}`, bareChild, { timeoutMs: 15_000, ready: answering });
     const entry = await bundleEdge(ROOT, join(work, 'edge-bundle'));
     const targets: Target[] = [
       {
@@ -353,7 +356,7 @@ export async function runEgressBench(): Promise<number> {
     }
     return 0;
   } finally {
-    await stopAll();
+    await stopChildren();
     keys.server.close();
     forget();
     if (!keepWork) rmSync(work, { recursive: true, force: true });

@@ -16,18 +16,18 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { loadConfig } from './edge.js';
 import {
-  type Child,
+  answering,
   freePort,
   isAlive,
   logTail,
-  pinning,
-  removeAtExit,
+  type Supervised,
   startChild,
-  stopAll,
+  stopChildren,
   waitForHttp,
-} from './processes.js';
+} from '../scripts/processes.js';
+import { loadConfig } from './edge.js';
+import { pinnedTo, pinning, removeAtExit } from './pinning.js';
 import { type Baseline, markdownTable, median, summarise, summaryLine } from './report.js';
 import { reportFigures, wrkFigures } from './summary.js';
 import { bundleEdge, placeModule, readWranglerSettings, startWorkerd, workerdConfig } from './workerd.js';
@@ -41,7 +41,7 @@ const SLA_CLASSES = ['SlaLimiter', 'CircuitBreaker', 'SlaMetrics'];
 interface Edge {
   base: string;
   token: string;
-  child: Child;
+  child: Supervised;
 }
 
 async function startEdge(name: string, work: string, logDir: string, entry: string, withSla: boolean): Promise<Edge> {
@@ -84,7 +84,7 @@ async function startEdge(name: string, work: string, logDir: string, entry: stri
   ]);
   const child = startWorkerd(`workerd-${name}`, ROOT, dir, config, logDir);
   const base = `http://127.0.0.1:${port}`;
-  await waitForHttp(`${base}/_edge/health`, child);
+  await waitForHttp(`${base}/_edge/health`, child, { timeoutMs: 15_000, ready: answering });
   return { base, token, child };
 }
 
@@ -128,9 +128,9 @@ async function countingUpstream(): Promise<{ server: Server; port: number; count
 }
 
 /** CPU seconds (user + system) a process has used so far, from /proc (Linux). */
-function cpuSeconds(child: Child): number {
+function cpuSeconds(child: Supervised): number {
   try {
-    const stat = readFileSync(`/proc/${child.process.pid}/stat`, 'utf8');
+    const stat = readFileSync(`/proc/${child.child.pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
   } catch {
@@ -139,13 +139,17 @@ function cpuSeconds(child: Child): number {
 }
 
 /** Runs wrk and measures the edge's CPU time per request during it: steadier than req/s on a shared machine. */
-async function measured(url: string, load: WrkLoad, edge: Child): Promise<WrkResult & { cpuUsPerRequest: number }> {
+async function measured(
+  url: string,
+  load: WrkLoad,
+  edge: Supervised,
+): Promise<WrkResult & { cpuUsPerRequest: number }> {
   const before = cpuSeconds(edge);
   const r = await runWrk(url, load);
   return { ...r, cpuUsPerRequest: ((cpuSeconds(edge) - before) * 1e6) / r.requests };
 }
 
-function check(edgeChild: Child): void {
+function check(edgeChild: Supervised): void {
   if (!isAlive(edgeChild)) throw new Error(`${edgeChild.name} has exited:\n${logTail(edgeChild)}`);
 }
 
@@ -188,10 +192,10 @@ export async function runSlaBench(): Promise<number> {
       {
         logDir: work,
         cwd: ROOT,
-        role: 'load',
+        ...pinnedTo('load'),
       },
     );
-    await waitForHttp(`http://127.0.0.1:${upstreamPort}/`, upstream);
+    await waitForHttp(`http://127.0.0.1:${upstreamPort}/`, upstream, { timeoutMs: 15_000, ready: answering });
     const entry = await bundleEdge(ROOT, join(work, 'edge-bundle'));
     const off = await startEdge('edge-off', work, work, entry, false);
     const on = await startEdge('edge-sla', work, work, entry, true);
@@ -216,7 +220,7 @@ export async function runSlaBench(): Promise<number> {
     const decideShardedKey = await consumerOn(on, 'decide-8', { rate: [{ limit: 0, windowSeconds: 60 }], shards: 8 });
 
     const path = '/bench/app/hello';
-    const targets: { id: string; name: string; url: string; child: Child; baselines: Baseline[] }[] = [
+    const targets: { id: string; name: string; url: string; child: Supervised; baselines: Baseline[] }[] = [
       { id: 'off', name: 'edge, SLA off (no bindings)', url: `${off.base}${path}`, child: off.child, baselines: [] },
     ];
     const OFF: Baseline = { target: 'off', label: 'vs SLA off', goal: 0.88 };
@@ -416,7 +420,7 @@ export async function runSlaBench(): Promise<number> {
   } finally {
     counting.server.close();
     counting.server.closeAllConnections();
-    await stopAll();
+    await stopChildren();
     forget();
     if (!keepWork) rmSync(work, { recursive: true, force: true });
     else console.error(`logs kept in ${work}`);
