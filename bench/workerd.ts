@@ -52,7 +52,8 @@ export async function bundleEdge(root: string, outDir: string): Promise<string> 
 const text = (value: string): string => JSON.stringify(value); // capnp text literals take JSON's escapes
 
 /** One Worker binding in a workerd config. */
-type Binding =
+/** A binding of a Worker service: text, a KV namespace or a Durable Object namespace. */
+export type Binding =
   | { name: string; text: string }
   | { name: string; kvNamespace: string }
   | { name: string; durableObjectClass: string };

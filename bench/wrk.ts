@@ -20,6 +20,8 @@ export interface WrkLoad {
   seconds: number;
   connections: number;
   threads: number;
+  /** Headers sent with every request. */
+  headers?: Record<string, string>;
 }
 
 /** Whether `wrk` is on the PATH. */
@@ -71,6 +73,7 @@ export async function runWrk(url: string, load: WrkLoad): Promise<WrkResult> {
     '--timeout',
     '5s',
     '--latency',
+    ...Object.entries(load.headers ?? {}).flatMap(([name, value]) => ['-H', `${name}: ${value}`]),
     url,
   ];
   const { code, stdout, stderr } = await runChild('wrk', 'wrk', args, {

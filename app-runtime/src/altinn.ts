@@ -1,5 +1,6 @@
 import type { Context } from 'hono';
 import { Hono } from 'hono';
+import { claimsOf } from './claims.js';
 import { decide } from './decision.js';
 import { type AppConfig, createJourneyRoutes } from './journey.js';
 
@@ -30,15 +31,8 @@ export function userTokenOf(c: Context): string | undefined {
 
 /** The `urn:altinn:partyid` claim of a JWT, read without verifying: the platform verifies the token. */
 export function partyIdOf(token: string): string | undefined {
-  const payload = token.split('.')[1];
-  if (!payload) return undefined;
-  try {
-    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as Record<string, unknown>;
-    const partyId = claims[PARTY_ID_CLAIM];
-    return partyId === undefined || partyId === null ? undefined : String(partyId);
-  } catch {
-    return undefined;
-  }
+  const partyId = claimsOf(token)[PARTY_ID_CLAIM];
+  return partyId === undefined || partyId === null ? undefined : String(partyId);
 }
 
 /** An RFC 9457 problem+json response of kind `type`. */
