@@ -4,6 +4,31 @@ import { configDefaults, defineConfig } from 'vitest/config';
 /** Tests that drive Debian's Chromium; run by `npm run test:browser`, not by `npm test`. */
 const BROWSER_TESTS = '**/*.browser.test.ts';
 
+/**
+ * Platform-level suites: they run `npm start`, the functions server or the local provider's replicas as real
+ * processes, so each takes tens of seconds. Run by `npm run test:e2e`, not by `npm test`.
+ */
+const E2E_TESTS = [
+  'test/e2e/**/*.test.ts',
+  'test/start.test.ts',
+  'test/provisioner-local.test.ts',
+  'test/deploy-truth.test.ts',
+  'test/autoscale.test.ts',
+  'functions/src/server.test.ts',
+  'provisioner/src/providers/local/index.test.ts',
+  'app-runtime/src/altinn.test.ts',
+  'scripts/storage-check.test.ts',
+];
+
+/** Settings shared by the node-side projects (unit and API tests, platform-level suites). */
+const NODE_SIDE = {
+  environment: 'node' as const,
+  // Azurite, for tests that store blobs or run a functions host.
+  globalSetup: ['./test/support/global-setup.ts'],
+  testTimeout: 30_000,
+  hookTimeout: 60_000,
+};
+
 export default defineConfig({
   test: {
     projects: [
@@ -31,8 +56,8 @@ export default defineConfig({
       },
       {
         test: {
+          ...NODE_SIDE,
           name: 'node',
-          environment: 'node',
           include: [
             'platform/**/*.test.ts',
             'functions/**/*.test.ts',
@@ -41,10 +66,15 @@ export default defineConfig({
             'scripts/**/*.test.ts',
             'test/**/*.test.ts',
           ],
+          exclude: [...configDefaults.exclude, BROWSER_TESTS, ...E2E_TESTS],
+        },
+      },
+      {
+        test: {
+          ...NODE_SIDE,
+          name: 'e2e',
+          include: E2E_TESTS,
           exclude: [...configDefaults.exclude, BROWSER_TESTS],
-          globalSetup: ['./test/support/global-setup.ts'],
-          testTimeout: 30_000,
-          hookTimeout: 60_000,
         },
       },
       {

@@ -2,7 +2,8 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Child, startChild } from './processes.js';
+import { type Supervised, startChild } from '../scripts/processes.js';
+import { pinnedTo } from './pinning.js';
 
 /** Path of the nginx binary, or undefined when nginx is not installed. */
 export function findNginx(): string | undefined {
@@ -46,9 +47,15 @@ http {
 }
 
 /** Writes the config into `prefix` and starts nginx in the foreground (master plus one worker). */
-export function startNginx(binary: string, port: number, upstreamPort: number, prefix: string, logDir: string): Child {
+export function startNginx(
+  binary: string,
+  port: number,
+  upstreamPort: number,
+  prefix: string,
+  logDir: string,
+): Supervised {
   mkdirSync(prefix, { recursive: true });
   const configPath = join(prefix, 'nginx.conf');
   writeFileSync(configPath, nginxConfig(port, upstreamPort, prefix));
-  return startChild('nginx', binary, ['-p', prefix, '-c', configPath], { logDir, role: 'proxy' });
+  return startChild('nginx', binary, ['-p', prefix, '-c', configPath], { logDir, ...pinnedTo('proxy') });
 }

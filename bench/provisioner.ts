@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { startFunctionsHost } from '../functions/src/server.js';
 import { loadConfig } from '../platform/src/config/index.js';
 import { provisionerOf } from '../provisioner/src/host.js';
-import { freePort } from './processes.js';
+import { freePort } from '../scripts/processes.js';
 import { positiveInt } from './settings.js';
 import { reportFigures } from './summary.js';
 

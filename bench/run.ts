@@ -4,11 +4,12 @@
  */
 
 import { resolve } from 'node:path';
+import { killChildrenNow, stopChildren } from '../scripts/processes.js';
 import { runAuthorizationBench } from './authorization.js';
 import { runEdgeBench } from './edge.js';
 import { runEgressBench } from './egress.js';
 import { runKubeBench } from './kube.js';
-import { killAllNow, removeTempDirs, stopAll } from './processes.js';
+import { removeTempDirs } from './pinning.js';
 import { runProvisionerBench } from './provisioner.js';
 import { runSlaBench } from './sla.js';
 import { runStorageBench } from './storage.js';
@@ -46,7 +47,7 @@ async function main(): Promise<number> {
             console.error(err instanceof Error ? (err.stack ?? err.message) : err);
             return 1;
           });
-    await stopAll();
+    await stopChildren();
     removeTempDirs();
     if (result !== 0) console.error(`bench ${name} failed (exit code ${result})`);
     code ||= result;
@@ -56,13 +57,13 @@ async function main(): Promise<number> {
 }
 
 process.on('exit', () => {
-  killAllNow();
+  killChildrenNow();
   removeTempDirs();
 });
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
     console.error(`\n${signal}: stopping the bench's processes`);
-    void stopAll().finally(() => {
+    void stopChildren().finally(() => {
       removeTempDirs();
       process.exit(130);
     });

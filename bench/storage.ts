@@ -12,8 +12,18 @@ import { STORAGE_PREFIX } from '../functions/src/storage/index.js';
 import type { InstanceFilter } from '../functions/src/storage/repositories/instance-repository.js';
 import { SCOPES } from '../functions/src/storage/shared/access.js';
 import { azuriteConnectionString } from '../platform/src/config/index.js';
+import {
+  answering,
+  freePort,
+  isAlive,
+  logTail,
+  type Supervised,
+  startChild,
+  stopChildren,
+  waitForHttp,
+} from '../scripts/processes.js';
 import { closedLoop, MB, memoryOf, percentile, resetPeakRss, sampleRss } from './load.js';
-import { type Child, freePort, isAlive, logTail, removeAtExit, startChild, stopAll, waitForHttp } from './processes.js';
+import { removeAtExit } from './pinning.js';
 import { median } from './report.js';
 import { positiveInt } from './settings.js';
 import {
@@ -86,12 +96,12 @@ function markdown(rows: Row[]): string {
 
 /** The running host: its child process, its API base and its control server. */
 interface Host {
-  child: Child;
+  child: Supervised;
   api: string;
   control<T>(path: string, body: unknown): Promise<T>;
 }
 
-async function startAzurite(work: string): Promise<{ child: Child; connectionString: string }> {
+async function startAzurite(work: string): Promise<{ child: Supervised; connectionString: string }> {
   const port = await freePort();
   const cwd = join(work, 'azurite');
   mkdirSync(cwd);
@@ -103,7 +113,10 @@ async function startAzurite(work: string): Promise<{ child: Child; connectionStr
     { logDir: work, cwd },
   );
   // Azurite answers a bare GET with 400: any answer below 500 means it is up.
-  await waitForHttp(`http://127.0.0.1:${port}/devstoreaccount1?comp=list`, child, 30_000);
+  await waitForHttp(`http://127.0.0.1:${port}/devstoreaccount1?comp=list`, child, {
+    timeoutMs: 30_000,
+    ready: answering,
+  });
   return { child, connectionString: azuriteConnectionString(port) };
 }
 
@@ -124,7 +137,7 @@ async function startHost(work: string, connectionString: string): Promise<Host> 
     },
   });
   const control = `http://127.0.0.1:${controlPort}`;
-  await waitForHttp(`${control}/health`, child, 60_000);
+  await waitForHttp(`${control}/health`, child, { timeoutMs: 60_000, ready: answering });
   return {
     child,
     api: `http://127.0.0.1:${port}${STORAGE_PREFIX}`,
@@ -383,7 +396,7 @@ async function measureUploads(
   const [api, direct] = [median(results.api), median(results.sdk)];
   console.log(`  API / SDK: ${(api / direct).toFixed(2)}`);
 
-  const pid = host.child.process.pid;
+  const pid = host.child.child.pid;
   if (pid === undefined) throw new Error('storage-host has no pid');
   await sleep(1_000);
   const baseline = memoryOf(pid).rss;
@@ -452,7 +465,7 @@ export async function runStorageBench(): Promise<number> {
     const reader = storageClient(host.api, await token(SEEDED.org, [SCOPES.instancesRead]));
     const apiCreated = await createInstance(loader, `${LOAD.org}/${LOAD.app}`, String(LOAD.firstPartyId));
     console.log(
-      `  host ${host.api} (pid ${host.child.process.pid}); apps ${LOAD.org}/${LOAD.app} and ${SEEDED.org}/${SEEDED.app} deployed through the API`,
+      `  host ${host.api} (pid ${host.child.child.pid}); apps ${LOAD.org}/${LOAD.app} and ${SEEDED.org}/${SEEDED.app} deployed through the API`,
     );
 
     const rows = [...(await measureCreateUploadRead(host, loader, config))];
@@ -475,7 +488,7 @@ export async function runStorageBench(): Promise<number> {
     keepWork = false;
     return 0;
   } finally {
-    await stopAll(10_000);
+    await stopChildren(undefined, 10_000);
     forget();
     if (!keepWork) rmSync(work, { recursive: true, force: true });
     else console.error(`logs kept in ${work}`);

@@ -6,7 +6,8 @@ import { execFile } from 'node:child_process';
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { type Child, startChild } from './processes.js';
+import { type Supervised, startChild } from '../scripts/processes.js';
+import { pinnedTo } from './pinning.js';
 
 const run = promisify(execFile);
 
@@ -51,7 +52,8 @@ export async function bundleEdge(root: string, outDir: string): Promise<string> 
 const text = (value: string): string => JSON.stringify(value); // capnp text literals take JSON's escapes
 
 /** One Worker binding in a workerd config. */
-type Binding =
+/** A binding of a Worker service: text, a KV namespace or a Durable Object namespace. */
+export type Binding =
   | { name: string; text: string }
   | { name: string; kvNamespace: string }
   | { name: string; durableObjectClass: string };
@@ -129,11 +131,11 @@ export function workerdBinary(root: string): string {
 }
 
 /** Writes `config` as `{dir}/config.capnp` and starts `workerd serve` on it. */
-export function startWorkerd(name: string, root: string, dir: string, config: string, logDir: string): Child {
+export function startWorkerd(name: string, root: string, dir: string, config: string, logDir: string): Supervised {
   mkdirSync(join(dir, DO_STORAGE), { recursive: true });
   const configPath = join(dir, 'config.capnp');
   writeFileSync(configPath, config);
-  return startChild(name, workerdBinary(root), ['serve', configPath], { logDir, cwd: dir, role: 'proxy' });
+  return startChild(name, workerdBinary(root), ['serve', configPath], { logDir, cwd: dir, ...pinnedTo('proxy') });
 }
 
 /** Copies a module into a workerd config's directory, so that `embed` finds it beside the config. */

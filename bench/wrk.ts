@@ -1,6 +1,7 @@
 /** Runs `wrk` against one URL and reads requests/s and latency percentiles from its report. */
 import { execFileSync } from 'node:child_process';
-import { runChild } from './processes.js';
+import { runChild } from '../scripts/processes.js';
+import { pinnedTo } from './pinning.js';
 
 /** What one wrk run measured. */
 export interface WrkResult {
@@ -19,6 +20,8 @@ export interface WrkLoad {
   seconds: number;
   connections: number;
   threads: number;
+  /** Headers sent with every request. */
+  headers?: Record<string, string>;
 }
 
 /** Whether `wrk` is on the PATH. */
@@ -70,9 +73,13 @@ export async function runWrk(url: string, load: WrkLoad): Promise<WrkResult> {
     '--timeout',
     '5s',
     '--latency',
+    ...Object.entries(load.headers ?? {}).flatMap(([name, value]) => ['-H', `${name}: ${value}`]),
     url,
   ];
-  const { code, stdout, stderr } = await runChild('wrk', 'wrk', args, (load.seconds + 15) * 1_000, 'load');
+  const { code, stdout, stderr } = await runChild('wrk', 'wrk', args, {
+    timeoutMs: (load.seconds + 15) * 1_000,
+    ...pinnedTo('load'),
+  });
   if (code !== 0) throw new Error(`wrk ${args.join(' ')} exited ${code}:\n${stderr}${stdout}`);
   return parseWrk(stdout);
 }

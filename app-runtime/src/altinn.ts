@@ -1,5 +1,6 @@
 import type { Context } from 'hono';
 import { Hono } from 'hono';
+import { claimsOf } from './claims.js';
 import { decide } from './decision.js';
 import { createJourneyRoutes } from './journey.js';
 import { type PlatformLink, partyIdOf, passOn, problem, userTokenOf } from './platform-link.js';

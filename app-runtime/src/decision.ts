@@ -1,3 +1,4 @@
+import { claimsOf } from './claims.js';
 import type { PlatformLink } from './platform-link.js';
 
 /** The four XACML decisions Authorization answers. */
@@ -10,18 +11,6 @@ export interface DecisionQuestion {
   app: string;
   /** The party the instance belongs to. */
   partyId: string;
-}
-
-/** The claims of a JWT, read without verifying (the platform verifies the token); empty when it is not one. */
-export function claimsOf(token: string): Record<string, unknown> {
-  const payload = token.split('.')[1];
-  if (!payload) return {};
-  try {
-    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as unknown;
-    return claims && typeof claims === 'object' ? (claims as Record<string, unknown>) : {};
-  } catch {
-    return {};
-  }
 }
 
 const attribute = (AttributeId: string, Value: unknown) => ({ AttributeId, Value: String(Value) });

@@ -1,5 +1,6 @@
 import type { Context } from 'hono';
 import { PROBLEM_CONTENT_TYPE, type ProblemKind, problemBody } from '../../contracts/problems.js';
+import { claimsOf } from './claims.js';
 import type { AppConfig } from './config.js';
 
 /** What the app's platform calls need: where the platform is and the app's own PlatformAccessToken. */
@@ -29,15 +30,8 @@ export function userTokenOf(c: Context): string | undefined {
 
 /** The `urn:altinn:partyid` claim of a JWT, read without verifying: the platform verifies the token. */
 export function partyIdOf(token: string): string | undefined {
-  const payload = token.split('.')[1];
-  if (!payload) return undefined;
-  try {
-    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as Record<string, unknown>;
-    const partyId = claims[PARTY_ID_CLAIM];
-    return partyId === undefined || partyId === null ? undefined : String(partyId);
-  } catch {
-    return undefined;
-  }
+  const partyId = claimsOf(token)[PARTY_ID_CLAIM];
+  return partyId === undefined || partyId === null ? undefined : String(partyId);
 }
 
 /** An RFC 9457 problem+json response of `kind` (the platform's one problem model, contracts/problems.ts). */

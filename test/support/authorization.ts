@@ -11,6 +11,7 @@ import type { Database } from '../../platform/src/db/index.js';
 import { createPlatformAuth } from '../../platform/src/index.js';
 import { silentLogger } from '../../platform/src/logging/index.js';
 import { openTestDatabase } from './database.js';
+import { seedSigningKey } from './signing-key.js';
 import { manualClock, TEST_ISSUER } from './storage.js';
 
 /** Headers carrying a token. */
@@ -50,6 +51,7 @@ export async function openAuthorizationHarness(
   options: AuthorizationHarnessOptions = {},
 ): Promise<AuthorizationHarness> {
   const db = await openTestDatabase();
+  await seedSigningKey(db);
   const clock = manualClock();
   const auth = createPlatformAuth(db, TEST_ISSUER);
   const services = createAuthorizationServices({

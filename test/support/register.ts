@@ -7,6 +7,7 @@ import type { Database } from '../../platform/src/db/index.js';
 import { createPlatformAuth, type PlatformAuth } from '../../platform/src/index.js';
 import { silentLogger } from '../../platform/src/logging/index.js';
 import { openTestDatabase } from './database.js';
+import { seedSigningKey } from './signing-key.js';
 import { TEST_ISSUER } from './storage.js';
 
 /** Options of openRegisterHarness. */
@@ -38,6 +39,7 @@ export interface RegisterHarness {
 export async function openRegisterHarness(options: RegisterHarnessOptions = {}): Promise<RegisterHarness> {
   const db = await openTestDatabase();
   await seedRegister(db);
+  await seedSigningKey(db);
   const auth = createPlatformAuth(db, TEST_ISSUER);
   const register = createRegisterApi({
     db,

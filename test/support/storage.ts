@@ -7,6 +7,7 @@ import { createPlatformAuth, type PlatformAuth } from '../../platform/src/index.
 import { silentLogger } from '../../platform/src/logging/index.js';
 import { openTestBlobStore, testBlobConnectionString, uniqueContainerName } from './blob.js';
 import { openTestDatabase } from './database.js';
+import { seedSigningKey } from './signing-key.js';
 
 /** A problem+json body as the Storage API answers it. */
 export type ProblemBody = {
@@ -110,6 +111,7 @@ export function steppingClock(start = Date.parse('2026-01-01T00:00:00Z')): () =>
 /** Opens a migrated test database and a Storage API on it. */
 export async function openStorageHarness(options: StorageHarnessOptions = {}): Promise<StorageHarness> {
   const db = await openTestDatabase();
+  await seedSigningKey(db);
   const blob = options.blob ?? openTestBlobStore();
   const container = uniqueContainerName('storage');
   const auth = createPlatformAuth(db, TEST_ISSUER);

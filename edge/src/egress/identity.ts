@@ -1,14 +1,13 @@
-import { decodeProtectedHeader, errors, importJWK, type JWK, jwtVerify } from 'jose';
+import { decodeProtectedHeader, errors } from 'jose';
+import { ACCESS_TOKEN_AUDIENCE, verifyPlatformToken } from '../platform-token';
 
 /**
  * Which app is calling: its `PlatformAccessToken`, as the functions host's Authentication API mints
  * it (RS256, `aud` `urn:altinn-platform:access-token`, claims `urn:altinn:org` and `urn:altinn:app`),
- * verified against the platform's JWKS. The JWKS is fetched per request when needed and kept in
- * isolate memory as plain JSON plus imported CryptoKeys, never as a promise shared between requests.
+ * verified against the platform's JWKS by the edge's one platform-token verifier (../platform-token).
  */
 
-/** `aud` of PlatformAccessTokens (platform/src/auth/tokens.ts). */
-export const ACCESS_TOKEN_AUDIENCE = 'urn:altinn-platform:access-token';
+export { ACCESS_TOKEN_AUDIENCE };
 
 /** The header apps send their token in, as to the platform APIs. */
 export const ACCESS_TOKEN_HEADER = 'platformaccesstoken';
@@ -24,44 +23,15 @@ export class AppTokenError extends Error {
   override name = 'AppTokenError';
 }
 
-interface KeySet {
-  keys: Map<string, CryptoKey>;
-  fetchedAt: number;
-}
-
-const keySets = new Map<string, KeySet>();
-/** How long a JWKS is trusted before it is fetched again; an unknown kid refetches after REFETCH_MS. */
-const JWKS_TTL_MS = 10 * 60_000;
-const REFETCH_MS = 30_000;
-
-async function fetchKeySet(url: string): Promise<KeySet> {
-  const res = await fetch(url, { headers: { accept: 'application/json' }, signal: AbortSignal.timeout(5000) });
-  if (!res.ok) throw new Error(`JWKS ${url} answered ${res.status}`);
-  const body = (await res.json()) as { keys?: JWK[] };
-  const keys = new Map<string, CryptoKey>();
-  for (const jwk of body.keys ?? []) {
-    if (jwk.kty !== 'RSA' || typeof jwk.kid !== 'string' || (jwk.alg !== undefined && jwk.alg !== 'RS256')) continue;
-    keys.set(jwk.kid, (await importJWK({ ...jwk, alg: 'RS256' }, 'RS256')) as CryptoKey);
-  }
-  const set = { keys, fetchedAt: Date.now() };
-  keySets.set(url, set);
-  return set;
-}
-
-async function keyFor(jwksUrl: string, kid: string): Promise<CryptoKey | undefined> {
-  let set = keySets.get(jwksUrl);
-  const now = Date.now();
-  if (set === undefined || now - set.fetchedAt > JWKS_TTL_MS) set = await fetchKeySet(jwksUrl);
-  else if (!set.keys.has(kid) && now - set.fetchedAt > REFETCH_MS) set = await fetchKeySet(jwksUrl);
-  return set.keys.get(kid);
-}
-
 /** Verification settings, from the Worker's vars. */
 export interface AppTokenSettings {
   jwksUrl: string;
   /** Expected `iss`; unchecked when unset. */
   issuer?: string;
 }
+
+/** How long the JWKS host may take for egress. */
+const JWKS_FETCH_TIMEOUT_MS = 5_000;
 
 const NAME = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 
@@ -89,14 +59,12 @@ export async function verifyAppToken(token: string, settings: AppTokenSettings):
     throw new AppTokenError('the token is malformed');
   }
   if (typeof kid !== 'string') throw new AppTokenError('the token names no signing key (kid)');
-  const key = await keyFor(settings.jwksUrl, kid);
-  if (key === undefined) throw new AppTokenError('the token is signed by an unknown key');
   try {
-    const { payload } = await jwtVerify(token, key, {
-      algorithms: ['RS256'],
+    const payload = await verifyPlatformToken(token, settings.jwksUrl, {
       audience: ACCESS_TOKEN_AUDIENCE,
       clockTolerance: 30,
       requiredClaims: ['exp'],
+      timeoutMs: JWKS_FETCH_TIMEOUT_MS,
       ...(settings.issuer ? { issuer: settings.issuer } : {}),
     });
     const org = payload['urn:altinn:org'];
@@ -113,10 +81,12 @@ export async function verifyAppToken(token: string, settings: AppTokenSettings):
     return identity;
   } catch (error) {
     if (error instanceof AppTokenError) throw error;
+    if (error instanceof errors.JWKSNoMatchingKey) throw new AppTokenError('the token is signed by an unknown key');
     if (error instanceof errors.JWTExpired) throw new AppTokenError('the token has expired');
     if (error instanceof errors.JWTClaimValidationFailed) {
       throw new AppTokenError(`the token's ${error.claim} claim is not valid`);
     }
+    if (!(error instanceof errors.JOSEError)) throw error; // the JWKS could not be had: not the token's fault
     throw new AppTokenError('the token signature does not verify');
   }
 }
