@@ -2,6 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { DATA_CONTAINER } from '../../functions/src/storage/index.js';
 import { ORG_SCOPES, TTD, USERS, useReplayHost } from '../altinn/harness.js';
 import { filePart, multipartBytes, TEST_BOUNDARY } from '../support/multipart.js';
+import { API_PREFIXES } from './apis.js';
 
 /**
  * Bad input on every body-taking route: each JSON route of each API's OpenAPI document gets a NUL in a string, a
@@ -12,20 +13,6 @@ import { filePart, multipartBytes, TEST_BOUNDARY } from '../support/multipart.js
 
 const OPERATOR_TOKEN = 'operator-token-for-bad-input-tests-0123456789abcdef';
 const h = useReplayHost({ PROVISIONER_ADMIN_TOKEN: OPERATOR_TOKEN });
-
-const API_PREFIXES = [
-  '/storage/api/v1',
-  '/authentication/api/v1',
-  '/register/api/v1',
-  '/profile/api/v1',
-  '/authorization/api/v1',
-  '/intermediary/api/v1',
-  '/accessmanagement/api/v1',
-  '/events/api/v1',
-  '/notifications/api/v1',
-  '/pdf',
-  '/provisioner/api/v1',
-];
 
 const APP = 'badinput';
 const CONTENT = '<model>original</model>';

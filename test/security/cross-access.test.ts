@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { NOTIFICATIONS_CREATE_SCOPE } from '../../functions/src/notifications/access.js';
 import { ORG_SCOPES, TTD, USERS, useReplayHost } from '../altinn/harness.js';
+import { API_PREFIXES } from './apis.js';
 
 /**
  * Cross-org and cross-user access on every API, table-driven over the routes each API's OpenAPI document lists:
@@ -12,20 +13,6 @@ import { ORG_SCOPES, TTD, USERS, useReplayHost } from '../altinn/harness.js';
 
 const OPERATOR_TOKEN = 'operator-token-for-cross-access-tests-0123456789';
 const h = useReplayHost({ PROVISIONER_ADMIN_TOKEN: OPERATOR_TOKEN });
-
-const API_PREFIXES = [
-  '/storage/api/v1',
-  '/authentication/api/v1',
-  '/register/api/v1',
-  '/profile/api/v1',
-  '/authorization/api/v1',
-  '/intermediary/api/v1',
-  '/accessmanagement/api/v1',
-  '/events/api/v1',
-  '/notifications/api/v1',
-  '/pdf',
-  '/provisioner/api/v1',
-];
 
 const APP = 'crossapp';
 const SECRET = 'victim-secret-payload-7f3a';

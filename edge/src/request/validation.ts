@@ -1,5 +1,6 @@
 import type { Context } from 'hono';
 import type { z } from 'zod';
+import { jsonDepth, readBoundedText } from '../../../contracts/json-body';
 import type { EdgeEnv } from '../env';
 import { type FieldError, Problem } from '../problem';
 import { isDnsLabel } from '../routing/schema';
@@ -58,46 +59,11 @@ async function boundedText(request: Request): Promise<string> {
     tooLarge();
   }
   if (request.body === null) return '';
-  const reader = request.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > MAX_ADMIN_BODY_BYTES) {
-      await reader.cancel();
-      tooLarge();
-    }
-    chunks.push(value);
-  }
-  const bytes = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return new TextDecoder().decode(bytes);
+  return readBoundedText(request.body, MAX_ADMIN_BODY_BYTES, tooLarge);
 }
 
-/** The deepest nesting of arrays and objects in JSON text (brackets inside strings do not count). */
-export function jsonDepth(text: string): number {
-  let depth = 0;
-  let deepest = 0;
-  let inString = false;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text.charCodeAt(i);
-    if (inString) {
-      if (ch === 92 /* \ */) i++;
-      else if (ch === 34 /* " */) inString = false;
-    } else if (ch === 34) inString = true;
-    else if (ch === 123 /* { */ || ch === 91 /* [ */) {
-      depth++;
-      if (depth > deepest) deepest = depth;
-    } else if (ch === 125 /* } */ || ch === 93 /* ] */) depth--;
-  }
-  return deepest;
-}
+/** The deepest nesting of arrays and objects in JSON text (contracts/json-body.ts, shared with the Node side). */
+export { jsonDepth };
 
 /**
  * Parses the JSON body with `schema`: 415 when it is not JSON, 413 over `MAX_ADMIN_BODY_BYTES`

@@ -1,4 +1,5 @@
 import type { Context, MiddlewareHandler } from 'hono';
+import { jsonDepth, readBoundedText } from '../../../contracts/json-body.js';
 import { type FieldError, Problem } from '../errors/index.js';
 import type { PlatformEnv } from '../request-context/index.js';
 
@@ -38,41 +39,13 @@ function tooLarge(maxBytes: number): Problem {
 }
 
 /** Reads at most `maxBytes` of `body`, throwing 413 as soon as more arrives (a chunked body has no length to check). */
-async function readLimited(body: ReadableStream<Uint8Array>, maxBytes: number): Promise<string> {
-  const reader = body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > maxBytes) {
-      await reader.cancel().catch(() => undefined);
-      throw tooLarge(maxBytes);
-    }
-    chunks.push(value);
-  }
-  return new TextDecoder().decode(Buffer.concat(chunks));
-}
+const readLimited = (body: ReadableStream<Uint8Array>, maxBytes: number): Promise<string> =>
+  readBoundedText(body, maxBytes, () => {
+    throw tooLarge(maxBytes);
+  });
 
-/** The deepest nesting of arrays and objects in JSON `text`, found in one pass without parsing (strings skipped). */
-export function jsonDepth(text: string): number {
-  let depth = 0;
-  let deepest = 0;
-  let inString = false;
-  for (let i = 0; i < text.length; i++) {
-    const char = text.charCodeAt(i);
-    if (inString) {
-      if (char === 0x5c) i++;
-      else if (char === 0x22) inString = false;
-    } else if (char === 0x22) inString = true;
-    else if (char === 0x7b || char === 0x5b) {
-      depth++;
-      if (depth > deepest) deepest = depth;
-    } else if (char === 0x7d || char === 0x5d) depth--;
-  }
-  return deepest;
-}
+/** The deepest nesting of arrays and objects in JSON `text` (contracts/json-body.ts, shared with the edge). */
+export { jsonDepth };
 
 /** A high surrogate not followed by a low one, or a low one not preceded by a high one. */
 const UNPAIRED_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
