@@ -1,3 +1,5 @@
+import { existsSync, readdirSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { z } from 'zod';
 import { DNS_LABEL } from '../edge/src/routing/schema.js';
 import { TEST_SERVICE_OWNERS } from '../functions/src/register/service-owners.js';
@@ -69,4 +71,15 @@ export function loadLauncherConfig(env: NodeJS.ProcessEnv): LauncherConfig {
     verbose: e.START_VERBOSE === '1' || e.START_VERBOSE === 'true',
     egressDevLoopbackPorts: e.EGRESS_DEV_LOOPBACK_PORTS?.trim() || undefined,
   };
+}
+
+/**
+ * The local blob store of the data folder `dataDir`: `setting` (BLOB_STORE) when given; else the filesystem (uploads
+ * fsynced before they are answered), unless the folder holds blobs Azurite stored there before and none of its own.
+ */
+export function localBlobStoreOf(dataDir: string, setting?: 'filesystem' | 'azurite'): 'filesystem' | 'azurite' {
+  if (setting) return setting;
+  const azurite = resolve(dataDir, 'azurite');
+  const holdsAzurite = existsSync(azurite) && readdirSync(azurite).length > 0;
+  return holdsAzurite && !existsSync(resolve(dataDir, 'blobs')) ? 'azurite' : 'filesystem';
 }

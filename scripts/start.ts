@@ -7,10 +7,10 @@
  * or SIGTERM stops every child process group it started (the app replicas end with the host).
  */
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { azuriteConnectionString } from '../platform/src/config/index.js';
-import { loadLauncherConfig } from './config.js';
+import { loadLauncherConfig, localBlobStoreOf } from './config.js';
 import { provisionDemo } from './demo.js';
 import { freePort, killChildrenNow, type Supervised, startChild, stopChildren, waitForHttp } from './processes.js';
 
@@ -58,20 +58,9 @@ function launch(...args: Parameters<typeof startChild>): Supervised {
   return child;
 }
 
-/**
- * The blob store of this run: as BLOB_STORE says; unset, the filesystem (uploads fsynced before they are answered, so
- * none is lost to a crash), unless the data folder holds blobs Azurite stored there before and none of its own yet.
- */
-function blobStoreOf(dataDir: string): 'filesystem' | 'azurite' {
-  if (config.blobStore) return config.blobStore;
-  const azurite = resolve(dataDir, 'azurite');
-  const holdsAzurite = existsSync(azurite) && readdirSync(azurite).length > 0;
-  return holdsAzurite && !existsSync(resolve(dataDir, 'blobs')) ? 'azurite' : 'filesystem';
-}
-
 async function main(): Promise<void> {
   const dataDir = resolve(config.dataDir);
-  const blobStore = blobStoreOf(dataDir);
+  const blobStore = localBlobStoreOf(dataDir, config.blobStore);
   if (blobStore === 'azurite') mkdirSync(resolve(dataDir, 'azurite'), { recursive: true });
   const adminToken = config.edgeAdminToken ?? randomBytes(24).toString('base64url');
   const provisionerToken = config.provisionerAdminToken ?? randomBytes(24).toString('base64url');

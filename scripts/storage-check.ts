@@ -8,13 +8,13 @@
  * With no settings it checks `npm start`'s data folder (`.data`, blobs in `.data/blobs` unless it holds Azurite's).
  * The embedded PGlite database is one process's: run it while `npm start` is stopped (any time with DATABASE_URL).
  */
-import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { hostMigrations } from '../functions/src/migrations.js';
 import { checkPlatformStorage } from '../functions/src/storage/blob-sweep-schedule.js';
 import { azuriteConnectionString, ConfigError, loadConfig } from '../platform/src/config/index.js';
 import { openPlatform } from '../platform/src/index.js';
 import { createLogger } from '../platform/src/logging/index.js';
+import { localBlobStoreOf } from './config.js';
 
 /** `npm start`'s defaults, for what the environment does not set. */
 function localDefaults(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
@@ -24,7 +24,10 @@ function localDefaults(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   const store =
     env.BLOB_PATH || env.BLOB_CONNECTION_STRING
       ? {}
-      : existsSync(blobs) || !existsSync(resolve(dataDir, 'azurite'))
+      : localBlobStoreOf(
+            dataDir,
+            env.BLOB_STORE === 'azurite' || env.BLOB_STORE === 'filesystem' ? env.BLOB_STORE : undefined,
+          ) === 'filesystem'
         ? { BLOB_PATH: blobs }
         : { BLOB_CONNECTION_STRING: azuriteConnectionString(Number(env.AZURITE_PORT ?? 10000)) };
   return { PLATFORM_MODE: 'local', SEED_TEST_DATA: 'false', TEST_IDP: 'false', ...store, ...env };
